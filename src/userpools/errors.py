@@ -292,9 +292,13 @@ class UnknownOperationException(CognitoError):
 
 
 class MissingAuthenticationTokenException(CognitoError):
+    """No signature on an operation that needs one. AWS's Coral JSON front door (the one Cognito shares
+    with DynamoDB) answers 400 "Request is missing Authentication Token" (observed on DynamoDB,
+    aws-sdk-ios-samples#111; the 403 "Missing Authentication Token" is API Gateway's). Unconfirmed for
+    cognito-idp itself."""
+
     code = "MissingAuthenticationTokenException"
-    status = 403
-    default_message = "Missing Authentication Token"
+    default_message = "Request is missing Authentication Token"
 
 
 class IncompleteSignatureException(CognitoError):
