@@ -1,0 +1,256 @@
+"""Database URLs, engines, migrations, and ``open_store``: the one way to get a ``Store``.
+
+Accepted URLs (translated to the async drivers we ship)::
+
+    sqlite:///relative/path.db        sqlite:////absolute/path.db       sqlite+aiosqlite:///…
+    postgresql://user@host:5432/db    postgres://…                      postgresql+asyncpg://…
+
+Query parameters pass through to the driver (e.g. ``?ssl=require`` for asyncpg).
+
+SQLite files are put in WAL mode once (a property of the file; switching needs the file to itself, so
+``_enable_wal`` retries), and every connection runs with ``foreign_keys=ON``, ``synchronous=NORMAL`` and a
+busy timeout;
+every transaction starts with ``BEGIN IMMEDIATE``, so writers queue on the database lock at the start
+instead of failing with "database is locked" when a reader upgrades to a writer. PostgreSQL connections are
+pooled asyncpg connections at READ COMMITTED.
+
+Migrations (``migrate``) run ``alembic upgrade head`` in one transaction: on PostgreSQL under an advisory
+lock, so any number of processes may start at once; on SQLite under ``BEGIN IMMEDIATE`` with foreign keys
+switched off for that connection (SQLite's batch migrations copy and drop tables, and dropping a parent
+table with foreign keys on would cascade-delete its children), checked with ``PRAGMA foreign_key_check``
+before commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from userpools.storage.ports import Store
+from userpools.storage.sql import SQLITE_BEGIN_OPTION, SqlStore
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: ``pg_advisory_xact_lock`` key held while migrating: "userpool" in ASCII.
+MIGRATION_LOCK_KEY = int.from_bytes(b"userpool", "big")
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+POSTGRES_POOL_SIZE = 10
+POSTGRES_MAX_OVERFLOW = 20
+
+
+def async_url(database_url: str) -> URL:
+    """The SQLAlchemy URL, with the async driver, for a configured database URL.
+
+    Raises ValueError for anything but a SQLite file or a PostgreSQL database.
+    """
+    try:
+        url = make_url(database_url)
+    except ArgumentError as e:
+        raise ValueError(f"not a database URL: {_redacted(database_url)}") from e
+    backend, _, driver = url.drivername.partition("+")
+    if backend in ("postgresql", "postgres"):
+        if driver not in ("", "asyncpg"):
+            raise ValueError(f"PostgreSQL URLs use the asyncpg driver, not {driver!r}")
+        return url.set(drivername="postgresql+asyncpg")
+    if backend == "sqlite":
+        if driver not in ("", "aiosqlite", "pysqlite"):
+            raise ValueError(f"SQLite URLs use the aiosqlite driver, not {driver!r}")
+        database = url.database or ""
+        if database in ("", ":memory:") or url.query.get("mode") == "memory" or ":memory:" in database:
+            raise ValueError("an in-memory SQLite database is not supported: name a file (sqlite:///path.db)")
+        if not url.query.get("uri"):
+            # Absolute, so a later chdir cannot send new pooled connections to another file.
+            database = os.path.abspath(database)
+        return url.set(drivername="sqlite+aiosqlite", database=database)
+    raise ValueError(f"unsupported database URL scheme {url.drivername!r}: use sqlite:/// or postgresql://")
+
+
+def create_engine(database_url: str | URL, *, migrating: bool = False) -> AsyncEngine:
+    """An engine configured for the store (``migrating``: unpooled, SQLite foreign keys off). Lower level than
+    ``open_store``, which also puts a SQLite file in WAL mode."""
+    url = database_url if isinstance(database_url, URL) else async_url(database_url)
+    common: dict[str, Any] = {
+        "json_serializer": _json_dumps,
+        "json_deserializer": orjson.loads,
+    }
+    if migrating:
+        common["poolclass"] = NullPool
+    if url.get_backend_name() == "sqlite":
+        _ensure_parent_folder(url)
+        engine = create_async_engine(url, pool_reset_on_return=None, **common)
+        _configure_sqlite(engine, foreign_keys=not migrating)
+        return engine
+    if not migrating:
+        common.update(pool_size=POSTGRES_POOL_SIZE, max_overflow=POSTGRES_MAX_OVERFLOW)
+    return create_async_engine(
+        url,
+        isolation_level="READ COMMITTED",
+        connect_args={"server_settings": {"application_name": "userpools"}},
+        **common,
+    )
+
+
+async def open_store(database_url: str, *, migrate: bool = True) -> Store:
+    """Opens the store at ``database_url``, first bringing its schema to the newest revision unless
+    ``migrate`` is False. Close it with ``await store.close()``."""
+    url = async_url(database_url)
+    if migrate:
+        await migrate_async(database_url)
+    elif url.get_backend_name() == "sqlite":
+        await _enable_wal(url)
+    engine = create_engine(url)
+    return SqlStore(engine, serialize_transactions=url.get_backend_name() == "sqlite")
+
+
+def migrate(database_url: str) -> None:
+    """Runs ``alembic upgrade head`` on ``database_url``; idempotent, and safe when several processes do it
+    at once. For the command line; async code should ``await migrate_async(…)`` (called from inside a
+    running event loop, this blocks that loop while it runs the upgrade on a helper thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(migrate_async(database_url))
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
+        executor.submit(asyncio.run, migrate_async(database_url)).result()
+
+
+async def migrate_async(database_url: str) -> None:
+    """``migrate`` for async callers."""
+    await run_in_migration_transaction(database_url, _upgrade_to_head)
+
+
+async def run_in_migration_transaction(database_url: str, fn: Callable[[Connection], None]) -> None:
+    """Calls ``fn`` with a (sync) connection inside the one migration transaction: the advisory lock is held
+    on PostgreSQL; on SQLite the write lock is held and foreign keys are off, and checked before commit."""
+    url = async_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        await _enable_wal(url)
+    engine = create_engine(url, migrating=True)
+    try:
+        async with engine.begin() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if not sqlite:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            await conn.run_sync(fn)
+            if sqlite:
+                violations = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if violations:
+                    raise RuntimeError(f"migration left rows with dangling foreign keys: {violations[:5]}")
+    finally:
+        await engine.dispose()
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    """Alembic's configuration, built in code (no alembic.ini)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if database_url is not None:
+        config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def _upgrade_to_head(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _ensure_parent_folder(url: URL) -> None:
+    database = url.database or ""
+    if url.query.get("uri"):
+        database = database.removeprefix("file:").split("?", 1)[0]
+    if database:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def _enable_wal(url: URL) -> None:
+    _ensure_parent_folder(url)
+    await asyncio.to_thread(_enable_wal_blocking, url.database or "", bool(url.query.get("uri")))
+
+
+def _enable_wal_blocking(database: str, uri: bool) -> None:
+    """Puts the SQLite file in WAL mode (persistent: once per file). Switching needs the file to itself, and
+    SQLite answers "database is locked" at once rather than wait, so this retries until the busy timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        conn = sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=uri)
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            try:
+                if conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal":
+                    return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e):
+                    raise
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError(f"could not switch {database} to WAL mode: database is locked")
+        finally:
+            conn.close()
+        time.sleep(0.01)
+
+
+def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+    # journal_mode=WAL is a property of the file, set once by ``_enable_wal``.
+    pragmas = (
+        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+        "PRAGMA synchronous=NORMAL",
+        f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}",
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver must not issue BEGIN itself (it would be a deferred one, and skipped for DDL);
+        # the "begin" hook below does.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
+        # Instead of the pool's unconditional rollback on return (one more trip to the connection's
+        # thread after every commit): roll back only what is still open.
+        if not state.asyncio_safe or state.terminate_only:
+            return
+        try:
+            still_open = dbapi_connection.driver_connection.in_transaction
+        except Exception:  # noqa: BLE001 - a closed connection; let rollback deal with it
+            still_open = True
+        if still_open:
+            dbapi_connection.rollback()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "BEGIN IMMEDIATE"))
+
+
+def _redacted(database_url: str) -> str:
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable>"

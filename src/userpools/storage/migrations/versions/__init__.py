@@ -1,0 +1,1 @@
+"""Alembic revisions, one file each, named ``NNNN_<what>.py`` with ``revision = "NNNN"``."""

@@ -1,0 +1,327 @@
+"""The store on SQLAlchemy Core (async): one implementation of the ports for SQLite and PostgreSQL.
+
+No ORM: each port method runs one statement built once at import (SQLAlchemy caches its compiled form;
+asyncpg caches the prepared statement per connection) and maps rows to the frozen records by position.
+
+Inserts are ``INSERT … ON CONFLICT (pk) DO NOTHING`` and report ``Conflict`` when no row went in, rather
+than catching the IntegrityError: on PostgreSQL a failed statement aborts the whole transaction, while this
+way the caller's transaction stays usable after a Conflict (it may, say, retry with a fresh id), and a
+concurrent insert of the same key waits for the other transaction and then reports Conflict. A child row
+whose pool is gone still raises SQLAlchemy's IntegrityError: lock the pool (``for_update``) first.
+
+Engines come from ``userpools.storage.engine.open_store``, which configures the connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.dml import Insert
+
+from userpools.storage.ports import (
+    ClientPort,
+    ClientRecord,
+    Conflict,
+    PoolPort,
+    PoolRecord,
+    SigningKeyPort,
+    SigningKeyRecord,
+)
+from userpools.storage.schema import signing_keys, user_pool_clients, user_pools
+
+#: Execution option naming the statement the SQLite "begin" hook emits (default ``BEGIN IMMEDIATE``).
+SQLITE_BEGIN_OPTION = "userpools_sqlite_begin"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_micros(moment: datetime) -> int:
+    """Microseconds since the epoch of a timezone-aware datetime (exact: integer arithmetic)."""
+    if moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment!r}: the store takes timezone-aware UTC datetimes")
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def from_micros(micros: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+# --- statements, built once ---------------------------------------------------------------------------
+
+_P = user_pools.c
+_POOL_COLUMNS = (_P.id, _P.name, _P.created_at, _P.updated_at, _P.settings)
+_GET_POOL = select(*_POOL_COLUMNS).where(_P.id == bindparam("b_id"))
+_GET_POOL_FOR_UPDATE = _GET_POOL.with_for_update()
+_UPDATE_POOL = (
+    update(user_pools)
+    .where(_P.id == bindparam("b_id"))
+    .values(name=bindparam("name"), updated_at=bindparam("updated_at"), settings=bindparam("settings"))
+)
+_DELETE_POOL = delete(user_pools).where(_P.id == bindparam("b_id"))
+_LIST_POOLS = select(*_POOL_COLUMNS).order_by(_P.id).limit(bindparam("b_limit"))
+_LIST_POOLS_AFTER = _LIST_POOLS.where(_P.id > bindparam("b_after"))
+
+_C = user_pool_clients.c
+_CLIENT_COLUMNS = (
+    _C.id,
+    _C.pool_id,
+    _C.name,
+    _C.created_at,
+    _C.updated_at,
+    _C.secret_ciphertext,
+    _C.settings,
+)
+_GET_CLIENT = select(*_CLIENT_COLUMNS).where(_C.id == bindparam("b_id"))
+_GET_CLIENT_FOR_UPDATE = _GET_CLIENT.with_for_update()
+_UPDATE_CLIENT = (
+    update(user_pool_clients)
+    .where(_C.id == bindparam("b_id"))
+    .values(
+        name=bindparam("name"),
+        updated_at=bindparam("updated_at"),
+        secret_ciphertext=bindparam("secret_ciphertext"),
+        settings=bindparam("settings"),
+    )
+)
+_DELETE_CLIENT = delete(user_pool_clients).where(_C.id == bindparam("b_id"))
+_LIST_CLIENTS = (
+    select(*_CLIENT_COLUMNS)
+    .where(_C.pool_id == bindparam("b_pool_id"))
+    .order_by(_C.id)
+    .limit(bindparam("b_limit"))
+)
+_LIST_CLIENTS_AFTER = _LIST_CLIENTS.where(_C.id > bindparam("b_after"))
+
+_K = signing_keys.c
+_KEY_COLUMNS = (
+    _K.kid,
+    _K.pool_id,
+    _K.purpose,
+    _K.private_key_ciphertext,
+    _K.public_jwk,
+    _K.created_at,
+    _K.active,
+)
+_LIST_KEYS = select(*_KEY_COLUMNS).where(_K.pool_id == bindparam("b_pool_id")).order_by(_K.created_at, _K.kid)
+
+
+class _Inserts:
+    """The dialect's ``INSERT … ON CONFLICT (pk) DO NOTHING`` per table."""
+
+    def __init__(self, dialect_name: str) -> None:
+        insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+        self.pool: Insert = insert(user_pools).on_conflict_do_nothing(index_elements=[_P.id])
+        self.client: Insert = insert(user_pool_clients).on_conflict_do_nothing(index_elements=[_C.id])
+        self.key: Insert = insert(signing_keys).on_conflict_do_nothing(index_elements=[_K.kid])
+
+
+# --- row mapping -------------------------------------------------------------------------------------
+
+
+def _pool(row: Row[Any]) -> PoolRecord:
+    return PoolRecord(row[0], row[1], from_micros(row[2]), from_micros(row[3]), row[4])
+
+
+def _client(row: Row[Any]) -> ClientRecord:
+    return ClientRecord(
+        row[0], row[1], row[2], from_micros(row[3]), from_micros(row[4]), _bytes(row[5]), row[6]
+    )
+
+
+def _key(row: Row[Any]) -> SigningKeyRecord:
+    return SigningKeyRecord(row[0], row[1], row[2], _bytes(row[3]), row[4], from_micros(row[5]), bool(row[6]))
+
+
+def _bytes(value: Any) -> bytes | None:
+    return value if value is None or type(value) is bytes else bytes(value)
+
+
+# --- ports -------------------------------------------------------------------------------------------
+
+
+async def _insert(conn: AsyncConnection, statement: Insert, values: dict[str, Any], what: str) -> None:
+    result = await conn.execute(statement, values)
+    if result.rowcount == 0:
+        raise Conflict(what)
+
+
+class SqlPools:
+    __slots__ = ("_conn", "_insert_statement")
+
+    def __init__(self, conn: AsyncConnection, inserts: _Inserts) -> None:
+        self._conn = conn
+        self._insert_statement = inserts.pool
+
+    async def insert(self, pool: PoolRecord) -> None:
+        values = {
+            "id": pool.id,
+            "name": pool.name,
+            "created_at": to_micros(pool.created_at),
+            "updated_at": to_micros(pool.updated_at),
+            "settings": pool.settings,
+        }
+        await _insert(self._conn, self._insert_statement, values, f"user pool {pool.id}")
+
+    async def get(self, pool_id: str, *, for_update: bool = False) -> PoolRecord | None:
+        statement = _GET_POOL_FOR_UPDATE if for_update else _GET_POOL
+        row = (await self._conn.execute(statement, {"b_id": pool_id})).first()
+        return None if row is None else _pool(row)
+
+    async def update(self, pool: PoolRecord) -> None:
+        values = {
+            "b_id": pool.id,
+            "name": pool.name,
+            "updated_at": to_micros(pool.updated_at),
+            "settings": pool.settings,
+        }
+        await self._conn.execute(_UPDATE_POOL, values)
+
+    async def delete(self, pool_id: str) -> bool:
+        result = await self._conn.execute(_DELETE_POOL, {"b_id": pool_id})
+        return result.rowcount > 0
+
+    async def list(self, *, limit: int, after_id: str | None = None) -> Sequence[PoolRecord]:
+        if after_id is None:
+            result = await self._conn.execute(_LIST_POOLS, {"b_limit": limit})
+        else:
+            result = await self._conn.execute(_LIST_POOLS_AFTER, {"b_limit": limit, "b_after": after_id})
+        return [_pool(row) for row in result]
+
+
+class SqlClients:
+    __slots__ = ("_conn", "_insert_statement")
+
+    def __init__(self, conn: AsyncConnection, inserts: _Inserts) -> None:
+        self._conn = conn
+        self._insert_statement = inserts.client
+
+    async def insert(self, client: ClientRecord) -> None:
+        values = {
+            "id": client.id,
+            "pool_id": client.pool_id,
+            "name": client.name,
+            "created_at": to_micros(client.created_at),
+            "updated_at": to_micros(client.updated_at),
+            "secret_ciphertext": client.secret_ciphertext,
+            "settings": client.settings,
+        }
+        await _insert(self._conn, self._insert_statement, values, f"app client {client.id}")
+
+    async def get(self, client_id: str, *, for_update: bool = False) -> ClientRecord | None:
+        statement = _GET_CLIENT_FOR_UPDATE if for_update else _GET_CLIENT
+        row = (await self._conn.execute(statement, {"b_id": client_id})).first()
+        return None if row is None else _client(row)
+
+    async def update(self, client: ClientRecord) -> None:
+        values = {
+            "b_id": client.id,
+            "name": client.name,
+            "updated_at": to_micros(client.updated_at),
+            "secret_ciphertext": client.secret_ciphertext,
+            "settings": client.settings,
+        }
+        await self._conn.execute(_UPDATE_CLIENT, values)
+
+    async def delete(self, client_id: str) -> bool:
+        result = await self._conn.execute(_DELETE_CLIENT, {"b_id": client_id})
+        return result.rowcount > 0
+
+    async def list(self, pool_id: str, *, limit: int, after_id: str | None = None) -> Sequence[ClientRecord]:
+        if after_id is None:
+            params: dict[str, Any] = {"b_pool_id": pool_id, "b_limit": limit}
+            result = await self._conn.execute(_LIST_CLIENTS, params)
+        else:
+            params = {"b_pool_id": pool_id, "b_limit": limit, "b_after": after_id}
+            result = await self._conn.execute(_LIST_CLIENTS_AFTER, params)
+        return [_client(row) for row in result]
+
+
+class SqlSigningKeys:
+    __slots__ = ("_conn", "_insert_statement")
+
+    def __init__(self, conn: AsyncConnection, inserts: _Inserts) -> None:
+        self._conn = conn
+        self._insert_statement = inserts.key
+
+    async def insert(self, key: SigningKeyRecord) -> None:
+        values = {
+            "kid": key.kid,
+            "pool_id": key.pool_id,
+            "purpose": key.purpose,
+            "private_key_ciphertext": key.private_key_ciphertext,
+            "public_jwk": key.public_jwk,
+            "created_at": to_micros(key.created_at),
+            "active": key.active,
+        }
+        await _insert(self._conn, self._insert_statement, values, f"signing key {key.kid}")
+
+    async def list(self, pool_id: str) -> Sequence[SigningKeyRecord]:
+        result = await self._conn.execute(_LIST_KEYS, {"b_pool_id": pool_id})
+        return [_key(row) for row in result]
+
+
+class SqlTransaction:
+    __slots__ = ("clients", "pools", "signing_keys")
+
+    pools: PoolPort
+    clients: ClientPort
+    signing_keys: SigningKeyPort
+
+    def __init__(self, conn: AsyncConnection, inserts: _Inserts) -> None:
+        self.pools = SqlPools(conn, inserts)
+        self.clients = SqlClients(conn, inserts)
+        self.signing_keys = SqlSigningKeys(conn, inserts)
+
+
+class SqlStore:
+    """A ``Store`` on an engine from ``engine.create_engine``.
+
+    ``serialize_transactions`` (SQLite) queues this process's transactions on an asyncio lock before they
+    take SQLite's write lock: SQLite admits one writer at a time anyway, and waiting on the lock hands over
+    at once and in order, where waiting in SQLite's busy handler polls. Other processes still queue on the
+    busy timeout. ``lock_timeout`` bounds the wait (so a transaction opened inside another of the same task
+    fails instead of hanging).
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, *, serialize_transactions: bool = False, lock_timeout: float = 15.0
+    ) -> None:
+        self.engine = engine
+        self._lock_timeout = lock_timeout
+        self._inserts = _Inserts(engine.dialect.name)
+        self._lock = asyncio.Lock() if serialize_transactions else None
+        # Pings must not queue behind writers: on SQLite they begin a deferred (read) transaction.
+        self._ping_engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN"})
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqlTransaction]:
+        if self._lock is None:
+            async with self.engine.begin() as conn:
+                yield SqlTransaction(conn, self._inserts)
+            return
+        try:
+            async with asyncio.timeout(self._lock_timeout):
+                await self._lock.acquire()
+        except TimeoutError:
+            # Also what a transaction opened inside another one of the same task ends in.
+            raise TimeoutError(f"no transaction slot within {self._lock_timeout} s") from None
+        try:
+            async with self.engine.begin() as conn:
+                yield SqlTransaction(conn, self._inserts)
+        finally:
+            self._lock.release()
+
+    async def ping(self) -> None:
+        async with self._ping_engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+
+    async def close(self) -> None:
+        await self.engine.dispose()
