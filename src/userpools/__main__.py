@@ -1,0 +1,3 @@
+from userpools.cli import main
+
+main()

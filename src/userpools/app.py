@@ -1,0 +1,132 @@
+"""The ASGI application: the one place where implementations are chosen and wired together."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from userpools import __version__
+from userpools.clock import Clock, SystemClock
+from userpools.config import Settings
+from userpools.crypto.datakey import DataKeyCipher
+from userpools.crypto.keys import jwks_document
+from userpools.operations import OPERATIONS
+from userpools.operations.context import Context
+from userpools.protocol.dispatch import Dispatcher
+from userpools.storage.engine import open_store
+from userpools.storage.ports import Store
+
+log = logging.getLogger("userpools")
+
+# Browsers call the API directly (amazon-cognito-identity-js, Amplify): they must be able to read these.
+EXPOSED_HEADERS = ["x-amzn-RequestId", "x-amzn-ErrorType", "x-amzn-ErrorMessage", "Date"]
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def load_cipher(settings: Settings) -> DataKeyCipher:
+    if settings.data_key:
+        return DataKeyCipher.from_text(settings.data_key)
+    return DataKeyCipher.from_file(settings.data_dir / "data.key")
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Starlette:
+    """Builds the server. The store is opened (and migrated) at start-up unless one is passed in."""
+    clock = clock or SystemClock()
+    cipher = load_cipher(settings)
+    state: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        opened = store or await open_store(settings.effective_database_url)
+        context = Context(store=opened, clock=clock, settings=settings, cipher=cipher)
+        state["store"] = opened
+        state["dispatch"] = Dispatcher(
+            OPERATIONS, context, credentials=settings.admin_credentials, now=clock.now
+        )
+        log.info("userpools %s serving on %s", __version__, settings.effective_public_url)
+        try:
+            yield
+        finally:
+            if store is None:
+                await opened.close()
+
+    async def api(request: Request) -> Response:
+        return await state["dispatch"](request)
+
+    async def health(request: Request) -> Response:
+        try:
+            await state["store"].ping()
+        except Exception as exc:  # the store is unreachable: say so, with 503
+            return _json({"status": "unavailable", "error": type(exc).__name__}, 503)
+        return _json({"status": "ok", "version": __version__})
+
+    async def jwks(request: Request) -> Response:
+        pool_id = request.path_params["pool_id"]
+        async with state["store"].transaction() as tx:
+            pool = await tx.pools.get(pool_id)
+            keys = list(await tx.signing_keys.list(pool_id)) if pool else []
+        if pool is None:
+            return _not_found_pool(pool_id)
+        return _json(jwks_document(keys))
+
+    async def openid_configuration(request: Request) -> Response:
+        pool_id = request.path_params["pool_id"]
+        async with state["store"].transaction() as tx:
+            pool = await tx.pools.get(pool_id)
+        if pool is None:
+            return _not_found_pool(pool_id)
+        issuer = f"{settings.effective_public_url}/{pool_id}"
+        return _json(
+            {
+                "issuer": issuer,
+                "jwks_uri": f"{issuer}/.well-known/jwks.json",
+                "response_types_supported": ["code", "token"],
+                "scopes_supported": ["openid", "email", "phone", "profile"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            }
+        )
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        code = "ResourceNotFoundException" if exc.status_code == 404 else "UnknownOperationException"
+        return _json({"__type": code, "message": exc.detail}, exc.status_code)
+
+    routes = [
+        Route("/", api, methods=["POST"]),
+        Route("/_userpools/health", health, methods=["GET"]),
+        Route("/{pool_id}/.well-known/jwks.json", jwks, methods=["GET"]),
+        Route("/{pool_id}/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
+    ]
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["*"],
+            expose_headers=EXPOSED_HEADERS,
+            max_age=86400,
+        )
+    ]
+    return Starlette(
+        routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={HTTPException: http_error}
+    )
+
+
+def _not_found_pool(pool_id: str) -> Response:
+    return _json({"__type": "ResourceNotFoundException", "message": f"User pool {pool_id} does not exist."}, 404)

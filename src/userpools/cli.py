@@ -1,0 +1,88 @@
+"""The command line: ``userpools serve``, ``userpools migrate``.
+
+Every option can also be set through an environment variable ``USERPOOLS_<NAME>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from userpools.config import ConfigError, Settings
+from userpools.protocol.sigv4 import AdminCredentials
+
+
+def _common(f):  # type: ignore[no-untyped-def]
+    f = click.option("--data-dir", envvar="USERPOOLS_DATA_DIR", type=click.Path(path_type=Path),
+                     default=Path(".userpools"), show_default=True,
+                     help="Folder for the default SQLite database and the development data key.")(f)
+    f = click.option("--database-url", envvar="USERPOOLS_DATABASE_URL", default=None,
+                     help="sqlite:///path or postgresql://user@host:port/db (default: SQLite in --data-dir).")(f)
+    return f
+
+
+@click.group()
+@click.version_option(package_name="userpools")
+def main() -> None:
+    """userpools: a self-hosted identity provider that speaks Amazon Cognito User Pools' own API."""
+
+
+@main.command()
+@click.option("--host", envvar="USERPOOLS_HOST", default="127.0.0.1", show_default=True,
+              help="Address to bind. A non-loopback address requires --admin-credentials.")
+@click.option("--port", envvar="USERPOOLS_PORT", type=int, default=9229, show_default=True)
+@_common
+@click.option("--region", envvar="USERPOOLS_REGION", default="us-east-1", show_default=True,
+              help="Region in new pool ids and ARNs.")
+@click.option("--account-id", envvar="USERPOOLS_ACCOUNT_ID", default="000000000000", show_default=True,
+              help="Account id in ARNs.")
+@click.option("--admin-credentials", envvar="USERPOOLS_ADMIN_CREDENTIALS", default=None,
+              help="ACCESS_KEY_ID:SECRET_ACCESS_KEY (several separated by spaces): verify SigV4 signatures.")
+@click.option("--data-key", envvar="USERPOOLS_DATA_KEY", default=None,
+              help="Base64 of 32 bytes that encrypts secrets at rest (default: a key file in --data-dir).")
+@click.option("--public-url", envvar="USERPOOLS_PUBLIC_URL", default=None,
+              help="Base URL clients use to reach this server (token issuer, jwks_uri).")
+@click.option("--log-level", envvar="USERPOOLS_LOG_LEVEL", default="info", show_default=True)
+@click.option("--access-log/--no-access-log", envvar="USERPOOLS_ACCESS_LOG", default=False, show_default=True)
+def serve(host: str, port: int, data_dir: Path, database_url: str | None, region: str, account_id: str,
+          admin_credentials: str | None, data_key: str | None, public_url: str | None, log_level: str,
+          access_log: bool) -> None:
+    """Run the server."""
+    import uvicorn
+
+    from userpools.app import create_app
+
+    try:
+        credentials = tuple(AdminCredentials.parse(item) for item in (admin_credentials or "").split())
+    except ValueError as exc:
+        raise click.UsageError(f"--admin-credentials: {exc}") from None
+    settings = Settings(
+        host=host, port=port, data_dir=data_dir, database_url=database_url, region=region,
+        account_id=account_id, admin_credentials=credentials, data_key=data_key, public_url=public_url,
+    )
+    try:
+        settings.check()
+    except ConfigError as exc:
+        click.echo(f"userpools: {exc}", err=True)
+        sys.exit(2)
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=access_log,
+                server_header=False)
+
+
+@main.command()
+@_common
+def migrate(data_dir: Path, database_url: str | None) -> None:
+    """Bring the database schema up to date (the server also does this at start-up)."""
+    from userpools.storage.engine import migrate as run_migrations
+
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    run_migrations(settings.effective_database_url)
+    click.echo(f"userpools: schema up to date at {settings.effective_database_url}")
+
+
+if __name__ == "__main__":
+    main()

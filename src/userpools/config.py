@@ -1,0 +1,79 @@
+"""The server's settings: one frozen, documented object. Only the CLI builds it (from options and their
+``USERPOOLS_*`` environment variables); nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from userpools.protocol.sigv4 import AdminCredentials
+
+
+class ConfigError(ValueError):
+    """The settings cannot be used as given; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    """Address to bind. Any non-loopback address requires admin credentials."""
+
+    port: int = 9229
+
+    data_dir: Path = field(default_factory=lambda: Path(".userpools"))
+    """Where the default SQLite database and the development data-key file live."""
+
+    database_url: str | None = None
+    """``sqlite:///path`` or ``postgresql://user@host:port/db``; default: SQLite under data_dir."""
+
+    region: str = "us-east-1"
+    """The region in new pool ids (``<region>_xxxxxxxxx``), ARNs and AWS-form issuers."""
+
+    account_id: str = "000000000000"
+    """The account in ARNs (``arn:aws:cognito-idp:<region>:<account>:userpool/<id>``)."""
+
+    admin_credentials: tuple[AdminCredentials, ...] = ()
+    """When set, every SigV4-signed operation's signature is verified against these."""
+
+    data_key: str | None = None
+    """Base64 of 32 bytes; encrypts secrets at rest. Default: a key file generated under data_dir."""
+
+    public_url: str | None = None
+    """The base URL clients reach this server at (issuer, jwks_uri). Default: http://host:port."""
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'userpools.db').resolve()}"
+
+    @property
+    def effective_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def development_mode(self) -> bool:
+        """No admin credentials: any well-formed signature is accepted and the development endpoints are on."""
+        return not self.admin_credentials
+
+    def check(self) -> None:
+        """Refuses settings that would expose an unauthenticated admin API to other machines."""
+        if not is_loopback(self.host) and not self.admin_credentials:
+            raise ConfigError(
+                f"refusing to bind {self.host}: it is reachable from other machines, and without admin "
+                "credentials anyone there could call the admin operations. Set --admin-credentials "
+                "(or USERPOOLS_ADMIN_CREDENTIALS) to ACCESS_KEY_ID:SECRET_ACCESS_KEY, or bind 127.0.0.1."
+            )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

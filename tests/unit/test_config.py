@@ -1,0 +1,36 @@
+from pathlib import Path
+
+import pytest
+
+from userpools.config import ConfigError, Settings, is_loopback
+from userpools.operations import paging
+from userpools.errors import InvalidParameterException
+from userpools.protocol.sigv4 import AdminCredentials
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "::1", "localhost"])
+def test_loopback_hosts_need_no_credentials(host: str) -> None:
+    assert is_loopback(host)
+    Settings(host=host).check()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.1.2.3", "::", "example.com"])
+def test_other_hosts_are_refused_without_credentials_and_allowed_with_them(host: str) -> None:
+    with pytest.raises(ConfigError, match="admin credentials"):
+        Settings(host=host).check()
+    Settings(host=host, admin_credentials=(AdminCredentials("AKID", "SECRET"),)).check()
+
+
+def test_default_database_is_sqlite_under_the_data_dir(tmp_path: Path) -> None:
+    url = Settings(data_dir=tmp_path).effective_database_url
+    assert url == f"sqlite:///{tmp_path.resolve()}/userpools.db"
+    assert Settings(database_url="postgresql://x/y").effective_database_url == "postgresql://x/y"
+
+
+def test_paging_tokens_round_trip_and_refuse_tokens_of_another_listing() -> None:
+    token = paging.encode("pools", "us-east-1_abc")
+    assert paging.decode("pools", token) == "us-east-1_abc"
+    assert paging.decode("pools", None) is None
+    for bad in (paging.encode("clients", "x"), "%%%", "bm9jb2xvbg=="):
+        with pytest.raises(InvalidParameterException):
+            paging.decode("pools", bad)

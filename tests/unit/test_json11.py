@@ -1,0 +1,46 @@
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from userpools.errors import InternalErrorException, NotAuthorizedException, SerializationException
+from userpools.protocol import json11
+
+
+def test_parse_body_reads_json_and_treats_an_empty_body_as_an_empty_object() -> None:
+    assert json11.parse_body(b'{"a": 1}') == {"a": 1}
+    assert json11.parse_body(b"") == {}
+    assert json11.parse_body(b"  \n") == {}
+
+
+def test_parse_body_with_malformed_json_raises_serialization_exception() -> None:
+    with pytest.raises(SerializationException):
+        json11.parse_body(b'{"a": ')
+
+
+def test_datetimes_are_sent_as_epoch_seconds_with_milliseconds() -> None:
+    when = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    assert orjson.loads(json11.dumps({"CreationDate": when})) == {"CreationDate": round(when.timestamp(), 3)}
+
+
+def test_error_response_has_the_aws_body_and_headers() -> None:
+    response = json11.error_response(NotAuthorizedException("Incorrect username or password."), "rid")
+    assert response.status_code == 400
+    assert orjson.loads(response.body) == {
+        "__type": "NotAuthorizedException",
+        "message": "Incorrect username or password.",
+    }
+    assert response.headers["x-amzn-errortype"] == "NotAuthorizedException:"
+    assert response.headers["x-amzn-errormessage"] == "Incorrect username or password."
+    assert response.headers["x-amzn-requestid"] == "rid"
+    assert response.headers["content-type"] == "application/x-amz-json-1.1"
+
+
+def test_internal_error_is_the_only_500() -> None:
+    assert json11.error_response(InternalErrorException("x"), "r").status_code == 500
+
+
+def test_error_message_header_stays_single_line_latin1_while_the_body_keeps_the_text() -> None:
+    response = json11.error_response(NotAuthorizedException("line one\nline two ✓"), "r")
+    assert response.headers["x-amzn-errormessage"] == "line one line two ?"
+    assert orjson.loads(response.body)["message"] == "line one\nline two ✓"
