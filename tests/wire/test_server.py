@@ -180,3 +180,46 @@ def test_with_admin_credentials_public_operations_still_need_no_signature(secure
 
     response = post(secured.url, "ForgotPassword", '{"ClientId": "abc", "Username": "u"}', sign=False)
     assert response.json()["__type"] not in ("MissingAuthenticationTokenException", "InvalidSignatureException")
+
+
+def test_userpools_migrate_brings_an_empty_database_to_the_current_schema(tmp_path: Path) -> None:
+    import sqlite3
+
+    database = tmp_path / "migrated.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "userpools", "migrate", "--database-url", f"sqlite:///{database}"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(database) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"user_pools", "user_pool_clients", "signing_keys", "alembic_version"} <= tables
+    again = subprocess.run(
+        [sys.executable, "-m", "userpools", "migrate", "--database-url", f"sqlite:///{database}"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert again.returncode == 0, again.stderr
+
+
+def test_every_serve_option_can_come_from_a_userpools_environment_variable(server_factory: Any,
+                                                                           tmp_path: Path) -> None:
+    from server import ServerProcess, free_port
+
+    port = free_port()
+    srv = ServerProcess(data_dir=tmp_path / "unused", port=port)
+    srv.command = lambda: [sys.executable, "-m", "userpools", "serve"]  # type: ignore[method-assign]
+    srv.env = {
+        "USERPOOLS_PORT": str(port),
+        "USERPOOLS_HOST": "127.0.0.1",
+        "USERPOOLS_DATA_DIR": str(tmp_path / "data"),
+        "USERPOOLS_DATABASE_URL": f"sqlite:///{tmp_path / 'env.db'}",
+        "USERPOOLS_REGION": "eu-west-3",
+    }
+    srv.start()
+    try:
+        pool = srv.client().create_user_pool(PoolName="from-env")["UserPool"]
+        assert pool["Id"].startswith("eu-west-3_")
+        assert (tmp_path / "env.db").exists()
+        assert (tmp_path / "data" / "data.key").exists()
+    finally:
+        srv.stop()
