@@ -114,10 +114,184 @@ class SigningKeyPort(Protocol):
         """All keys of the pool, active and retired, oldest first."""
 
 
+#: Names ListUsers can filter on (Cognito's list). The store keeps an index of exactly these per user, so
+#: a filtered listing never scans a pool: the attributes of the same names, plus
+#: ``cognito:user_status`` (the user's status) and ``status`` ("Enabled" / "Disabled").
+FILTERABLE_ATTRIBUTES = (
+    "username",
+    "email",
+    "phone_number",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "cognito:user_status",
+    "status",
+    "sub",
+)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A user of a pool.
+
+    ``username`` is the name as created (case kept); ``username_key`` is its lookup form, unique in the pool
+    (lower-cased when the pool's UsernameConfiguration.CaseSensitive is false; the domain decides).
+    ``attributes`` holds every attribute except ``sub``, with string values as Cognito keeps them
+    (``"email_verified": "true"``). ``password_ciphertext`` is the encrypted SRP salt and verifier (never
+    the password); ``password_history_ciphertext`` the encrypted list of earlier ones. ``extra`` holds what
+    later domains keep per user (MFA settings, preferences) as a small document.
+    """
+
+    pool_id: str
+    username: str
+    username_key: str
+    sub: str
+    status: str
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    attributes: dict[str, str] = field(default_factory=dict)
+    password_ciphertext: bytes | None = None
+    password_changed_at: datetime | None = None
+    password_history_ciphertext: bytes | None = None
+    failed_attempts: int = 0
+    locked_until: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    """One ListUsers filter: ``name = "value"`` (exact) or ``name ^= "value"`` (prefix)."""
+
+    name: str
+    value: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class CodeRecord:
+    """A one-time code (sign-up confirmation, attribute verification, password reset). Only its keyed
+    hash is kept; there is at most one per (pool, user, purpose), so a new code replaces the old one."""
+
+    pool_id: str
+    username_key: str
+    purpose: str
+    code_hash: bytes
+    created_at: datetime
+    expires_at: datetime
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class AuthSessionRecord:
+    """One sign-in's token family: the refresh token and every access/ID token issued from it share
+    ``origin_jti``. Revoking it (RevokeToken, GlobalSignOut) revokes all of them."""
+
+    origin_jti: str
+    pool_id: str
+    client_id: str
+    username_key: str
+    auth_time: datetime
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """A message the pool sent. ``payload_ciphertext`` is the encrypted JSON of subject, body and code:
+    a copy of the database must not reveal codes."""
+
+    id: str
+    pool_id: str
+    username: str
+    destination: str
+    delivery_medium: str
+    trigger_source: str
+    created_at: datetime
+    payload_ciphertext: bytes
+
+
+class UserPort(Protocol):
+    async def insert(self, user: UserRecord) -> None:
+        """Raises Conflict if (pool_id, username_key) exists."""
+
+    async def get(self, pool_id: str, username_key: str, *, for_update: bool = False) -> UserRecord | None: ...
+
+    async def get_by_sub(self, pool_id: str, sub: str, *, for_update: bool = False) -> UserRecord | None: ...
+
+    async def update(self, user: UserRecord) -> None:
+        """Replaces every column but pool_id, username, username_key, sub and created_at; keeps the filter
+        index in step."""
+
+    async def delete(self, pool_id: str, username_key: str) -> bool:
+        """Deletes the user with its aliases, codes and auth sessions."""
+
+    async def count(self, pool_id: str) -> int: ...
+
+    async def list(
+        self,
+        pool_id: str,
+        *,
+        limit: int,
+        after_key: str | None = None,
+        where: UserFilter | None = None,
+    ) -> Sequence[UserRecord]:
+        """Users ordered by username_key, those with username_key > after_key, at most ``limit``, matching
+        ``where`` (through the index, never a scan). ``where.name`` is one of FILTERABLE_ATTRIBUTES."""
+
+    async def find_alias(self, pool_id: str, kind: str, value_key: str) -> str | None:
+        """The username_key owning the alias (kind: email, phone_number, preferred_username), or None."""
+
+    async def set_aliases(self, pool_id: str, username_key: str, aliases: dict[str, str]) -> None:
+        """Makes ``aliases`` (kind → value_key) exactly the user's aliases. Raises Conflict if another user
+        owns one of them (the caller releases it first when it means to move it)."""
+
+    async def release_alias(self, pool_id: str, kind: str, value_key: str) -> None:
+        """Removes the alias from whichever user owns it."""
+
+
+class CodePort(Protocol):
+    async def put(self, code: CodeRecord) -> None:
+        """Inserts or replaces the code of (pool_id, username_key, purpose)."""
+
+    async def get(
+        self, pool_id: str, username_key: str, purpose: str, *, for_update: bool = False
+    ) -> CodeRecord | None: ...
+
+    async def delete(self, pool_id: str, username_key: str, purpose: str) -> bool: ...
+
+
+class AuthSessionPort(Protocol):
+    async def insert(self, session: AuthSessionRecord) -> None: ...
+
+    async def get(self, origin_jti: str) -> AuthSessionRecord | None: ...
+
+    async def revoke(self, origin_jti: str, at: datetime) -> bool:
+        """Marks one family revoked (no-op, False, if already revoked or unknown)."""
+
+    async def revoke_user(self, pool_id: str, username_key: str, at: datetime) -> int:
+        """Marks every unrevoked family of the user revoked; returns how many."""
+
+
+class OutboxPort(Protocol):
+    async def add(self, message: OutboxRecord) -> None: ...
+
+    async def list(
+        self, pool_id: str | None = None, username: str | None = None, *, limit: int = 100
+    ) -> Sequence[OutboxRecord]:
+        """Newest first, optionally for one pool and one username."""
+
+
 class Transaction(Protocol):
     pools: PoolPort
     clients: ClientPort
     signing_keys: SigningKeyPort
+    users: UserPort
+    codes: CodePort
+    auth_sessions: AuthSessionPort
+    outbox: OutboxPort
 
 
 class Store(Protocol):
