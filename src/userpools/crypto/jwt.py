@@ -1,0 +1,195 @@
+"""RS256 JSON Web Signatures in Cognito's byte layout, and the pool's signing keys in memory.
+
+- Header exactly ``{"kid":"…","alg":"RS256"}`` (Cognito's order; PyJWT's ``encode`` always writes ``alg``
+  first, so the compact form is assembled here and only the RS256 algorithm comes from PyJWT).
+- Payload compact JSON in the caller's key order, non-ASCII kept as UTF-8 and ``/`` escaped as ``\\/`` as
+  Cognito's serializer does (``"iss":"https:\\/\\/cognito-idp…"`` in every real token) — cosmetic, any JSON
+  parser reads it back unchanged.
+- Private keys are decrypted and parsed once per (data key, kid) and kept in a bounded cache that lives with
+  the ``DataKeyCipher`` object: loading a PEM costs milliseconds, a signature well under one.
+
+The errors are this module's own (``TokenError`` and four subclasses); ``domain.tokens`` turns them into
+Cognito's messages.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+from jwt.algorithms import RSAAlgorithm
+from jwt.api_jws import PyJWS
+from jwt.exceptions import InvalidAlgorithmError, InvalidSignatureError, PyJWTError
+from jwt.utils import base64url_decode, base64url_encode
+
+from userpools.crypto.datakey import DataKeyCipher
+from userpools.crypto.keys import private_key_context
+from userpools.storage.ports import SigningKeyRecord
+
+ALGORITHM = "RS256"
+_RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
+_JWS = PyJWS(algorithms=[ALGORITHM])
+_HEADER_MEMBERS = frozenset({"kid", "alg", "typ"})
+_CACHE_SIZE = 4096  # private keys per data key (two per pool, plus retired ones)
+
+
+class TokenError(ValueError):
+    """A token this server cannot accept. ``reason`` is a stable word for logs and tests."""
+
+    reason = "invalid"
+
+
+class MalformedToken(TokenError):
+    reason = "malformed"
+
+
+class UnknownKid(TokenError):
+    reason = "unknown_kid"
+
+
+class BadSignature(TokenError):
+    reason = "bad_signature"
+
+
+class ExpiredToken(TokenError):
+    reason = "expired"
+
+
+# --- keys ---------------------------------------------------------------------------------------------
+
+_private_cache: weakref.WeakKeyDictionary[DataKeyCipher, OrderedDict[tuple[str, bytes], RSAPrivateKey]] = (
+    weakref.WeakKeyDictionary()
+)
+_public_cache: OrderedDict[tuple[str, str, str], RSAPublicKey] = OrderedDict()
+
+
+def _load_private(record: SigningKeyRecord, cipher: DataKeyCipher) -> RSAPrivateKey:
+    """Decrypts and parses a private key once; raises DataKeyError when the data key does not open it."""
+    cache = _private_cache.setdefault(cipher, OrderedDict())
+    slot = (record.kid, record.private_key_ciphertext)
+    key = cache.get(slot)
+    if key is not None:
+        cache.move_to_end(slot)
+        return key
+    pem = cipher.decrypt(record.private_key_ciphertext, context=private_key_context(record.kid))
+    loaded = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(loaded, RSAPrivateKey):
+        raise TypeError(f"signing key {record.kid} is not an RSA key")
+    cache[slot] = loaded
+    if len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+    return loaded
+
+
+def _load_public(jwk: Mapping[str, Any]) -> RSAPublicKey:
+    slot = (str(jwk["kid"]), str(jwk["n"]), str(jwk["e"]))
+    key = _public_cache.get(slot)
+    if key is None:
+        loaded = RSAAlgorithm.from_jwk(dict(jwk))
+        if not isinstance(loaded, RSAPublicKey):
+            raise TypeError(f"JWK {slot[0]} is not an RSA public key")
+        key = _public_cache[slot] = loaded
+        if len(_public_cache) > _CACHE_SIZE:
+            _public_cache.popitem(last=False)
+    return key
+
+
+class SigningKeys:
+    """One pool's keys: the newest active key per purpose signs, every key (retired too) verifies.
+
+    Build it from ``SigningKeyPort.list(pool_id)`` for each request; the expensive part (decrypting and parsing
+    the private PEM) happens at most once per key and data key, on first use.
+    """
+
+    def __init__(self, records: Iterable[SigningKeyRecord], cipher: DataKeyCipher) -> None:
+        self._cipher = cipher
+        self._records = {r.kid: r for r in records}
+        self._signing: dict[str, SigningKeyRecord] = {}
+        for record in sorted(self._records.values(), key=lambda r: r.created_at):
+            if record.active:
+                self._signing[record.purpose] = record  # the newest active key of each purpose wins
+
+    def for_purpose(self, purpose: str) -> tuple[str, RSAPrivateKey]:
+        """(kid, private key) that signs tokens of ``purpose`` ("id" or "access"). LookupError if none."""
+        record = self._signing.get(purpose)
+        if record is None:
+            raise LookupError(f"no active {purpose!r} signing key")
+        return record.kid, _load_private(record, self._cipher)
+
+    def public_by_kid(self, kid: str) -> RSAPublicKey | None:
+        record = self._records.get(kid)
+        return None if record is None else _load_public(record.public_jwk)
+
+    def purpose_of(self, kid: str) -> str | None:
+        record = self._records.get(kid)
+        return None if record is None else record.purpose
+
+
+# --- signing and verifying ----------------------------------------------------------------------------
+
+
+def _json(value: Mapping[str, Any]) -> bytes:
+    return orjson.dumps(value).replace(b"/", b"\\/")
+
+
+def sign(claims: Mapping[str, Any], kid: str, private_key: RSAPrivateKey) -> str:
+    """A compact RS256 JWS of ``claims`` (key order kept) with header ``{"kid","alg"}``."""
+    header = b'{"kid":' + orjson.dumps(kid) + b',"alg":"RS256"}'
+    signing_input = base64url_encode(header) + b"." + base64url_encode(_json(claims))
+    return (signing_input + b"." + base64url_encode(_RS256.sign(signing_input, private_key))).decode("ascii")
+
+
+def _b64json(segment: str) -> Any:
+    try:
+        return json.loads(base64url_decode(segment.encode("ascii")))
+    except (ValueError, UnicodeError, binascii.Error):
+        raise MalformedToken("not base64url JSON") from None
+
+
+def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(header, claims) WITHOUT checking the signature — only to find which pool's keys to verify with."""
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise MalformedToken("not a compact JWS")
+    header_segment, payload_segment, _ = token.split(".")
+    header, claims = _b64json(header_segment), _b64json(payload_segment)
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise MalformedToken("header or payload is not a JSON object")
+    return header, claims
+
+
+def verify(token: str, keys: SigningKeys, *, now: datetime, leeway: int = 0) -> dict[str, Any]:
+    """The token's claims once its RS256 signature checks against ``keys`` and ``exp`` is still ahead of
+    ``now`` (by ``leeway`` seconds of grace). Raises MalformedToken, UnknownKid, BadSignature, ExpiredToken."""
+    header, _ = peek(token)
+    if header.get("alg") != ALGORITHM or not _HEADER_MEMBERS.issuperset(header):
+        raise MalformedToken("unexpected header")  # no "none", no HS256 key confusion, no b64/crit games
+    kid = header.get("kid")
+    public = keys.public_by_kid(kid) if isinstance(kid, str) else None
+    if public is None:
+        raise UnknownKid("no key with this kid")
+    try:
+        payload = _JWS.decode_complete(token, key=public, algorithms=[ALGORITHM])["payload"]
+    except (InvalidSignatureError, InvalidAlgorithmError):
+        raise BadSignature("signature does not verify") from None
+    except PyJWTError:
+        raise MalformedToken("not a compact JWS") from None
+    try:
+        claims = json.loads(payload)
+    except ValueError:
+        raise MalformedToken("payload is not JSON") from None
+    if not isinstance(claims, dict):
+        raise MalformedToken("payload is not a JSON object")
+    exp = claims.get("exp")
+    if not isinstance(exp, int) or isinstance(exp, bool):
+        raise MalformedToken("no numeric exp")
+    if exp + leeway <= int(now.timestamp()):
+        raise ExpiredToken("token has expired")
+    return claims

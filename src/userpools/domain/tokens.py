@@ -1,0 +1,478 @@
+"""The tokens a sign-in returns, the access-token check every token-authorized operation makes, and the two
+opaque strings this server hands out and takes back: the refresh token and the challenge ``Session``.
+
+Sources: [C] documented (Cognito developer guide, API reference, aws-jwt-verify's source), [O] observed in
+real Cognito tokens or error messages quoted in public issues, [U] unconfirmed choice. Details in
+shared/cognito/auth.md §4.
+
+Claim order [O]: Cognito builds the claims in a Java ``HashMap`` and serializes it, so keys come out in hash
+bucket order: by Java's ``String.hashCode`` (spread as ``HashMap.hash`` does) modulo the table size, insertion
+order within a bucket. The table starts at 16 buckets and doubles past a 0.75 load — except that every
+API-flow access token seen since 2022 shows a table of at least 32 even with 12 claims (one more entry put and
+removed, presumably). This reproduces the key order of 17 of the 18 real tokens examined (2019–2025: ID and
+access, with and without groups, revocation, custom and phone attributes), e.g. ``sub, email_verified, iss,
+phone_number_verified, cognito:username, origin_jti, aud, event_id, token_use, auth_time, name, phone_number,
+exp, iat, jti, email``. The 18th differs only inside one bucket (a custom attribute before ``sub``), so the
+insertion order used here — Cognito's own claims, with the verification flags after the groups, then the
+other attributes — is [U] where two claims share a bucket.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import secrets
+import uuid
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from userpools.crypto.datakey import DataKeyCipher, DataKeyError
+from userpools.crypto.jwt import ExpiredToken, SigningKeys, TokenError, peek, sign, verify
+from userpools.domain.clients import token_validity_seconds
+from userpools.errors import NotAuthorizedException
+from userpools.storage.ports import ClientRecord, UserRecord
+
+ADMIN_SCOPE = "aws.cognito.signin.user.admin"  # the only scope of API-flow access tokens [C]
+
+# NotAuthorizedException messages for access tokens [O: amplify-js#974, aws-sdk-ios#1376 (expired);
+# aws-amplify-identity-broker#538 (invalid); amplify-js#2205 (revoked); amplify-js#1906 (scopes)].
+INVALID_ACCESS_TOKEN = "Invalid Access Token"
+ACCESS_TOKEN_EXPIRED = "Access Token has expired"
+ACCESS_TOKEN_REVOKED = "Access Token has been revoked"
+ACCESS_TOKEN_SCOPES = "Access Token does not have required scopes"
+
+_POOL_REGION = re.compile(r"^([a-z]{2}-(?:gov-)?[a-z]+-\d)_[A-Za-z0-9]+$")  # aws-jwt-verify's [C]
+_POOL_ID = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
+_VERIFIED_FLAGS = ("email_verified", "phone_number_verified")  # JSON booleans in ID tokens [O]
+# Claims Cognito sets itself; an attribute never overrides one ("sub" is never emitted twice).
+_RESERVED = frozenset(
+    [
+        "sub",
+        "cognito:groups",
+        "iss",
+        "cognito:username",
+        "origin_jti",
+        "aud",
+        "event_id",
+        "token_use",
+        "auth_time",
+        "exp",
+        "iat",
+        "jti",
+        "client_id",
+        "scope",
+        "username",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Issued:
+    access_token: str
+    id_token: str
+    expires_in: int
+    refresh_token: str | None
+
+
+def issuer(pool_id: str, *, public_url: str, aws_style: bool, region: str) -> str:
+    """``<public_url>/<poolId>``, or AWS's ``https://cognito-idp.<region>.amazonaws.com/<poolId>``.
+
+    For the AWS form the region is the pool id's own prefix whenever it has one: aws-jwt-verify derives the
+    expected issuer from the pool id alone [C], so ``region`` only serves pool ids without a region prefix."""
+    if not aws_style:
+        return f"{public_url.rstrip('/')}/{pool_id}"
+    match = _POOL_REGION.match(pool_id)
+    return f"https://cognito-idp.{match.group(1) if match else region}.amazonaws.com/{pool_id}"
+
+
+# --- claims -------------------------------------------------------------------------------------------
+
+
+def _java_hash(text: str) -> int:
+    """``String.hashCode`` (over UTF-16 code units) with ``HashMap.hash``'s spreading of the high bits."""
+    h = 0
+    units = text.encode("utf-16-be")
+    for i in range(0, len(units), 2):
+        h = (31 * h + (units[i] << 8 | units[i + 1])) & 0xFFFFFFFF
+    return h ^ (h >> 16)
+
+
+def cognito_order(claims: Mapping[str, Any], *, buckets: int = 16) -> dict[str, Any]:
+    """The claims in the order Cognito's serializer emits them (see the module docstring) [O]."""
+    capacity = buckets
+    while len(claims) > capacity * 3 // 4:
+        capacity *= 2
+    mask = capacity - 1
+    order = sorted(enumerate(claims), key=lambda item: (_java_hash(item[1]) & mask, item[0]))
+    return {name: claims[name] for _, name in order}
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _attribute_claim(name: str, value: str) -> Any:
+    if name in _VERIFIED_FLAGS:
+        return value.lower() == "true"  # [O: real tokens carry true/false, the API keeps "true"/"false"]
+    if name == "address":
+        return {"formatted": value}  # [O: amplify-js#4935, the address claim as Cognito emits it]
+    if name == "updated_at" and value.isdigit():
+        return int(value)  # [U: OIDC makes updated_at a JSON number; floci does the same]
+    return value  # every other attribute, custom:* included, is a string [C]
+
+
+def _readable(user: UserRecord, readable_attributes: Collection[str] | None) -> list[tuple[str, str]]:
+    """The user's attributes the client may read: ReadAttributes when the client set them, else all [C].
+    The verification flags first, then the rest in stored order (the flags come before other attributes
+    that share their hash bucket in real tokens [O])."""
+    items = [
+        (name, value)
+        for name, value in user.attributes.items()
+        if name not in _RESERVED and (readable_attributes is None or name in readable_attributes)
+    ]
+    return sorted(items, key=lambda item: item[0] not in _VERIFIED_FLAGS)
+
+
+def id_token_claims(
+    *,
+    client_id: str,
+    user: UserRecord,
+    groups: Iterable[str],
+    issuer: str,
+    origin_jti: str,
+    event_id: str,
+    auth_time: int,
+    iat: int,
+    exp: int,
+    readable_attributes: Collection[str] | None,
+    jti: str | None = None,
+) -> dict[str, Any]:
+    attributes = _readable(user, readable_attributes)
+    claims: dict[str, Any] = {"sub": user.sub}
+    if group_list := list(groups):
+        claims["cognito:groups"] = group_list  # only when the user is in a group [O]
+    claims.update((n, _attribute_claim(n, v)) for n, v in attributes if n in _VERIFIED_FLAGS)
+    claims.update(
+        {
+            "iss": issuer,
+            "cognito:username": user.username,
+            "origin_jti": origin_jti,
+            "aud": client_id,
+            "event_id": event_id,
+            "token_use": "id",
+            "auth_time": auth_time,
+            "exp": exp,
+            "iat": iat,
+            "jti": jti or str(uuid.uuid4()),
+        }
+    )
+    claims.update((n, _attribute_claim(n, v)) for n, v in attributes if n not in _VERIFIED_FLAGS)
+    return cognito_order(claims)
+
+
+def access_token_claims(
+    *,
+    client_id: str,
+    user: UserRecord,
+    groups: Iterable[str],
+    issuer: str,
+    origin_jti: str,
+    event_id: str,
+    auth_time: int,
+    iat: int,
+    exp: int,
+    scope: str = ADMIN_SCOPE,
+    jti: str | None = None,
+) -> dict[str, Any]:
+    claims: dict[str, Any] = {"sub": user.sub}
+    if group_list := list(groups):
+        claims["cognito:groups"] = group_list
+    claims.update(
+        {
+            "iss": issuer,
+            "client_id": client_id,  # access tokens name the client here and carry no aud [C]
+            "origin_jti": origin_jti,
+            "event_id": event_id,
+            "token_use": "access",
+            "scope": scope,
+            "auth_time": auth_time,
+            "exp": exp,
+            "iat": iat,
+            "jti": jti or str(uuid.uuid4()),
+            "username": user.username,
+        }
+    )
+    return cognito_order(claims, buckets=32)
+
+
+def issue_tokens(
+    *,
+    pool_id: str,
+    client: ClientRecord,
+    user: UserRecord,
+    groups: list[str],
+    keys: SigningKeys,
+    now: datetime,
+    auth_time: datetime,
+    origin_jti: str,
+    issuer: str,
+    readable_attributes: Collection[str] | None,
+    with_refresh: bool,
+    refresh_expires_at: datetime | None,
+    cipher: DataKeyCipher,
+) -> Issued:
+    """An ID token and an access token (signed with the pool's "id" and "access" keys, so their kids differ
+    [C]) sharing event_id, origin_jti, auth_time and iat; a refresh token too when ``with_refresh`` (not on
+    REFRESH_TOKEN_AUTH [O]). Lifetimes come from the client [C]; ``refresh_expires_at`` defaults to now plus
+    the client's RefreshTokenValidity (pass the auth session's own expiry so the two agree)."""
+    validity = token_validity_seconds(client.settings)
+    iat, event_id, auth = _epoch(now), str(uuid.uuid4()), _epoch(auth_time)
+    id_kid, id_key = keys.for_purpose("id")
+    access_kid, access_key = keys.for_purpose("access")
+    id_claims = id_token_claims(
+        client_id=client.id,
+        user=user,
+        groups=groups,
+        issuer=issuer,
+        origin_jti=origin_jti,
+        event_id=event_id,
+        auth_time=auth,
+        iat=iat,
+        exp=iat + validity["IdToken"],
+        readable_attributes=readable_attributes,
+    )
+    access_claims = access_token_claims(
+        client_id=client.id,
+        user=user,
+        groups=groups,
+        issuer=issuer,
+        origin_jti=origin_jti,
+        event_id=event_id,
+        auth_time=auth,
+        iat=iat,
+        exp=iat + validity["AccessToken"],
+    )
+    id_token = sign(id_claims, id_kid, id_key)
+    access_token = sign(access_claims, access_kid, access_key)
+    refresh_token = None
+    if with_refresh:
+        refresh_token = seal_refresh_token(
+            pool_id=pool_id,
+            client_id=client.id,
+            username_key=user.username_key,
+            origin_jti=origin_jti,
+            auth_time=auth_time,
+            issued_at=now,
+            expires_at=refresh_expires_at or now + timedelta(seconds=validity["RefreshToken"]),
+            cipher=cipher,
+        )
+    return Issued(access_token, id_token, validity["AccessToken"], refresh_token)
+
+
+# --- the access-token check ---------------------------------------------------------------------------
+
+
+def verify_access_token(
+    token: str,
+    *,
+    keys_for_pool: Callable[[str], SigningKeys | None],
+    now: datetime,
+    required_scope: str | None = ADMIN_SCOPE,
+) -> dict[str, Any]:
+    """The claims of a valid access token of this server. Raises NotAuthorizedException with Cognito's
+    message: expired → "Access Token has expired"; malformed, unknown pool or kid, bad signature, an ID
+    token, missing claims → "Invalid Access Token" [U: what Cognito says for an ID token]; without
+    ``required_scope`` → "Access Token does not have required scopes".
+
+    Revocation (origin_jti), the user's state and the pool's existence are the caller's checks."""
+    try:
+        _, unverified = peek(token)
+        pool_id = str(unverified.get("iss", "")).rsplit("/", 1)[-1]
+        keys = keys_for_pool(pool_id) if _POOL_ID.match(pool_id) else None
+        if keys is None:
+            raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
+        claims = verify(token, keys, now=now)
+    except ExpiredToken:
+        raise NotAuthorizedException(ACCESS_TOKEN_EXPIRED) from None
+    except TokenError:
+        raise NotAuthorizedException(INVALID_ACCESS_TOKEN) from None
+    if claims.get("token_use") != "access" or not all(
+        isinstance(claims.get(name), str) for name in ("sub", "client_id", "username", "iss")
+    ):
+        raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
+    if required_scope is not None and required_scope not in str(claims.get("scope", "")).split():
+        raise NotAuthorizedException(ACCESS_TOKEN_SCOPES)
+    return claims
+
+
+# --- refresh tokens -----------------------------------------------------------------------------------
+
+# Cognito's refresh token is a JWE compact string under this protected header [O: many real tokens]. Ours
+# has the same shape — header.encrypted_key.iv.ciphertext.tag — but is sealed with the deployment's data key
+# (AES-256-GCM, the protected header bound as associated data, as JWE does): only this deployment opens it.
+# The encrypted_key slot carries the data-key ciphertext's version byte (no per-token key is wrapped).
+_JWE_HEADER = base64.urlsafe_b64encode(b'{"cty":"JWT","enc":"A256GCM","alg":"RSA-OAEP"}').rstrip(b"=")
+_REFRESH_CONTEXT = b"refresh-token:" + _JWE_HEADER
+_SESSION_CONTEXT = b"auth-session"
+SESSION_MIN, SESSION_MAX = 20, 4096  # SessionType [C]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _moment(value: Any) -> datetime:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("not an epoch second")
+    return datetime.fromtimestamp(value, UTC)
+
+
+@dataclass(frozen=True)
+class RefreshClaims:
+    pool_id: str
+    client_id: str
+    username_key: str
+    origin_jti: str
+    auth_time: datetime
+    issued_at: datetime
+    expires_at: datetime
+
+
+def seal_refresh_token(
+    *,
+    pool_id: str,
+    client_id: str,
+    username_key: str,
+    origin_jti: str,
+    auth_time: datetime,
+    issued_at: datetime,
+    expires_at: datetime,
+    cipher: DataKeyCipher,
+) -> str:
+    body = orjson.dumps(
+        {
+            "v": 1,
+            "pool": pool_id,
+            "client": client_id,
+            "user": username_key,
+            "origin_jti": origin_jti,
+            "auth_time": _epoch(auth_time),
+            "iat": _epoch(issued_at),
+            "exp": _epoch(expires_at),
+        }
+    )
+    sealed = cipher.encrypt(body, context=_REFRESH_CONTEXT)  # version(1) ‖ nonce(12) ‖ ciphertext ‖ tag(16)
+    parts = (sealed[:1], sealed[1:13], sealed[13:-16], sealed[-16:])
+    return _JWE_HEADER.decode("ascii") + "." + ".".join(_b64(part) for part in parts)
+
+
+def open_refresh_token(token: str, cipher: DataKeyCipher, now: datetime) -> RefreshClaims | None:
+    """The claims of a refresh token this deployment sealed and that has not expired; None otherwise
+    (malformed, tampered, another deployment's, expired). Revocation is the caller's check (origin_jti)."""
+    try:
+        header, *parts = token.split(".")
+        if header != _JWE_HEADER.decode("ascii") or len(parts) != 4:
+            return None
+        version, nonce, body, tag = (_unb64(part) for part in parts)
+        data = json.loads(cipher.decrypt(version + nonce + body + tag, context=_REFRESH_CONTEXT))
+        claims = RefreshClaims(
+            pool_id=str(data["pool"]),
+            client_id=str(data["client"]),
+            username_key=str(data["user"]),
+            origin_jti=str(data["origin_jti"]),
+            auth_time=_moment(data["auth_time"]),
+            issued_at=_moment(data["iat"]),
+            expires_at=_moment(data["exp"]),
+        )
+    except (AttributeError, ValueError, KeyError, TypeError, binascii.Error, DataKeyError, OverflowError):
+        return None
+    return claims if now < claims.expires_at else None
+
+
+# --- challenge sessions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    """What a challenge's ``Session`` carries. ``nonce`` is unique per session (a caller that wants sessions
+    single-use records it); ``data`` is the challenge's own small state (CUSTOM_AUTH history, MFA, …)."""
+
+    pool_id: str
+    client_id: str
+    username: str
+    challenge_name: str
+    issued_at: datetime
+    expires_at: datetime
+    nonce: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def seal_session(
+    *,
+    pool_id: str,
+    client_id: str,
+    username: str,
+    challenge_name: str,
+    now: datetime,
+    validity_minutes: int,
+    cipher: DataKeyCipher,
+    data: Mapping[str, Any] | None = None,
+) -> str:
+    """The opaque ``Session`` of a challenge, valid ``validity_minutes`` (the client's AuthSessionValidity,
+    3–15, default 3 [C]). Raises ValueError if ``data`` makes it longer than SessionType allows (4096)."""
+    body = orjson.dumps(
+        {
+            "v": 1,
+            "pool": pool_id,
+            "client": client_id,
+            "user": username,
+            "challenge": challenge_name,
+            "iat": _epoch(now),
+            "exp": _epoch(now + timedelta(minutes=validity_minutes)),
+            "nonce": _b64(secrets.token_bytes(16)),
+            "data": dict(data or {}),
+        }
+    )
+    session = _b64(cipher.encrypt(body, context=_SESSION_CONTEXT))
+    if not SESSION_MIN <= len(session) <= SESSION_MAX:
+        raise ValueError(
+            f"a Session must be {SESSION_MIN}–{SESSION_MAX} characters, this one is {len(session)}"
+        )
+    return session
+
+
+def open_session(session: str, *, cipher: DataKeyCipher, now: datetime) -> SessionClaims | None:
+    """The claims of an unexpired Session this deployment sealed; None otherwise. The caller compares
+    pool, client, username and challenge with the request."""
+    try:
+        if not SESSION_MIN <= len(session) <= SESSION_MAX:
+            return None
+        data = json.loads(cipher.decrypt(_unb64(session), context=_SESSION_CONTEXT))
+        extra = data["data"]
+        if not isinstance(extra, dict):
+            return None
+        claims = SessionClaims(
+            pool_id=str(data["pool"]),
+            client_id=str(data["client"]),
+            username=str(data["user"]),
+            challenge_name=str(data["challenge"]),
+            issued_at=_moment(data["iat"]),
+            expires_at=_moment(data["exp"]),
+            nonce=str(data["nonce"]),
+            data=extra,
+        )
+    except (AttributeError, ValueError, KeyError, TypeError, binascii.Error, DataKeyError, OverflowError):
+        return None
+    return claims if now < claims.expires_at else None

@@ -1,0 +1,192 @@
+import base64
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import jwt as pyjwt
+import pytest
+
+from userpools.crypto.datakey import DataKeyCipher, DataKeyError
+from userpools.crypto.jwt import (
+    BadSignature,
+    ExpiredToken,
+    MalformedToken,
+    SigningKeys,
+    UnknownKid,
+    peek,
+    sign,
+    verify,
+)
+from userpools.crypto.keys import jwks_document, new_signing_key
+from userpools.storage.ports import SigningKeyRecord
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+POOL = "us-east-1_abcdefghi"
+
+
+class CountingCipher(DataKeyCipher):
+    def __init__(self, key: bytes) -> None:
+        super().__init__(key)
+        self.decrypts = 0
+
+    def decrypt(self, ciphertext: bytes, *, context: bytes) -> bytes:
+        self.decrypts += 1
+        return super().decrypt(ciphertext, context=context)
+
+
+@pytest.fixture(scope="module")
+def cipher() -> CountingCipher:
+    return CountingCipher(b"k" * 32)
+
+
+@pytest.fixture(scope="module")
+def records(cipher: DataKeyCipher) -> list[SigningKeyRecord]:
+    return [new_signing_key(POOL, purpose, cipher, NOW) for purpose in ("id", "access")]
+
+
+@pytest.fixture(scope="module")
+def keys(records: list[SigningKeyRecord], cipher: DataKeyCipher) -> SigningKeys:
+    return SigningKeys(records, cipher)
+
+
+def segment(token: str, index: int) -> bytes:
+    part = token.split(".")[index]
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def signed(keys: SigningKeys, claims: dict, purpose: str = "access") -> str:
+    kid, private = keys.for_purpose(purpose)
+    return sign(claims, kid, private)
+
+
+def test_header_is_kid_then_alg_exactly_as_cognito_writes_it(keys: SigningKeys) -> None:
+    kid, _ = keys.for_purpose("id")
+    token = signed(keys, {"sub": "x", "exp": 1}, "id")
+    assert segment(token, 0) == b'{"kid":"' + kid.encode() + b'","alg":"RS256"}'
+
+
+def test_payload_keeps_the_key_order_and_escapes_slashes_like_cognito(keys: SigningKeys) -> None:
+    claims = {"sub": "s", "iss": "https://cognito-idp.us-east-1.amazonaws.com/p", "name": "Zoë", "exp": 5}
+    raw = segment(signed(keys, claims), 1)
+    assert raw.startswith(b'{"sub":"s","iss":"https:\\/\\/cognito-idp.us-east-1.amazonaws.com\\/p"')
+    assert "Zoë".encode() in raw  # UTF-8, not \u escapes
+    assert json.loads(raw) == claims and list(json.loads(raw)) == list(claims)
+
+
+def test_tokens_verify_with_pyjwt_against_the_published_jwks(
+    keys: SigningKeys, records: list[SigningKeyRecord]
+) -> None:
+    jwks = {k["kid"]: pyjwt.PyJWK(k) for k in jwks_document(records)["keys"]}
+    exp = int(NOW.timestamp()) + 60
+    for purpose in ("id", "access"):
+        token = signed(keys, {"sub": "s", "exp": exp}, purpose)
+        header = pyjwt.get_unverified_header(token)
+        claims = pyjwt.decode(token, jwks[header["kid"]], algorithms=["RS256"], options={"verify_exp": False})
+        assert claims == {"sub": "s", "exp": exp}
+
+
+def test_each_purpose_signs_with_its_own_kid_and_public_keys_are_found_by_kid(keys: SigningKeys) -> None:
+    id_kid, id_key = keys.for_purpose("id")
+    access_kid, access_key = keys.for_purpose("access")
+    assert id_kid != access_kid
+    assert keys.public_by_kid(id_kid).public_numbers() == id_key.public_key().public_numbers()
+    assert keys.public_by_kid(access_kid).public_numbers() == access_key.public_key().public_numbers()
+    assert keys.public_by_kid("nope") is None
+    assert keys.purpose_of(id_kid) == "id" and keys.purpose_of(access_kid) == "access"
+
+
+def test_the_newest_active_key_signs_and_retired_keys_still_verify(cipher: DataKeyCipher) -> None:
+    old = new_signing_key(POOL, "access", cipher, NOW)
+    new = new_signing_key(POOL, "access", cipher, NOW + timedelta(days=1))
+    retired = replace(new_signing_key(POOL, "access", cipher, NOW + timedelta(days=2)), active=False)
+    keys = SigningKeys([retired, new, old], cipher)
+    assert keys.for_purpose("access")[0] == new.kid
+    old_token = sign(
+        {"exp": int(NOW.timestamp()) + 60}, old.kid, SigningKeys([old], cipher).for_purpose("access")[1]
+    )
+    assert verify(old_token, keys, now=NOW)["exp"] > 0
+    assert keys.public_by_kid(retired.kid) is not None
+    with pytest.raises(LookupError):
+        keys.for_purpose("id")
+
+
+def test_private_keys_are_decrypted_once_per_key(records: list[SigningKeyRecord]) -> None:
+    counting = CountingCipher(b"c" * 32)
+    fresh = [new_signing_key(POOL, "id", counting, NOW)]
+    for _ in range(5):
+        SigningKeys(fresh, counting).for_purpose("id")
+    assert counting.decrypts == 1
+
+
+def test_another_deployments_data_key_cannot_load_the_private_key(records: list[SigningKeyRecord]) -> None:
+    with pytest.raises(DataKeyError):
+        SigningKeys(records, DataKeyCipher(b"x" * 32)).for_purpose("id")
+
+
+def test_verify_returns_the_claims_and_honours_expiry_and_leeway(keys: SigningKeys) -> None:
+    exp = int(NOW.timestamp()) + 60
+    token = signed(keys, {"sub": "s", "exp": exp})
+    assert verify(token, keys, now=NOW) == {"sub": "s", "exp": exp}
+    with pytest.raises(ExpiredToken):
+        verify(token, keys, now=NOW + timedelta(seconds=60))
+    assert verify(token, keys, now=NOW + timedelta(seconds=60), leeway=1)["sub"] == "s"
+
+
+def test_verify_refuses_unknown_kids_and_foreign_keys(keys: SigningKeys, cipher: DataKeyCipher) -> None:
+    exp = int(NOW.timestamp()) + 60
+    foreign = SigningKeys([new_signing_key(POOL, "access", cipher, NOW)], cipher)
+    with pytest.raises(UnknownKid):
+        verify(signed(foreign, {"exp": exp}), keys, now=NOW)
+    # a foreign key presenting one of our kids
+    kid, _ = keys.for_purpose("access")
+    with pytest.raises(BadSignature):
+        verify(sign({"exp": exp}, kid, foreign.for_purpose("access")[1]), keys, now=NOW)
+
+
+def test_verify_refuses_tampered_tokens(keys: SigningKeys) -> None:
+    token = signed(keys, {"sub": "alice", "exp": int(NOW.timestamp()) + 60})
+    header, payload, signature = token.split(".")
+    forged = base64.urlsafe_b64encode(segment(token, 1).replace(b"alice", b"admin")).rstrip(b"=").decode()
+    with pytest.raises(BadSignature):
+        verify(f"{header}.{forged}.{signature}", keys, now=NOW)
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    with pytest.raises(BadSignature):
+        verify(f"{header}.{payload}.{flipped}", keys, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "abc",
+        "a.b",
+        "a.b.c.d",
+        "!!.??.**",
+        "eyJ.eyJ.sig",
+        base64.urlsafe_b64encode(b"[1]").decode() + ".e30.x",
+    ],
+)
+def test_verify_refuses_malformed_tokens(keys: SigningKeys, token: str) -> None:
+    with pytest.raises(MalformedToken):
+        verify(token, keys, now=NOW)
+
+
+def test_verify_refuses_other_algorithms_and_missing_exp(keys: SigningKeys) -> None:
+    kid, _ = keys.for_purpose("access")
+    unsigned = pyjwt.encode({"exp": 9999999999}, None, algorithm="none", headers={"kid": kid})
+    with pytest.raises(MalformedToken):
+        verify(unsigned, keys, now=NOW)
+    hs256 = pyjwt.encode({"exp": 9999999999}, "k" * 32, algorithm="HS256", headers={"kid": kid})
+    with pytest.raises(MalformedToken):
+        verify(hs256, keys, now=NOW)
+    with pytest.raises(MalformedToken):
+        verify(signed(keys, {"sub": "no exp"}), keys, now=NOW)
+    with pytest.raises(MalformedToken):
+        verify(signed(keys, {"exp": "soon"}), keys, now=NOW)
+
+
+def test_peek_reads_header_and_claims_without_verifying(keys: SigningKeys) -> None:
+    header, claims = peek(signed(keys, {"iss": "x/y", "exp": 1}))
+    assert header["alg"] == "RS256" and claims == {"iss": "x/y", "exp": 1}
+    with pytest.raises(MalformedToken):
+        peek("not-a-token")
