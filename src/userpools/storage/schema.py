@@ -76,3 +76,113 @@ signing_keys = sa.Table(
     sa.Column("active", sa.Boolean(), nullable=False),
     sa.Index(None, "pool_id"),
 )
+
+#: Filter values are kept in ``user_index`` cut to this many code points: an index entry must stay within
+#: PostgreSQL's B-tree limit (a third of a page, 2704 bytes) while attributes may hold 2048 characters of
+#: up to 4 UTF-8 bytes each. Lossless for every filter Cognito accepts (the whole ListUsers ``Filter`` is at
+#: most 256 characters, so its value is shorter than this).
+INDEXED_VALUE_LENGTH = 256
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("pool_id", Id, sa.ForeignKey("user_pools.id", ondelete="CASCADE"), primary_key=True),
+    # The lookup form of the username (lower-cased in case-insensitive pools); ``username`` as created.
+    sa.Column("username_key", Id, primary_key=True),
+    sa.Column("username", sa.Text(), nullable=False),
+    sa.Column("sub", Id, nullable=False),
+    sa.Column("status", sa.Text(), nullable=False),
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("updated_at", Micros, nullable=False),
+    sa.Column("attributes", Document, nullable=False),
+    sa.Column("password_ciphertext", sa.LargeBinary(), nullable=True),
+    sa.Column("password_changed_at", Micros, nullable=True),
+    sa.Column("password_history_ciphertext", sa.LargeBinary(), nullable=True),
+    sa.Column("failed_attempts", sa.Integer(), nullable=False),
+    sa.Column("locked_until", Micros, nullable=True),
+    sa.Column("extra", Document, nullable=False),
+    # The primary key also serves ListUsers' unfiltered keyset pages, the pool's count and its cascade.
+    sa.UniqueConstraint("pool_id", "sub"),
+)
+
+
+def _user_foreign_key() -> sa.ForeignKeyConstraint:
+    """A child row belongs to one user and goes with it."""
+    return sa.ForeignKeyConstraint(
+        ["pool_id", "username_key"], ["users.pool_id", "users.username_key"], ondelete="CASCADE"
+    )
+
+
+user_aliases = sa.Table(
+    "user_aliases",
+    metadata,
+    # kind: email, phone_number or preferred_username; value_key: the value's lookup form.
+    sa.Column("pool_id", Id, primary_key=True),
+    sa.Column("kind", Id, primary_key=True),
+    sa.Column("value_key", Id, primary_key=True),
+    sa.Column("username_key", Id, nullable=False),
+    _user_foreign_key(),
+    # The user's own aliases (set_aliases) and the cascade from users.
+    sa.Index(None, "pool_id", "username_key"),
+)
+
+user_index = sa.Table(
+    "user_index",
+    metadata,
+    # One row per user and filterable name (FILTERABLE_ATTRIBUTES) that has a value; the primary key serves
+    # the rewrite on update and the cascade from users.
+    sa.Column("pool_id", Id, primary_key=True),
+    sa.Column("username_key", Id, primary_key=True),
+    sa.Column("name", Id, primary_key=True),
+    # At most INDEXED_VALUE_LENGTH code points; byte-wise order makes a prefix a range.
+    sa.Column("value", Id, nullable=False),
+    _user_foreign_key(),
+    # A filtered ListUsers page: a range of this index, already in username_key order for an exact match.
+    sa.Index(None, "pool_id", "name", "value", "username_key"),
+)
+
+codes = sa.Table(
+    "codes",
+    metadata,
+    sa.Column("pool_id", Id, primary_key=True),
+    sa.Column("username_key", Id, primary_key=True),
+    sa.Column("purpose", Id, primary_key=True),
+    sa.Column("code_hash", sa.LargeBinary(), nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("expires_at", Micros, nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    _user_foreign_key(),
+)
+
+auth_sessions = sa.Table(
+    "auth_sessions",
+    metadata,
+    sa.Column("origin_jti", Id, primary_key=True),
+    sa.Column("pool_id", Id, nullable=False),
+    sa.Column("client_id", Id, nullable=False),
+    sa.Column("username_key", Id, nullable=False),
+    sa.Column("auth_time", Micros, nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("expires_at", Micros, nullable=False),
+    sa.Column("revoked_at", Micros, nullable=True),
+    _user_foreign_key(),
+    # GlobalSignOut (revoke_user) and the cascade from users.
+    sa.Index(None, "pool_id", "username_key"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("pool_id", Id, sa.ForeignKey("user_pools.id", ondelete="CASCADE"), nullable=False),
+    # Plain text, not a key of users: a message outlives its user (only the pool takes it along).
+    sa.Column("username", sa.Text(), nullable=False),
+    sa.Column("destination", sa.Text(), nullable=False),
+    sa.Column("delivery_medium", sa.Text(), nullable=False),
+    sa.Column("trigger_source", sa.Text(), nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("payload_ciphertext", sa.LargeBinary(), nullable=False),
+    # One user's messages newest first, read backwards in order (id breaks ties of created_at); the cascade.
+    sa.Index(None, "pool_id", "username", "created_at", "id"),
+)

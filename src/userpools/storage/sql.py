@@ -9,6 +9,9 @@ way the caller's transaction stays usable after a Conflict (it may, say, retry w
 concurrent insert of the same key waits for the other transaction and then reports Conflict. A child row
 whose pool is gone still raises SQLAlchemy's IntegrityError: lock the pool (``for_update``) first.
 
+The ports of users, codes and auth sessions live in ``storage.sql_users``, with the row conversions
+(``to_micros``, ``from_micros``) both modules share; this module assembles the transaction.
+
 Engines come from ``userpools.storage.engine.open_store``, which configures the connections.
 """
 
@@ -17,42 +20,44 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert
 
 from userpools.storage.ports import (
+    AuthSessionPort,
     ClientPort,
     ClientRecord,
-    Conflict,
+    CodePort,
+    OutboxPort,
+    OutboxRecord,
     PoolPort,
     PoolRecord,
     SigningKeyPort,
     SigningKeyRecord,
+    UserPort,
 )
-from userpools.storage.schema import signing_keys, user_pool_clients, user_pools
+from userpools.storage.schema import outbox, signing_keys, user_pool_clients, user_pools
+from userpools.storage.sql_users import (
+    SqlAuthSessions,
+    SqlCodes,
+    SqlUsers,
+    UserStatements,
+    as_bytes,
+    dialect_insert,
+    from_micros,
+    insert_or_conflict,
+    optional_bytes,
+    to_micros,
+)
+
+__all__ = ["SQLITE_BEGIN_OPTION", "SqlStore", "SqlTransaction", "from_micros", "to_micros"]
 
 #: Execution option naming the statement the SQLite "begin" hook emits (default ``BEGIN IMMEDIATE``).
 SQLITE_BEGIN_OPTION = "userpools_sqlite_begin"
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def to_micros(moment: datetime) -> int:
-    """Microseconds since the epoch of a timezone-aware datetime (exact: integer arithmetic)."""
-    if moment.utcoffset() is None:
-        raise ValueError(f"naive datetime {moment!r}: the store takes timezone-aware UTC datetimes")
-    return (moment - _EPOCH) // _MICROSECOND
-
-
-def from_micros(micros: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros)
-
 
 # --- statements, built once ---------------------------------------------------------------------------
 
@@ -112,15 +117,41 @@ _KEY_COLUMNS = (
 )
 _LIST_KEYS = select(*_KEY_COLUMNS).where(_K.pool_id == bindparam("b_pool_id")).order_by(_K.created_at, _K.kid)
 
+# The outbox belongs to the pool (its messages outlive their users), so it lives here.
+_O = outbox.c
+_OUTBOX_COLUMNS = (
+    _O.id,
+    _O.pool_id,
+    _O.username,
+    _O.destination,
+    _O.delivery_medium,
+    _O.trigger_source,
+    _O.created_at,
+    _O.payload_ciphertext,
+)
+_LIST_OUTBOX = (
+    select(*_OUTBOX_COLUMNS).order_by(_O.created_at.desc(), _O.id.desc()).limit(bindparam("b_limit"))
+)
+_LIST_OUTBOX_OF_POOL = _LIST_OUTBOX.where(_O.pool_id == bindparam("b_pool_id"))
+#: (pool given?, username given?) → statement
+_LIST_OUTBOX_BY: dict[tuple[bool, bool], Select[Any]] = {
+    (False, False): _LIST_OUTBOX,
+    (True, False): _LIST_OUTBOX_OF_POOL,
+    (False, True): _LIST_OUTBOX.where(_O.username == bindparam("b_username")),
+    (True, True): _LIST_OUTBOX_OF_POOL.where(_O.username == bindparam("b_username")),
+}
+
 
 class _Inserts:
-    """The dialect's ``INSERT … ON CONFLICT (pk) DO NOTHING`` per table."""
+    """The dialect's ``INSERT … ON CONFLICT (pk) DO NOTHING`` per table (``users``: those of sql_users)."""
 
     def __init__(self, dialect_name: str) -> None:
-        insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+        insert = dialect_insert(dialect_name)
+        self.users = UserStatements(dialect_name)
         self.pool: Insert = insert(user_pools).on_conflict_do_nothing(index_elements=[_P.id])
         self.client: Insert = insert(user_pool_clients).on_conflict_do_nothing(index_elements=[_C.id])
         self.key: Insert = insert(signing_keys).on_conflict_do_nothing(index_elements=[_K.kid])
+        self.message: Insert = insert(outbox).on_conflict_do_nothing(index_elements=[_O.id])
 
 
 # --- row mapping -------------------------------------------------------------------------------------
@@ -132,25 +163,21 @@ def _pool(row: Row[Any]) -> PoolRecord:
 
 def _client(row: Row[Any]) -> ClientRecord:
     return ClientRecord(
-        row[0], row[1], row[2], from_micros(row[3]), from_micros(row[4]), _bytes(row[5]), row[6]
+        row[0], row[1], row[2], from_micros(row[3]), from_micros(row[4]), optional_bytes(row[5]), row[6]
     )
 
 
 def _key(row: Row[Any]) -> SigningKeyRecord:
-    return SigningKeyRecord(row[0], row[1], row[2], _bytes(row[3]), row[4], from_micros(row[5]), bool(row[6]))
+    return SigningKeyRecord(
+        row[0], row[1], row[2], as_bytes(row[3]), row[4], from_micros(row[5]), bool(row[6])
+    )
 
 
-def _bytes(value: Any) -> bytes | None:
-    return value if value is None or type(value) is bytes else bytes(value)
+def _message(row: Row[Any]) -> OutboxRecord:
+    return OutboxRecord(row[0], row[1], row[2], row[3], row[4], row[5], from_micros(row[6]), as_bytes(row[7]))
 
 
 # --- ports -------------------------------------------------------------------------------------------
-
-
-async def _insert(conn: AsyncConnection, statement: Insert, values: dict[str, Any], what: str) -> None:
-    result = await conn.execute(statement, values)
-    if result.rowcount == 0:
-        raise Conflict(what)
 
 
 class SqlPools:
@@ -168,7 +195,7 @@ class SqlPools:
             "updated_at": to_micros(pool.updated_at),
             "settings": pool.settings,
         }
-        await _insert(self._conn, self._insert_statement, values, f"user pool {pool.id}")
+        await insert_or_conflict(self._conn, self._insert_statement, values, f"user pool {pool.id}")
 
     async def get(self, pool_id: str, *, for_update: bool = False) -> PoolRecord | None:
         statement = _GET_POOL_FOR_UPDATE if for_update else _GET_POOL
@@ -213,7 +240,7 @@ class SqlClients:
             "secret_ciphertext": client.secret_ciphertext,
             "settings": client.settings,
         }
-        await _insert(self._conn, self._insert_statement, values, f"app client {client.id}")
+        await insert_or_conflict(self._conn, self._insert_statement, values, f"app client {client.id}")
 
     async def get(self, client_id: str, *, for_update: bool = False) -> ClientRecord | None:
         statement = _GET_CLIENT_FOR_UPDATE if for_update else _GET_CLIENT
@@ -261,24 +288,64 @@ class SqlSigningKeys:
             "created_at": to_micros(key.created_at),
             "active": key.active,
         }
-        await _insert(self._conn, self._insert_statement, values, f"signing key {key.kid}")
+        await insert_or_conflict(self._conn, self._insert_statement, values, f"signing key {key.kid}")
 
     async def list(self, pool_id: str) -> Sequence[SigningKeyRecord]:
         result = await self._conn.execute(_LIST_KEYS, {"b_pool_id": pool_id})
         return [_key(row) for row in result]
 
 
+class SqlOutbox:
+    __slots__ = ("_conn", "_insert_statement")
+
+    def __init__(self, conn: AsyncConnection, inserts: _Inserts) -> None:
+        self._conn = conn
+        self._insert_statement = inserts.message
+
+    async def add(self, message: OutboxRecord) -> None:
+        values = {
+            "id": message.id,
+            "pool_id": message.pool_id,
+            "username": message.username,
+            "destination": message.destination,
+            "delivery_medium": message.delivery_medium,
+            "trigger_source": message.trigger_source,
+            "created_at": to_micros(message.created_at),
+            "payload_ciphertext": message.payload_ciphertext,
+        }
+        await insert_or_conflict(self._conn, self._insert_statement, values, f"outbox message {message.id}")
+
+    async def list(
+        self, pool_id: str | None = None, username: str | None = None, *, limit: int = 100
+    ) -> Sequence[OutboxRecord]:
+        params: dict[str, Any] = {"b_limit": limit}
+        if pool_id is not None:
+            params["b_pool_id"] = pool_id
+        if username is not None:
+            params["b_username"] = username
+        statement = _LIST_OUTBOX_BY[(pool_id is not None, username is not None)]
+        return [_message(row) for row in await self._conn.execute(statement, params)]
+
+
 class SqlTransaction:
-    __slots__ = ("clients", "pools", "signing_keys")
+    __slots__ = ("auth_sessions", "clients", "codes", "outbox", "pools", "signing_keys", "users")
 
     pools: PoolPort
     clients: ClientPort
     signing_keys: SigningKeyPort
+    users: UserPort
+    codes: CodePort
+    auth_sessions: AuthSessionPort
+    outbox: OutboxPort
 
     def __init__(self, conn: AsyncConnection, inserts: _Inserts) -> None:
         self.pools = SqlPools(conn, inserts)
         self.clients = SqlClients(conn, inserts)
         self.signing_keys = SqlSigningKeys(conn, inserts)
+        self.users = SqlUsers(conn, inserts.users)
+        self.codes = SqlCodes(conn, inserts.users)
+        self.auth_sessions = SqlAuthSessions(conn, inserts.users)
+        self.outbox = SqlOutbox(conn, inserts)
 
 
 class SqlStore:
