@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -17,10 +18,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from userpools import __version__
-from userpools.clock import Clock, SystemClock
+from userpools.clock import AdjustableClock, Clock, SystemClock
 from userpools.config import Settings
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.keys import jwks_document
+from userpools.domain.tokens import issuer as token_issuer
 from userpools.operations import OPERATIONS
 from userpools.operations.context import Context
 from userpools.protocol.dispatch import Dispatcher
@@ -45,7 +47,8 @@ def load_cipher(settings: Settings) -> DataKeyCipher:
 
 def create_app(settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Starlette:
     """Builds the server. The store is opened (and migrated) at start-up unless one is passed in."""
-    clock = clock or SystemClock()
+    if clock is None:
+        clock = AdjustableClock() if settings.development_mode else SystemClock()
     cipher = load_cipher(settings)
     state: dict[str, Any] = {}
 
@@ -54,6 +57,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, store: Store |
         opened = store or await open_store(settings.effective_database_url)
         context = Context(store=opened, clock=clock, settings=settings, cipher=cipher)
         state["store"] = opened
+        state["context"] = context
         state["dispatch"] = Dispatcher(
             OPERATIONS, context, credentials=settings.admin_credentials, now=clock.now
         )
@@ -74,6 +78,36 @@ def create_app(settings: Settings, *, clock: Clock | None = None, store: Store |
             return _json({"status": "unavailable", "error": type(exc).__name__}, 503)
         return _json({"status": "ok", "version": __version__})
 
+    async def outbox(request: Request) -> Response:
+        """Development mode only: the messages a pool sent, newest first (tests read codes here)."""
+        if not settings.development_mode:
+            return _json({"__type": "ResourceNotFoundException", "message": "Not Found"}, 404)
+        try:
+            limit = min(int(request.query_params.get("limit", "100")), 1000)
+        except ValueError:
+            limit = 100
+        async with state["store"].transaction() as tx:
+            records = await tx.outbox.list(
+                request.query_params.get("userPoolId"), request.query_params.get("username"), limit=limit
+            )
+        return _json({"messages": [state["context"].outbox.open(r) for r in records]})
+
+    async def move_clock(request: Request) -> Response:
+        """Development mode only: {"freeze": true}, {"advanceSeconds": N} or {"reset": true}."""
+        if not settings.development_mode or not isinstance(clock, AdjustableClock):
+            return _json({"__type": "ResourceNotFoundException", "message": "Not Found"}, 404)
+        try:
+            body = orjson.loads(await request.body() or b"{}")
+            if body.get("reset"):
+                clock.reset()
+            if body.get("freeze"):
+                clock.freeze()
+            if body.get("advanceSeconds") is not None:
+                clock.advance(timedelta(seconds=float(body["advanceSeconds"])))
+        except (ValueError, TypeError, AttributeError):
+            return _json({"__type": "InvalidParameterException", "message": "Bad clock request"}, 400)
+        return _json({"now": clock.now().isoformat()})
+
     async def jwks(request: Request) -> Response:
         pool_id = request.path_params["pool_id"]
         async with state["store"].transaction() as tx:
@@ -89,11 +123,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None, store: Store |
             pool = await tx.pools.get(pool_id)
         if pool is None:
             return _not_found_pool(pool_id)
-        issuer = f"{settings.effective_public_url}/{pool_id}"
+        issuer = token_issuer(pool_id, public_url=settings.effective_public_url, aws_style=settings.aws_issuer,
+                              region=pool_id.split("_", 1)[0])
+        base = f"{settings.effective_public_url}/{pool_id}"
         return _json(
             {
                 "issuer": issuer,
-                "jwks_uri": f"{issuer}/.well-known/jwks.json",
+                "jwks_uri": f"{base}/.well-known/jwks.json",
                 "response_types_supported": ["code", "token"],
                 "scopes_supported": ["openid", "email", "phone", "profile"],
                 "subject_types_supported": ["public"],
@@ -110,6 +146,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, store: Store |
     routes = [
         Route("/", api, methods=["POST"]),
         Route("/_userpools/health", health, methods=["GET"]),
+        Route("/_userpools/outbox", outbox, methods=["GET"]),
+        Route("/_userpools/clock", move_clock, methods=["POST"]),
         Route("/{pool_id}/.well-known/jwks.json", jwks, methods=["GET"]),
         Route("/{pool_id}/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
     ]

@@ -45,11 +45,13 @@ def main() -> None:
               help="Base64 of 32 bytes that encrypts secrets at rest (default: a key file in --data-dir).")
 @click.option("--public-url", envvar="USERPOOLS_PUBLIC_URL", default=None,
               help="Base URL clients use to reach this server (token issuer, jwks_uri).")
+@click.option("--aws-issuer/--no-aws-issuer", envvar="USERPOOLS_AWS_ISSUER", default=False, show_default=True,
+              help="Sign tokens with AWS's issuer https://cognito-idp.<region>.amazonaws.com/<poolId>.")
 @click.option("--log-level", envvar="USERPOOLS_LOG_LEVEL", default="info", show_default=True)
 @click.option("--access-log/--no-access-log", envvar="USERPOOLS_ACCESS_LOG", default=False, show_default=True)
 def serve(host: str, port: int, data_dir: Path, database_url: str | None, region: str, account_id: str,
-          admin_credentials: str | None, data_key: str | None, public_url: str | None, log_level: str,
-          access_log: bool) -> None:
+          admin_credentials: str | None, data_key: str | None, public_url: str | None, aws_issuer: bool,
+          log_level: str, access_log: bool) -> None:
     """Run the server."""
     import uvicorn
 
@@ -62,6 +64,7 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
     settings = Settings(
         host=host, port=port, data_dir=data_dir, database_url=database_url, region=region,
         account_id=account_id, admin_credentials=credentials, data_key=data_key, public_url=public_url,
+        aws_issuer=aws_issuer,
     )
     try:
         settings.check()
@@ -82,6 +85,35 @@ def migrate(data_dir: Path, database_url: str | None) -> None:
     settings = Settings(data_dir=data_dir, database_url=database_url)
     run_migrations(settings.effective_database_url)
     click.echo(f"userpools: schema up to date at {settings.effective_database_url}")
+
+
+@main.command()
+@click.option("--url", envvar="USERPOOLS_URL", default="http://127.0.0.1:9229", show_default=True,
+              help="The running server (development mode).")
+@click.option("--pool", "pool_id", default=None, help="Only this pool's messages.")
+@click.option("--user", "username", default=None, help="Only this user's messages.")
+@click.option("--limit", type=int, default=20, show_default=True)
+def outbox(url: str, pool_id: str | None, username: str | None, limit: int) -> None:
+    """Print the messages (codes, invitations) the server sent, newest first."""
+    import httpx
+
+    from userpools.delivery.messages import Message
+    from userpools.delivery.outbox import render_box
+
+    params = {k: v for k, v in {"userPoolId": pool_id, "username": username, "limit": str(limit)}.items() if v}
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/_userpools/outbox", params=params, timeout=10)
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot reach {url}: {exc}") from None
+    if response.status_code != 200:
+        raise click.ClickException(f"the outbox is not available at {url} (development mode only)")
+    for item in response.json()["messages"]:
+        click.echo(f"{item['createdAt']}")
+        click.echo(render_box(Message(
+            pool_id=item["userPoolId"], username=item["username"], destination=item["destination"],
+            delivery_medium=item["deliveryMedium"], subject=item["subject"], body=item["body"],
+            code=item["code"], trigger_source=item["triggerSource"],
+        )), nl=False)
 
 
 if __name__ == "__main__":

@@ -28,3 +28,31 @@ class FrozenClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+class AdjustableClock:
+    """The system clock, which development mode lets tests stop and move (``POST /_userpools/clock``), so
+    that expiry and lockout can be tested without sleeping. Off (never built) outside development mode."""
+
+    def __init__(self, base: Clock | None = None) -> None:
+        self._base = base or SystemClock()
+        self._offset = timedelta(0)
+        self._frozen: datetime | None = None
+
+    def now(self) -> datetime:
+        if self._frozen is not None:
+            return self._frozen
+        return self._base.now() + self._offset
+
+    def freeze(self) -> None:
+        self._frozen = self.now()
+
+    def advance(self, delta: timedelta) -> None:
+        if self._frozen is not None:
+            self._frozen += delta
+        else:
+            self._offset += delta
+
+    def reset(self) -> None:
+        self._frozen = None
+        self._offset = timedelta(0)

@@ -42,6 +42,10 @@ class Settings:
     public_url: str | None = None
     """The base URL clients reach this server at (issuer, jwks_uri). Default: http://host:port."""
 
+    aws_issuer: bool = False
+    """Sign tokens with AWS's issuer (https://cognito-idp.<region>.amazonaws.com/<poolId>) instead of the
+    server's own, for apps (aws-jwt-verify, Amplify's SSR adapters) that hard-code it."""
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from userpools.config import ConfigError, Settings, is_loopback
-from userpools.operations import paging
 from userpools.errors import InvalidParameterException
+from userpools.operations import paging
 from userpools.protocol.sigv4 import AdminCredentials
 
 

@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import pg
 import pytest
-
 from server import ServerProcess
+
+import pg
 
 BACKENDS = ("sqlite", "postgresql")
 

@@ -30,6 +30,16 @@ class DataKeyCipher:
         if len(key) != 32:
             raise DataKeyError("the data key must be 32 bytes (base64 of 32 random bytes)")
         self._aead = AESGCM(key)
+        self._key = key
+
+    def derive(self, label: str) -> bytes:
+        """A 32-byte subkey for one purpose (HKDF-SHA256), e.g. the key of the one-time-code hashes."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"userpools:{label}".encode()).derive(
+            self._key
+        )
 
     @classmethod
     def from_text(cls, text: str) -> DataKeyCipher:

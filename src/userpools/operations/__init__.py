@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from userpools.operations import clients, pools
+from userpools.operations import auth, clients, pools, self_service, signup, users
 from userpools.protocol.dispatch import Handler
 
 OPERATIONS: Mapping[str, Handler] = {
@@ -25,4 +25,36 @@ OPERATIONS: Mapping[str, Handler] = {
     "UpdateUserPoolClient": clients.update_user_pool_client,
     "DeleteUserPoolClient": clients.delete_user_pool_client,
     "ListUserPoolClients": clients.list_user_pool_clients,
+    # users, administered
+    "AdminCreateUser": users.admin_create_user,
+    "AdminGetUser": users.admin_get_user,
+    "AdminDeleteUser": users.admin_delete_user,
+    "AdminSetUserPassword": users.admin_set_user_password,
+    "AdminUpdateUserAttributes": users.admin_update_user_attributes,
+    "AdminDeleteUserAttributes": users.admin_delete_user_attributes,
+    "AdminDisableUser": users.admin_disable_user,
+    "AdminEnableUser": users.admin_enable_user,
+    "AdminConfirmSignUp": users.admin_confirm_sign_up,
+    "AdminUserGlobalSignOut": users.admin_user_global_sign_out,
+    "ListUsers": users.list_users,
+    # users, self-service with an access token
+    "GetUser": self_service.get_user,
+    "UpdateUserAttributes": self_service.update_user_attributes,
+    "DeleteUserAttributes": self_service.delete_user_attributes,
+    "DeleteUser": self_service.delete_user,
+    "ChangePassword": self_service.change_password,
+    "GetUserAttributeVerificationCode": self_service.get_user_attribute_verification_code,
+    "VerifyUserAttribute": self_service.verify_user_attribute,
+    "GlobalSignOut": self_service.global_sign_out,
+    "RevokeToken": self_service.revoke_token,
+    # sign-up
+    "SignUp": signup.sign_up,
+    "ConfirmSignUp": signup.confirm_sign_up,
+    "ResendConfirmationCode": signup.resend_confirmation_code,
+    # sign-in
+    "InitiateAuth": auth.initiate_auth,
+    "AdminInitiateAuth": auth.admin_initiate_auth,
+    "RespondToAuthChallenge": auth.respond_to_auth_challenge,
+    "AdminRespondToAuthChallenge": auth.admin_respond_to_auth_challenge,
+    "GetTokensFromRefreshToken": auth.get_tokens_from_refresh_token,
 }

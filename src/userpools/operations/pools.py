@@ -30,9 +30,10 @@ async def get_pool_or_raise(tx: Transaction, pool_id: str, *, for_update: bool =
     return pool
 
 
-def _describe(ctx: Context, pool: PoolRecord) -> dict[str, Any]:
+def _describe(ctx: Context, pool: PoolRecord, estimated_users: int = 0) -> dict[str, Any]:
     region = pool.id.split("_", 1)[0]
-    return domain.describe_pool(pool, region=region, account_id=ctx.settings.account_id)
+    return domain.describe_pool(pool, region=region, account_id=ctx.settings.account_id,
+                                estimated_users=estimated_users)
 
 
 async def create_user_pool(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +64,8 @@ async def describe_user_pool(ctx: Context, req: dict[str, Any]) -> dict[str, Any
     """API_DescribeUserPool."""
     async with ctx.store.transaction() as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
-    return {"UserPool": _describe(ctx, pool)}
+        users = await tx.users.count(pool.id)
+    return {"UserPool": _describe(ctx, pool, users)}
 
 
 async def update_user_pool(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,91 @@
+"""The outbox: every message a pool sends is recorded here (encrypted), in the same transaction as the
+state change that caused it, and in development mode also printed to the console after the commit.
+
+``GET /_userpools/outbox`` and ``userpools outbox`` read it back in development mode; nothing else exposes
+a code.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+import orjson
+
+from userpools import ids
+from userpools.clock import Clock
+from userpools.crypto.datakey import DataKeyCipher
+from userpools.delivery.messages import Message
+from userpools.storage.ports import OutboxRecord, Transaction
+
+log = logging.getLogger("userpools.outbox")
+
+
+def _context(message_id: str) -> bytes:
+    return f"outbox:{message_id}".encode()
+
+
+class Outbox:
+    def __init__(self, cipher: DataKeyCipher, clock: Clock, *, echo: bool, stream: TextIO | None = None) -> None:
+        self._cipher = cipher
+        self._clock = clock
+        self._echo = echo
+        self._stream = stream
+
+    async def record(self, tx: Transaction, message: Message) -> None:
+        message_id = ids.new_uuid()
+        payload = orjson.dumps({"subject": message.subject, "body": message.body, "code": message.code})
+        await tx.outbox.add(
+            OutboxRecord(
+                id=message_id,
+                pool_id=message.pool_id,
+                username=message.username,
+                destination=message.destination,
+                delivery_medium=message.delivery_medium,
+                trigger_source=message.trigger_source,
+                created_at=self._clock.now(),
+                payload_ciphertext=self._cipher.encrypt(payload, context=_context(message_id)),
+            )
+        )
+
+    def announce(self, messages: Iterable[Message]) -> None:
+        """Prints committed messages to the console (development mode only)."""
+        if not self._echo:
+            return
+        stream = self._stream or sys.stderr
+        for message in messages:
+            stream.write(render_box(message))
+            stream.flush()
+
+    def open(self, record: OutboxRecord) -> dict[str, Any]:
+        """The record as the outbox endpoint shows it."""
+        payload = orjson.loads(self._cipher.decrypt(record.payload_ciphertext, context=_context(record.id)))
+        return {
+            "userPoolId": record.pool_id,
+            "username": record.username,
+            "destination": record.destination,
+            "deliveryMedium": record.delivery_medium,
+            "subject": payload["subject"],
+            "body": payload["body"],
+            "code": payload["code"],
+            "triggerSource": record.trigger_source,
+            "createdAt": record.created_at.isoformat(),
+        }
+
+
+def render_box(message: Message) -> str:
+    lines = [
+        f"to:      {message.destination} ({message.delivery_medium})",
+        f"pool:    {message.pool_id}   user: {message.username}",
+        f"trigger: {message.trigger_source}",
+    ]
+    if message.subject:
+        lines.append(f"subject: {message.subject}")
+    lines.append("")
+    lines += message.body.splitlines() or [""]
+    width = max(48, *(len(line) for line in lines)) + 2
+    top = "┌─ userpools outbox " + "─" * (width - 19) + "┐"
+    body = [f"│ {line.ljust(width - 2)} │" for line in lines]
+    return "\n".join([top, *body, "└" + "─" * width + "┘"]) + "\n"

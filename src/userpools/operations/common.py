@@ -1,0 +1,85 @@
+"""What many operations share: finding the client, the pool and the user, and the SECRET_HASH check."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from typing import Any
+
+from userpools.domain import users as user_domain
+from userpools.errors import NotAuthorizedException, UserNotFoundException
+from userpools.operations.clients import client_not_found, secret_context
+from userpools.operations.context import Context
+from userpools.storage.ports import ClientRecord, PoolRecord, Transaction, UserRecord
+
+ALIAS_KINDS = ("email", "phone_number", "preferred_username")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def user_not_found() -> UserNotFoundException:
+    return UserNotFoundException("User does not exist.")
+
+
+async def load_client(tx: Transaction, client_id: str) -> tuple[ClientRecord, PoolRecord]:
+    """The app client of a public operation and its pool (unknown client: ResourceNotFoundException)."""
+    client = await tx.clients.get(client_id)
+    if client is None:
+        raise client_not_found(client_id)
+    pool = await tx.pools.get(client.pool_id)
+    if pool is None:
+        raise client_not_found(client_id)
+    return client, pool
+
+
+def client_secret(ctx: Context, client: ClientRecord) -> str | None:
+    if client.secret_ciphertext is None:
+        return None
+    return ctx.cipher.decrypt(client.secret_ciphertext, context=secret_context(client.id)).decode()
+
+
+def secret_hash(secret: str, username: str, client_id: str) -> str:
+    digest = hmac.new(secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def check_secret_hash(ctx: Context, client: ClientRecord, given: str | None, *usernames: str | None) -> None:
+    """SECRET_HASH = Base64(HMAC-SHA256(client secret, username ‖ client id)), required when the client has
+    a secret. Clients compute it over the name the user typed or over the internal username (refresh,
+    email-as-username pools), so either is accepted."""
+    secret = client_secret(ctx, client)
+    if secret is None:
+        return
+    if not given:
+        raise NotAuthorizedException(
+            f"Client {client.id} is configured with secret but SECRET_HASH was not received"
+        )
+    for name in usernames:
+        if name and hmac.compare_digest(secret_hash(secret, name, client.id).encode(), given.encode()):
+            return
+    raise NotAuthorizedException(f"Unable to verify secret hash for client {client.id}")
+
+
+async def find_user(
+    tx: Transaction, pool: PoolRecord, name: str, *, for_update: bool = False, by_alias: bool = True,
+    by_sub: bool = True,
+) -> UserRecord | None:
+    """The user named by its username, one of its aliases, or its sub (as Cognito's admin operations and
+    sign-in accept them)."""
+    key = user_domain.username_key(pool.settings, name)
+    user = await tx.users.get(pool.id, key, for_update=for_update)
+    if user is not None:
+        return user
+    if by_alias:
+        for kind in ALIAS_KINDS:
+            owner = await tx.users.find_alias(pool.id, kind, user_domain.alias_key(pool.settings, kind, name))
+            if owner is not None:
+                return await tx.users.get(pool.id, owner, for_update=for_update)
+    if by_sub and _UUID.fullmatch(name):
+        return await tx.users.get_by_sub(pool.id, name.lower(), for_update=for_update)
+    return None
+
+
+def attribute_list(attributes: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return list(attributes or [])

@@ -1,0 +1,136 @@
+"""Issuing tokens after a successful sign-in, and authenticating the access token of self-service calls.
+
+Revocation is real: every access token names its sign-in's token family (origin_jti); the family's row in
+the store says whether it was revoked (RevokeToken, GlobalSignOut, AdminUserGlobalSignOut, a disabled user).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+from userpools import ids
+from userpools.crypto.jwt import SigningKeys, TokenError, peek
+from userpools.domain import clients as client_domain
+from userpools.domain import tokens as token_domain
+from userpools.errors import NotAuthorizedException, UserNotFoundException
+from userpools.operations.context import Context
+from userpools.storage.ports import AuthSessionRecord, ClientRecord, PoolRecord, Transaction, UserRecord
+
+INVALID_ACCESS_TOKEN = "Invalid Access Token"
+REVOKED_ACCESS_TOKEN = "Access Token has been revoked"
+
+
+class KeyRing:
+    """Each pool's signing keys, loaded from the store once per process. A pool's keys never change
+    (rotation will add keys, and will clear the entry), and pool ids are never reused."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, SigningKeys] = {}
+
+    async def for_pool(self, ctx: Context, tx: Transaction, pool_id: str) -> SigningKeys | None:
+        keys = self._keys.get(pool_id)
+        if keys is None:
+            records = list(await tx.signing_keys.list(pool_id))
+            if not records:
+                return None
+            keys = SigningKeys(records, ctx.cipher)
+            self._keys[pool_id] = keys
+        return keys
+
+    def forget(self, pool_id: str) -> None:
+        self._keys.pop(pool_id, None)
+
+
+def _issuer(ctx: Context, pool_id: str) -> str:
+    return token_domain.issuer(
+        pool_id, public_url=ctx.settings.effective_public_url, aws_style=ctx.settings.aws_issuer,
+        region=pool_id.split("_", 1)[0],
+    )
+
+
+def _readable(client: ClientRecord) -> set[str] | None:
+    read = client.settings.get("ReadAttributes")
+    return set(read) if read else None
+
+
+async def issue_for_sign_in(
+    ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord
+) -> dict[str, Any]:
+    """A new token family: refresh, access and ID tokens (AuthenticationResult)."""
+    now = ctx.clock.now()
+    refresh_seconds = client_domain.token_validity_seconds(client.settings)["RefreshToken"]
+    session = AuthSessionRecord(
+        origin_jti=ids.new_uuid(), pool_id=pool.id, client_id=client.id, username_key=user.username_key,
+        auth_time=now, created_at=now, expires_at=now + timedelta(seconds=refresh_seconds),
+    )
+    await tx.auth_sessions.insert(session)
+    return await _issue(ctx, tx, pool, client, user, session, with_refresh=True)
+
+
+async def issue_for_refresh(
+    ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
+    session: AuthSessionRecord, *, rotate: bool,
+) -> dict[str, Any]:
+    """New access and ID tokens of an existing family (and a new refresh token when rotation is on)."""
+    return await _issue(ctx, tx, pool, client, user, session, with_refresh=rotate)
+
+
+async def _issue(
+    ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
+    session: AuthSessionRecord, *, with_refresh: bool,
+) -> dict[str, Any]:
+    keys = await ctx.keyring.for_pool(ctx, tx, pool.id)
+    if keys is None:  # a pool always has keys; their absence is a broken store, not bad input
+        raise RuntimeError(f"pool {pool.id} has no signing keys")
+    issued = token_domain.issue_tokens(
+        pool_id=pool.id, client=client, user=user, groups=[], keys=keys, now=ctx.clock.now(),
+        auth_time=session.auth_time, origin_jti=session.origin_jti, issuer=_issuer(ctx, pool.id),
+        readable_attributes=_readable(client), with_refresh=with_refresh,
+        refresh_expires_at=session.expires_at, cipher=ctx.cipher,
+    )
+    result: dict[str, Any] = {
+        "AccessToken": issued.access_token,
+        "ExpiresIn": issued.expires_in,
+        "TokenType": "Bearer",
+        "IdToken": issued.id_token,
+    }
+    if issued.refresh_token is not None:
+        result["RefreshToken"] = issued.refresh_token
+    return result
+
+
+@dataclasses.dataclass(frozen=True)
+class Caller:
+    pool: PoolRecord
+    user: UserRecord
+    claims: dict[str, Any]
+
+
+async def authenticate(ctx: Context, tx: Transaction, access_token: str, *, for_update: bool = False) -> Caller:
+    """The caller of a self-service operation: a valid, unrevoked access token of an existing, enabled user
+    of an existing pool."""
+    try:
+        _header, unverified = peek(access_token)
+    except TokenError:
+        raise NotAuthorizedException(INVALID_ACCESS_TOKEN) from None
+    if not isinstance(unverified, dict):
+        raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
+    pool_id = str(unverified.get("iss", "")).rstrip("/").rsplit("/", 1)[-1]
+    pool = await tx.pools.get(pool_id) if pool_id else None
+    keys = await ctx.keyring.for_pool(ctx, tx, pool_id) if pool is not None else None
+    if pool is None or keys is None:
+        raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
+    claims = token_domain.verify_access_token(access_token, keys_for_pool=lambda _pid: keys, now=ctx.clock.now())
+    if claims.get("iss") != _issuer(ctx, pool.id):
+        raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
+    session = await tx.auth_sessions.get(str(claims.get("origin_jti", "")))
+    if session is None or session.revoked_at is not None:
+        raise NotAuthorizedException(REVOKED_ACCESS_TOKEN)
+    user = await tx.users.get(pool.id, session.username_key, for_update=for_update)
+    if user is None or user.sub != claims.get("sub"):
+        raise UserNotFoundException("User does not exist.")
+    if not user.enabled:
+        raise NotAuthorizedException("User is disabled.")
+    return Caller(pool=pool, user=user, claims=claims)

@@ -1,0 +1,182 @@
+"""Changes to a user that several operations make the same way: saving it with its aliases, setting a
+password, and sending a code."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+from userpools.crypto import passwords
+from userpools.crypto.codes import new_code
+from userpools.delivery.messages import Message, code_delivery_details, verification_message
+from userpools.domain import users as user_domain
+from userpools.errors import AliasExistsException, CodeMismatchException, ExpiredCodeException
+from userpools.operations.context import Context
+from userpools.storage.ports import CodeRecord, Conflict, PoolRecord, Transaction, UserRecord
+
+SIGN_UP_CODE = "sign-up"
+CODE_VALIDITY = timedelta(hours=24)  # sign-up and attribute-verification codes (auth.md §7)
+_ALIAS_MESSAGES = {
+    "email": "An account with the given email already exists.",
+    "phone_number": "An account with the given phone_number already exists.",
+    "preferred_username": "An account with the given preferred_username already exists.",
+}
+
+
+def verify_purpose(attribute: str) -> str:
+    return f"verify:{attribute}"
+
+
+async def store_aliases(tx: Transaction, pool: PoolRecord, user: UserRecord, *, force: bool = False) -> None:
+    """Gives the user exactly the aliases its attributes earn; another user's alias is an
+    AliasExistsException unless ``force`` moves it (ForceAliasCreation)."""
+    aliases = user_domain.aliases_for(pool.settings, user.attributes)
+    if force:
+        for kind, value_key in aliases.items():
+            owner = await tx.users.find_alias(pool.id, kind, value_key)
+            if owner is not None and owner != user.username_key:
+                await tx.users.release_alias(pool.id, kind, value_key)
+                await _unverify_moved_alias(tx, pool, owner, kind)
+    try:
+        await tx.users.set_aliases(pool.id, user.username_key, aliases)
+    except Conflict:
+        taken = "email"
+        for kind, value_key in aliases.items():
+            if (await tx.users.find_alias(pool.id, kind, value_key)) not in (None, user.username_key):
+                taken = kind
+                break
+        raise AliasExistsException(_ALIAS_MESSAGES[taken]) from None
+
+
+async def _unverify_moved_alias(tx: Transaction, pool: PoolRecord, owner_key: str, kind: str) -> None:
+    """The previous owner of a moved email/phone alias keeps the attribute, unverified (Cognito's
+    documented ForceAliasCreation behaviour)."""
+    owner = await tx.users.get(pool.id, owner_key, for_update=True)
+    if owner is None or kind == "preferred_username":
+        return
+    attributes = dict(owner.attributes)
+    attributes[f"{kind}_verified"] = "false"
+    await tx.users.update(dataclasses.replace(owner, attributes=attributes))
+
+
+def with_password(ctx: Context, user: UserRecord, password: str, *, history_size: int) -> UserRecord:
+    """The user with a new password verifier (the old one pushed onto the history when the pool keeps one)."""
+    ciphertext = passwords.create(user.pool_id, user.username, password, ctx.cipher)
+    history = user.password_history_ciphertext
+    if history_size and user.password_ciphertext is not None:
+        history = passwords.history_push(
+            history, user.password_ciphertext, history_size, user.pool_id, user.username, ctx.cipher
+        )
+    return dataclasses.replace(
+        user, password_ciphertext=ciphertext, password_changed_at=ctx.clock.now(),
+        password_history_ciphertext=history, failed_attempts=0, locked_until=None,
+    )
+
+
+def password_matches(ctx: Context, user: UserRecord, password: str) -> bool:
+    if user.password_ciphertext is None:
+        return False
+    return passwords.matches(user.password_ciphertext, user.pool_id, user.username, password, ctx.cipher)
+
+
+def open_verifier(ctx: Context, user: UserRecord) -> passwords.PasswordVerifier:
+    assert user.password_ciphertext is not None
+    return passwords.open(user.password_ciphertext, user.pool_id, user.username, ctx.cipher)
+
+
+def history_size(pool: PoolRecord) -> int:
+    return int(((pool.settings.get("Policies") or {}).get("PasswordPolicy") or {}).get("PasswordHistorySize") or 0)
+
+
+async def send_code(
+    ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, *, attribute: str, purpose: str,
+    trigger_source: str, pending: list[Message], destination: str | None = None,
+) -> dict[str, Any]:
+    """Makes a new code (replacing the last one), records the message, returns CodeDeliveryDetails."""
+    code = new_code()
+    now = ctx.clock.now()
+    await tx.codes.put(
+        CodeRecord(
+            pool_id=pool.id, username_key=user.username_key, purpose=purpose,
+            code_hash=ctx.codes.hash(pool.id, user.username_key, purpose, code),
+            created_at=now, expires_at=now + CODE_VALIDITY,
+        )
+    )
+    medium = "SMS" if attribute == "phone_number" else "EMAIL"
+    message = verification_message(
+        pool.settings, pool_id=pool.id, username=user.username, medium=medium,
+        destination=destination or user.attributes[attribute], code=code, trigger_source=trigger_source,
+    )
+    await ctx.outbox.record(tx, message)
+    pending.append(message)
+    return code_delivery_details(message, attribute)
+
+
+async def spend_code(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, purpose: str,
+                     code: str) -> None:
+    """Checks a code in constant time and deletes it when right (single use)."""
+    stored = await tx.codes.get(pool.id, user.username_key, purpose, for_update=True)
+    if stored is None or not ctx.codes.matches(stored.code_hash, pool.id, user.username_key, purpose, code):
+        raise CodeMismatchException("Invalid verification code provided, please try again.")
+    if stored.expires_at <= ctx.clock.now():
+        raise ExpiredCodeException("Invalid code provided, please request a code again.")
+    await tx.codes.delete(pool.id, user.username_key, purpose)
+
+
+def auto_verified(pool: PoolRecord) -> list[str]:
+    return list(pool.settings.get("AutoVerifiedAttributes") or [])
+
+
+def verification_target(pool: PoolRecord, user: UserRecord) -> str | None:
+    """Which attribute a sign-up code goes to. With both auto-verified, Cognito sends the code by SMS
+    (unconfirmed: the console says the phone number is preferred), so the phone comes first."""
+    wanted = auto_verified(pool)
+    for attribute in ("phone_number", "email"):
+        if attribute in wanted and user.attributes.get(attribute):
+            return attribute
+    return None
+
+
+PENDING = "pending_attributes"
+
+
+def with_attribute_update(user: UserRecord, update: Any, now: Any) -> UserRecord:
+    """The user after a validated attribute update: new values stored, values that must be verified first
+    (AttributesRequireVerificationBeforeUpdate) held in ``extra`` until their code is confirmed."""
+    extra = dict(user.extra)
+    pending = dict(extra.get(PENDING) or {})
+    pending.update(update["pending"])
+    for name in update["attributes"].keys() & pending.keys():
+        if update["attributes"].get(name) == user.attributes.get(name):
+            continue
+        pending.pop(name, None)
+    if pending:
+        extra[PENDING] = pending
+    else:
+        extra.pop(PENDING, None)
+    return dataclasses.replace(user, attributes=update["attributes"], extra=extra, updated_at=now)
+
+
+async def send_update_codes(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, update: Any,
+                            pending: list[Message]) -> list[dict[str, Any]]:
+    """Codes for the attributes an update left to verify, to the held-back value when there is one."""
+    held = user.extra.get(PENDING) or {}
+    details = []
+    for attribute in update["verify"]:
+        destination = held.get(attribute) or user.attributes.get(attribute)
+        if not destination:
+            continue
+        details.append(await send_code(
+            ctx, tx, pool, user, attribute=attribute, purpose=verify_purpose(attribute),
+            trigger_source="CustomMessage_UpdateUserAttribute", pending=pending, destination=destination,
+        ))
+    return details
+
+
+def required_attributes_missing(pool: PoolRecord, attributes: dict[str, str]) -> list[str]:
+    """The pool's required attributes the user has no value for (NEW_PASSWORD_REQUIRED asks for them)."""
+    return [
+        name for name, entry in user_domain.schema(pool.settings).items()
+        if entry.get("Required") and name != "sub" and not attributes.get(name)
+    ]
