@@ -63,7 +63,8 @@ class ServerProcess:
                     ready.set()
             ready.set()  # the process ended
 
-        threading.Thread(target=drain, daemon=True).start()
+        self._drain = threading.Thread(target=drain, daemon=True)
+        self._drain.start()
         if not ready.wait(timeout) or self.proc.poll() is not None:
             self.stop()
             raise RuntimeError("userpools did not start:\n" + "".join(self.output))
@@ -82,6 +83,9 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        drain = getattr(self, "_drain", None)
+        if drain is not None:
+            drain.join(timeout=10)  # the whole log has been read once the pipe is closed
         self.proc = None
 
     def client(self, service: str = "cognito-idp", *, validate: bool = True, **kwargs: Any) -> Any:

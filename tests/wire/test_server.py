@@ -223,3 +223,35 @@ def test_every_serve_option_can_come_from_a_userpools_environment_variable(serve
         assert (tmp_path / "data" / "data.key").exists()
     finally:
         srv.stop()
+
+
+def test_outbox_cli_prints_the_messages_of_a_pool(server_factory: Any) -> None:
+    srv = server_factory("sqlite")
+    cognito = srv.client()
+    pool = cognito.create_user_pool(PoolName="outbox")["UserPool"]
+    cognito.admin_create_user(UserPoolId=pool["Id"], Username="olga", DesiredDeliveryMediums=["EMAIL"],
+                              UserAttributes=[{"Name": "email", "Value": "olga@example.com"}])
+    result = subprocess.run(
+        [sys.executable, "-m", "userpools", "outbox", "--url", srv.url, "--pool", pool["Id"], "--user", "olga"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "olga@example.com (EMAIL)" in result.stdout
+    assert "Your username is olga and temporary password is" in result.stdout
+    assert "CustomMessage_AdminCreateUser" in result.stdout
+
+
+def test_the_server_prints_messages_to_its_console_in_development_mode(server_factory: Any) -> None:
+    srv = server_factory("sqlite")
+    cognito = srv.client()
+    pool = cognito.create_user_pool(PoolName="console")["UserPool"]
+    cognito.admin_create_user(UserPoolId=pool["Id"], Username="pavel", DesiredDeliveryMediums=["EMAIL"],
+                              UserAttributes=[{"Name": "email", "Value": "pavel@example.com"}])
+    srv.stop()  # the log is complete once the process has ended
+    log = "".join(srv.output)
+    assert "userpools outbox" in log and "pavel@example.com (EMAIL)" in log
+
+
+def test_with_admin_credentials_the_outbox_and_clock_are_off(secured: Any) -> None:
+    assert httpx.get(secured.url + "/_userpools/outbox").status_code == 404
+    assert httpx.post(secured.url + "/_userpools/clock", json={"freeze": True}).status_code == 404
