@@ -257,3 +257,18 @@ def test_tampered_or_foreign_access_token_is_refused(cognito: Any, pool: dict[st
         with pytest.raises(ClientError) as excinfo:
             cognito.get_user(AccessToken=bad)
         assert error_of(excinfo) == ("NotAuthorizedException", "Invalid Access Token")
+
+
+def test_srp_sign_in_with_pycognito_and_hidden_user_existence(cognito: Any, pool: dict[str, Any]) -> None:
+    from pycognito.aws_srp import AWSSRP
+
+    app = make_client(cognito, pool["Id"], PreventUserExistenceErrors="ENABLED")
+    name = make_user(cognito, pool["Id"])
+    tokens = AWSSRP(username=name, password=PASSWORD, pool_id=pool["Id"], client_id=app["ClientId"],
+                    client=cognito).authenticate_user()
+    assert "AccessToken" in tokens["AuthenticationResult"]
+    for username, password in ((name, "Wrong-Password-1"), ("nobody-at-all", PASSWORD)):
+        with pytest.raises(ClientError) as excinfo:
+            AWSSRP(username=username, password=password, pool_id=pool["Id"], client_id=app["ClientId"],
+                   client=cognito).authenticate_user()
+        assert error_of(excinfo) == ("NotAuthorizedException", "Incorrect username or password.")

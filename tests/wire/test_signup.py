@@ -178,3 +178,25 @@ def test_confirm_and_resend_for_an_unknown_user(cognito: Any, email_pool: Any) -
     hidden = make_client(cognito, email_pool["Id"], PreventUserExistenceErrors="ENABLED")
     out = cognito.resend_confirmation_code(ClientId=hidden["ClientId"], Username="nobody")
     assert out["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
+
+
+def test_an_alias_taken_at_confirmation_raises_alias_exists_unless_forced(cognito: Any, server: Any) -> None:
+    pool = cognito.create_user_pool(PoolName=unique("aliasconfirm"), AliasAttributes=["email"],
+                                    AutoVerifiedAttributes=["email"])["UserPool"]
+    client = make_client(cognito, pool["Id"])
+    first, second = unique("first"), unique("second")
+    for name in (first, second):
+        cognito.sign_up(ClientId=client["ClientId"], Username=name, Password=PASSWORD,
+                        UserAttributes=[{"Name": "email", "Value": "same@example.com"}])
+    cognito.confirm_sign_up(ClientId=client["ClientId"], Username=first,
+                            ConfirmationCode=latest_code(server, pool["Id"], first))
+    with pytest.raises(ClientError) as excinfo:
+        cognito.confirm_sign_up(ClientId=client["ClientId"], Username=second,
+                                ConfirmationCode=latest_code(server, pool["Id"], second))
+    assert error_of(excinfo) == ("AliasExistsException", "An account with the given email already exists.")
+    assert cognito.admin_get_user(UserPoolId=pool["Id"], Username=second)["UserStatus"] == "UNCONFIRMED"
+    cognito.resend_confirmation_code(ClientId=client["ClientId"], Username=second)
+    cognito.confirm_sign_up(ClientId=client["ClientId"], Username=second, ForceAliasCreation=True,
+                            ConfirmationCode=latest_code(server, pool["Id"], second))
+    assert cognito.admin_get_user(UserPoolId=pool["Id"], Username="same@example.com")["Username"] == second
+    cognito.delete_user_pool(UserPoolId=pool["Id"])
