@@ -284,6 +284,48 @@ class OutboxPort(Protocol):
         """Newest first, optionally for one pool and one username."""
 
 
+@dataclass(frozen=True)
+class AuthEventRecord:
+    """One entry of a user's auth-event history (AdminListUserAuthEvents): what was asked, when, how it ended,
+    and the context the client sent (UserContextData: IP address, device data)."""
+
+    id: str
+    pool_id: str
+    username_key: str
+    event_type: str  # SignIn | SignUp | ForgotPassword | PasswordChange | ResendCode
+    created_at: datetime
+    response: str  # Pass | Fail | InProgress
+    challenge_responses: list[dict[str, str]] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+    feedback: dict[str, Any] | None = None
+
+
+class AuthEventPort(Protocol):
+    async def add(self, event: AuthEventRecord) -> None: ...
+
+    async def list(
+        self, pool_id: str, username_key: str, *, limit: int, before: tuple[datetime, str] | None = None
+    ) -> Sequence[AuthEventRecord]:
+        """Newest first (created_at DESC, id DESC), those strictly before ``before`` = (created_at, id)."""
+
+    async def set_feedback(self, pool_id: str, username_key: str, event_id: str, feedback: dict[str, Any]) -> bool: ...
+
+
+class CounterPort(Protocol):
+    """Rate and attempt counters shared by every server process (fixed windows)."""
+
+    async def hit(self, key: str, window_start: datetime, *, expires_at: datetime) -> int:
+        """Adds one to the counter of (key, window_start) and returns its new value, atomically."""
+
+    async def peek(self, key: str, window_start: datetime) -> int: ...
+
+    async def reset(self, key: str) -> None:
+        """Forgets every window of the key."""
+
+    async def purge(self, now: datetime) -> int:
+        """Deletes counters whose expires_at has passed; returns how many."""
+
+
 class Transaction(Protocol):
     pools: PoolPort
     clients: ClientPort
@@ -292,6 +334,8 @@ class Transaction(Protocol):
     codes: CodePort
     auth_sessions: AuthSessionPort
     outbox: OutboxPort
+    auth_events: AuthEventPort
+    counters: CounterPort
 
 
 class Store(Protocol):
