@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: serve test install dev postgres lint clean
+NPM      ?= npm
+NODE_DIR := tests/node
+
+.PHONY: serve test install dev postgres node lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +28,17 @@ dev: $(VENV)/.dev-installed
 serve: $(VENV)/.installed
 	$(BIN)/userpools serve
 
-## Install the dev extras, make sure PostgreSQL is up, run the whole suite (PostgreSQL tests included)
-test: $(VENV)/.dev-installed postgres
+## Install the dev extras and the JS clients, make sure PostgreSQL is up, run the whole suite
+test: $(VENV)/.dev-installed postgres node
 	$(BIN)/pytest
+
+# The JavaScript clients the wire tests drive (pinned in tests/node/package-lock.json): installed when
+# node_modules is missing, again whenever package.json or the lockfile changes.
+$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	$(NPM) ci --prefix $(NODE_DIR) --no-audit --no-fund
+	touch $@
+
+node: $(NODE_DIR)/node_modules/.package-lock.json
 
 # The PostgreSQL tests use the server at 127.0.0.1:5432; start the local cluster if it is not running.
 postgres:
@@ -42,4 +53,4 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests
 
 clean:
-	rm -rf $(VENV) .userpools .pytest_cache
+	rm -rf $(VENV) .userpools .pytest_cache $(NODE_DIR)/node_modules

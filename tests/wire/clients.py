@@ -31,7 +31,8 @@ AWS_ISSUER_FORM = "https://cognito-idp.{region}.amazonaws.com/{pool_id}"
 
 @dataclass(frozen=True)
 class App:
-    """A pool, one app client in it, and one confirmed user with a permanent password."""
+    """A pool, one app client in it, and one confirmed user with a permanent password. ``username`` is the
+    user's internal username (a UUID in an email-as-username pool), ``login`` what the user types."""
 
     pool_id: str
     client_id: str
@@ -40,6 +41,7 @@ class App:
     password: str
     email: str
     sub: str
+    login: str
 
     @property
     def region(self) -> str:
@@ -47,7 +49,7 @@ class App:
 
     def secret_hash(self, username: str | None = None) -> str:
         assert self.client_secret is not None
-        return secret_hash(username or self.username, self.client_id, self.client_secret)
+        return secret_hash(username or self.login, self.client_id, self.client_secret)
 
 
 def unique(prefix: str) -> str:
@@ -81,17 +83,24 @@ def create_confirmed_user(cognito: Any, pool_id: str, username: str, password: s
     return dict(cognito.admin_get_user(UserPoolId=pool_id, Username=username))
 
 
-def make_app(cognito: Any, *, secret: bool = False, pool_settings: dict[str, Any] | None = None,
-             client_settings: dict[str, Any] | None = None) -> App:
-    """A fresh pool + client + confirmed user, all through boto3 admin calls."""
-    pool_id = cognito.create_user_pool(PoolName=unique("pool"), **(pool_settings or {}))["UserPool"]["Id"]
+def make_app(cognito: Any, *, secret: bool = False, email_as_username: bool = False,
+             pool_settings: dict[str, Any] | None = None, client_settings: dict[str, Any] | None = None) -> App:
+    """A fresh pool + client + confirmed user, all through boto3 admin calls. ``email_as_username`` makes
+    the pool's usernames emails (UsernameAttributes=["email"]): the user signs in with the email and
+    Cognito gives them a UUID username."""
+    settings = dict(pool_settings or {})
+    if email_as_username:
+        settings["UsernameAttributes"] = ["email"]
+    pool_id = cognito.create_user_pool(PoolName=unique("pool"), **settings)["UserPool"]["Id"]
     client = create_client(cognito, pool_id, secret=secret, **(client_settings or {}))
-    username = unique("user")
-    email = f"{username}@example.com"
-    user = create_confirmed_user(cognito, pool_id, username, PASSWORD, email)
+    name = unique("user")
+    email = f"{name}@example.com"
+    login = email if email_as_username else name
+    user = create_confirmed_user(cognito, pool_id, login, PASSWORD, email)
     assert user["UserStatus"] == "CONFIRMED"
     sub = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
-    return App(pool_id, client["ClientId"], client.get("ClientSecret"), username, PASSWORD, email, sub)
+    return App(pool_id, client["ClientId"], client.get("ClientSecret"), user["Username"], PASSWORD, email, sub,
+               login)
 
 
 def delete_pool(cognito: Any, pool_id: str) -> None:

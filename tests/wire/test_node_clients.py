@@ -54,11 +54,11 @@ def aws_issuer_server(server_factory: Any) -> ServerProcess:
 def acij_args(server: ServerProcess, app: App, **extra: Any) -> dict[str, Any]:
     # ACIJ posts to the endpoint as given; AWS's own endpoint ends with "/".
     return {"endpoint": server.url + "/", "poolId": app.pool_id, "clientId": app.client_id,
-            "username": app.username, "password": app.password} | extra
+            "username": app.login, "password": app.password} | extra
 
 
 def password_sign_in(cognito: Any, app: App) -> dict[str, Any]:
-    params: dict[str, str] = {"USERNAME": app.username, "PASSWORD": app.password}
+    params: dict[str, str] = {"USERNAME": app.login, "PASSWORD": app.password}
     if app.client_secret:
         params["SECRET_HASH"] = app.secret_hash()
     result = cognito.initiate_auth(ClientId=app.client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=params)
@@ -167,6 +167,57 @@ def test_acij_completes_the_new_password_challenge_of_an_admin_created_user(
     assert again.output["challenges"] == []
 
 
+def test_acij_signs_in_with_the_email_in_an_email_as_username_pool(server: ServerProcess, cognito: Any) -> None:
+    """Cognito answers with the UUID username as USER_ID_FOR_SRP; ACIJ derives the password key from it."""
+    app = make_app(cognito, email_as_username=True)
+    try:
+        assert UUID.fullmatch(app.username) and app.login == app.email
+        result = run_node("srp-sign-in.mjs", acij_args(server, app))
+        assert result.ok, result.output
+        session = result.output["session"]
+        assert session["idPayload"]["cognito:username"] == app.username == app.sub
+        assert session["accessPayload"]["username"] == app.username
+        assert session["idPayload"]["email"] == app.email
+        assert result.output["username"] == app.username  # ACIJ took the canonical name from the challenge
+
+        refused = run_node("srp-sign-in.mjs", acij_args(server, app, password=WRONG_PASSWORD))
+        assert (refused.error.get("code"), refused.error.get("message")) == (
+            "NotAuthorizedException", "Incorrect username or password.")
+    finally:
+        delete_pool(cognito, app.pool_id)
+
+
+def test_acij_sign_in_of_an_unconfirmed_user_fails_with_user_not_confirmed(
+    server: ServerProcess, cognito: Any, app: App
+) -> None:
+    username = unique("pending")
+    cognito.sign_up(ClientId=app.client_id, Username=username, Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": f"{username}@example.com"}])
+    for password in (PASSWORD, WRONG_PASSWORD):  # Cognito says so even to a wrong password
+        result = run_node("srp-sign-in.mjs", acij_args(server, app, username=username, password=password))
+        assert not result.ok
+        assert (result.error["code"], result.error["message"]) == ("UserNotConfirmedException",
+                                                                   "User is not confirmed.")
+
+
+@pytest.mark.parametrize(("prevent", "first_call", "expected"), [
+    ("LEGACY", "InitiateAuth", ("UserNotFoundException", "User does not exist.")),
+    ("ENABLED", "RespondToAuthChallenge", ("NotAuthorizedException", "Incorrect username or password.")),
+])
+def test_acij_sign_in_of_an_unknown_user_follows_prevent_user_existence_errors(
+    server: ServerProcess, cognito: Any, app: App, prevent: str, first_call: str, expected: tuple[str, str]
+) -> None:
+    """LEGACY says the user does not exist at InitiateAuth; ENABLED plays the SRP exchange through and
+    refuses the password claim exactly as for a wrong password."""
+    client = create_client(cognito, app.pool_id, PreventUserExistenceErrors=prevent)
+    result = run_node("srp-sign-in.mjs", acij_args(server, app, clientId=client["ClientId"],
+                                                   username=unique("nobody")))
+    assert not result.ok
+    assert (result.error["code"], result.error["message"]) == expected
+    assert result.output["calls"][-1]["target"] == first_call
+    assert result.output["calls"][-1]["status"] == 400
+
+
 @pytest.mark.skip(reason="amazon-cognito-identity-js has no client-secret support: it never sends SECRET_HASH, "
                          "so an app client with a secret cannot sign in with it (AWS documents the same)")
 def test_acij_sign_in_with_a_client_that_has_a_secret() -> None:
@@ -188,8 +239,16 @@ def test_acij_against_a_client_with_a_secret_is_refused_for_the_missing_secret_h
 
 @pytest.mark.parametrize("with_secret", [False, True], ids=["public-client", "client-with-secret"])
 def test_sdk_v3_signs_up_confirms_signs_in_with_a_password_and_reads_the_user(
-    server: ServerProcess, cognito: Any, pool: dict[str, Any], with_secret: bool
+    server: ServerProcess, cognito: Any, with_secret: bool
 ) -> None:
+    pool = cognito.create_user_pool(PoolName=unique("pool"), AutoVerifiedAttributes=["email"])["UserPool"]
+    try:
+        sdk_v3_flow(server, cognito, pool, with_secret)
+    finally:
+        delete_pool(cognito, pool["Id"])
+
+
+def sdk_v3_flow(server: ServerProcess, cognito: Any, pool: dict[str, Any], with_secret: bool) -> None:
     client = create_client(cognito, pool["Id"], secret=with_secret)
     username = unique("sdk")
     email = f"{username}@example.com"
@@ -204,8 +263,10 @@ def test_sdk_v3_signs_up_confirms_signs_in_with_a_password_and_reads_the_user(
     assert sign_up["httpStatusCode"] == 200
     assert sign_up["UserConfirmed"] is False
     assert UUID.fullmatch(sign_up["UserSub"])
-    assert sign_up["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
-    assert sign_up["CodeDeliveryDetails"]["AttributeName"] == "email"
+    # the pool auto-verifies email, so SignUp sent a code there and says where, masked
+    delivery = sign_up["CodeDeliveryDetails"]
+    assert delivery["DeliveryMedium"] == "EMAIL" and delivery["AttributeName"] == "email"
+    assert re.fullmatch(r"\w\*\*\*@\w\*\*\*", delivery["Destination"]), delivery
 
     assert steps["AdminConfirmSignUp"]["httpStatusCode"] == 200
     assert cognito.admin_get_user(UserPoolId=pool["Id"], Username=username)["UserStatus"] == "CONFIRMED"
@@ -230,7 +291,7 @@ def test_sdk_v3_password_sign_in_with_a_wrong_password_fails_with_not_authorized
     server: ServerProcess, app: App
 ) -> None:
     result = run_node("sdk-v3.mjs", {
-        "endpoint": server.url, "region": "us-east-1", "clientId": app.client_id, "username": app.username,
+        "endpoint": server.url, "region": "us-east-1", "clientId": app.client_id, "username": app.login,
         "password": WRONG_PASSWORD, "steps": ["InitiateAuth"],
     })
     assert not result.ok
@@ -243,12 +304,24 @@ def test_sdk_v3_password_sign_in_with_a_wrong_password_fails_with_not_authorized
 
 def test_sdk_v3_sign_up_of_an_existing_username_fails_with_username_exists(server: ServerProcess, app: App) -> None:
     result = run_node("sdk-v3.mjs", {
-        "endpoint": server.url, "region": "us-east-1", "clientId": app.client_id, "username": app.username,
+        "endpoint": server.url, "region": "us-east-1", "clientId": app.client_id, "username": app.login,
         "password": PASSWORD, "steps": ["SignUp"],
     })
     assert not result.ok
     assert result.error["name"] == "UsernameExistsException"
     assert result.error["message"] == "User already exists"
+
+
+def test_sdk_v3_with_an_unknown_client_id_fails_with_resource_not_found(server: ServerProcess) -> None:
+    client_id = "0" * 26
+    result = run_node("sdk-v3.mjs", {
+        "endpoint": server.url, "region": "us-east-1", "clientId": client_id, "username": "someone",
+        "password": PASSWORD, "steps": ["InitiateAuth"],
+    })
+    assert not result.ok
+    assert result.error["name"] == "ResourceNotFoundException"
+    assert result.error["message"] == f"User pool client {client_id} does not exist."
+    assert result.error["statusCode"] == 400
 
 
 # -- aws-jwt-verify -----------------------------------------------------------------------------------------

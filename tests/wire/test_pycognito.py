@@ -44,7 +44,7 @@ def app(request: pytest.FixtureRequest, cognito: Any) -> Iterator[App]:
 
 def pycognito_for(server: ServerProcess, app: App, username: str | None = None, **tokens: Any) -> Cognito:
     return Cognito(
-        app.pool_id, app.client_id, username=username or app.username, client_secret=app.client_secret,
+        app.pool_id, app.client_id, username=username or app.login, client_secret=app.client_secret,
         boto3_client_kwargs={"endpoint_url": server.url, "aws_access_key_id": "AKIDEXAMPLE",
                              "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
         botocore_config=Config(retries={"mode": "standard", "max_attempts": 1}),
@@ -53,7 +53,7 @@ def pycognito_for(server: ServerProcess, app: App, username: str | None = None, 
 
 
 def srp_tokens(server: ServerProcess, app: App, password: str | None = None) -> dict[str, Any]:
-    aws = AWSSRP(username=app.username, password=password or app.password, pool_id=app.pool_id,
+    aws = AWSSRP(username=app.login, password=password or app.password, pool_id=app.pool_id,
                  client_id=app.client_id, client_secret=app.client_secret, client=server.client())
     return dict(aws.authenticate_user())
 
@@ -165,7 +165,7 @@ def test_pycognito_renews_the_access_token_reads_the_user_and_logs_out(server: S
     assert user.access_claims["origin_jti"] == first_claims["origin_jti"]
 
     profile = user.get_user()  # GetUser
-    assert profile.username == app.username
+    assert profile.username == app.login
     assert profile.sub == app.sub and profile.email == app.email
 
     access_token = user.access_token
@@ -195,3 +195,23 @@ def test_pycognito_new_password_challenge_confirms_an_admin_created_user(
     again = pycognito_for(server, app, username=username)
     again.authenticate(password=NEW_PASSWORD)
     assert again.access_claims["username"] == username
+
+
+@pytest.mark.parametrize("secret", [False, True], ids=["public-client", "client-with-secret"])
+def test_pycognito_signs_in_with_the_email_in_an_email_as_username_pool(
+    server: ServerProcess, cognito: Any, secret: bool
+) -> None:
+    """USER_ID_FOR_SRP is the UUID username: pycognito derives the password key from it and, with a client
+    secret, computes the challenge response's SECRET_HASH over it (InitiateAuth's over the email typed)."""
+    app = make_app(cognito, secret=secret, email_as_username=True)
+    try:
+        user = pycognito_for(server, app)
+        user.authenticate(password=app.password)
+        assert user.id_claims["cognito:username"] == app.username == app.sub
+        assert user.access_claims["username"] == app.username
+        assert user.id_claims["email"] == app.email
+        with pytest.raises(ClientError) as excinfo:
+            pycognito_for(server, app).authenticate(password=WRONG_PASSWORD)
+        assert excinfo.value.response["Error"]["Code"] == "NotAuthorizedException"
+    finally:
+        delete_pool(cognito, app.pool_id)
