@@ -22,6 +22,7 @@ from userpools.clock import AdjustableClock, Clock, SystemClock
 from userpools.config import Settings
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.keys import jwks_document
+from userpools.delivery.senders import Delivery
 from userpools.domain.tokens import issuer as token_issuer
 from userpools.operations import OPERATIONS
 from userpools.operations.context import Context
@@ -51,11 +52,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None, store: Store |
         clock = AdjustableClock() if settings.development_mode else SystemClock()
     cipher = load_cipher(settings)
     state: dict[str, Any] = {}
+    delivery = Delivery.from_settings(settings.smtp_url, settings.sms_webhook)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = store or await open_store(settings.effective_database_url)
-        context = Context(store=opened, clock=clock, settings=settings, cipher=cipher)
+        context = Context(store=opened, clock=clock, settings=settings, cipher=cipher, delivery=delivery)
+        log.info("delivery: %s", delivery.describe())
         state["store"] = opened
         state["context"] = context
         state["dispatch"] = Dispatcher(

@@ -47,11 +47,21 @@ def main() -> None:
               help="Base URL clients use to reach this server (token issuer, jwks_uri).")
 @click.option("--aws-issuer/--no-aws-issuer", envvar="USERPOOLS_AWS_ISSUER", default=False, show_default=True,
               help="Sign tokens with AWS's issuer https://cognito-idp.<region>.amazonaws.com/<poolId>.")
+@click.option("--smtp-url", envvar="USERPOOLS_SMTP_URL", default=None,
+              help="smtp://[user:password@]host:port[?starttls=true] or smtps://…: send email through this relay "
+                   "(default: console/outbox only).")
+@click.option("--sms-webhook", envvar="USERPOOLS_SMS_WEBHOOK", default=None,
+              help="http(s) URL that receives each SMS as JSON (default: console/outbox only).")
+@click.option("--recovery-attempts-per-hour", envvar="USERPOOLS_RECOVERY_ATTEMPTS_PER_HOUR", type=int, default=5,
+              show_default=True, help="ForgotPassword + ConfirmForgotPassword attempts per user per hour.")
+@click.option("--recovery-requests-per-second", envvar="USERPOOLS_RECOVERY_REQUESTS_PER_SECOND", type=int,
+              default=30, show_default=True, help="Recovery requests per pool per second (0: no limit).")
 @click.option("--log-level", envvar="USERPOOLS_LOG_LEVEL", default="info", show_default=True)
 @click.option("--access-log/--no-access-log", envvar="USERPOOLS_ACCESS_LOG", default=False, show_default=True)
 def serve(host: str, port: int, data_dir: Path, database_url: str | None, region: str, account_id: str,
           admin_credentials: str | None, data_key: str | None, public_url: str | None, aws_issuer: bool,
-          log_level: str, access_log: bool) -> None:
+          smtp_url: str | None, sms_webhook: str | None, recovery_attempts_per_hour: int, recovery_requests_per_second: int, log_level: str,
+          access_log: bool) -> None:
     """Run the server."""
     import uvicorn
 
@@ -64,13 +74,21 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
     settings = Settings(
         host=host, port=port, data_dir=data_dir, database_url=database_url, region=region,
         account_id=account_id, admin_credentials=credentials, data_key=data_key, public_url=public_url,
-        aws_issuer=aws_issuer,
+        aws_issuer=aws_issuer, smtp_url=smtp_url, sms_webhook=sms_webhook,
+        recovery_attempts_per_hour=recovery_attempts_per_hour,
+        recovery_requests_per_second=recovery_requests_per_second,
     )
     try:
         settings.check()
     except ConfigError as exc:
         click.echo(f"userpools: {exc}", err=True)
         sys.exit(2)
+    from userpools.delivery.senders import Delivery
+
+    try:
+        Delivery.from_settings(smtp_url, sms_webhook)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=access_log,
                 server_header=False)

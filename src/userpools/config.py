@@ -42,6 +42,22 @@ class Settings:
     public_url: str | None = None
     """The base URL clients reach this server at (issuer, jwks_uri). Default: http://host:port."""
 
+    smtp_url: str | None = None
+    """``smtp://[user:password@]host[:port][?starttls=true|false&timeout=SECONDS]`` or ``smtps://…``: send
+    email through this relay. Default: none (email is console/outbox only)."""
+
+    sms_webhook: str | None = None
+    """An http(s) URL that receives each SMS as JSON {to, message, userPoolId, username, triggerSource,
+    messageId}. Default: none (SMS is console/outbox only)."""
+
+    recovery_attempts_per_hour: int = 5
+    """ForgotPassword and ConfirmForgotPassword attempts per user per hour, counted together, before
+    LimitExceededException (Cognito allows "between 5 and 20"; 5 is what was observed)."""
+
+    recovery_requests_per_second: int = 30
+    """The recovery operations' rate per pool before TooManyRequestsException (Cognito's UserAccountRecovery
+    quota); 0 turns the limit off."""
+
     aws_issuer: bool = False
     """Sign tokens with AWS's issuer (https://cognito-idp.<region>.amazonaws.com/<poolId>) instead of the
     server's own, for apps (aws-jwt-verify, Amplify's SSR adapters) that hard-code it."""

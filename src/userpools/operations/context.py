@@ -23,6 +23,9 @@ class Context:
     outbox: Outbox = field(default=None)  # type: ignore[assignment]
     codes: CodeHasher = field(default=None)  # type: ignore[assignment]
     keyring: Any = field(default=None)
+    pacer: Any = field(default=None)
+    delivery: Any = field(default=None)
+    simulation_key: bytes = b""
 
     def __post_init__(self) -> None:
         if self.outbox is None:
@@ -31,6 +34,16 @@ class Context:
             )
         if self.codes is None:
             object.__setattr__(self, "codes", CodeHasher(self.cipher))
+        if self.delivery is None:
+            from userpools.delivery.senders import Delivery
+
+            object.__setattr__(self, "delivery", Delivery())
+        if self.pacer is None:
+            from userpools.operations.pacing import Pacer
+
+            object.__setattr__(self, "pacer", Pacer())
+        if not self.simulation_key:
+            object.__setattr__(self, "simulation_key", self.cipher.derive("simulated-answers"))
         if self.keyring is None:
             from userpools.operations.tokens import KeyRing
 

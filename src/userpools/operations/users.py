@@ -25,6 +25,7 @@ from userpools.operations.common import find_user, user_not_found
 from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
 from userpools.operations.userstate import (
+    dispatch_message,
     history_size,
     send_update_codes,
     store_aliases,
@@ -58,8 +59,7 @@ async def _invite(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRec
             pool.settings, pool_id=pool.id, username=user.username, medium=medium, destination=destination,
             temporary_password=password,
         )
-        await ctx.outbox.record(tx, message)
-        pending.append(message)
+        await dispatch_message(ctx, tx, pool, message, pending)
         sent = True
     if not sent:
         # Unconfirmed wording: Cognito refuses an invitation it cannot deliver.

@@ -4,6 +4,7 @@ password, and sending a code."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -11,9 +12,17 @@ from userpools.crypto import passwords
 from userpools.crypto.codes import new_code
 from userpools.delivery.messages import Message, code_delivery_details, verification_message
 from userpools.domain import users as user_domain
-from userpools.errors import AliasExistsException, CodeMismatchException, ExpiredCodeException
+from userpools.delivery.senders import DeliveryError
+from userpools.errors import (
+    AliasExistsException,
+    CodeDeliveryFailureException,
+    CodeMismatchException,
+    ExpiredCodeException,
+)
 from userpools.operations.context import Context
 from userpools.storage.ports import CodeRecord, Conflict, PoolRecord, Transaction, UserRecord
+
+log = logging.getLogger("userpools.delivery")
 
 SIGN_UP_CODE = "sign-up"
 CODE_VALIDITY = timedelta(hours=24)  # sign-up and attribute-verification codes (auth.md §7)
@@ -89,6 +98,22 @@ def history_size(pool: PoolRecord) -> int:
     return int(((pool.settings.get("Policies") or {}).get("PasswordPolicy") or {}).get("PasswordHistorySize") or 0)
 
 
+async def dispatch_message(ctx: Context, tx: Transaction, pool: PoolRecord, message: Message,
+                           pending: list[Message]) -> None:
+    """Records the message in the outbox and hands it to the real sender, inside the operation's transaction:
+    a delivery failure answers CodeDeliveryFailureException and rolls the state change back."""
+    await ctx.outbox.record(tx, message)
+    try:
+        await ctx.delivery.deliver(message, pool.settings)
+    except DeliveryError as exc:
+        log.warning("%s", exc)
+        raise CodeDeliveryFailureException(
+            "Invalid email provided/Unable to send the email" if exc.medium == "EMAIL"
+            else "Unable to send the SMS"  # unconfirmed wording for SMS
+        ) from None
+    pending.append(message)
+
+
 async def send_code(
     ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, *, attribute: str, purpose: str,
     trigger_source: str, pending: list[Message], destination: str | None = None,
@@ -108,8 +133,7 @@ async def send_code(
         pool.settings, pool_id=pool.id, username=user.username, medium=medium,
         destination=destination or user.attributes[attribute], code=code, trigger_source=trigger_source,
     )
-    await ctx.outbox.record(tx, message)
-    pending.append(message)
+    await dispatch_message(ctx, tx, pool, message, pending)
     return code_delivery_details(message, attribute)
 
 
