@@ -186,3 +186,36 @@ outbox = sa.Table(
     # One user's messages newest first, read backwards in order (id breaks ties of created_at); the cascade.
     sa.Index(None, "pool_id", "username", "created_at", "id"),
 )
+
+#: A document that may be absent: Python None is stored as SQL NULL (``Document`` would store JSON ``null``).
+OptionalDocument = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
+
+auth_events = sa.Table(
+    "auth_events",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("pool_id", Id, nullable=False),
+    sa.Column("username_key", Id, nullable=False),
+    sa.Column("event_type", sa.Text(), nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("response", sa.Text(), nullable=False),
+    sa.Column("challenge_responses", Document, nullable=False),
+    sa.Column("context", Document, nullable=False),
+    sa.Column("feedback", OptionalDocument, nullable=True),
+    _user_foreign_key(),
+    # AdminListUserAuthEvents: one user's events newest first, read backwards in order from the keyset
+    # ``(created_at, id) < :before`` (id breaks ties of created_at); also the cascade from users.
+    sa.Index(None, "pool_id", "username_key", "created_at", "id"),
+)
+
+counters = sa.Table(
+    "counters",
+    metadata,
+    # Fixed-window rate and attempt counters shared by every server process: one row per key and window.
+    sa.Column("key", Id, primary_key=True),
+    sa.Column("window_start", Micros, primary_key=True),
+    sa.Column("count", sa.Integer(), nullable=False),
+    sa.Column("expires_at", Micros, nullable=False),
+    # purge: the expired rows, oldest first, without a scan.
+    sa.Index(None, "expires_at"),
+)

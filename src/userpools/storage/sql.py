@@ -10,7 +10,8 @@ concurrent insert of the same key waits for the other transaction and then repor
 whose pool is gone still raises SQLAlchemy's IntegrityError: lock the pool (``for_update``) first.
 
 The ports of users, codes and auth sessions live in ``storage.sql_users``, with the row conversions
-(``to_micros``, ``from_micros``) both modules share; this module assembles the transaction.
+(``to_micros``, ``from_micros``) the modules share; those of auth events and counters in
+``storage.sql_events``; this module assembles the transaction.
 
 Engines come from ``userpools.storage.engine.open_store``, which configures the connections.
 """
@@ -28,10 +29,12 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert
 
 from userpools.storage.ports import (
+    AuthEventPort,
     AuthSessionPort,
     ClientPort,
     ClientRecord,
     CodePort,
+    CounterPort,
     OutboxPort,
     OutboxRecord,
     PoolPort,
@@ -41,6 +44,7 @@ from userpools.storage.ports import (
     UserPort,
 )
 from userpools.storage.schema import outbox, signing_keys, user_pool_clients, user_pools
+from userpools.storage.sql_events import EventStatements, SqlAuthEvents, SqlCounters
 from userpools.storage.sql_users import (
     SqlAuthSessions,
     SqlCodes,
@@ -143,11 +147,13 @@ _LIST_OUTBOX_BY: dict[tuple[bool, bool], Select[Any]] = {
 
 
 class _Inserts:
-    """The dialect's ``INSERT … ON CONFLICT (pk) DO NOTHING`` per table (``users``: those of sql_users)."""
+    """The dialect's ``INSERT … ON CONFLICT (pk) DO NOTHING`` per table (``users``: those of sql_users;
+    ``events``: those of sql_events, with the counters' upsert)."""
 
     def __init__(self, dialect_name: str) -> None:
         insert = dialect_insert(dialect_name)
         self.users = UserStatements(dialect_name)
+        self.events = EventStatements(dialect_name)
         self.pool: Insert = insert(user_pools).on_conflict_do_nothing(index_elements=[_P.id])
         self.client: Insert = insert(user_pool_clients).on_conflict_do_nothing(index_elements=[_C.id])
         self.key: Insert = insert(signing_keys).on_conflict_do_nothing(index_elements=[_K.kid])
@@ -328,7 +334,17 @@ class SqlOutbox:
 
 
 class SqlTransaction:
-    __slots__ = ("auth_sessions", "clients", "codes", "outbox", "pools", "signing_keys", "users")
+    __slots__ = (
+        "auth_events",
+        "auth_sessions",
+        "clients",
+        "codes",
+        "counters",
+        "outbox",
+        "pools",
+        "signing_keys",
+        "users",
+    )
 
     pools: PoolPort
     clients: ClientPort
@@ -337,6 +353,8 @@ class SqlTransaction:
     codes: CodePort
     auth_sessions: AuthSessionPort
     outbox: OutboxPort
+    auth_events: AuthEventPort
+    counters: CounterPort
 
     def __init__(self, conn: AsyncConnection, inserts: _Inserts) -> None:
         self.pools = SqlPools(conn, inserts)
@@ -346,6 +364,8 @@ class SqlTransaction:
         self.codes = SqlCodes(conn, inserts.users)
         self.auth_sessions = SqlAuthSessions(conn, inserts.users)
         self.outbox = SqlOutbox(conn, inserts)
+        self.auth_events = SqlAuthEvents(conn, inserts.events)
+        self.counters = SqlCounters(conn, inserts.events)
 
 
 class SqlStore:
