@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from userpools.operations import auth, clients, pools, self_service, signup, users
+from userpools.operations import auth, auth_events, clients, pools, recovery, self_service, signup, users
 from userpools.protocol.dispatch import Handler
 
 OPERATIONS: Mapping[str, Handler] = {
@@ -57,4 +57,9 @@ OPERATIONS: Mapping[str, Handler] = {
     "RespondToAuthChallenge": auth.respond_to_auth_challenge,
     "AdminRespondToAuthChallenge": auth.admin_respond_to_auth_challenge,
     "GetTokensFromRefreshToken": auth.get_tokens_from_refresh_token,
+    # account recovery
+    "ForgotPassword": recovery.forgot_password,
+    "ConfirmForgotPassword": recovery.confirm_forgot_password,
+    "AdminResetUserPassword": recovery.admin_reset_user_password,
+    "AdminListUserAuthEvents": auth_events.list_events,
 }
