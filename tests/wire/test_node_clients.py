@@ -218,12 +218,8 @@ def test_acij_sign_in_of_an_unknown_user_follows_prevent_user_existence_errors(
     assert result.output["calls"][-1]["status"] == 400
 
 
-@pytest.mark.skip(reason="amazon-cognito-identity-js has no client-secret support: it never sends SECRET_HASH, "
-                         "so an app client with a secret cannot sign in with it (AWS documents the same)")
-def test_acij_sign_in_with_a_client_that_has_a_secret() -> None:
-    """Kept as a record of the limitation; the refusal itself is checked below."""
-
-
+# amazon-cognito-identity-js has no client-secret support (it never sends SECRET_HASH; AWS documents the
+# same), so with a secret it can only be refused, as Cognito refuses it:
 def test_acij_against_a_client_with_a_secret_is_refused_for_the_missing_secret_hash(
     server: ServerProcess, cognito: Any, app: App
 ) -> None:
