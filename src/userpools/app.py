@@ -23,6 +23,8 @@ from userpools.config import Settings
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.keys import jwks_document
 from userpools.delivery.senders import Delivery
+from userpools.triggers.config import load_triggers_config
+from userpools.triggers.invoker import TriggerInvoker
 from userpools.domain.tokens import issuer as token_issuer
 from userpools.operations import OPERATIONS
 from userpools.operations.context import Context
@@ -46,18 +48,27 @@ def load_cipher(settings: Settings) -> DataKeyCipher:
     return DataKeyCipher.from_file(settings.data_dir / "data.key")
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, store: Store | None = None) -> Starlette:
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, store: Store | None = None,
+    triggers: TriggerInvoker | None = None,
+) -> Starlette:
     """Builds the server. The store is opened (and migrated) at start-up unless one is passed in."""
     if clock is None:
         clock = AdjustableClock() if settings.development_mode else SystemClock()
     cipher = load_cipher(settings)
     state: dict[str, Any] = {}
     delivery = Delivery.from_settings(settings.smtp_url, settings.sms_webhook)
+    invoker = triggers or TriggerInvoker(
+        load_triggers_config(settings.config_file, lambda_endpoint=settings.lambda_endpoint), region=settings.region
+    )
+    if triggers is None:
+        invoker.preload()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = store or await open_store(settings.effective_database_url)
-        context = Context(store=opened, clock=clock, settings=settings, cipher=cipher, delivery=delivery)
+        context = Context(store=opened, clock=clock, settings=settings, cipher=cipher, delivery=delivery,
+                          triggers=invoker)
         log.info("delivery: %s", delivery.describe())
         state["store"] = opened
         state["context"] = context
@@ -70,6 +81,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, store: Store |
         finally:
             if store is None:
                 await opened.close()
+            if triggers is None:
+                await invoker.aclose()
 
     async def api(request: Request) -> Response:
         return await state["dispatch"](request)

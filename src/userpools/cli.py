@@ -47,6 +47,12 @@ def main() -> None:
               help="Base URL clients use to reach this server (token issuer, jwks_uri).")
 @click.option("--aws-issuer/--no-aws-issuer", envvar="USERPOOLS_AWS_ISSUER", default=False, show_default=True,
               help="Sign tokens with AWS's issuer https://cognito-idp.<region>.amazonaws.com/<poolId>.")
+@click.option("--config", "config_file", envvar="USERPOOLS_CONFIG",
+              type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="TOML file: where each trigger's Lambda ARN goes, and the custom senders' keys.")
+@click.option("--lambda-endpoint", envvar="USERPOOLS_LAMBDA_ENDPOINT", default=None,
+              help="Lambda Invoke API endpoint (real Lambda, LocalStack, the runtime emulator) for every trigger "
+                   "ARN the config file does not map.")
 @click.option("--smtp-url", envvar="USERPOOLS_SMTP_URL", default=None,
               help="smtp://[user:password@]host:port[?starttls=true] or smtps://…: send email through this relay "
                    "(default: console/outbox only).")
@@ -60,7 +66,8 @@ def main() -> None:
 @click.option("--access-log/--no-access-log", envvar="USERPOOLS_ACCESS_LOG", default=False, show_default=True)
 def serve(host: str, port: int, data_dir: Path, database_url: str | None, region: str, account_id: str,
           admin_credentials: str | None, data_key: str | None, public_url: str | None, aws_issuer: bool,
-          smtp_url: str | None, sms_webhook: str | None, recovery_attempts_per_hour: int, recovery_requests_per_second: int, log_level: str,
+          config_file: Path | None, lambda_endpoint: str | None, smtp_url: str | None,
+          sms_webhook: str | None, recovery_attempts_per_hour: int, recovery_requests_per_second: int, log_level: str,
           access_log: bool) -> None:
     """Run the server."""
     import uvicorn
@@ -74,7 +81,8 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
     settings = Settings(
         host=host, port=port, data_dir=data_dir, database_url=database_url, region=region,
         account_id=account_id, admin_credentials=credentials, data_key=data_key, public_url=public_url,
-        aws_issuer=aws_issuer, smtp_url=smtp_url, sms_webhook=sms_webhook,
+        aws_issuer=aws_issuer, config_file=config_file, lambda_endpoint=lambda_endpoint, smtp_url=smtp_url,
+        sms_webhook=sms_webhook,
         recovery_attempts_per_hour=recovery_attempts_per_hour,
         recovery_requests_per_second=recovery_requests_per_second,
     )
@@ -90,8 +98,12 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, access_log=access_log,
-                server_header=False)
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a bad configuration file, data key, or sender URL
+        click.echo(f"userpools: {exc}", err=True)
+        sys.exit(2)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, server_header=False)
 
 
 @main.command()

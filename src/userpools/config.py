@@ -42,6 +42,14 @@ class Settings:
     public_url: str | None = None
     """The base URL clients reach this server at (issuer, jwks_uri). Default: http://host:port."""
 
+    config_file: Path | None = None
+    """The configuration file (--config): trigger targets ([lambda], [functions."<arn>"], [custom_senders]),
+    see userpools.triggers.config."""
+
+    lambda_endpoint: str | None = None
+    """AWS Lambda Invoke API endpoint for every trigger ARN the config file does not map; replaces the file's
+    [lambda] endpoint."""
+
     smtp_url: str | None = None
     """``smtp://[user:password@]host[:port][?starttls=true|false&timeout=SECONDS]`` or ``smtps://…``: send
     email through this relay. Default: none (email is console/outbox only)."""

@@ -25,6 +25,7 @@ class Context:
     keyring: Any = field(default=None)
     pacer: Any = field(default=None)
     delivery: Any = field(default=None)
+    triggers: Any = field(default=None)
     simulation_key: bytes = b""
 
     def __post_init__(self) -> None:
@@ -38,6 +39,11 @@ class Context:
             from userpools.delivery.senders import Delivery
 
             object.__setattr__(self, "delivery", Delivery())
+        if self.triggers is None:
+            from userpools.triggers.config import TriggersConfig
+            from userpools.triggers.invoker import TriggerInvoker
+
+            object.__setattr__(self, "triggers", TriggerInvoker(TriggersConfig()))
         if self.pacer is None:
             from userpools.operations.pacing import Pacer
 
