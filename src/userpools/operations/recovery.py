@@ -30,9 +30,12 @@ from userpools.errors import (
     UserNotFoundException,
 )
 from userpools.operations.common import check_secret_hash, find_user, load_client, user_not_found
+from userpools.operations import hooks
 from userpools.operations.context import Context
+from userpools.operations.migration import migrate_for_forgot_password
 from userpools.operations.pools import get_pool_or_raise
 from userpools.operations.userstate import dispatch_message, history_size, password_matches, with_password
+from userpools.triggers import events
 from userpools.storage.ports import (
     AuthEventRecord,
     ClientRecord,
@@ -111,7 +114,8 @@ async def _event(ctx: Context, tx: Transaction, user: UserRecord, event_type: st
 
 
 async def _send_reset_code(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, attribute: str,
-                           pending: list[Message]) -> dict[str, str]:
+                           pending: list[Message], *, client_id: str | None = None,
+                           client_metadata: dict[str, str] | None = None) -> dict[str, str]:
     """A 6-digit code valid one hour, replacing any earlier one (only the latest works), through the pool's
     verification template (unconfirmed: Cognito's forgot-password mail follows that template)."""
     code = new_code()
@@ -126,7 +130,8 @@ async def _send_reset_code(ctx: Context, tx: Transaction, pool: PoolRecord, user
         medium="SMS" if attribute == "phone_number" else "EMAIL", destination=user.attributes[attribute],
         code=code, trigger_source="CustomMessage_ForgotPassword",
     )
-    await dispatch_message(ctx, tx, pool, message, pending)
+    await dispatch_message(ctx, tx, pool, message, pending, user=user, client_id=client_id,
+                           client_metadata=client_metadata)
     return code_delivery_details(message, attribute)
 
 
@@ -134,7 +139,8 @@ SIMULATE = object()  # the outcome "answer as if a code had been sent" (PreventU
 
 
 async def _request_code(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, *, hides: bool,
-                        pending: list[Message]) -> Any:
+                        pending: list[Message], client_id: str | None,
+                        client_metadata: dict[str, str] | None) -> Any:
     """Details of the code sent, SIMULATE, or the error to answer — after the attempt is counted."""
     if await _count_attempt(ctx, tx, pool, user.username_key):
         return LimitExceededException(LIMIT)
@@ -147,7 +153,8 @@ async def _request_code(ctx: Context, tx: Transaction, pool: PoolRecord, user: U
         return NotAuthorizedException(ADMIN_ONLY)
     if channel is None:
         return SIMULATE if hides else InvalidParameterException(NO_CHANNEL)
-    return await _send_reset_code(ctx, tx, pool, user, channel, pending)
+    return await _send_reset_code(ctx, tx, pool, user, channel, pending, client_id=client_id,
+                                  client_metadata=client_metadata)
 
 
 async def forgot_password(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
@@ -162,10 +169,13 @@ async def forgot_password(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
         user = await find_user(tx, pool, name, for_update=True)
         check_secret_hash(ctx, client, req.get("SecretHash"), name, user.username if user else None)
         if user is None:
+            user = await migrate_for_forgot_password(ctx, tx, pool, client, name, req.get("ClientMetadata"))
+        if user is None:
             await _count_attempt(ctx, tx, pool, "?" + hashlib.sha256(name.encode()).hexdigest())
             outcome: Any = SIMULATE if hides else UserNotFoundException(NOT_FOUND)
         else:
-            outcome = await _request_code(ctx, tx, pool, user, hides=hides, pending=pending)
+            outcome = await _request_code(ctx, tx, pool, user, hides=hides, pending=pending, client_id=client.id,
+                                          client_metadata=req.get("ClientMetadata"))
             await _event(ctx, tx, user, "ForgotPassword", "Pass" if isinstance(outcome, dict) else "Fail", req)
     if outcome is SIMULATE:
         await ctx.pacer.hold_simulated("ForgotPassword", started)
@@ -197,6 +207,13 @@ async def confirm_forgot_password(ctx: Context, req: dict[str, Any]) -> dict[str
             failure = CodeMismatchException(MISMATCH) if hides else NotAuthorizedException("User is disabled.")
         else:
             failure = await _confirm(ctx, tx, pool, user, req)
+            if failure is None and hooks.has(pool, "PostConfirmation"):
+                confirmed = await tx.users.get(pool.id, user.username_key)
+                assert confirmed is not None
+                await hooks.run(ctx, pool, "PostConfirmation", events.post_confirmation(
+                    hooks.caller(pool, confirmed.username, client.id), "PostConfirmation_ConfirmForgotPassword",
+                    user_attributes=hooks.attributes(pool, confirmed), client_metadata=req.get("ClientMetadata"),
+                ))
         if user is not None:
             await _event(ctx, tx, user, "PasswordChange", "Fail" if failure else "Pass", req)
     if user is None:
@@ -264,7 +281,7 @@ async def admin_reset_user_password(ctx: Context, req: dict[str, Any]) -> dict[s
             updated_at=ctx.clock.now(),
         )
         await tx.users.update(user)
-        await _send_reset_code(ctx, tx, pool, user, channel, pending)
+        await _send_reset_code(ctx, tx, pool, user, channel, pending, client_metadata=req.get("ClientMetadata"))
     ctx.outbox.announce(pending)
     return {}
 

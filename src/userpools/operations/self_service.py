@@ -67,7 +67,9 @@ async def update_user_attributes(ctx: Context, req: dict[str, Any]) -> dict[str,
         user = with_attribute_update(caller.user, update, ctx.clock.now())
         await tx.users.update(user)
         await store_aliases(tx, caller.pool, user)
-        details = await send_update_codes(ctx, tx, caller.pool, user, update, pending)
+        details = await send_update_codes(ctx, tx, caller.pool, user, update, pending,
+                                          client_id=str(caller.claims.get("client_id")),
+                                          client_metadata=req.get("ClientMetadata"))
     ctx.outbox.announce(pending)
     return {"CodeDeliveryDetailsList": details} if details else {}
 
@@ -133,6 +135,7 @@ async def get_user_attribute_verification_code(ctx: Context, req: dict[str, Any]
         details = await send_code(
             ctx, tx, caller.pool, caller.user, attribute=attribute, purpose=verify_purpose(attribute),
             trigger_source="CustomMessage_VerifyUserAttribute", pending=pending,
+            client_id=str(caller.claims.get("client_id")), client_metadata=req.get("ClientMetadata"),
         )
     ctx.outbox.announce(pending)
     return {"CodeDeliveryDetails": details}

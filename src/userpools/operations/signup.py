@@ -14,12 +14,14 @@ from userpools.domain import password_policy
 from userpools.domain import users as user_domain
 from userpools.errors import (
     AliasExistsException,
+    InvalidLambdaResponseException,
     CodeMismatchException,
     InvalidParameterException,
     NotAuthorizedException,
     UsernameExistsException,
     UserNotFoundException,
 )
+from userpools.operations import hooks
 from userpools.operations.common import check_secret_hash, find_user, load_client
 from userpools.operations.context import Context
 from userpools.operations.userstate import (
@@ -30,7 +32,8 @@ from userpools.operations.userstate import (
     verification_target,
     with_password,
 )
-from userpools.storage.ports import Conflict, UserRecord
+from userpools.storage.ports import Conflict, PoolRecord, UserRecord
+from userpools.triggers import events
 
 
 def _prevents_user_existence_errors(client_settings: dict[str, Any]) -> bool:
@@ -58,10 +61,17 @@ async def sign_up(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
             password, pool.settings.get("Policies", {}).get("PasswordPolicy", {}),
             prefix=password_policy.SIGNUP_PREFIX,
         )
+        status = "UNCONFIRMED"
+        decision = await hooks.run(ctx, pool, "PreSignUp", events.pre_sign_up(
+            hooks.caller(pool, username, client.id), "PreSignUp_SignUp", user_attributes=values,
+            validation_data=name_values(req.get("ValidationData")), client_metadata=req.get("ClientMetadata"),
+        ))
+        if decision:
+            status, values = _apply_pre_sign_up(decision, values)
         now = ctx.clock.now()
         user = UserRecord(
             pool_id=pool.id, username=username, username_key=user_domain.username_key(pool.settings, username),
-            sub=sub, status="UNCONFIRMED", enabled=True, created_at=now, updated_at=now, attributes=values,
+            sub=sub, status=status, enabled=True, created_at=now, updated_at=now, attributes=values,
         )
         user = with_password(ctx, user, password, history_size=0)
         try:
@@ -76,12 +86,15 @@ async def sign_up(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
                     f"An account with the given {pool.settings['UsernameAttributes'][0]} already exists."
                 ) from exc
             raise
-        out: dict[str, Any] = {"UserConfirmed": False, "UserSub": sub}
+        out: dict[str, Any] = {"UserConfirmed": status == "CONFIRMED", "UserSub": sub}
         target = verification_target(pool, user)
-        if target is not None:
+        if status == "CONFIRMED":
+            await _post_confirmation(ctx, pool, user, client.id, req.get("ClientMetadata"))
+        elif target is not None:
             out["CodeDeliveryDetails"] = await send_code(
                 ctx, tx, pool, user, attribute=target, purpose=SIGN_UP_CODE,
-                trigger_source="CustomMessage_SignUp", pending=pending,
+                trigger_source="CustomMessage_SignUp", pending=pending, client_id=client.id,
+                client_metadata=req.get("ClientMetadata"),
             )
     ctx.outbox.announce(pending)
     return out
@@ -107,6 +120,7 @@ async def confirm_sign_up(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
         user = dataclasses.replace(user, status="CONFIRMED", attributes=attributes, updated_at=ctx.clock.now())
         await tx.users.update(user)
         await store_aliases(tx, pool, user, force=bool(req.get("ForceAliasCreation")))
+        await _post_confirmation(ctx, pool, user, client.id, req.get("ClientMetadata"))
     return {}
 
 
@@ -128,10 +142,41 @@ async def resend_confirmation_code(ctx: Context, req: dict[str, Any]) -> dict[st
             raise InvalidParameterException("Cannot resend codes. Auto verification not turned on.")
         details = await send_code(
             ctx, tx, pool, user, attribute=target, purpose=SIGN_UP_CODE,
-            trigger_source="CustomMessage_ResendCode", pending=pending,
+            trigger_source="CustomMessage_ResendCode", pending=pending, client_id=client.id,
+            client_metadata=req.get("ClientMetadata"),
         )
     ctx.outbox.announce(pending)
     return {"CodeDeliveryDetails": details}
+
+
+def name_values(items: list[dict[str, str]] | None) -> dict[str, str] | None:
+    return None if items is None else {item["Name"]: item.get("Value", "") for item in items}
+
+
+def _apply_pre_sign_up(decision: dict[str, Any], values: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """PreSignUp's answer: autoConfirmUser confirms the user (no code is sent); autoVerifyEmail /
+    autoVerifyPhone mark the attribute verified (Cognito requires autoConfirmUser with them)."""
+    values = dict(values)
+    if decision.get("autoVerifyEmail") and values.get("email"):
+        values["email_verified"] = "true"
+    if decision.get("autoVerifyPhone") and values.get("phone_number"):
+        values["phone_number_verified"] = "true"
+    if (decision.get("autoVerifyEmail") or decision.get("autoVerifyPhone")) and not decision.get("autoConfirmUser"):
+        # Documented: the verify flags need autoConfirmUser; unconfirmed wording.
+        raise InvalidLambdaResponseException("autoVerifyEmail and autoVerifyPhone require autoConfirmUser")
+    return ("CONFIRMED" if decision.get("autoConfirmUser") else "UNCONFIRMED"), values
+
+
+async def post_confirmation(ctx: Context, pool: PoolRecord, user: UserRecord, client_id: str | None,
+                            client_metadata: dict[str, str] | None) -> None:
+    """PostConfirmation_ConfirmSignUp (ConfirmSignUp, AdminConfirmSignUp, PreSignUp's autoConfirmUser)."""
+    await hooks.run(ctx, pool, "PostConfirmation", events.post_confirmation(
+        hooks.caller(pool, user.username, client_id), "PostConfirmation_ConfirmSignUp",
+        user_attributes=hooks.attributes(pool, user), client_metadata=client_metadata,
+    ))
+
+
+_post_confirmation = post_confirmation
 
 
 def _simulated_delivery(settings: dict[str, Any], username: str) -> dict[str, str]:

@@ -21,6 +21,7 @@ from userpools.errors import (
     UsernameExistsException,
 )
 from userpools.operations import paging
+from userpools.operations import hooks
 from userpools.operations.common import find_user, user_not_found
 from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
@@ -32,7 +33,9 @@ from userpools.operations.userstate import (
     with_attribute_update,
     with_password,
 )
+from userpools.operations.signup import name_values, post_confirmation
 from userpools.storage.ports import Conflict, PoolRecord, Transaction, UserRecord
+from userpools.triggers import events
 
 
 def _policy(pool: PoolRecord) -> dict[str, Any]:
@@ -47,7 +50,7 @@ async def _user_or_raise(tx: Transaction, pool: PoolRecord, name: str, *, for_up
 
 
 async def _invite(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, password: str,
-                  mediums: list[str], pending: list[Message]) -> None:
+                  mediums: list[str], pending: list[Message], client_metadata: dict[str, str] | None) -> None:
     """Sends the invitation by each desired medium the user has a destination for."""
     sent = False
     for medium in mediums:
@@ -59,7 +62,7 @@ async def _invite(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRec
             pool.settings, pool_id=pool.id, username=user.username, medium=medium, destination=destination,
             temporary_password=password,
         )
-        await dispatch_message(ctx, tx, pool, message, pending)
+        await dispatch_message(ctx, tx, pool, message, pending, user=user, client_metadata=client_metadata)
         sent = True
     if not sent:
         # Unconfirmed wording: Cognito refuses an invitation it cannot deliver.
@@ -85,13 +88,17 @@ async def admin_create_user(ctx: Context, req: dict[str, Any]) -> dict[str, Any]
                 )
             user = dataclasses.replace(with_password(ctx, user, password, history_size=0), updated_at=ctx.clock.now())
             await tx.users.update(user)
-            await _invite(ctx, tx, pool, user, password, mediums, pending)
+            await _invite(ctx, tx, pool, user, password, mediums, pending, req.get("ClientMetadata"))
         else:
             sub = ids.new_uuid()
             username, attributes = user_domain.resolve_sign_up_username(
                 pool.settings, req["Username"], req.get("UserAttributes") or [], sub=sub
             )
             values = user_domain.validate_new_user_attributes(pool.settings, attributes, for_admin=True)
+            await hooks.run(ctx, pool, "PreSignUp", events.pre_sign_up(
+                hooks.caller(pool, username, None), "PreSignUp_AdminCreateUser", user_attributes=values,
+                validation_data=name_values(req.get("ValidationData")), client_metadata=req.get("ClientMetadata"),
+            ))
             password = req.get("TemporaryPassword")
             if password is not None:
                 password_policy.check_password(
@@ -112,7 +119,7 @@ async def admin_create_user(ctx: Context, req: dict[str, Any]) -> dict[str, Any]
                 raise UsernameExistsException("User account already exists") from None
             await store_aliases(tx, pool, user, force=bool(req.get("ForceAliasCreation")))
             if action != "SUPPRESS":
-                await _invite(ctx, tx, pool, user, password, mediums, pending)
+                await _invite(ctx, tx, pool, user, password, mediums, pending, req.get("ClientMetadata"))
     ctx.outbox.announce(pending)
     return {"User": user_domain.user_type(user)}
 
@@ -162,7 +169,7 @@ async def admin_update_user_attributes(ctx: Context, req: dict[str, Any]) -> dic
         user = with_attribute_update(user, update, ctx.clock.now())
         await tx.users.update(user)
         await store_aliases(tx, pool, user)
-        await send_update_codes(ctx, tx, pool, user, update, pending)
+        await send_update_codes(ctx, tx, pool, user, update, pending, client_metadata=req.get("ClientMetadata"))
     ctx.outbox.announce(pending)
     return {}
 
@@ -206,7 +213,9 @@ async def admin_confirm_sign_up(ctx: Context, req: dict[str, Any]) -> dict[str, 
         user = await _user_or_raise(tx, pool, req["Username"])
         if user.status != "UNCONFIRMED":
             raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
-        await tx.users.update(dataclasses.replace(user, status="CONFIRMED", updated_at=ctx.clock.now()))
+        user = dataclasses.replace(user, status="CONFIRMED", updated_at=ctx.clock.now())
+        await tx.users.update(user)
+        await post_confirmation(ctx, pool, user, None, req.get("ClientMetadata"))
     return {}
 
 

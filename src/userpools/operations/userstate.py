@@ -16,10 +16,15 @@ from userpools.delivery.senders import DeliveryError
 from userpools.errors import (
     AliasExistsException,
     CodeDeliveryFailureException,
+    InvalidLambdaResponseException,
+    UnexpectedLambdaException,
     CodeMismatchException,
     ExpiredCodeException,
 )
+from userpools.operations import hooks
 from userpools.operations.context import Context
+from userpools.triggers import events
+from userpools.triggers.sender_codes import SenderCodeCipher
 from userpools.storage.ports import CodeRecord, Conflict, PoolRecord, Transaction, UserRecord
 
 log = logging.getLogger("userpools.delivery")
@@ -99,9 +104,21 @@ def history_size(pool: PoolRecord) -> int:
 
 
 async def dispatch_message(ctx: Context, tx: Transaction, pool: PoolRecord, message: Message,
-                           pending: list[Message]) -> None:
-    """Records the message in the outbox and hands it to the real sender, inside the operation's transaction:
-    a delivery failure answers CodeDeliveryFailureException and rolls the state change back."""
+                           pending: list[Message], *, user: UserRecord, client_id: str | None = None,
+                           client_metadata: dict[str, str] | None = None) -> None:
+    """Sends one message the way the pool is set up to: through its CustomEmailSender/CustomSMSSender
+    trigger (which then sends it; userpools sends nothing itself), or rewritten by its CustomMessage
+    trigger, or as rendered from its templates. Everything happens inside the operation's transaction, and
+    the outbox records it: a delivery or trigger failure rolls the state change back."""
+    sender = "CustomEmailSender" if message.delivery_medium == "EMAIL" else "CustomSMSSender"
+    if hooks.has(pool, sender):
+        await _custom_sender(ctx, pool, message, sender, user=user, client_id=client_id,
+                             client_metadata=client_metadata)
+        await ctx.outbox.record(tx, message)
+        return
+    if hooks.has(pool, "CustomMessage"):
+        message = await _custom_message(ctx, pool, message, user=user, client_id=client_id,
+                                        client_metadata=client_metadata)
     await ctx.outbox.record(tx, message)
     try:
         await ctx.delivery.deliver(message, pool.settings)
@@ -114,9 +131,57 @@ async def dispatch_message(ctx: Context, tx: Transaction, pool: PoolRecord, mess
     pending.append(message)
 
 
+async def _custom_message(ctx: Context, pool: PoolRecord, message: Message, *, user: UserRecord,
+                          client_id: str | None, client_metadata: dict[str, str] | None) -> Message:
+    """CustomMessage_*: the function writes the text around the placeholders, which are then filled in.
+    emailMessage/emailSubject count only when the pool sends as DEVELOPER; otherwise Cognito answers
+    InvalidLambdaResponseException (shared/cognito/recovery.md §4.2)."""
+    event = events.custom_message(
+        hooks.caller(pool, user.username, client_id), message.trigger_source,
+        user_attributes=hooks.attributes(pool, user), client_metadata=client_metadata,
+    )
+    response = await hooks.run(ctx, pool, "CustomMessage", event) or {}
+    code = message.code or ""
+
+    def fill(text: str) -> str:
+        return text.replace(events.CODE_PARAMETER, code).replace(events.USERNAME_PARAMETER, user.username)
+
+    if message.delivery_medium == "SMS":
+        text = response.get("smsMessage")
+        return dataclasses.replace(message, body=fill(text)) if text else message
+    subject, body = response.get("emailSubject"), response.get("emailMessage")
+    if not subject and not body:
+        return message
+    if (pool.settings.get("EmailConfiguration") or {}).get("EmailSendingAccount") != "DEVELOPER":
+        raise InvalidLambdaResponseException(
+            "CustomMessage: emailMessage and emailSubject are allowed only when EmailSendingAccount is DEVELOPER"
+        )  # unconfirmed wording; the rule is documented
+    return dataclasses.replace(
+        message, subject=fill(subject) if subject else message.subject, body=fill(body) if body else message.body
+    )
+
+
+async def _custom_sender(ctx: Context, pool: PoolRecord, message: Message, sender: str, *, user: UserRecord,
+                         client_id: str | None, client_metadata: dict[str, str] | None) -> None:
+    """CustomEmailSender_/CustomSMSSender_*: the code goes to the function encrypted under the key the
+    configuration file sets for the pool's KMSKeyID (userpools.triggers.sender_codes explains decryption)."""
+    key = ctx.triggers.config.sender_key_for((pool.settings.get("LambdaConfig") or {}).get("KMSKeyID"))
+    if key is None:
+        raise UnexpectedLambdaException(
+            f"{sender} invocation failed due to error No key is configured to encrypt the code."
+        )
+    encrypted = SenderCodeCipher(key).encrypt(message.code) if message.code else None
+    source = message.trigger_source.replace("CustomMessage_", f"{sender}_")
+    build = events.custom_email_sender if sender == "CustomEmailSender" else events.custom_sms_sender
+    event = build(hooks.caller(pool, user.username, client_id), source, user_attributes=hooks.attributes(pool, user),
+                  encrypted_code=encrypted, client_metadata=client_metadata)
+    await hooks.run(ctx, pool, sender, event)
+
+
 async def send_code(
     ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, *, attribute: str, purpose: str,
-    trigger_source: str, pending: list[Message], destination: str | None = None,
+    trigger_source: str, pending: list[Message], destination: str | None = None, client_id: str | None = None,
+    client_metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Makes a new code (replacing the last one), records the message, returns CodeDeliveryDetails."""
     code = new_code()
@@ -133,7 +198,8 @@ async def send_code(
         pool.settings, pool_id=pool.id, username=user.username, medium=medium,
         destination=destination or user.attributes[attribute], code=code, trigger_source=trigger_source,
     )
-    await dispatch_message(ctx, tx, pool, message, pending)
+    await dispatch_message(ctx, tx, pool, message, pending, user=user, client_id=client_id,
+                           client_metadata=client_metadata)
     return code_delivery_details(message, attribute)
 
 
@@ -183,7 +249,8 @@ def with_attribute_update(user: UserRecord, update: Any, now: Any) -> UserRecord
 
 
 async def send_update_codes(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, update: Any,
-                            pending: list[Message]) -> list[dict[str, Any]]:
+                            pending: list[Message], *, client_id: str | None = None,
+                            client_metadata: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Codes for the attributes an update left to verify, to the held-back value when there is one."""
     held = user.extra.get(PENDING) or {}
     details = []
@@ -194,6 +261,7 @@ async def send_update_codes(ctx: Context, tx: Transaction, pool: PoolRecord, use
         details.append(await send_code(
             ctx, tx, pool, user, attribute=attribute, purpose=verify_purpose(attribute),
             trigger_source="CustomMessage_UpdateUserAttribute", pending=pending, destination=destination,
+            client_id=client_id, client_metadata=client_metadata,
         ))
     return details
 

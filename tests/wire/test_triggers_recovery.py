@@ -1,0 +1,243 @@
+"""The triggers of messages, sign-up and account recovery, called through the AWS Lambda Invoke API (a real
+loopback server that checks SigV4 and runs handlers registered by each test): the events as the functions
+receive them, their answers honoured, their failures mapped to Cognito's errors."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+from accounts import PASSWORD, latest_code, make_client, make_user, outbox, sign_in, unique
+from botocore.exceptions import ClientError
+from lambda_api import CREDENTIALS, LambdaApiServer
+from test_pools import error_of
+
+from userpools.triggers.sender_codes import decrypt_code
+
+ACCOUNT = "123456789012"
+SENDER_KEY = base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def arn(name: str) -> str:
+    return f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}"
+
+
+@pytest.fixture(scope="module")
+def lambdas() -> Any:
+    with LambdaApiServer() as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def triggered(server_factory: Any, lambdas: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    config = Path(tmp_path_factory.mktemp("triggers")) / "userpools.toml"
+    config.write_text(
+        f'[lambda]\nendpoint = "{lambdas.url}"\nregion = "us-east-1"\n'
+        f'access_key_id = "{CREDENTIALS.access_key_id}"\nsecret_access_key = "{CREDENTIALS.secret_access_key}"\n'
+        f'invoke_by = "name"\n\n[custom_senders]\nkey = "{SENDER_KEY}"\n'
+    )
+    return server_factory("sqlite", extra_args=["--config", str(config)])
+
+
+@pytest.fixture
+def calls(lambdas: Any) -> Any:
+    lambdas.reset()
+    return lambdas
+
+
+def recorder(events: list[dict[str, Any]], response: dict[str, Any] | None = None) -> Any:
+    def handler(event: dict[str, Any]) -> dict[str, Any]:
+        events.append(event)
+        return {**event, "response": {**event["response"], **(response or {})}}
+
+    return handler
+
+
+def pool_with(cognito: Any, lambda_config: dict[str, Any], **settings: Any) -> dict[str, Any]:
+    return cognito.create_user_pool(PoolName=unique("trig"), LambdaConfig=lambda_config, **settings)["UserPool"]
+
+
+def verified(cognito: Any, pool_id: str, email: str = "quinn@example.com") -> str:
+    return make_user(cognito, pool_id, attributes={"email": email, "email_verified": "true"})
+
+
+def test_custom_message_forgot_password_gets_cognitos_event_and_writes_the_message(triggered: Any, calls: Any) -> None:
+    cognito = triggered.client()
+    events: list[dict[str, Any]] = []
+    calls.register("custom-message", recorder(events, {
+        "emailSubject": "Reset for {username}", "emailMessage": "<p>Your reset code: {####}</p>"}))
+    pool = pool_with(cognito, {"CustomMessage": arn("custom-message")},
+                     EmailConfiguration={"EmailSendingAccount": "DEVELOPER", "From": "id@example.com",
+                                         "SourceArn": f"arn:aws:ses:us-east-1:{ACCOUNT}:identity/id@example.com"})
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    name = verified(cognito, pool["Id"])
+    cognito.forgot_password(ClientId=client, Username=name, ClientMetadata={"app": "web", "locale": "fr"})
+    event = events[-1]
+    assert event["version"] == "1" and event["triggerSource"] == "CustomMessage_ForgotPassword"
+    assert event["userPoolId"] == pool["Id"] and event["userName"] == name and event["region"] == "us-east-1"
+    assert event["callerContext"] == {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client}
+    request = event["request"]
+    assert request["codeParameter"] == "{####}" and request["linkParameter"] == "{##Click Here##}"
+    assert request["usernameParameter"] is None
+    assert request["clientMetadata"] == {"app": "web", "locale": "fr"}
+    assert request["userAttributes"]["email"] == "quinn@example.com"
+    assert request["userAttributes"]["email_verified"] == "true"
+    assert request["userAttributes"]["cognito:user_status"] == "CONFIRMED" and "sub" in request["userAttributes"]
+    assert event["response"] == {"smsMessage": None, "emailMessage": None, "emailSubject": None}
+    message = outbox(triggered, pool["Id"], name)[0]
+    assert message["subject"] == f"Reset for {name}"
+    assert message["body"] == f"<p>Your reset code: {message['code']}</p>"
+
+
+def test_custom_message_email_text_needs_the_developer_sending_account(triggered: Any, calls: Any) -> None:
+    cognito = triggered.client()
+    calls.register("custom-message", recorder([], {"emailMessage": "code {####}"}))
+    pool = pool_with(cognito, {"CustomMessage": arn("custom-message")})
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    name = verified(cognito, pool["Id"])
+    with pytest.raises(ClientError) as excinfo:
+        cognito.forgot_password(ClientId=client, Username=name)
+    assert error_of(excinfo)[0] == "InvalidLambdaResponseException"
+    assert outbox(triggered, pool["Id"], name) == []
+
+
+def test_a_trigger_that_raises_answers_user_lambda_validation(triggered: Any, calls: Any) -> None:
+    cognito = triggered.client()
+
+    def boom(event: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("callback is not a function")
+
+    calls.register("custom-message", boom)
+    pool = pool_with(cognito, {"CustomMessage": arn("custom-message")})
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    name = verified(cognito, pool["Id"])
+    with pytest.raises(ClientError) as excinfo:
+        cognito.forgot_password(ClientId=client, Username=name)
+    assert error_of(excinfo) == ("UserLambdaValidationException",
+                                 "CustomMessage failed with error callback is not a function.")
+
+
+def test_user_migration_on_forgot_password_creates_the_user_and_sends_the_code(triggered: Any, calls: Any) -> None:
+    cognito = triggered.client()
+    events: list[dict[str, Any]] = []
+
+    def migrate(event: dict[str, Any]) -> dict[str, Any]:
+        events.append(event)
+        if event["userName"] != "legacy-ann":
+            return {**event, "response": {}}
+        return {**event, "response": {"userAttributes": {"email": "ann@example.com", "email_verified": "true"},
+                                      "finalUserStatus": "RESET_REQUIRED", "messageAction": "SUPPRESS"}}
+
+    calls.register("migrate", migrate)
+    pool = pool_with(cognito, {"UserMigration": arn("migrate")})
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    hidden = make_client(cognito, pool["Id"], PreventUserExistenceErrors="ENABLED")["ClientId"]
+    out = cognito.forgot_password(ClientId=client, Username="legacy-ann", ClientMetadata={"source": "old-db"})
+    assert out["CodeDeliveryDetails"] == {"Destination": "a***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+    event = events[-1]
+    assert event["triggerSource"] == "UserMigration_ForgotPassword" and event["userName"] == "legacy-ann"
+    assert "password" not in event["request"] and event["request"]["clientMetadata"] == {"source": "old-db"}
+    assert cognito.admin_get_user(UserPoolId=pool["Id"], Username="legacy-ann")["UserStatus"] == "RESET_REQUIRED"
+    cognito.confirm_forgot_password(ClientId=client, Username="legacy-ann", Password="Migrated-Pass-1",
+                                    ConfirmationCode=latest_code(triggered, pool["Id"], "legacy-ann"))
+    assert sign_in(cognito, client, "legacy-ann", "Migrated-Pass-1")["AuthenticationResult"]
+    # the function knows nobody else: LEGACY says so, ENABLED simulates
+    with pytest.raises(ClientError) as excinfo:
+        cognito.forgot_password(ClientId=client, Username="stranger")
+    assert error_of(excinfo)[0] == "UserNotFoundException"
+    assert cognito.forgot_password(ClientId=hidden, Username="stranger")["CodeDeliveryDetails"]
+
+
+def test_post_confirmation_runs_after_confirm_forgot_password_and_its_failure_undoes_it(triggered: Any,
+                                                                                        calls: Any) -> None:
+    cognito = triggered.client()
+    events: list[dict[str, Any]] = []
+    fail = {"now": True}
+
+    def post(event: dict[str, Any]) -> dict[str, Any]:
+        events.append(event)
+        if fail["now"]:
+            raise ValueError("audit log unavailable")
+        return event
+
+    calls.register("post-confirmation", post)
+    pool = pool_with(cognito, {"PostConfirmation": arn("post-confirmation")})
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    name = verified(cognito, pool["Id"])
+    cognito.forgot_password(ClientId=client, Username=name)
+    code = latest_code(triggered, pool["Id"], name)
+    with pytest.raises(ClientError) as excinfo:
+        cognito.confirm_forgot_password(ClientId=client, Username=name, ConfirmationCode=code,
+                                        Password="Next-Pass-33", ClientMetadata={"step": "confirm"})
+    assert error_of(excinfo) == ("UserLambdaValidationException",
+                                 "PostConfirmation failed with error audit log unavailable.")
+    assert sign_in(cognito, client, name)["AuthenticationResult"]  # the old password still works
+    fail["now"] = False
+    cognito.confirm_forgot_password(ClientId=client, Username=name, ConfirmationCode=code, Password="Next-Pass-33",
+                                    ClientMetadata={"step": "confirm"})
+    event = events[-1]
+    assert event["triggerSource"] == "PostConfirmation_ConfirmForgotPassword"
+    assert event["request"]["clientMetadata"] == {"step": "confirm"}
+    assert event["request"]["userAttributes"]["email"] == "quinn@example.com"
+    assert event["response"] == {}
+    assert sign_in(cognito, client, name, "Next-Pass-33")["AuthenticationResult"]
+
+
+def test_custom_email_sender_gets_the_code_encrypted_and_userpools_sends_nothing(triggered: Any, calls: Any) -> None:
+    cognito = triggered.client()
+    events: list[dict[str, Any]] = []
+    calls.register("email-sender", recorder(events))
+    pool = pool_with(cognito, {"CustomEmailSender": {"LambdaVersion": "V1_0", "LambdaArn": arn("email-sender")},
+                               "KMSKeyID": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/any"})
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    name = verified(cognito, pool["Id"])
+    cognito.forgot_password(ClientId=client, Username=name, ClientMetadata={"k": "v"})
+    event = events[-1]
+    assert event["triggerSource"] == "CustomEmailSender_ForgotPassword"
+    assert event["request"]["type"] == "customEmailSenderRequestV1"
+    assert event["request"]["clientMetadata"] == {"k": "v"}
+    code = decrypt_code(event["request"]["code"], base64.b64decode(SENDER_KEY))
+    assert code == latest_code(triggered, pool["Id"], name) and len(code) == 6
+    cognito.confirm_forgot_password(ClientId=client, Username=name, ConfirmationCode=code, Password="Sent-By-Them-1")
+
+
+def test_pre_sign_up_auto_confirms_and_post_confirmation_follows(triggered: Any, calls: Any) -> None:
+    cognito = triggered.client()
+    pre: list[dict[str, Any]] = []
+    post: list[dict[str, Any]] = []
+    calls.register("pre-sign-up", recorder(pre, {"autoConfirmUser": True, "autoVerifyEmail": True}))
+    calls.register("post-confirmation", recorder(post))
+    pool = pool_with(cognito, {"PreSignUp": arn("pre-sign-up"), "PostConfirmation": arn("post-confirmation")},
+                     AutoVerifiedAttributes=["email"])
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    name = unique()
+    out = cognito.sign_up(ClientId=client, Username=name, Password=PASSWORD,
+                          UserAttributes=[{"Name": "email", "Value": "zoe@example.com"}],
+                          ValidationData=[{"Name": "invite", "Value": "abc"}], ClientMetadata={"m": "1"})
+    assert out["UserConfirmed"] is True and "CodeDeliveryDetails" not in out
+    assert pre[-1]["triggerSource"] == "PreSignUp_SignUp"
+    assert pre[-1]["request"]["validationData"] == {"invite": "abc"}
+    assert pre[-1]["request"]["clientMetadata"] == {"m": "1"}
+    assert post[-1]["triggerSource"] == "PostConfirmation_ConfirmSignUp"
+    user = cognito.admin_get_user(UserPoolId=pool["Id"], Username=name)
+    assert user["UserStatus"] == "CONFIRMED"
+    assert {a["Name"]: a["Value"] for a in user["UserAttributes"]}["email_verified"] == "true"
+    assert outbox(triggered, pool["Id"], name) == []
+    assert sign_in(cognito, client, name)["AuthenticationResult"]
+
+
+def test_an_unreachable_function_answers_unexpected_lambda(server_factory: Any, tmp_path: Path) -> None:
+    from server import free_port
+
+    srv = server_factory("sqlite", extra_args=["--lambda-endpoint", f"http://127.0.0.1:{free_port()}"])
+    cognito = srv.client()
+    pool = pool_with(cognito, {"CustomMessage": arn("nowhere")})
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    name = verified(cognito, pool["Id"])
+    with pytest.raises(ClientError) as excinfo:
+        cognito.forgot_password(ClientId=client, Username=name)
+    assert error_of(excinfo)[0] == "UnexpectedLambdaException"
+    assert outbox(srv, pool["Id"], name) == []
