@@ -103,3 +103,26 @@ def test_a_failed_delivery_answers_code_delivery_failure_and_changes_nothing(ser
         cognito.admin_get_user(UserPoolId=pool["Id"], Username=name)
     assert error_of(excinfo)[0] == "UserNotFoundException"
     assert outbox(broken, pool["Id"], name) == []
+
+
+def test_forgot_password_code_arrives_by_real_smtp(delivering: Any, smtp: Any) -> None:
+    cognito = delivering.client()
+    pool = cognito.create_user_pool(PoolName=unique("smtp-reset"),
+                                    VerificationMessageTemplate={"EmailSubject": "Reset your password",
+                                                                 "EmailMessage": "Use {####} to reset it."})["UserPool"]
+    client = make_client(cognito, pool["Id"])
+    name = unique()
+    cognito.admin_create_user(UserPoolId=pool["Id"], Username=name, MessageAction="SUPPRESS",
+                              UserAttributes=[{"Name": "email", "Value": "reset@example.com"},
+                                              {"Name": "email_verified", "Value": "true"}])
+    cognito.admin_set_user_password(UserPoolId=pool["Id"], Username=name, Password=PASSWORD, Permanent=True)
+    while not smtp.received.empty():  # earlier tests' mail
+        smtp.received.get_nowait()
+    cognito.forgot_password(ClientId=client["ClientId"], Username=name)
+    received = smtp.next_message()
+    code = outbox(delivering, pool["Id"], name)[0]["code"]
+    assert received.rcpt_tos == ("reset@example.com",)
+    assert received.message["Subject"] == "Reset your password"
+    assert received.message.get_content().strip() == f"Use {code} to reset it."
+    cognito.confirm_forgot_password(ClientId=client["ClientId"], Username=name, ConfirmationCode=code,
+                                    Password="Mailed-Reset-1")

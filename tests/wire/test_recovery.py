@@ -420,3 +420,36 @@ def test_the_pools_recovery_rate_answers_too_many_requests(server_factory: Any) 
     assert error_of(excinfo) == ("TooManyRequestsException", "Rate exceeded")
     httpx.post(f"{server.url}/_userpools/clock", json={"advanceSeconds": 1}).raise_for_status()
     cognito.forgot_password(ClientId=client, Username="next-second")
+
+
+@pytest.mark.parametrize("client_kind", ["legacy", "hidden"])
+def test_reset_required_user_gets_a_code_in_both_modes(cognito: Any, server: Any, rpool: Any, client_kind: str,
+                                                       request: pytest.FixtureRequest) -> None:
+    client = request.getfixturevalue(client_kind)
+    name = verified_user(cognito, rpool["Id"])
+    cognito.admin_reset_user_password(UserPoolId=rpool["Id"], Username=name)
+    before = len(outbox(server, rpool["Id"], name))
+    out = cognito.forgot_password(ClientId=client, Username=name)
+    assert out["CodeDeliveryDetails"] == {"Destination": "r***@e***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+    assert len(outbox(server, rpool["Id"], name)) == before + 1
+    cognito.confirm_forgot_password(ClientId=client, Username=name, Password=NEW_PASSWORD,
+                                    ConfirmationCode=latest_code(server, rpool["Id"], name))
+    assert cognito.admin_get_user(UserPoolId=rpool["Id"], Username=name)["UserStatus"] == "CONFIRMED"
+
+
+def test_confirmed_user_under_hidden_existence_gets_a_real_code(cognito: Any, server: Any, rpool: Any,
+                                                                hidden: str) -> None:
+    name = verified_user(cognito, rpool["Id"])
+    cognito.forgot_password(ClientId=hidden, Username=name)
+    assert outbox(server, rpool["Id"], name)[0]["triggerSource"] == "CustomMessage_ForgotPassword"
+    assert cognito.admin_get_user(UserPoolId=rpool["Id"], Username=name)["UserStatus"] == "CONFIRMED"
+    assert sign_in(cognito, make_client(cognito, rpool["Id"])["ClientId"], name)["AuthenticationResult"]
+
+
+def test_confirm_without_any_code_requested(cognito: Any, rpool: Any, legacy: str, hidden: str) -> None:
+    name = verified_user(cognito, rpool["Id"])
+    for client in (legacy, hidden):
+        with pytest.raises(ClientError) as excinfo:
+            cognito.confirm_forgot_password(ClientId=client, Username=name, ConfirmationCode="123456",
+                                            Password=NEW_PASSWORD)
+        assert error_of(excinfo) == ("ExpiredCodeException", "Invalid code provided, please request a code again.")
