@@ -453,3 +453,21 @@ def test_confirm_without_any_code_requested(cognito: Any, rpool: Any, legacy: st
             cognito.confirm_forgot_password(ClientId=client, Username=name, ConfirmationCode="123456",
                                             Password=NEW_PASSWORD)
         assert error_of(excinfo) == ("ExpiredCodeException", "Invalid code provided, please request a code again.")
+
+
+@pytest.mark.parametrize("client_kind", ["legacy", "hidden"])
+def test_external_provider_user_cannot_reset(server_factory: Any, client_kind: str) -> None:
+    """No operation makes federated users yet, so the state is set in the database the server uses."""
+    import sqlite3
+
+    srv = server_factory("sqlite")
+    cognito = srv.client()
+    pool = cognito.create_user_pool(PoolName=unique("external"))["UserPool"]
+    extra = {"PreventUserExistenceErrors": "ENABLED"} if client_kind == "hidden" else {}
+    client = make_client(cognito, pool["Id"], **extra)["ClientId"]
+    name = verified_user(cognito, pool["Id"])
+    with sqlite3.connect(srv.data_dir / "userpools.db") as db:
+        db.execute("UPDATE users SET status = 'EXTERNAL_PROVIDER' WHERE username = ?", (name,))
+    with pytest.raises(ClientError) as excinfo:
+        cognito.forgot_password(ClientId=client, Username=name)
+    assert error_of(excinfo) == WRONG_STATE

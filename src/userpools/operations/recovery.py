@@ -102,6 +102,9 @@ def _context_data(req: dict[str, Any]) -> dict[str, Any]:
         out["IpAddress"] = data["IpAddress"]
     if data.get("EncodedData"):
         out["EncodedData"] = data["EncodedData"]
+    analytics = (req.get("AnalyticsMetadata") or {}).get("AnalyticsEndpointId")
+    if analytics:
+        out["AnalyticsEndpointId"] = analytics  # kept with the event, as Cognito passes it to Pinpoint
     return out
 
 
