@@ -4,6 +4,23 @@ GetTokensFromRefreshToken.
 Flows and challenges are tables (AuthFlow → handler, ChallengeName → responder); each handler returns
 either tokens or the next challenge. API reference:
 https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_<Operation>.html
+
+The sign-in triggers run at these points ([C] documented, [U] the order where the guide is silent):
+
+- UserMigration_Authentication: USER_PASSWORD_AUTH / ADMIN_USER_PASSWORD_AUTH for a name no user has [C]; a
+  user made from the answer then signs in as any other (operations below, ``domain.user_migration``).
+- PreAuthentication: once the user is found and its state allows a sign-in, before the password (or SRP
+  step one, or the first custom challenge) is answered [U: after the state checks]; with
+  PreventUserExistenceErrors ENABLED it also runs for unknown names, with ``userNotFound`` [C].
+- PostAuthentication: when a flow is about to issue tokens, before PreTokenGeneration [C].
+- PreTokenGeneration: in ``operations.tokens``, on every issue.
+
+ClientMetadata reaches them as Cognito passes it [C: API reference, ClientMetadata of each operation]:
+InitiateAuth's only to PreAuthentication and UserMigration, as ``validationData``; RespondToAuthChallenge's
+to PostAuthentication, PreTokenGeneration and the custom-auth triggers, as ``clientMetadata``.
+
+Triggers run inside the operation's transaction, as in the other operations: a trigger that fails rolls the
+whole request back. CUSTOM_AUTH lives in ``operations.custom_auth``.
 """
 
 from __future__ import annotations
@@ -17,19 +34,23 @@ from typing import Any
 
 import orjson
 
+from userpools import ids
 from userpools.crypto import srp
 from userpools.domain import clients as client_domain
-from userpools.domain import password_policy
+from userpools.domain import password_policy, user_migration
 from userpools.domain import tokens as token_domain
 from userpools.domain import users as user_domain
 from userpools.errors import (
+    AliasExistsException,
     InvalidParameterException,
     NotAuthorizedException,
     PasswordResetRequiredException,
     ResourceNotFoundException,
+    UnexpectedLambdaException,
     UserNotConfirmedException,
     UserNotFoundException,
 )
+from userpools.operations import custom_auth, hooks
 from userpools.operations.common import check_secret_hash, find_user, load_client
 from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
@@ -42,19 +63,23 @@ from userpools.operations.userstate import (
     store_aliases,
     with_password,
 )
-from userpools.storage.ports import ClientRecord, PoolRecord, Transaction, UserRecord
+from userpools.storage.ports import ClientRecord, Conflict, PoolRecord, Transaction, UserRecord
+from userpools.triggers import events
 
 INCORRECT = "Incorrect username or password."
 LOCKED = "Password attempts exceeded"
+SESSION_EXPIRED = "Invalid session for the user, session is expired."
 SRP_STATE_MAX_AGE = timedelta(minutes=5)  # unconfirmed: how long Cognito keeps a PASSWORD_VERIFIER open
 LOCKOUT_THRESHOLD = 5
 LOCKOUT_CAP = timedelta(minutes=15)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NEW_PASSWORD_SOURCE = "TokenGeneration_NewPasswordChallenge"
 
 
 @dataclass
 class Attempt:
-    """One sign-in request on its way through a flow."""
+    """One sign-in request on its way through a flow. ``responding``: a RespondToAuthChallenge request (its
+    ClientMetadata goes to the triggers as ``clientMetadata``), else an InitiateAuth one (``validationData``)."""
 
     ctx: Context
     tx: Transaction
@@ -62,7 +87,26 @@ class Attempt:
     client: ClientRecord
     params: dict[str, str]
     admin: bool
+    client_metadata: dict[str, str] | None = None
+    responding: bool = False
     failure: Exception | None = None  # raised after the transaction commits (so lockout counters stick)
+
+    @property
+    def validation_data(self) -> dict[str, str] | None:
+        """PreAuthentication's and UserMigration's ``validationData``: InitiateAuth's ClientMetadata."""
+        return None if self.responding else self.client_metadata
+
+    @property
+    def trigger_metadata(self) -> dict[str, str] | None:
+        """The ``clientMetadata`` of the other sign-in triggers: RespondToAuthChallenge's ClientMetadata."""
+        return self.client_metadata if self.responding else None
+
+    @property
+    def hides_user_existence(self) -> bool:
+        return self.client.settings.get("PreventUserExistenceErrors") == "ENABLED"
+
+    def session_minutes(self) -> int:
+        return int(self.client.settings.get("AuthSessionValidity") or 3)
 
 
 Flow = Callable[[Attempt], Awaitable[dict[str, Any]]]
@@ -71,14 +115,14 @@ Flow = Callable[[Attempt], Awaitable[dict[str, Any]]]
 # --- shared steps ------------------------------------------------------------------------------------
 
 
-def _require(params: dict[str, str], name: str) -> str:
+def require(params: dict[str, str], name: str) -> str:
     value = params.get(name)
     if not value:
         raise InvalidParameterException(f"Missing required parameter {name}")
     return value
 
 
-def _check_flow_enabled(client: ClientRecord, flow: str) -> None:
+def check_flow_enabled(client: ClientRecord, flow: str) -> None:
     allowed = set(client_domain.explicit_auth_flows(client.settings))
     wanted = {
         "USER_SRP_AUTH": {"ALLOW_USER_SRP_AUTH"},
@@ -87,6 +131,7 @@ def _check_flow_enabled(client: ClientRecord, flow: str) -> None:
         "ADMIN_NO_SRP_AUTH": {"ALLOW_ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"},
         "REFRESH_TOKEN_AUTH": {"ALLOW_REFRESH_TOKEN_AUTH"},
         "REFRESH_TOKEN": {"ALLOW_REFRESH_TOKEN_AUTH"},
+        "CUSTOM_AUTH": {"ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"},
     }[flow]
     if not allowed & wanted:
         # Confirmed for USER_PASSWORD_AUTH ("USER_PASSWORD_AUTH flow not enabled for this client"); the same
@@ -94,20 +139,8 @@ def _check_flow_enabled(client: ClientRecord, flow: str) -> None:
         raise InvalidParameterException(f"{flow} flow not enabled for this client")
 
 
-def _prevents_existence_errors(client: ClientRecord) -> bool:
-    return client.settings.get("PreventUserExistenceErrors") == "ENABLED"
-
-
-async def _user_for_sign_in(a: Attempt, name: str) -> UserRecord:
-    user = await find_user(a.tx, a.pool, name, for_update=True)
-    if user is None:
-        if _prevents_existence_errors(a.client):
-            raise NotAuthorizedException(INCORRECT)
-        raise UserNotFoundException("User does not exist.")
-    return user
-
-
-def _check_state_before_password(a: Attempt, user: UserRecord) -> None:
+def check_state(a: Attempt, user: UserRecord) -> None:
+    """The user's state allows a sign-in to start (disabled, reset required, unconfirmed, locked out)."""
     now = a.ctx.clock.now()
     if not user.enabled:
         raise NotAuthorizedException("User is disabled.")
@@ -119,7 +152,7 @@ def _check_state_before_password(a: Attempt, user: UserRecord) -> None:
         raise NotAuthorizedException(LOCKED)
 
 
-async def _record_failure(a: Attempt, user: UserRecord) -> None:
+async def record_failure(a: Attempt, user: UserRecord) -> None:
     """Counts a wrong password. From the fifth on, the user is locked for 2^(n−5) seconds (capped at 15
     minutes); a quiet quarter of an hour starts the count again (auth.md §3)."""
     now = a.ctx.clock.now()
@@ -134,27 +167,73 @@ async def _record_failure(a: Attempt, user: UserRecord) -> None:
     a.failure = NotAuthorizedException(INCORRECT)
 
 
-async def _after_password(a: Attempt, user: UserRecord) -> dict[str, Any]:
-    """The password was right: the user's next step (a new password, or tokens)."""
+async def pre_authentication(a: Attempt, user: UserRecord | None, name: str) -> None:
+    """The PreAuthentication trigger (``user`` None: no user has ``name``, which only a client hiding user
+    existence reports to it)."""
+    if not hooks.has(a.pool, "PreAuthentication"):
+        return
+    event = events.pre_authentication(
+        hooks.caller(a.pool, user.username if user else name, a.client.id),
+        user_attributes=hooks.attributes(a.pool, user) if user else {},
+        validation_data=a.validation_data,
+        user_not_found=(user is None) if a.hides_user_existence else None,
+    )
+    await hooks.run(a.ctx, a.pool, "PreAuthentication", event)
+
+
+async def unknown_user(a: Attempt, name: str) -> dict[str, Any]:
+    """No user has ``name``: UserNotFoundException, or "Incorrect username or password." when the client
+    hides user existence (after PreAuthentication has been told)."""
+    if a.hides_user_existence:
+        await pre_authentication(a, None, name)
+        raise NotAuthorizedException(INCORRECT)
+    raise UserNotFoundException("User does not exist.")
+
+
+async def signed_in(a: Attempt, user: UserRecord, *,
+                    source: str = "TokenGeneration_Authentication") -> dict[str, Any]:
+    """The sign-in succeeded: PostAuthentication, then the tokens (PreTokenGeneration in between)."""
+    if hooks.has(a.pool, "PostAuthentication"):
+        await hooks.run(a.ctx, a.pool, "PostAuthentication", events.post_authentication(
+            hooks.caller(a.pool, user.username, a.client.id), user_attributes=hooks.attributes(a.pool, user),
+            client_metadata=a.trigger_metadata,
+        ))
+    result = await issue_for_sign_in(a.ctx, a.tx, a.pool, a.client, user, source=source,
+                                     client_metadata=a.trigger_metadata)
+    return {"ChallengeParameters": {}, "AuthenticationResult": result}
+
+
+async def password_accepted(a: Attempt, user: UserRecord) -> UserRecord:
+    """The password was right: the failure count starts again."""
     if user.failed_attempts or user.locked_until:
         user = dataclasses.replace(user, failed_attempts=0, locked_until=None)
         await a.tx.users.update(user)
+    return user
+
+
+def temporary_password_expired(a: Attempt, user: UserRecord) -> bool:
+    policy = (a.pool.settings.get("Policies") or {}).get("PasswordPolicy") or {}
+    days = int(policy.get("TemporaryPasswordValidityDays") or 7)
+    return bool(user.password_changed_at and user.password_changed_at + timedelta(days=days) < a.ctx.clock.now())
+
+
+async def _after_password(a: Attempt, user: UserRecord) -> dict[str, Any]:
+    """The password was right: the user's next step (a new password, or tokens)."""
+    user = await password_accepted(a, user)
     if user.status == "FORCE_CHANGE_PASSWORD":
-        policy = (a.pool.settings.get("Policies") or {}).get("PasswordPolicy") or {}
-        days = int(policy.get("TemporaryPasswordValidityDays") or 7)
-        if user.password_changed_at and user.password_changed_at + timedelta(days=days) < a.ctx.clock.now():
+        if temporary_password_expired(a, user):
             raise NotAuthorizedException("Temporary password has expired and must be reset by an administrator.")
-        return _new_password_challenge(a, user)
-    return {"ChallengeParameters": {}, "AuthenticationResult": await issue_for_sign_in(a.ctx, a.tx, a.pool, a.client, user)}
+        return new_password_challenge(a, user)
+    return await signed_in(a, user)
 
 
-def _new_password_challenge(a: Attempt, user: UserRecord) -> dict[str, Any]:
+def new_password_challenge(a: Attempt, user: UserRecord, *, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """NEW_PASSWORD_REQUIRED; ``data`` carries a custom sign-in on through it."""
     required = required_attributes_missing(a.pool, user.attributes)
     visible = {k: v for k, v in user.attributes.items() if k not in ("email_verified", "phone_number_verified")}
     session = token_domain.seal_session(
         pool_id=a.pool.id, client_id=a.client.id, username=user.username, challenge_name="NEW_PASSWORD_REQUIRED",
-        now=a.ctx.clock.now(), validity_minutes=int(a.client.settings.get("AuthSessionValidity") or 3),
-        cipher=a.ctx.cipher,
+        now=a.ctx.clock.now(), validity_minutes=a.session_minutes(), cipher=a.ctx.cipher, data=data,
     )
     return {
         "ChallengeName": "NEW_PASSWORD_REQUIRED",
@@ -167,41 +246,19 @@ def _new_password_challenge(a: Attempt, user: UserRecord) -> dict[str, Any]:
     }
 
 
-# --- the flows ---------------------------------------------------------------------------------------
-
-
-async def _password_flow(a: Attempt) -> dict[str, Any]:
-    """USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, ADMIN_NO_SRP_AUTH: the password in one step, checked
-    against the stored SRP verifier."""
-    name = _require(a.params, "USERNAME")
-    password = _require(a.params, "PASSWORD")
-    user = await _user_for_sign_in(a, name)
-    check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
-    _check_state_before_password(a, user)
-    if not password_matches(a.ctx, user, password):
-        await _record_failure(a, user)
-        return {}
-    return await _after_password(a, user)
-
-
-async def _srp_flow(a: Attempt) -> dict[str, Any]:
-    """USER_SRP_AUTH, first step: the server's B and salt, and a SECRET_BLOCK that carries the state to the
-    second step (no Session needed)."""
-    name = _require(a.params, "USERNAME")
-    a_hex = _require(a.params, "SRP_A")
+def parse_srp_a(a_hex: str) -> int:
     try:
         big_a = srp.parse_hex(a_hex)
     except ValueError:
         raise InvalidParameterException("SRP_A is not a valid hex number") from None
     if big_a % srp.N == 0:
         raise NotAuthorizedException(INCORRECT)
-    user = await find_user(a.tx, a.pool, name)
-    if user is None:
-        if _prevents_existence_errors(a.client):
-            return _fake_srp_challenge(a, name, big_a)
-        raise UserNotFoundException("User does not exist.")
-    check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
-    _check_state_before_password(a, user)
+    return big_a
+
+
+def srp_parameters(a: Attempt, user: UserRecord, big_a: int) -> dict[str, str]:
+    """PASSWORD_VERIFIER's ChallengeParameters: the server's B and the salt, and a SECRET_BLOCK that carries
+    the state to the second step."""
     if user.password_ciphertext is None:
         raise NotAuthorizedException(INCORRECT)
     verifier = open_verifier(a.ctx, user)
@@ -211,19 +268,16 @@ async def _srp_flow(a: Attempt) -> dict[str, Any]:
         issued_at=a.ctx.clock.now(),
     )
     return {
-        "ChallengeName": "PASSWORD_VERIFIER",
-        "ChallengeParameters": {
-            "SALT": srp.salt_hex(verifier.salt),
-            "SECRET_BLOCK": srp.seal_state(state, a.ctx.cipher),
-            "SRP_B": srp.to_pad_hex(big_b),
-            "USERNAME": user.username,
-            "USER_ID_FOR_SRP": user.username,
-        },
+        "SALT": srp.salt_hex(verifier.salt),
+        "SECRET_BLOCK": srp.seal_state(state, a.ctx.cipher),
+        "SRP_B": srp.to_pad_hex(big_b),
+        "USERNAME": user.username,
+        "USER_ID_FOR_SRP": user.username,
     }
 
 
-def _fake_srp_challenge(a: Attempt, name: str, big_a: int) -> dict[str, Any]:
-    """PreventUserExistenceErrors: a challenge indistinguishable from a real one; the second step then
+def fake_srp_parameters(a: Attempt, name: str, big_a: int) -> dict[str, str]:
+    """PreventUserExistenceErrors: parameters indistinguishable from a real user's; the second step then
     fails with "Incorrect username or password."."""
     b, big_b = srp.server_ephemeral(int.from_bytes(secrets.token_bytes(48), "big"))
     state = srp.SrpState(
@@ -231,27 +285,137 @@ def _fake_srp_challenge(a: Attempt, name: str, big_a: int) -> dict[str, Any]:
         issued_at=a.ctx.clock.now(),
     )
     return {
-        "ChallengeName": "PASSWORD_VERIFIER",
-        "ChallengeParameters": {
-            "SALT": srp.salt_hex(secrets.token_bytes(16)),
-            "SECRET_BLOCK": srp.seal_state(state, a.ctx.cipher),
-            "SRP_B": srp.to_pad_hex(big_b),
-            "USERNAME": name,
-            "USER_ID_FOR_SRP": name,
-        },
+        "SALT": srp.salt_hex(secrets.token_bytes(16)),
+        "SECRET_BLOCK": srp.seal_state(state, a.ctx.cipher),
+        "SRP_B": srp.to_pad_hex(big_b),
+        "USERNAME": name,
+        "USER_ID_FOR_SRP": name,
     }
+
+
+async def verify_password_claim(a: Attempt) -> UserRecord | None:
+    """PASSWORD_VERIFIER's answer checked against the key derived from the state in the SECRET_BLOCK: the
+    user when right; None when the signature is wrong (the failure counted and set on the attempt). Other
+    problems raise NotAuthorizedException "Incorrect username or password."."""
+    block = require(a.params, "PASSWORD_CLAIM_SECRET_BLOCK")
+    signature = require(a.params, "PASSWORD_CLAIM_SIGNATURE")
+    timestamp = require(a.params, "TIMESTAMP")
+    name = require(a.params, "USERNAME")
+    state = srp.open_state(block, a.ctx.cipher, now=a.ctx.clock.now(), max_age=SRP_STATE_MAX_AGE)
+    if state is None or state.client_id != a.client.id or state.pool_id != a.pool.id:
+        raise NotAuthorizedException(INCORRECT)
+    user = await a.tx.users.get(a.pool.id, user_domain.username_key(a.pool.settings, state.username),
+                                for_update=True)
+    if user is None:
+        raise NotAuthorizedException(INCORRECT)
+    check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
+    check_state(a, user)
+    if user.password_ciphertext is None or srp.parse_timestamp(timestamp) is None:
+        raise NotAuthorizedException(INCORRECT)
+    verifier = open_verifier(a.ctx, user)
+    try:
+        key = srp.session_key(state.A, state.B, state.b, verifier.verifier)
+    except ValueError:
+        raise NotAuthorizedException(INCORRECT) from None
+    if not srp.check_signature(key, a.pool.id, state.username, block, timestamp, signature):
+        await record_failure(a, user)
+        return None
+    return user
+
+
+# --- UserMigration_Authentication ----------------------------------------------------------------------
+
+
+async def _migrate(a: Attempt, name: str, password: str) -> UserRecord | None:
+    """Asks the pool's UserMigration function about a name no user has, with the password given; the user it
+    describes (created here, the password as its own), or None when it knows nobody by that name."""
+    event = events.user_migration(hooks.caller(a.pool, name, a.client.id), "UserMigration_Authentication",
+                                  password=password, validation_data=a.validation_data)
+    try:
+        response = await hooks.run(a.ctx, a.pool, "UserMigration", event)
+    except UnexpectedLambdaException:
+        # [O: re:Post Knowledge Center "cognito-migration-lambda-trigger-errors": what Cognito answers when it
+        # cannot invoke the migration function]
+        raise UserNotFoundException(f"Exception migrating user in app client {a.client.id}") from None
+    sub = ids.new_uuid()
+    plan = user_migration.read_answer(a.pool.settings, name, response or {}, sub=sub)
+    if plan is None:
+        return None
+    now = a.ctx.clock.now()
+    user = UserRecord(
+        pool_id=a.pool.id, username=plan.username,
+        username_key=user_domain.username_key(a.pool.settings, plan.username), sub=sub, status=plan.status,
+        enabled=True, created_at=now, updated_at=now, attributes=plan.attributes,
+    )
+    user = with_password(a.ctx, user, password, history_size=0)
+    try:
+        await a.tx.users.insert(user)
+    except Conflict:  # created meanwhile by another request: that one signs in
+        return await a.tx.users.get(a.pool.id, user.username_key, for_update=True)
+    try:
+        await store_aliases(a.tx, a.pool, user, force=plan.force_alias_creation)
+    except AliasExistsException as exc:  # [U: migration errors come back as UserNotFoundException (KC)]
+        raise UserNotFoundException(exc.message) from None
+    return user
+
+
+# --- the flows ---------------------------------------------------------------------------------------
+
+
+async def _password_flow(a: Attempt) -> dict[str, Any]:
+    """USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, ADMIN_NO_SRP_AUTH: the password in one step, checked
+    against the stored SRP verifier; an unknown name goes to the UserMigration trigger first."""
+    name = require(a.params, "USERNAME")
+    password = require(a.params, "PASSWORD")
+    user = await find_user(a.tx, a.pool, name, for_update=True)
+    migrated = False
+    if user is None and hooks.has(a.pool, "UserMigration"):
+        check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name)  # before the password leaves
+        user = await _migrate(a, name, password)
+        migrated = user is not None
+    if user is None:
+        return await unknown_user(a, name)
+    check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
+    if migrated and user.status == "RESET_REQUIRED":
+        # The migrated user stays (the failure is raised after the commit) and must reset its password [C].
+        a.failure = PasswordResetRequiredException("Password reset required for the user")
+        return {}
+    check_state(a, user)
+    await pre_authentication(a, user, name)
+    if not password_matches(a.ctx, user, password):
+        await record_failure(a, user)
+        return {}
+    return await _after_password(a, user)
+
+
+async def _srp_flow(a: Attempt) -> dict[str, Any]:
+    """USER_SRP_AUTH, first step: the server's B and salt, and a SECRET_BLOCK that carries the state to the
+    second step (no Session needed)."""
+    name = require(a.params, "USERNAME")
+    big_a = parse_srp_a(require(a.params, "SRP_A"))
+    user = await find_user(a.tx, a.pool, name)
+    if user is None:
+        if a.hides_user_existence:
+            await pre_authentication(a, None, name)
+            return {"ChallengeName": "PASSWORD_VERIFIER", "ChallengeParameters": fake_srp_parameters(a, name, big_a)}
+        raise UserNotFoundException("User does not exist.")
+    check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
+    check_state(a, user)
+    await pre_authentication(a, user, name)
+    return {"ChallengeName": "PASSWORD_VERIFIER", "ChallengeParameters": srp_parameters(a, user, big_a)}
 
 
 async def _refresh_flow(a: Attempt) -> dict[str, Any]:
     """REFRESH_TOKEN_AUTH / REFRESH_TOKEN: new access and ID tokens of the same family, no new refresh
     token."""
-    token = _require(a.params, "REFRESH_TOKEN")
+    token = require(a.params, "REFRESH_TOKEN")
     return await _refresh(a.ctx, a.tx, a.pool, a.client, token, secret_hash=a.params.get("SECRET_HASH"),
-                          rotate=False, check_hash=True)
+                          rotate=False, check_hash=True, client_metadata=None)
 
 
 async def _refresh(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, token: str, *,
-                   secret_hash: str | None, rotate: bool, check_hash: bool) -> dict[str, Any]:
+                   secret_hash: str | None, rotate: bool, check_hash: bool,
+                   client_metadata: dict[str, str] | None) -> dict[str, Any]:
     # Opened as of the epoch so that an expired token is told apart from a forged one.
     claims = token_domain.open_refresh_token(token, ctx.cipher, EPOCH)
     if claims is None or claims.client_id != client.id or claims.pool_id != pool.id:
@@ -270,13 +434,13 @@ async def _refresh(ctx: Context, tx: Transaction, pool: PoolRecord, client: Clie
         check_secret_hash(ctx, client, secret_hash, user.username, user.sub)
     if not user.enabled:
         raise NotAuthorizedException("User is disabled.")
-    result = await issue_for_refresh(ctx, tx, pool, client, user, session, rotate=rotate)
+    result = await issue_for_refresh(ctx, tx, pool, client, user, session, rotate=rotate,
+                                     client_metadata=client_metadata)
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
 
-async def _not_configured(a: Attempt) -> dict[str, Any]:
-    # Cognito's answer to CUSTOM_AUTH on a pool without the DefineAuthChallenge trigger.
-    raise InvalidParameterException("Custom auth lambda trigger is not configured for the user pool.")
+async def _custom_auth(a: Attempt) -> dict[str, Any]:
+    return await custom_auth.start(a)
 
 
 PUBLIC_FLOWS: dict[str, Flow] = {
@@ -284,7 +448,7 @@ PUBLIC_FLOWS: dict[str, Flow] = {
     "USER_PASSWORD_AUTH": _password_flow,
     "REFRESH_TOKEN_AUTH": _refresh_flow,
     "REFRESH_TOKEN": _refresh_flow,
-    "CUSTOM_AUTH": _not_configured,
+    "CUSTOM_AUTH": _custom_auth,
 }
 ADMIN_FLOWS: dict[str, Flow] = {
     "USER_SRP_AUTH": _srp_flow,
@@ -292,53 +456,45 @@ ADMIN_FLOWS: dict[str, Flow] = {
     "ADMIN_NO_SRP_AUTH": _password_flow,
     "REFRESH_TOKEN_AUTH": _refresh_flow,
     "REFRESH_TOKEN": _refresh_flow,
-    "CUSTOM_AUTH": _not_configured,
+    "CUSTOM_AUTH": _custom_auth,
 }
 
 
 # --- the challenges ----------------------------------------------------------------------------------
 
 
+def open_session(a: Attempt, session: str | None) -> token_domain.SessionClaims | None:
+    """The Session of this pool and client, if it is one this deployment sealed and it has not expired."""
+    opened = token_domain.open_session(session or "", cipher=a.ctx.cipher, now=a.ctx.clock.now())
+    if opened is None or opened.client_id != a.client.id or opened.pool_id != a.pool.id:
+        return None
+    return opened
+
+
 async def _password_verifier(a: Attempt, session: str | None) -> dict[str, Any]:
-    """USER_SRP_AUTH, second step: check PASSWORD_CLAIM_SIGNATURE against the key derived from the state in
-    the SECRET_BLOCK."""
-    block = _require(a.params, "PASSWORD_CLAIM_SECRET_BLOCK")
-    signature = _require(a.params, "PASSWORD_CLAIM_SIGNATURE")
-    timestamp = _require(a.params, "TIMESTAMP")
-    name = _require(a.params, "USERNAME")
-    state = srp.open_state(block, a.ctx.cipher, now=a.ctx.clock.now(), max_age=SRP_STATE_MAX_AGE)
-    if state is None or state.client_id != a.client.id or state.pool_id != a.pool.id:
-        raise NotAuthorizedException(INCORRECT)
-    user = await a.tx.users.get(a.pool.id, user_domain.username_key(a.pool.settings, state.username),
-                                for_update=True)
+    """PASSWORD_VERIFIER: USER_SRP_AUTH's second step, or (with a custom sign-in's Session) the password step
+    of CUSTOM_AUTH. The plain second step needs a client that allows USER_SRP_AUTH, so that a custom sign-in's
+    SECRET_BLOCK cannot be answered without its Session to skip the custom challenges."""
+    opened = open_session(a, session) if session else None
+    if opened is not None and custom_auth.is_custom(opened):
+        return await custom_auth.password_verifier(a, opened)
+    check_flow_enabled(a.client, "USER_SRP_AUTH")
+    user = await verify_password_claim(a)
     if user is None:
-        raise NotAuthorizedException(INCORRECT)
-    check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
-    _check_state_before_password(a, user)
-    if user.password_ciphertext is None or srp.parse_timestamp(timestamp) is None:
-        raise NotAuthorizedException(INCORRECT)
-    verifier = open_verifier(a.ctx, user)
-    try:
-        key = srp.session_key(state.A, state.B, state.b, verifier.verifier)
-    except ValueError:
-        raise NotAuthorizedException(INCORRECT) from None
-    if not srp.check_signature(key, a.pool.id, state.username, block, timestamp, signature):
-        await _record_failure(a, user)
         return {}
     return await _after_password(a, user)
 
 
 async def _new_password_required(a: Attempt, session: str | None) -> dict[str, Any]:
     """NEW_PASSWORD_REQUIRED: the temporary password is replaced, required attributes supplied."""
-    opened = token_domain.open_session(session or "", cipher=a.ctx.cipher, now=a.ctx.clock.now())
-    if (opened is None or opened.challenge_name != "NEW_PASSWORD_REQUIRED" or opened.client_id != a.client.id
-            or opened.pool_id != a.pool.id):
-        raise NotAuthorizedException("Invalid session for the user, session is expired.")
-    new_password = _require(a.params, "NEW_PASSWORD")
+    opened = open_session(a, session)
+    if opened is None or opened.challenge_name != "NEW_PASSWORD_REQUIRED":
+        raise NotAuthorizedException(SESSION_EXPIRED)
+    new_password = require(a.params, "NEW_PASSWORD")
     user = await a.tx.users.get(a.pool.id, user_domain.username_key(a.pool.settings, opened.username),
                                 for_update=True)
     if user is None or user.status != "FORCE_CHANGE_PASSWORD":
-        raise NotAuthorizedException("Invalid session for the user, session is expired.")
+        raise NotAuthorizedException(SESSION_EXPIRED)
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), a.params.get("USERNAME"), user.username)
     updates = [
         {"Name": key.removeprefix("userAttributes."), "Value": value}
@@ -362,30 +518,39 @@ async def _new_password_required(a: Attempt, session: str | None) -> dict[str, A
     user = dataclasses.replace(user, status="CONFIRMED", attributes=attributes, updated_at=a.ctx.clock.now())
     await a.tx.users.update(user)
     await store_aliases(a.tx, a.pool, user)
-    return {"ChallengeParameters": {}, "AuthenticationResult": await issue_for_sign_in(a.ctx, a.tx, a.pool, a.client, user)}
+    if custom_auth.is_custom(opened):
+        return await custom_auth.after_new_password(a, user, opened)
+    return await signed_in(a, user, source=NEW_PASSWORD_SOURCE)
+
+
+async def _custom_challenge(a: Attempt, session: str | None) -> dict[str, Any]:
+    return await custom_auth.custom_challenge(a, session)
 
 
 Responder = Callable[[Attempt, str | None], Awaitable[dict[str, Any]]]
 CHALLENGES: dict[str, Responder] = {
     "PASSWORD_VERIFIER": _password_verifier,
     "NEW_PASSWORD_REQUIRED": _new_password_required,
+    "CUSTOM_CHALLENGE": _custom_challenge,
 }
 
 
 # --- the operations ----------------------------------------------------------------------------------
 
 
-async def _run(ctx: Context, pool_id: str | None, client_id: str, step: Callable[[Attempt], Awaitable[dict[str, Any]]],
-               params: dict[str, str], *, admin: bool) -> dict[str, Any]:
+async def _run(ctx: Context, req: dict[str, Any], step: Callable[[Attempt], Awaitable[dict[str, Any]]],
+               params: dict[str, str], *, admin: bool, responding: bool) -> dict[str, Any]:
+    client_id = req["ClientId"]
     async with ctx.store.transaction() as tx:
         if admin:
-            pool = await get_pool_or_raise(tx, pool_id or "")
+            pool = await get_pool_or_raise(tx, req.get("UserPoolId") or "")
             client = await tx.clients.get(client_id)
             if client is None or client.pool_id != pool.id:
                 raise ResourceNotFoundException(f"User pool client {client_id} does not exist.")
         else:
             client, pool = await load_client(tx, client_id)
-        attempt = Attempt(ctx=ctx, tx=tx, pool=pool, client=client, params=params, admin=admin)
+        attempt = Attempt(ctx=ctx, tx=tx, pool=pool, client=client, params=params, admin=admin,
+                          client_metadata=req.get("ClientMetadata"), responding=responding)
         out = await step(attempt)
     if attempt.failure is not None:
         raise attempt.failure
@@ -409,12 +574,13 @@ async def _initiate(ctx: Context, req: dict[str, Any], flows: dict[str, Flow], *
         raise InvalidParameterException("Initiate Auth method not supported.")
 
     async def step(a: Attempt) -> dict[str, Any]:
-        if flow is not _not_configured:
-            _check_flow_enabled(a.client, flow_name)
+        if flow is _custom_auth and not hooks.has(a.pool, "DefineAuthChallenge"):
+            # Cognito's answer to CUSTOM_AUTH on a pool without the DefineAuthChallenge trigger.
+            raise InvalidParameterException("Custom auth lambda trigger is not configured for the user pool.")
+        check_flow_enabled(a.client, flow_name)
         return await flow(a)
 
-    return await _run(ctx, req.get("UserPoolId"), req["ClientId"], step, dict(req.get("AuthParameters") or {}),
-                      admin=admin)
+    return await _run(ctx, req, step, dict(req.get("AuthParameters") or {}), admin=admin, responding=False)
 
 
 async def respond_to_auth_challenge(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
@@ -430,14 +596,13 @@ async def admin_respond_to_auth_challenge(ctx: Context, req: dict[str, Any]) -> 
 async def _respond(ctx: Context, req: dict[str, Any], *, admin: bool) -> dict[str, Any]:
     responder = CHALLENGES.get(req["ChallengeName"])
     if responder is None:
-        # MFA, CUSTOM_CHALLENGE, device and passwordless challenges come with their issues.
+        # MFA, device and passwordless challenges come with their issues.
         raise InvalidParameterException(f"Unsupported challenge name {req['ChallengeName']}")
 
     async def step(a: Attempt) -> dict[str, Any]:
         return await responder(a, req.get("Session"))
 
-    return await _run(ctx, req.get("UserPoolId"), req["ClientId"], step,
-                      dict(req.get("ChallengeResponses") or {}), admin=admin)
+    return await _run(ctx, req, step, dict(req.get("ChallengeResponses") or {}), admin=admin, responding=True)
 
 
 async def get_tokens_from_refresh_token(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
@@ -451,9 +616,8 @@ async def get_tokens_from_refresh_token(ctx: Context, req: dict[str, Any]) -> di
             stored = client_secret(ctx, client)
             if not given_secret or not secrets.compare_digest(given_secret, stored or ""):
                 raise NotAuthorizedException(f"Unable to verify secret hash for client {client.id}")
-        _check_flow_enabled(client, "REFRESH_TOKEN_AUTH")
+        check_flow_enabled(client, "REFRESH_TOKEN_AUTH")
         rotation = (client.settings.get("RefreshTokenRotation") or {}).get("Feature") == "ENABLED"
         out = await _refresh(ctx, tx, pool, client, req["RefreshToken"], secret_hash=None, rotate=rotation,
-                             check_hash=False)
+                             check_hash=False, client_metadata=req.get("ClientMetadata"))
     return {"AuthenticationResult": out["AuthenticationResult"]}
-

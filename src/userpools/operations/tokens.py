@@ -2,6 +2,13 @@
 
 Revocation is real: every access token names its sign-in's token family (origin_jti); the family's row in
 the store says whether it was revoked (RevokeToken, GlobalSignOut, AdminUserGlobalSignOut, a disabled user).
+
+Every issue runs the pool's PreTokenGeneration trigger (when it has one) with the trigger source naming why
+the tokens are issued: TokenGeneration_Authentication (a sign-in flow ended), _NewPasswordChallenge (after
+NEW_PASSWORD_REQUIRED), _RefreshTokens (REFRESH_TOKEN_AUTH, GetTokensFromRefreshToken); its answer is applied
+by ``domain.token_customization``. ``client_metadata`` is what the caller sent where Cognito passes it
+(RespondToAuthChallenge, GetTokensFromRefreshToken), None where it does not (InitiateAuth) [C: API reference,
+ClientMetadata of each operation].
 """
 
 from __future__ import annotations
@@ -13,10 +20,13 @@ from typing import Any
 from userpools import ids
 from userpools.crypto.jwt import SigningKeys, TokenError, peek
 from userpools.domain import clients as client_domain
+from userpools.domain import token_customization
 from userpools.domain import tokens as token_domain
 from userpools.errors import NotAuthorizedException, UserNotFoundException
+from userpools.operations import hooks
 from userpools.operations.context import Context
 from userpools.storage.ports import AuthSessionRecord, ClientRecord, PoolRecord, Transaction, UserRecord
+from userpools.triggers import events
 
 INVALID_ACCESS_TOKEN = "Invalid Access Token"
 REVOKED_ACCESS_TOKEN = "Access Token has been revoked"
@@ -56,7 +66,8 @@ def _readable(client: ClientRecord) -> set[str] | None:
 
 
 async def issue_for_sign_in(
-    ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord
+    ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord, *,
+    source: str = "TokenGeneration_Authentication", client_metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A new token family: refresh, access and ID tokens (AuthenticationResult)."""
     now = ctx.clock.now()
@@ -66,30 +77,64 @@ async def issue_for_sign_in(
         auth_time=now, created_at=now, expires_at=now + timedelta(seconds=refresh_seconds),
     )
     await tx.auth_sessions.insert(session)
-    return await _issue(ctx, tx, pool, client, user, session, with_refresh=True)
+    return await _issue(ctx, tx, pool, client, user, session, with_refresh=True, source=source,
+                        client_metadata=client_metadata)
 
 
 async def issue_for_refresh(
     ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
-    session: AuthSessionRecord, *, rotate: bool,
+    session: AuthSessionRecord, *, rotate: bool, client_metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """New access and ID tokens of an existing family (and a new refresh token when rotation is on)."""
-    return await _issue(ctx, tx, pool, client, user, session, with_refresh=rotate)
+    return await _issue(ctx, tx, pool, client, user, session, with_refresh=rotate,
+                        source="TokenGeneration_RefreshTokens", client_metadata=client_metadata)
+
+
+async def _pre_token_generation(
+    ctx: Context, pool: PoolRecord, client: ClientRecord, user: UserRecord, *, source: str, groups: list[str],
+    scopes: tuple[str, ...], client_metadata: dict[str, str] | None,
+) -> token_customization.TokenOverrides | None:
+    """The pool's PreTokenGeneration answer as overrides; None without the trigger."""
+    if not hooks.has(pool, "PreTokenGeneration"):
+        return None
+    version = hooks.pre_token_generation_version(pool)
+    if version not in events.TOKEN_EVENT_VERSIONS:
+        version = "V1_0"
+    event = events.pre_token_generation(
+        hooks.caller(pool, user.username, client.id), source, user_attributes=hooks.attributes(pool, user),
+        groups=groups, version=version, scopes=scopes,  # type: ignore[arg-type]
+        client_metadata=client_metadata,
+    )
+    response = await hooks.run(ctx, pool, "PreTokenGeneration", event)
+    return token_customization.read_overrides(response or {}, version)
 
 
 async def _issue(
     ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
-    session: AuthSessionRecord, *, with_refresh: bool,
+    session: AuthSessionRecord, *, with_refresh: bool, source: str, client_metadata: dict[str, str] | None,
 ) -> dict[str, Any]:
     keys = await ctx.keyring.for_pool(ctx, tx, pool.id)
     if keys is None:  # a pool always has keys; their absence is a broken store, not bad input
         raise RuntimeError(f"pool {pool.id} has no signing keys")
-    issued = token_domain.issue_tokens(
-        pool_id=pool.id, client=client, user=user, groups=[], keys=keys, now=ctx.clock.now(),
-        auth_time=session.auth_time, origin_jti=session.origin_jti, issuer=_issuer(ctx, pool.id),
-        readable_attributes=_readable(client), with_refresh=with_refresh,
-        refresh_expires_at=session.expires_at, cipher=ctx.cipher,
-    )
+    groups: list[str] = []
+    scopes = (token_domain.ADMIN_SCOPE,)  # API-flow tokens [C]
+    overrides = await _pre_token_generation(ctx, pool, client, user, source=source, groups=groups,
+                                            scopes=scopes, client_metadata=client_metadata)
+    now, issuer, readable = ctx.clock.now(), _issuer(ctx, pool.id), _readable(client)
+    if overrides is None:
+        issued = token_domain.issue_tokens(
+            pool_id=pool.id, client=client, user=user, groups=groups, keys=keys, now=now,
+            auth_time=session.auth_time, origin_jti=session.origin_jti, issuer=issuer,
+            readable_attributes=readable, with_refresh=with_refresh, refresh_expires_at=session.expires_at,
+            cipher=ctx.cipher,
+        )
+    else:
+        issued = token_customization.issue_customized_tokens(
+            pool_id=pool.id, client=client, user=user, groups=groups, keys=keys, now=now,
+            auth_time=session.auth_time, origin_jti=session.origin_jti, issuer=issuer,
+            readable_attributes=readable, with_refresh=with_refresh, refresh_expires_at=session.expires_at,
+            cipher=ctx.cipher, overrides=overrides, scopes=scopes,
+        )
     result: dict[str, Any] = {
         "AccessToken": issued.access_token,
         "ExpiresIn": issued.expires_in,
