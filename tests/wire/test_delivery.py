@@ -47,9 +47,9 @@ def sms_hook() -> Any:
     httpd.shutdown()
 
 
-@pytest.fixture(scope="module")
-def delivering(server_factory: Any, smtp: Any, sms_hook: Any) -> Any:
-    return server_factory("sqlite", extra_args=["--smtp-url", smtp.url(), "--sms-webhook", sms_hook[1]])
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def delivering(server_factory: Any, smtp: Any, sms_hook: Any, request: pytest.FixtureRequest) -> Any:
+    return server_factory(request.param, extra_args=["--smtp-url", smtp.url(), "--sms-webhook", sms_hook[1]])
 
 
 def test_sign_up_code_arrives_by_email_with_the_pools_addresses(delivering: Any, smtp: Any) -> None:
@@ -89,8 +89,9 @@ def test_forgot_password_code_arrives_by_sms_webhook(delivering: Any, sms_hook: 
     assert outbox(delivering, pool["Id"], name)[0]["code"] in posted["message"]
 
 
-def test_a_failed_delivery_answers_code_delivery_failure_and_changes_nothing(server_factory: Any) -> None:
-    broken = server_factory("sqlite", extra_args=["--smtp-url", f"smtp://127.0.0.1:{free_port()}"])
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_failed_delivery_answers_code_delivery_failure_and_changes_nothing(server_factory: Any, backend: str) -> None:
+    broken = server_factory(backend, extra_args=["--smtp-url", f"smtp://127.0.0.1:{free_port()}"])
     cognito = broken.client()
     pool = cognito.create_user_pool(PoolName=unique("broken"), AutoVerifiedAttributes=["email"])["UserPool"]
     client = make_client(cognito, pool["Id"])

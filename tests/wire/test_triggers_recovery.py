@@ -31,15 +31,16 @@ def lambdas() -> Any:
         yield api
 
 
-@pytest.fixture(scope="module")
-def triggered(server_factory: Any, lambdas: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def triggered(server_factory: Any, lambdas: Any, tmp_path_factory: pytest.TempPathFactory,
+              request: pytest.FixtureRequest) -> Any:
     config = Path(tmp_path_factory.mktemp("triggers")) / "userpools.toml"
     config.write_text(
         f'[lambda]\nendpoint = "{lambdas.url}"\nregion = "us-east-1"\n'
         f'access_key_id = "{CREDENTIALS.access_key_id}"\nsecret_access_key = "{CREDENTIALS.secret_access_key}"\n'
         f'invoke_by = "name"\n\n[custom_senders]\nkey = "{SENDER_KEY}"\n'
     )
-    return server_factory("sqlite", extra_args=["--config", str(config)])
+    return server_factory(request.param, extra_args=["--config", str(config)])
 
 
 @pytest.fixture
