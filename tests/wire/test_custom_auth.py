@@ -38,9 +38,10 @@ def lambdas() -> Iterator[LambdaApiServer]:
         yield api
 
 
-@pytest.fixture(scope="module")
-def triggered(server_factory: Any, lambdas: LambdaApiServer, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return triggered_server(server_factory, lambdas, tmp_path_factory.mktemp("custom-auth"))
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def triggered(server_factory: Any, lambdas: LambdaApiServer, tmp_path_factory: pytest.TempPathFactory,
+              request: pytest.FixtureRequest) -> Any:
+    return triggered_server(server_factory, lambdas, tmp_path_factory.mktemp("custom-auth"), request.param)
 
 
 @pytest.fixture
