@@ -152,8 +152,8 @@ def test_user_migration_on_forgot_password_creates_the_user_and_sends_the_code(t
     assert cognito.forgot_password(ClientId=hidden, Username="stranger")["CodeDeliveryDetails"]
 
 
-def test_post_confirmation_runs_after_confirm_forgot_password_and_its_failure_undoes_it(triggered: Any,
-                                                                                        calls: Any) -> None:
+def test_post_confirmation_runs_after_confirm_forgot_password_and_a_failure_is_answered(triggered: Any,
+                                                                                       calls: Any) -> None:
     cognito = triggered.client()
     events: list[dict[str, Any]] = []
     fail = {"now": True}
@@ -175,16 +175,20 @@ def test_post_confirmation_runs_after_confirm_forgot_password_and_its_failure_un
                                         Password="Next-Pass-33", ClientMetadata={"step": "confirm"})
     assert error_of(excinfo) == ("UserLambdaValidationException",
                                  "PostConfirmation failed with error audit log unavailable.")
-    assert sign_in(cognito, client, name)["AuthenticationResult"]  # the old password still works
+    # The confirmation was done before the post-confirmation function ran (as Cognito confirms users whose
+    # PostConfirmation fails): the new password stands, the code is spent.
+    assert sign_in(cognito, client, name, "Next-Pass-33")["AuthenticationResult"]
     fail["now"] = False
-    cognito.confirm_forgot_password(ClientId=client, Username=name, ConfirmationCode=code, Password="Next-Pass-33",
+    cognito.forgot_password(ClientId=client, Username=name)
+    cognito.confirm_forgot_password(ClientId=client, Username=name, Password="Next-Pass-44",
+                                    ConfirmationCode=latest_code(triggered, pool["Id"], name),
                                     ClientMetadata={"step": "confirm"})
     event = events[-1]
     assert event["triggerSource"] == "PostConfirmation_ConfirmForgotPassword"
     assert event["request"]["clientMetadata"] == {"step": "confirm"}
     assert event["request"]["userAttributes"]["email"] == "quinn@example.com"
     assert event["response"] == {}
-    assert sign_in(cognito, client, name, "Next-Pass-33")["AuthenticationResult"]
+    assert sign_in(cognito, client, name, "Next-Pass-44")["AuthenticationResult"]
 
 
 def test_custom_email_sender_gets_the_code_encrypted_and_userpools_sends_nothing(triggered: Any, calls: Any) -> None:
@@ -242,3 +246,25 @@ def test_an_unreachable_function_answers_unexpected_lambda(server_factory: Any, 
         cognito.forgot_password(ClientId=client, Username=name)
     assert error_of(excinfo)[0] == "UnexpectedLambdaException"
     assert outbox(srv, pool["Id"], name) == []
+
+
+def test_post_confirmation_may_call_back_into_the_user_pool(triggered: Any, calls: Any) -> None:
+    """The common pattern (a PostConfirmation function that updates the user through the admin API) works:
+    the trigger runs after the confirmation's transaction, so the callback waits on nothing."""
+    cognito = triggered.client()
+
+    def tag_user(event: dict[str, Any]) -> dict[str, Any]:
+        admin = triggered.client()
+        admin.admin_update_user_attributes(UserPoolId=event["userPoolId"], Username=event["userName"],
+                                           UserAttributes=[{"Name": "custom:plan", "Value": "free"}])
+        return event
+
+    calls.register("tagger", tag_user)
+    pool = cognito.create_user_pool(PoolName=unique("callback"), LambdaConfig={"PostConfirmation": arn("tagger")},
+                                    Schema=[{"Name": "plan", "AttributeDataType": "String", "Mutable": True}])["UserPool"]
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    name = unique()
+    cognito.sign_up(ClientId=client, Username=name, Password=PASSWORD)
+    cognito.admin_confirm_sign_up(UserPoolId=pool["Id"], Username=name)
+    values = {a["Name"]: a["Value"] for a in cognito.admin_get_user(UserPoolId=pool["Id"], Username=name)["UserAttributes"]}
+    assert values["custom:plan"] == "free"

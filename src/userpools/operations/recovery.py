@@ -210,19 +210,20 @@ async def confirm_forgot_password(ctx: Context, req: dict[str, Any]) -> dict[str
             failure = CodeMismatchException(MISMATCH) if hides else NotAuthorizedException("User is disabled.")
         else:
             failure = await _confirm(ctx, tx, pool, user, req)
-            if failure is None and hooks.has(pool, "PostConfirmation"):
-                confirmed = await tx.users.get(pool.id, user.username_key)
-                assert confirmed is not None
-                await hooks.run(ctx, pool, "PostConfirmation", events.post_confirmation(
-                    hooks.caller(pool, confirmed.username, client.id), "PostConfirmation_ConfirmForgotPassword",
-                    user_attributes=hooks.attributes(pool, confirmed), client_metadata=req.get("ClientMetadata"),
-                ))
         if user is not None:
             await _event(ctx, tx, user, "PasswordChange", "Fail" if failure else "Pass", req)
+        confirmed = await tx.users.get(pool.id, user.username_key) if user is not None and failure is None else None
     if user is None:
         raise CodeMismatchException(MISMATCH) if hides else UserNotFoundException(NOT_FOUND)
     if failure is not None:
         raise failure
+    if confirmed is not None and hooks.has(pool, "PostConfirmation"):
+        # After the commit, outside the transaction, like PostConfirmation_ConfirmSignUp (see
+        # signup.post_confirmation): the new password stands even if the function fails.
+        await hooks.run(ctx, pool, "PostConfirmation", events.post_confirmation(
+            hooks.caller(pool, confirmed.username, client.id), "PostConfirmation_ConfirmForgotPassword",
+            user_attributes=hooks.attributes(pool, confirmed), client_metadata=req.get("ClientMetadata"),
+        ))
     return {}
 
 

@@ -88,15 +88,15 @@ async def sign_up(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
             raise
         out: dict[str, Any] = {"UserConfirmed": status == "CONFIRMED", "UserSub": sub}
         target = verification_target(pool, user)
-        if status == "CONFIRMED":
-            await _post_confirmation(ctx, pool, user, client.id, req.get("ClientMetadata"))
-        elif target is not None:
+        if status != "CONFIRMED" and target is not None:
             out["CodeDeliveryDetails"] = await send_code(
                 ctx, tx, pool, user, attribute=target, purpose=SIGN_UP_CODE,
                 trigger_source="CustomMessage_SignUp", pending=pending, client_id=client.id,
                 client_metadata=req.get("ClientMetadata"),
             )
     ctx.outbox.announce(pending)
+    if status == "CONFIRMED":
+        await post_confirmation(ctx, pool, user, client.id, req.get("ClientMetadata"))
     return out
 
 
@@ -120,7 +120,7 @@ async def confirm_sign_up(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
         user = dataclasses.replace(user, status="CONFIRMED", attributes=attributes, updated_at=ctx.clock.now())
         await tx.users.update(user)
         await store_aliases(tx, pool, user, force=bool(req.get("ForceAliasCreation")))
-        await _post_confirmation(ctx, pool, user, client.id, req.get("ClientMetadata"))
+    await post_confirmation(ctx, pool, user, client.id, req.get("ClientMetadata"))
     return {}
 
 
@@ -169,14 +169,16 @@ def _apply_pre_sign_up(decision: dict[str, Any], values: dict[str, str]) -> tupl
 
 async def post_confirmation(ctx: Context, pool: PoolRecord, user: UserRecord, client_id: str | None,
                             client_metadata: dict[str, str] | None) -> None:
-    """PostConfirmation_ConfirmSignUp (ConfirmSignUp, AdminConfirmSignUp, PreSignUp's autoConfirmUser)."""
+    """PostConfirmation_ConfirmSignUp (ConfirmSignUp, AdminConfirmSignUp, PreSignUp's autoConfirmUser).
+
+    Called after the confirmation has committed, outside any transaction: Cognito confirms the user even
+    when the function then fails (the error is still answered), and functions commonly call back into the
+    user pool (AdminAddUserToGroup, AdminUpdateUserAttributes), which must not wait on this request's locks."""
     await hooks.run(ctx, pool, "PostConfirmation", events.post_confirmation(
         hooks.caller(pool, user.username, client_id), "PostConfirmation_ConfirmSignUp",
         user_attributes=hooks.attributes(pool, user), client_metadata=client_metadata,
     ))
 
-
-_post_confirmation = post_confirmation
 
 
 def _simulated_delivery(settings: dict[str, Any], username: str) -> dict[str, str]:

@@ -215,7 +215,7 @@ async def admin_confirm_sign_up(ctx: Context, req: dict[str, Any]) -> dict[str, 
             raise NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
         user = dataclasses.replace(user, status="CONFIRMED", updated_at=ctx.clock.now())
         await tx.users.update(user)
-        await post_confirmation(ctx, pool, user, None, req.get("ClientMetadata"))
+    await post_confirmation(ctx, pool, user, None, req.get("ClientMetadata"))
     return {}
 
 
