@@ -165,3 +165,25 @@ def test_the_outbox_lists_newest_first_by_pool_and_username(store: Store, run: A
         assert await ids("us-east-1_missing") == []
 
     run(body())
+
+
+def test_rotate_moves_the_generation_atomically_and_not_for_a_revoked_family(store: Store, run: Any) -> None:
+    from datetime import timedelta
+
+    async def body() -> None:
+        await setup(store, a_user("alice"))
+        session = a_session("fam-rot", "alice")
+        async with store.transaction() as tx:
+            await tx.auth_sessions.insert(session)
+        async with store.transaction() as tx:
+            assert (await tx.auth_sessions.get("fam-rot")).generation == 0
+            assert await tx.auth_sessions.rotate("fam-rot", T0 + timedelta(seconds=1)) == 1
+            assert await tx.auth_sessions.rotate("fam-rot", T0 + timedelta(seconds=2)) == 2
+        async with store.transaction() as tx:
+            got = await tx.auth_sessions.get("fam-rot")
+            assert got.generation == 2 and got.rotated_at == T0 + timedelta(seconds=2)
+            assert await tx.auth_sessions.rotate("unknown", T0) is None
+            await tx.auth_sessions.revoke("fam-rot", T0)
+            assert await tx.auth_sessions.rotate("fam-rot", T0) is None
+
+    run(body())

@@ -272,3 +272,31 @@ def test_srp_sign_in_with_pycognito_and_hidden_user_existence(cognito: Any, pool
             AWSSRP(username=username, password=password, pool_id=pool["Id"], client_id=app["ClientId"],
                    client=cognito).authenticate_user()
         assert error_of(excinfo) == ("NotAuthorizedException", "Incorrect username or password.")
+
+
+def test_refresh_token_rotation_retires_the_old_token_after_the_grace_period(
+    cognito: Any, pool: dict[str, Any], frozen_clock: Any
+) -> None:
+    app = make_client(cognito, pool["Id"],
+                      RefreshTokenRotation={"Feature": "ENABLED", "RetryGracePeriodSeconds": 30})
+    name = make_user(cognito, pool["Id"])
+    first = sign_in(cognito, app["ClientId"], name)["AuthenticationResult"]["RefreshToken"]
+    rotated = cognito.get_tokens_from_refresh_token(ClientId=app["ClientId"], RefreshToken=first)
+    second = rotated["AuthenticationResult"]["RefreshToken"]
+    assert second != first and "AccessToken" in rotated["AuthenticationResult"]
+    # within the grace period the old token still works (and gets the current generation's token)
+    again = cognito.get_tokens_from_refresh_token(ClientId=app["ClientId"], RefreshToken=first)
+    assert "AccessToken" in again["AuthenticationResult"]
+    frozen_clock(31)
+    with pytest.raises(ClientError) as excinfo:
+        cognito.get_tokens_from_refresh_token(ClientId=app["ClientId"], RefreshToken=first)
+    assert error_of(excinfo)[0] == "RefreshTokenReuseException"
+    third = cognito.get_tokens_from_refresh_token(ClientId=app["ClientId"], RefreshToken=second)
+    assert third["AuthenticationResult"]["RefreshToken"] not in (first, second)
+    # with no grace period, a rotated-out token is refused at once
+    strict = make_client(cognito, pool["Id"], RefreshTokenRotation={"Feature": "ENABLED", "RetryGracePeriodSeconds": 0})
+    token = sign_in(cognito, strict["ClientId"], name)["AuthenticationResult"]["RefreshToken"]
+    cognito.get_tokens_from_refresh_token(ClientId=strict["ClientId"], RefreshToken=token)
+    with pytest.raises(ClientError) as excinfo:
+        cognito.get_tokens_from_refresh_token(ClientId=strict["ClientId"], RefreshToken=token)
+    assert error_of(excinfo)[0] == "RefreshTokenReuseException"

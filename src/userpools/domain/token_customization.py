@@ -199,6 +199,7 @@ def issue_customized_tokens(
     with_refresh: bool,
     refresh_expires_at: datetime | None,
     cipher: DataKeyCipher,
+    refresh_generation: int = 0,
     overrides: TokenOverrides,
     scopes: tuple[str, ...] = (ADMIN_SCOPE,),
 ) -> Issued:
@@ -225,5 +226,6 @@ def issue_customized_tokens(
             pool_id=pool_id, client_id=client.id, username_key=user.username_key, origin_jti=origin_jti,
             auth_time=auth_time, issued_at=now,
             expires_at=refresh_expires_at or now + timedelta(seconds=validity["RefreshToken"]), cipher=cipher,
+            generation=refresh_generation,
         )
     return Issued(access_token, id_token, validity["AccessToken"], refresh_token)

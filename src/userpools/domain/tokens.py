@@ -226,6 +226,7 @@ def issue_tokens(
     with_refresh: bool,
     refresh_expires_at: datetime | None,
     cipher: DataKeyCipher,
+    refresh_generation: int = 0,
 ) -> Issued:
     """An ID token and an access token (signed with the pool's "id" and "access" keys, so their kids differ
     [C]) sharing event_id, origin_jti, auth_time and iat; a refresh token too when ``with_refresh`` (not on
@@ -271,6 +272,7 @@ def issue_tokens(
             issued_at=now,
             expires_at=refresh_expires_at or now + timedelta(seconds=validity["RefreshToken"]),
             cipher=cipher,
+            generation=refresh_generation,
         )
     return Issued(access_token, id_token, validity["AccessToken"], refresh_token)
 
@@ -348,6 +350,7 @@ class RefreshClaims:
     auth_time: datetime
     issued_at: datetime
     expires_at: datetime
+    generation: int = 0  # refresh-token rotation: the family's generation this token belongs to
 
 
 def seal_refresh_token(
@@ -360,6 +363,7 @@ def seal_refresh_token(
     issued_at: datetime,
     expires_at: datetime,
     cipher: DataKeyCipher,
+    generation: int = 0,
 ) -> str:
     body = orjson.dumps(
         {
@@ -371,6 +375,7 @@ def seal_refresh_token(
             "auth_time": _epoch(auth_time),
             "iat": _epoch(issued_at),
             "exp": _epoch(expires_at),
+            "gen": generation,
         }
     )
     sealed = cipher.encrypt(body, context=_REFRESH_CONTEXT)  # version(1) ‖ nonce(12) ‖ ciphertext ‖ tag(16)
@@ -395,6 +400,7 @@ def open_refresh_token(token: str, cipher: DataKeyCipher, now: datetime) -> Refr
             auth_time=_moment(data["auth_time"]),
             issued_at=_moment(data["iat"]),
             expires_at=_moment(data["exp"]),
+            generation=int(data.get("gen", 0)),
         )
     except (AttributeError, ValueError, KeyError, TypeError, binascii.Error, DataKeyError, OverflowError):
         return None

@@ -45,6 +45,7 @@ from userpools.errors import (
     InvalidParameterException,
     NotAuthorizedException,
     PasswordResetRequiredException,
+    RefreshTokenReuseException,
     ResourceNotFoundException,
     UnexpectedLambdaException,
     UserNotConfirmedException,
@@ -63,7 +64,7 @@ from userpools.operations.userstate import (
     store_aliases,
     with_password,
 )
-from userpools.storage.ports import ClientRecord, Conflict, PoolRecord, Transaction, UserRecord
+from userpools.storage.ports import AuthSessionRecord, ClientRecord, Conflict, PoolRecord, Transaction, UserRecord
 from userpools.triggers import events
 
 INCORRECT = "Incorrect username or password."
@@ -434,9 +435,31 @@ async def _refresh(ctx: Context, tx: Transaction, pool: PoolRecord, client: Clie
         check_secret_hash(ctx, client, secret_hash, user.username, user.sub)
     if not user.enabled:
         raise NotAuthorizedException("User is disabled.")
+    session, rotate = await _rotation(ctx, tx, client, claims.generation, session, rotate=rotate)
     result = await issue_for_refresh(ctx, tx, pool, client, user, session, rotate=rotate,
                                      client_metadata=client_metadata)
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
+
+
+async def _rotation(ctx: Context, tx: Transaction, client: ClientRecord, generation: int,
+                    session: AuthSessionRecord, *, rotate: bool) -> tuple[AuthSessionRecord, bool]:
+    """Refresh-token rotation (the client's RefreshTokenRotation): each use of the current refresh token
+    moves the family to a new generation and returns a new refresh token. The previous generation still
+    works for RetryGracePeriodSeconds after the move (it gets the current generation's token again, no
+    further move); any older token answers RefreshTokenReuseException."""
+    if generation == session.generation:
+        if not rotate:
+            return session, False
+        moved = await tx.auth_sessions.rotate(session.origin_jti, ctx.clock.now())
+        if moved is None:  # revoked meanwhile
+            raise NotAuthorizedException("Refresh Token has been revoked")
+        return dataclasses.replace(session, generation=moved, rotated_at=ctx.clock.now()), True
+    grace = int((client.settings.get("RefreshTokenRotation") or {}).get("RetryGracePeriodSeconds") or 0)
+    if (generation == session.generation - 1 and session.rotated_at is not None
+            and ctx.clock.now() < session.rotated_at + timedelta(seconds=grace)):
+        return session, True
+    # Unconfirmed wording; the exception is the one the model documents for a rotated-out token.
+    raise RefreshTokenReuseException("Refresh token has already been used.")
 
 
 async def _custom_auth(a: Attempt) -> dict[str, Any]:

@@ -196,6 +196,9 @@ class AuthSessionRecord:
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None = None
+    generation: int = 0
+    """Refresh-token rotation: the generation of the family's current refresh token (0 until rotated)."""
+    rotated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,10 @@ class AuthSessionPort(Protocol):
 
     async def revoke_user(self, pool_id: str, username_key: str, at: datetime) -> int:
         """Marks every unrevoked family of the user revoked; returns how many."""
+
+    async def rotate(self, origin_jti: str, at: datetime) -> int | None:
+        """Moves an unrevoked family to its next refresh-token generation (atomically) and returns it; None
+        when there is no such unrevoked family."""
 
 
 class OutboxPort(Protocol):

@@ -166,6 +166,9 @@ auth_sessions = sa.Table(
     sa.Column("created_at", Micros, nullable=False),
     sa.Column("expires_at", Micros, nullable=False),
     sa.Column("revoked_at", Micros, nullable=True),
+    # Refresh-token rotation (migration 0004): the current generation and when it last moved.
+    sa.Column("generation", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("rotated_at", Micros, nullable=True),
     _user_foreign_key(),
     # GlobalSignOut (revoke_user) and the cascade from users.
     sa.Index(None, "pool_id", "username_key"),

@@ -251,12 +251,20 @@ _SESSION_COLUMNS = (
     _S.created_at,
     _S.expires_at,
     _S.revoked_at,
+    _S.generation,
+    _S.rotated_at,
 )
 _GET_SESSION = select(*_SESSION_COLUMNS).where(_S.origin_jti == bindparam("b_origin_jti"))
 _REVOKE_SESSION = (
     update(auth_sessions)
     .where(_S.origin_jti == bindparam("b_origin_jti"), _S.revoked_at.is_(None))
     .values(revoked_at=bindparam("revoked_at"))
+)
+_ROTATE_SESSION = (
+    update(auth_sessions)
+    .where(_S.origin_jti == bindparam("b_origin_jti"), _S.revoked_at.is_(None))
+    .values(generation=_S.generation + 1, rotated_at=bindparam("rotated_at"))
+    .returning(_S.generation)
 )
 _REVOKE_USER_SESSIONS = (
     update(auth_sessions)
@@ -343,6 +351,8 @@ def _session(row: Row[Any]) -> AuthSessionRecord:
         from_micros(row[5]),
         from_micros(row[6]),
         optional_datetime(row[7]),
+        int(row[8]),
+        optional_datetime(row[9]),
     )
 
 
@@ -508,6 +518,8 @@ class SqlAuthSessions:
             "created_at": to_micros(session.created_at),
             "expires_at": to_micros(session.expires_at),
             "revoked_at": optional_micros(session.revoked_at),
+            "generation": session.generation,
+            "rotated_at": optional_micros(session.rotated_at),
         }
         what = f"auth session {session.origin_jti}"
         await insert_or_conflict(self._conn, self._statements.session, values, what)
@@ -523,3 +535,8 @@ class SqlAuthSessions:
     async def revoke_user(self, pool_id: str, username_key: str, at: datetime) -> int:
         params = {"b_pool_id": pool_id, "b_username_key": username_key, "revoked_at": to_micros(at)}
         return int((await self._conn.execute(_REVOKE_USER_SESSIONS, params)).rowcount)
+
+    async def rotate(self, origin_jti: str, at: datetime) -> int | None:
+        params = {"b_origin_jti": origin_jti, "rotated_at": to_micros(at)}
+        row = (await self._conn.execute(_ROTATE_SESSION, params)).first()
+        return None if row is None else int(row[0])
