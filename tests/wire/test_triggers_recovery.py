@@ -268,3 +268,26 @@ def test_post_confirmation_may_call_back_into_the_user_pool(triggered: Any, call
     cognito.admin_confirm_sign_up(UserPoolId=pool["Id"], Username=name)
     values = {a["Name"]: a["Value"] for a in cognito.admin_get_user(UserPoolId=pool["Id"], Username=name)["UserAttributes"]}
     assert values["custom:plan"] == "free"
+
+
+def test_pre_sign_up_may_call_back_into_the_user_pool(triggered: Any, calls: Any) -> None:
+    """The classic duplicate-email guard: PreSignUp lists the pool's users by email and refuses a taken one."""
+
+    def refuse_duplicates(event: dict[str, Any]) -> dict[str, Any]:
+        admin = triggered.client()
+        email = event["request"]["userAttributes"].get("email", "")
+        found = admin.list_users(UserPoolId=event["userPoolId"], Filter=f'email = "{email}"')["Users"]
+        if found:
+            raise ValueError("This email is already registered")
+        return event
+
+    calls.register("no-duplicates", refuse_duplicates)
+    cognito = triggered.client()
+    pool = pool_with(cognito, {"PreSignUp": arn("no-duplicates")})
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    attributes = [{"Name": "email", "Value": "once@example.com"}]
+    cognito.sign_up(ClientId=client, Username=unique(), Password=PASSWORD, UserAttributes=attributes)
+    with pytest.raises(ClientError) as excinfo:
+        cognito.sign_up(ClientId=client, Username=unique(), Password=PASSWORD, UserAttributes=attributes)
+    assert error_of(excinfo) == ("UserLambdaValidationException",
+                                 "PreSignUp failed with error This email is already registered.")

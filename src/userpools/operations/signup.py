@@ -43,37 +43,42 @@ def _prevents_user_existence_errors(client_settings: dict[str, Any]) -> bool:
 async def sign_up(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     """API_SignUp: an UNCONFIRMED user, and a code to the auto-verified attribute."""
     pending: list[Message] = []
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.transaction() as tx:  # reads only: checks before the PreSignUp trigger
         client, pool = await load_client(tx, req["ClientId"])
-        check_secret_hash(ctx, client, req.get("SecretHash"), req["Username"])
-        if (pool.settings.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
-            raise NotAuthorizedException("SignUp is not permitted for this user pool")
-        password = req.get("Password")
-        if password is None:
-            # Unconfirmed wording: passwordless sign-up needs a pool whose sign-in policy allows it.
-            raise InvalidParameterException("Password is required for this user pool.")
-        sub = ids.new_uuid()
-        username, attributes = user_domain.resolve_sign_up_username(
-            pool.settings, req["Username"], req.get("UserAttributes") or [], sub=sub
-        )
-        values = user_domain.validate_new_user_attributes(pool.settings, attributes, for_admin=False)
-        password_policy.check_password(
-            password, pool.settings.get("Policies", {}).get("PasswordPolicy", {}),
-            prefix=password_policy.SIGNUP_PREFIX,
-        )
-        status = "UNCONFIRMED"
-        decision = await hooks.run(ctx, pool, "PreSignUp", events.pre_sign_up(
-            hooks.caller(pool, username, client.id), "PreSignUp_SignUp", user_attributes=values,
-            validation_data=name_values(req.get("ValidationData")), client_metadata=req.get("ClientMetadata"),
-        ))
-        if decision:
-            status, values = _apply_pre_sign_up(decision, values)
-        now = ctx.clock.now()
-        user = UserRecord(
-            pool_id=pool.id, username=username, username_key=user_domain.username_key(pool.settings, username),
-            sub=sub, status=status, enabled=True, created_at=now, updated_at=now, attributes=values,
-        )
-        user = with_password(ctx, user, password, history_size=0)
+    check_secret_hash(ctx, client, req.get("SecretHash"), req["Username"])
+    if (pool.settings.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
+        raise NotAuthorizedException("SignUp is not permitted for this user pool")
+    password = req.get("Password")
+    if password is None:
+        # Unconfirmed wording: passwordless sign-up needs a pool whose sign-in policy allows it.
+        raise InvalidParameterException("Password is required for this user pool.")
+    sub = ids.new_uuid()
+    username, attributes = user_domain.resolve_sign_up_username(
+        pool.settings, req["Username"], req.get("UserAttributes") or [], sub=sub
+    )
+    values = user_domain.validate_new_user_attributes(pool.settings, attributes, for_admin=False)
+    password_policy.check_password(
+        password, pool.settings.get("Policies", {}).get("PasswordPolicy", {}),
+        prefix=password_policy.SIGNUP_PREFIX,
+    )
+    # PreSignUp runs outside any transaction: such functions often call back into the pool (a ListUsers
+    # to refuse a duplicate email is the classic), which must not wait on this request.
+    status = "UNCONFIRMED"
+    decision = await hooks.run(ctx, pool, "PreSignUp", events.pre_sign_up(
+        hooks.caller(pool, username, client.id), "PreSignUp_SignUp", user_attributes=values,
+        validation_data=name_values(req.get("ValidationData")), client_metadata=req.get("ClientMetadata"),
+    ))
+    if decision:
+        status, values = _apply_pre_sign_up(decision, values)
+    now = ctx.clock.now()
+    user = UserRecord(
+        pool_id=pool.id, username=username, username_key=user_domain.username_key(pool.settings, username),
+        sub=sub, status=status, enabled=True, created_at=now, updated_at=now, attributes=values,
+    )
+    user = with_password(ctx, user, password, history_size=0)
+    async with ctx.store.transaction() as tx:
+        client, pool = await load_client(tx, req["ClientId"])  # still there after the trigger?
+        await tx.pools.get(pool.id, for_update=True)  # and stays until the user is in
         try:
             await tx.users.insert(user)
         except Conflict:
