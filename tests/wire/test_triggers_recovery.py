@@ -291,3 +291,23 @@ def test_pre_sign_up_may_call_back_into_the_user_pool(triggered: Any, calls: Any
         cognito.sign_up(ClientId=client, Username=unique(), Password=PASSWORD, UserAttributes=attributes)
     assert error_of(excinfo) == ("UserLambdaValidationException",
                                  "PreSignUp failed with error This email is already registered.")
+
+
+def test_post_authentication_may_call_back_into_the_user_pool(triggered: Any, calls: Any) -> None:
+    """A PostAuthentication function that records the last sign-in on the user through the admin API."""
+
+    def last_login(event: dict[str, Any]) -> dict[str, Any]:
+        triggered.client().admin_update_user_attributes(
+            UserPoolId=event["userPoolId"], Username=event["userName"],
+            UserAttributes=[{"Name": "custom:last_login", "Value": "now"}])
+        return event
+
+    calls.register("last-login", last_login)
+    cognito = triggered.client()
+    pool = cognito.create_user_pool(PoolName=unique("postauth"), LambdaConfig={"PostAuthentication": arn("last-login")},
+                                    Schema=[{"Name": "last_login", "AttributeDataType": "String", "Mutable": True}])["UserPool"]
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    name = make_user(cognito, pool["Id"])
+    assert sign_in(cognito, client, name)["AuthenticationResult"]["AccessToken"]
+    values = {a["Name"]: a["Value"] for a in cognito.admin_get_user(UserPoolId=pool["Id"], Username=name)["UserAttributes"]}
+    assert values["custom:last_login"] == "now"

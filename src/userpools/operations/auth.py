@@ -91,6 +91,8 @@ class Attempt:
     client_metadata: dict[str, str] | None = None
     responding: bool = False
     failure: Exception | None = None  # raised after the transaction commits (so lockout counters stick)
+    after: list[Callable[[], Awaitable[Any]]] = dataclasses.field(default_factory=list)
+    """Trigger calls made after the transaction commits, before the answer goes out (PostAuthentication)."""
 
     @property
     def validation_data(self) -> dict[str, str] | None:
@@ -193,12 +195,17 @@ async def unknown_user(a: Attempt, name: str) -> dict[str, Any]:
 
 async def signed_in(a: Attempt, user: UserRecord, *,
                     source: str = "TokenGeneration_Authentication") -> dict[str, Any]:
-    """The sign-in succeeded: PostAuthentication, then the tokens (PreTokenGeneration in between)."""
+    """The sign-in succeeded: the tokens (PreTokenGeneration first), then PostAuthentication once the
+    transaction has committed — outside it, because such functions often call back into the pool (say,
+    AdminUpdateUserAttributes with a last-login time). Its failure still fails the sign-in: the tokens are
+    not given out. (Cognito calls PostAuthentication before PreTokenGeneration; unconfirmed whether any
+    function can tell.)"""
     if hooks.has(a.pool, "PostAuthentication"):
-        await hooks.run(a.ctx, a.pool, "PostAuthentication", events.post_authentication(
+        event = events.post_authentication(
             hooks.caller(a.pool, user.username, a.client.id), user_attributes=hooks.attributes(a.pool, user),
             client_metadata=a.trigger_metadata,
-        ))
+        )
+        a.after.append(lambda: hooks.run(a.ctx, a.pool, "PostAuthentication", event))
     result = await issue_for_sign_in(a.ctx, a.tx, a.pool, a.client, user, source=source,
                                      client_metadata=a.trigger_metadata)
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
@@ -577,6 +584,8 @@ async def _run(ctx: Context, req: dict[str, Any], step: Callable[[Attempt], Awai
         out = await step(attempt)
     if attempt.failure is not None:
         raise attempt.failure
+    for call in attempt.after:
+        await call()
     return out
 
 
