@@ -26,22 +26,18 @@ Sources: [C] documented, [O] observed or reported by third parties, [U] unconfir
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from userpools.crypto.datakey import DataKeyCipher
-from userpools.crypto.jwt import SigningKeys, sign
-from userpools.domain.clients import token_validity_seconds
+from userpools.crypto.jwt import SigningKeys
 from userpools.domain.tokens import (
     ADMIN_SCOPE,
     Issued,
-    access_token_claims,
     cognito_order,
-    id_token_claims,
-    seal_refresh_token,
+    issue_tokens,
 )
 from userpools.storage.ports import ClientRecord, UserRecord
 
@@ -205,27 +201,14 @@ def issue_customized_tokens(
 ) -> Issued:
     """``domain.tokens.issue_tokens`` with a PreTokenGeneration answer applied: the same claims, built by the
     same functions, changed by ``overrides`` before they are signed."""
-    validity = token_validity_seconds(client.settings)
-    iat, event_id, auth = int(now.timestamp()), str(uuid.uuid4()), int(auth_time.timestamp())
-    id_kid, id_key = keys.for_purpose("id")
-    access_kid, access_key = keys.for_purpose("access")
-    id_claims = id_token_claims(
-        client_id=client.id, user=user, groups=groups, issuer=issuer, origin_jti=origin_jti, event_id=event_id,
-        auth_time=auth, iat=iat, exp=iat + validity["IdToken"], readable_attributes=readable_attributes,
+
+    def customize(id_claims: dict[str, Any], access_claims: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        return (customize_id_claims(id_claims, overrides),
+                customize_access_claims(access_claims, overrides, client_id=client.id))
+
+    return issue_tokens(
+        pool_id=pool_id, client=client, user=user, groups=groups, keys=keys, now=now, auth_time=auth_time,
+        origin_jti=origin_jti, issuer=issuer, readable_attributes=readable_attributes, with_refresh=with_refresh,
+        refresh_expires_at=refresh_expires_at, cipher=cipher, refresh_generation=refresh_generation,
+        scope=" ".join(scopes), customize=customize,
     )
-    access_claims = access_token_claims(
-        client_id=client.id, user=user, groups=groups, issuer=issuer, origin_jti=origin_jti, event_id=event_id,
-        auth_time=auth, iat=iat, exp=iat + validity["AccessToken"], scope=" ".join(scopes),
-    )
-    id_token = sign(customize_id_claims(id_claims, overrides), id_kid, id_key)
-    access_token = sign(customize_access_claims(access_claims, overrides, client_id=client.id), access_kid,
-                        access_key)
-    refresh_token = None
-    if with_refresh:
-        refresh_token = seal_refresh_token(
-            pool_id=pool_id, client_id=client.id, username_key=user.username_key, origin_jti=origin_jti,
-            auth_time=auth_time, issued_at=now,
-            expires_at=refresh_expires_at or now + timedelta(seconds=validity["RefreshToken"]), cipher=cipher,
-            generation=refresh_generation,
-        )
-    return Issued(access_token, id_token, validity["AccessToken"], refresh_token)

@@ -227,6 +227,8 @@ def issue_tokens(
     refresh_expires_at: datetime | None,
     cipher: DataKeyCipher,
     refresh_generation: int = 0,
+    scope: str = ADMIN_SCOPE,
+    customize: Callable[[dict[str, Any], dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]] | None = None,
 ) -> Issued:
     """An ID token and an access token (signed with the pool's "id" and "access" keys, so their kids differ
     [C]) sharing event_id, origin_jti, auth_time and iat; a refresh token too when ``with_refresh`` (not on
@@ -258,7 +260,10 @@ def issue_tokens(
         auth_time=auth,
         iat=iat,
         exp=iat + validity["AccessToken"],
+        scope=scope,
     )
+    if customize is not None:  # a PreTokenGeneration answer (domain.token_customization)
+        id_claims, access_claims = customize(id_claims, access_claims)
     id_token = sign(id_claims, id_kid, id_key)
     access_token = sign(access_claims, access_kid, access_key)
     refresh_token = None
