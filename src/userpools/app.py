@@ -102,7 +102,7 @@ def create_app(
             limit = min(int(request.query_params.get("limit", "100")), 1000)
         except ValueError:
             limit = 100
-        async with state["store"].transaction() as tx:
+        async with state["store"].transaction(readonly=True) as tx:
             records = await tx.outbox.list(
                 request.query_params.get("userPoolId"), request.query_params.get("username"), limit=limit
             )
@@ -126,7 +126,7 @@ def create_app(
 
     async def jwks(request: Request) -> Response:
         pool_id = request.path_params["pool_id"]
-        async with state["store"].transaction() as tx:
+        async with state["store"].transaction(readonly=True) as tx:
             pool = await tx.pools.get(pool_id)
             keys = list(await tx.signing_keys.list(pool_id)) if pool else []
         if pool is None:
@@ -135,7 +135,7 @@ def create_app(
 
     async def openid_configuration(request: Request) -> Response:
         pool_id = request.path_params["pool_id"]
-        async with state["store"].transaction() as tx:
+        async with state["store"].transaction(readonly=True) as tx:
             pool = await tx.pools.get(pool_id)
         if pool is None:
             return _not_found_pool(pool_id)

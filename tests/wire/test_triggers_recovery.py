@@ -311,3 +311,36 @@ def test_post_authentication_may_call_back_into_the_user_pool(triggered: Any, ca
     assert sign_in(cognito, client, name)["AuthenticationResult"]["AccessToken"]
     values = {a["Name"]: a["Value"] for a in cognito.admin_get_user(UserPoolId=pool["Id"], Username=name)["UserAttributes"]}
     assert values["custom:last_login"] == "now"
+
+
+def test_triggers_inside_a_transaction_may_read_the_pool_back(triggered: Any, calls: Any) -> None:
+    """PreTokenGeneration and CustomMessage run inside their operation's transaction; a function that reads
+    the user back through the admin API (AdminGetUser) is served meanwhile, on SQLite too."""
+    import jwt
+
+    def add_plan_claim(event: dict[str, Any]) -> dict[str, Any]:
+        user = triggered.client().admin_get_user(UserPoolId=event["userPoolId"], Username=event["userName"])
+        plan = {a["Name"]: a["Value"] for a in user["UserAttributes"]}.get("custom:plan", "none")
+        return {**event, "response": {"claimsOverrideDetails": {"claimsToAddOrOverride": {"plan": plan}}}}
+
+    def sms_with_name(event: dict[str, Any]) -> dict[str, Any]:
+        user = triggered.client().admin_get_user(UserPoolId=event["userPoolId"], Username=event["userName"])
+        return {**event, "response": {**event["response"],
+                                      "smsMessage": f"Hi {user['Username']}, your code is {{####}}"}}
+
+    calls.register("plan-claim", add_plan_claim)
+    calls.register("sms-name", sms_with_name)
+    cognito = triggered.client()
+    pool = cognito.create_user_pool(
+        PoolName=unique("readback"),
+        LambdaConfig={"PreTokenGeneration": arn("plan-claim"), "CustomMessage": arn("sms-name")},
+        Schema=[{"Name": "plan", "AttributeDataType": "String", "Mutable": True}],
+    )["UserPool"]
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    name = make_user(cognito, pool["Id"], attributes={"custom:plan": "gold", "phone_number": "+14325550111",
+                                                      "phone_number_verified": "true"})
+    tokens = sign_in(cognito, client, name)["AuthenticationResult"]
+    assert jwt.decode(tokens["IdToken"], options={"verify_signature": False})["plan"] == "gold"
+    cognito.forgot_password(ClientId=client, Username=name)
+    message = outbox(triggered, pool["Id"], name)[0]
+    assert message["body"] == f"Hi {name}, your code is {message['code']}"

@@ -54,7 +54,7 @@ def _event_type(event: AuthEventRecord) -> dict[str, Any]:
 async def list_events(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     limit = req.get("MaxResults") or 60
     before = _parse_token(req["NextToken"]) if req.get("NextToken") else None
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.transaction(readonly=True) as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
         mode = (pool.settings.get("UserPoolAddOns") or {}).get("AdvancedSecurityMode", "OFF")
         if mode not in ("AUDIT", "ENFORCED"):

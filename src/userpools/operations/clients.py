@@ -98,7 +98,7 @@ async def create_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str
 
 async def describe_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     """API_DescribeUserPoolClient."""
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.transaction(readonly=True) as tx:
         await get_pool_or_raise(tx, req["UserPoolId"])
         client = await get_client_or_raise(tx, req["UserPoolId"], req["ClientId"])
     return _describe(ctx, client)
@@ -139,7 +139,7 @@ async def list_user_pool_clients(ctx: Context, req: dict[str, Any]) -> dict[str,
     ClientType filter DCR matches none."""
     limit = req.get("MaxResults", 60)
     after = paging.decode("clients", req.get("NextToken"))
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.transaction(readonly=True) as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
         if req.get("ClientType") == "DCR":
             return {"UserPoolClients": []}

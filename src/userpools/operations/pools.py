@@ -62,7 +62,7 @@ async def create_user_pool(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
 
 async def describe_user_pool(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     """API_DescribeUserPool."""
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.transaction(readonly=True) as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
         users = await tx.users.count(pool.id)
     return {"UserPool": _describe(ctx, pool, users)}
@@ -100,7 +100,7 @@ async def list_user_pools(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     """API_ListUserPools: MaxResults (1–60) per page, NextToken to go on."""
     limit = req["MaxResults"]
     after = paging.decode("pools", req.get("NextToken"))
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.transaction(readonly=True) as tx:
         page = list(await tx.pools.list(limit=limit + 1, after_id=after))
     out: dict[str, Any] = {"UserPools": [domain.pool_summary(p) for p in page[:limit]]}
     if len(page) > limit:

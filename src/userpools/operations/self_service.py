@@ -43,7 +43,7 @@ from userpools.operations.userstate import (
 
 async def get_user(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     """API_GetUser."""
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.transaction(readonly=True) as tx:
         caller = await authenticate(ctx, tx, req["AccessToken"])
         client = await tx.clients.get(str(caller.claims.get("client_id")))
     readable = user_domain.readable_attributes(

@@ -43,7 +43,7 @@ def _prevents_user_existence_errors(client_settings: dict[str, Any]) -> bool:
 async def sign_up(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     """API_SignUp: an UNCONFIRMED user, and a code to the auto-verified attribute."""
     pending: list[Message] = []
-    async with ctx.store.transaction() as tx:  # reads only: checks before the PreSignUp trigger
+    async with ctx.store.transaction(readonly=True) as tx:  # checks before the PreSignUp trigger
         client, pool = await load_client(tx, req["ClientId"])
     check_secret_hash(ctx, client, req.get("SecretHash"), req["Username"])
     if (pool.settings.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):

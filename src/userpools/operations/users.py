@@ -126,7 +126,7 @@ async def admin_create_user(ctx: Context, req: dict[str, Any]) -> dict[str, Any]
 
 async def admin_get_user(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     """API_AdminGetUser."""
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.transaction(readonly=True) as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
         user = await _user_or_raise(tx, pool, req["Username"], for_update=False)
     return user_domain.admin_get_user(user)
@@ -235,7 +235,7 @@ async def list_users(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     limit = req.get("Limit") or 60
     after = paging.decode("users", req.get("PaginationToken"))
     attributes_to_get = req.get("AttributesToGet")
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.transaction(readonly=True) as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
         page = list(await tx.users.list(pool.id, limit=limit + 1, after_key=after, where=where))
     out: dict[str, Any] = {

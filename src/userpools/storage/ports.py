@@ -346,7 +346,11 @@ class Transaction(Protocol):
 
 
 class Store(Protocol):
-    def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+    def transaction(self, *, readonly: bool = False) -> AbstractAsyncContextManager[Transaction]:
+        """One transaction. ``readonly``: the caller only reads; on SQLite such a transaction neither waits
+        for nor blocks the process's writer (WAL readers see the last commit), so a trigger function that
+        reads the pool back (AdminGetUser, ListUsers) while a write transaction waits on it is served."""
+        ...
 
     async def ping(self) -> None:
         """Raises if the database cannot be reached."""

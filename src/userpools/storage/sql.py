@@ -389,7 +389,11 @@ class SqlStore:
         self._ping_engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN"})
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqlTransaction]:
+    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTransaction]:
+        if self._lock is not None and readonly:  # SQLite: a deferred BEGIN, outside the writers' queue
+            async with self._ping_engine.begin() as conn:
+                yield SqlTransaction(conn, self._inserts)
+            return
         if self._lock is None:
             async with self.engine.begin() as conn:
                 yield SqlTransaction(conn, self._inserts)
