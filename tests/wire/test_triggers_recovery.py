@@ -344,3 +344,20 @@ def test_triggers_inside_a_transaction_may_read_the_pool_back(triggered: Any, ca
     cognito.forgot_password(ClientId=client, Username=name)
     message = outbox(triggered, pool["Id"], name)[0]
     assert message["body"] == f"Hi {name}, your code is {message['code']}"
+
+
+def test_a_migrated_user_gets_a_welcome_message_unless_suppressed(triggered: Any, calls: Any) -> None:
+    def migrate(event: dict[str, Any]) -> dict[str, Any]:
+        return {**event, "response": {"userAttributes": {"email": "welcome@example.com", "email_verified": "true"},
+                                      "desiredDeliveryMediums": ["EMAIL"]}}
+
+    calls.register("migrate", migrate)
+    cognito = triggered.client()
+    pool = pool_with(cognito, {"UserMigration": arn("migrate")})
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    cognito.forgot_password(ClientId=client, Username="old-timer")
+    messages = outbox(triggered, pool["Id"], "old-timer")
+    assert [m["triggerSource"] for m in messages] == ["CustomMessage_ForgotPassword", "CustomMessage_AdminCreateUser"]
+    welcome = messages[1]
+    assert welcome["destination"] == "welcome@example.com" and welcome["subject"] == "Welcome"
+    assert welcome["body"] == "Welcome! Your username is old-timer." and welcome["code"] is None

@@ -53,7 +53,9 @@ from userpools.errors import (
 )
 from userpools.operations import custom_auth, hooks
 from userpools.operations.common import check_secret_hash, find_user, load_client
+from userpools.delivery.messages import Message
 from userpools.operations.context import Context
+from userpools.operations.migration import send_welcome
 from userpools.operations.pools import get_pool_or_raise
 from userpools.operations.tokens import issue_for_refresh, issue_for_sign_in
 from userpools.operations.userstate import (
@@ -364,6 +366,14 @@ async def _migrate(a: Attempt, name: str, password: str) -> UserRecord | None:
         await store_aliases(a.tx, a.pool, user, force=plan.force_alias_creation)
     except AliasExistsException as exc:  # [U: migration errors come back as UserNotFoundException (KC)]
         raise UserNotFoundException(exc.message) from None
+    if not plan.suppress_message:
+        pending: list[Message] = []
+        await send_welcome(a.ctx, a.tx, a.pool, user, plan.delivery_mediums, pending, client_id=a.client.id)
+
+        async def announce() -> None:
+            a.ctx.outbox.announce(pending)
+
+        a.after.append(announce)
     return user
 
 

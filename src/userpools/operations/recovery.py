@@ -172,7 +172,8 @@ async def forgot_password(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
         user = await find_user(tx, pool, name, for_update=True)
         check_secret_hash(ctx, client, req.get("SecretHash"), name, user.username if user else None)
         if user is None:
-            user = await migrate_for_forgot_password(ctx, tx, pool, client, name, req.get("ClientMetadata"))
+            user = await migrate_for_forgot_password(ctx, tx, pool, client, name, req.get("ClientMetadata"),
+                                                     pending)
         if user is None:
             await _count_attempt(ctx, tx, pool, "?" + hashlib.sha256(name.encode()).hexdigest())
             outcome: Any = SIMULATE if hides else UserNotFoundException(NOT_FOUND)
