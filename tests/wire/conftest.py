@@ -60,6 +60,23 @@ def cognito(server: ServerProcess) -> Any:
     return server.client()
 
 
+@pytest.fixture(scope="module")
+def lambdas() -> Iterator[Any]:
+    """A real AWS Lambda Invoke API (and webhook) server on loopback for the trigger tests of one module;
+    tests register the Python handlers it runs (tests/wire/lambda_api.py)."""
+    from lambda_api import LambdaApiServer
+
+    with LambdaApiServer() as api:
+        yield api
+
+
+@pytest.fixture
+def calls(lambdas: Any) -> Any:
+    """The module's Lambda API server, emptied of the previous test's functions and requests."""
+    lambdas.reset()
+    return lambdas
+
+
 @pytest.fixture
 def raw_cognito(server: ServerProcess) -> Any:
     """A boto3 client without botocore's client-side validation: what the server answers to bad input."""

@@ -12,7 +12,6 @@ import base64
 import secrets
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,22 +31,10 @@ INCORRECT = ("NotAuthorizedException", "Incorrect username or password.")
 USED = ("NotAuthorizedException", "Invalid session for the user.")
 
 
-@pytest.fixture(scope="module")
-def lambdas() -> Iterator[LambdaApiServer]:
-    with LambdaApiServer() as api:
-        yield api
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def triggered(server_factory: Any, lambdas: LambdaApiServer, tmp_path_factory: pytest.TempPathFactory,
               request: pytest.FixtureRequest) -> Any:
     return triggered_server(server_factory, lambdas, tmp_path_factory.mktemp("custom-auth"), request.param)
-
-
-@pytest.fixture
-def calls(lambdas: LambdaApiServer) -> LambdaApiServer:
-    lambdas.reset()
-    return lambdas
 
 
 @pytest.fixture

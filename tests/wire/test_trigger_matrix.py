@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from accounts import PASSWORD, latest_code, make_client, make_user, sign_in, unique
 from botocore.exceptions import ClientError
-from lambda_api import CREDENTIALS, LambdaApiServer
+from lambda_api import CREDENTIALS
 
 WIRE_DIR = Path(__file__).resolve().parent
 ACCOUNT = "123456789012"
@@ -23,12 +23,6 @@ KINDS = ("lambda", "webhook", "callable")
 
 def arn(kind: str) -> str:
     return f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:matrix-{kind}"
-
-
-@pytest.fixture(scope="module")
-def lambdas() -> Any:
-    with LambdaApiServer() as api:
-        yield api
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

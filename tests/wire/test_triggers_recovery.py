@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from accounts import PASSWORD, latest_code, make_client, make_user, outbox, sign_in, unique
 from botocore.exceptions import ClientError
-from lambda_api import CREDENTIALS, LambdaApiServer
+from lambda_api import CREDENTIALS
 from test_pools import error_of
 
 from userpools.triggers.sender_codes import decrypt_code
@@ -25,12 +25,6 @@ def arn(name: str) -> str:
     return f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{name}"
 
 
-@pytest.fixture(scope="module")
-def lambdas() -> Any:
-    with LambdaApiServer() as api:
-        yield api
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def triggered(server_factory: Any, lambdas: Any, tmp_path_factory: pytest.TempPathFactory,
               request: pytest.FixtureRequest) -> Any:
@@ -41,12 +35,6 @@ def triggered(server_factory: Any, lambdas: Any, tmp_path_factory: pytest.TempPa
         f'invoke_by = "name"\n\n[custom_senders]\nkey = "{SENDER_KEY}"\n'
     )
     return server_factory(request.param, extra_args=["--config", str(config)])
-
-
-@pytest.fixture
-def calls(lambdas: Any) -> Any:
-    lambdas.reset()
-    return lambdas
 
 
 def recorder(events: list[dict[str, Any]], response: dict[str, Any] | None = None) -> Any:

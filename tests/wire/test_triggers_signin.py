@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,22 +63,10 @@ def triggered_server(server_factory: Any, lambdas: LambdaApiServer, directory: P
     return srv
 
 
-@pytest.fixture(scope="module")
-def lambdas() -> Iterator[LambdaApiServer]:
-    with LambdaApiServer() as api:
-        yield api
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def triggered(server_factory: Any, lambdas: LambdaApiServer, tmp_path_factory: pytest.TempPathFactory,
               request: pytest.FixtureRequest) -> Any:
     return triggered_server(server_factory, lambdas, tmp_path_factory.mktemp("signin-triggers"), request.param)
-
-
-@pytest.fixture
-def calls(lambdas: LambdaApiServer) -> LambdaApiServer:
-    lambdas.reset()
-    return lambdas
 
 
 @pytest.fixture
