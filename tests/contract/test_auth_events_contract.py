@@ -221,12 +221,12 @@ def test_a_page_of_a_long_history_reads_the_index_backwards(store: Store, backen
         def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
             statements.append((statement, parameters))
 
-        event.listen(engine.sync_engine, "before_cursor_execute", capture)
+        event.listen(store.statement_engine, "before_cursor_execute", capture)  # type: ignore[attr-defined]
         try:
             first = await listed(store, "user07", limit=10)
             second = await listed(store, "user07", limit=10, before=(first[-1].created_at, first[-1].id))
         finally:
-            event.remove(engine.sync_engine, "before_cursor_execute", capture)
+            event.remove(store.statement_engine, "before_cursor_execute", capture)  # type: ignore[attr-defined]
         assert [e.id for e in first + second] == [f"e{n:05d}" for n in range(1987, 1587, -20)]
         selects = [(s, p) for s, p in statements if "FROM auth_events" in s]
         assert len(selects) == 2

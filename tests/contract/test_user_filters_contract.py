@@ -253,14 +253,14 @@ def test_a_filtered_page_of_a_large_pool_is_fast_and_reads_the_index(
         def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
             statements.append((statement, parameters))
 
-        event.listen(engine.sync_engine, "before_cursor_execute", capture)
+        event.listen(store.statement_engine, "before_cursor_execute", capture)  # type: ignore[attr-defined]
         try:
             async with store.transaction() as tx:
                 for where, after in filters:
                     page = await tx.users.list(POOL, limit=60, after_key=after, where=where)
                     assert page and all(u.pool_id == POOL for u in page)
         finally:
-            event.remove(engine.sync_engine, "before_cursor_execute", capture)
+            event.remove(store.statement_engine, "before_cursor_execute", capture)  # type: ignore[attr-defined]
         listed = [(s, p) for s, p in statements if "user_index" in s]
         assert len(listed) == len(filters)
         async with engine.connect() as conn:

@@ -19,11 +19,15 @@ Engines come from ``userpools.storage.engine.open_store``, which configures the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert
@@ -368,6 +372,23 @@ class SqlTransaction:
         self.counters = SqlCounters(conn, inserts.events)
 
 
+class _InlineConnection:
+    """What the ports call (``await conn.execute(statement, params)``) on a synchronous SQLAlchemy connection,
+    run on the event loop's own thread.
+
+    For SQLite: a statement on a local file takes microseconds, far less than the two thread hops per call
+    that an async driver spends (aiosqlite runs each call on the connection's own thread, and SQLAlchemy
+    adds a greenlet switch); the results are the same ``Result`` objects the ports already read."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        return self._conn.execute(statement, parameters)
+
+
 class SqlStore:
     """A ``Store`` on an engine from ``engine.create_engine``.
 
@@ -376,10 +397,21 @@ class SqlStore:
     at once and in order, where waiting in SQLite's busy handler polls. Other processes still queue on the
     busy timeout. ``lock_timeout`` bounds the wait (so a transaction opened inside another of the same task
     fails instead of hanging).
+
+    ``inline_engine`` (SQLite): a synchronous engine on the same file whose statements run on the event
+    loop's thread (see ``_InlineConnection``); the async ``engine`` then only serves migrations and tests.
+    Its connections start write transactions with ``BEGIN IMMEDIATE`` without waiting in SQLite's busy
+    handler (that would block the loop while another process writes): when the file is locked this awaits
+    and tries again, until ``lock_timeout``.
     """
 
     def __init__(
-        self, engine: AsyncEngine, *, serialize_transactions: bool = False, lock_timeout: float = 15.0
+        self,
+        engine: AsyncEngine,
+        *,
+        serialize_transactions: bool = False,
+        lock_timeout: float = 15.0,
+        inline_engine: Engine | None = None,
     ) -> None:
         self.engine = engine
         self._lock_timeout = lock_timeout
@@ -387,9 +419,22 @@ class SqlStore:
         self._lock = asyncio.Lock() if serialize_transactions else None
         # Pings must not queue behind writers: on SQLite they begin a deferred (read) transaction.
         self._ping_engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN"})
+        self._inline = inline_engine
+        self._inline_readonly = (
+            inline_engine.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN"}) if inline_engine else None
+        )
+
+    @property
+    def statement_engine(self) -> Engine:
+        """The synchronous engine whose events see the ports' statements (for tests that capture them)."""
+        return self._inline if self._inline is not None else self.engine.sync_engine
 
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTransaction]:
+        if self._inline is not None:
+            async with self._inline_transaction(readonly) as tx:
+                yield tx
+            return
         if self._lock is not None and readonly:  # SQLite: a deferred BEGIN, outside the writers' queue
             async with self._ping_engine.begin() as conn:
                 yield SqlTransaction(conn, self._inserts)
@@ -398,6 +443,13 @@ class SqlStore:
             async with self.engine.begin() as conn:
                 yield SqlTransaction(conn, self._inserts)
             return
+        async with self._writer_slot():
+            async with self.engine.begin() as conn:
+                yield SqlTransaction(conn, self._inserts)
+
+    @asynccontextmanager
+    async def _writer_slot(self) -> AsyncIterator[None]:
+        assert self._lock is not None
         try:
             async with asyncio.timeout(self._lock_timeout):
                 await self._lock.acquire()
@@ -405,14 +457,59 @@ class SqlStore:
             # Also what a transaction opened inside another one of the same task ends in.
             raise TimeoutError(f"no transaction slot within {self._lock_timeout} s") from None
         try:
-            async with self.engine.begin() as conn:
-                yield SqlTransaction(conn, self._inserts)
+            yield
         finally:
             self._lock.release()
 
+    @asynccontextmanager
+    async def _inline_transaction(self, readonly: bool) -> AsyncIterator[SqlTransaction]:
+        assert self._inline is not None and self._inline_readonly is not None
+        if readonly:  # a deferred BEGIN: readers never wait for writers in WAL mode
+            with self._inline_readonly.connect() as conn:
+                with conn.begin():
+                    yield SqlTransaction(_InlineConnection(conn), self._inserts)  # type: ignore[arg-type]
+            return
+        slot = self._writer_slot() if self._lock is not None else contextlib.nullcontext()
+        async with slot:
+            with self._inline.connect() as conn:
+                await self._begin_immediate(conn)
+                try:
+                    yield SqlTransaction(_InlineConnection(conn), self._inserts)  # type: ignore[arg-type]
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+
+    async def _begin_immediate(self, conn: Connection) -> None:
+        """``conn.begin()`` (whose hook says ``BEGIN IMMEDIATE`` without a busy wait), awaiting in between
+        while another process holds the write lock."""
+        deadline = time.monotonic() + self._lock_timeout
+        pause = 0.001
+        while True:
+            try:
+                conn.begin()
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise
+                conn.rollback()
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
     async def ping(self) -> None:
+        if self._inline_readonly is not None:
+            with self._inline_readonly.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return
         async with self._ping_engine.connect() as conn:
             await conn.exec_driver_sql("SELECT 1")
 
     async def close(self) -> None:
+        if self._inline is not None:
+            self._inline.dispose()
         await self.engine.dispose()
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    message = str(exc).lower()
+    return "locked" in message or "busy" in message
