@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from contract_records import OTHER_POOL, POOL, T0, a_user, setup
-from sqlalchemy import event
 
+from statements import captured_statements
 from userpools.storage.ports import AuthEventRecord, Conflict, Store
 
 CONTEXT: dict[str, Any] = {
@@ -216,17 +216,9 @@ def test_a_page_of_a_long_history_reads_the_index_backwards(store: Store, backen
         if backend == "postgresql":
             async with engine.begin() as conn:
                 await conn.exec_driver_sql("ANALYZE")
-        statements: list[tuple[str, Any]] = []
-
-        def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-            statements.append((statement, parameters))
-
-        event.listen(store.statement_engine, "before_cursor_execute", capture)  # type: ignore[attr-defined]
-        try:
+        with captured_statements(store) as statements:
             first = await listed(store, "user07", limit=10)
             second = await listed(store, "user07", limit=10, before=(first[-1].created_at, first[-1].id))
-        finally:
-            event.remove(store.statement_engine, "before_cursor_execute", capture)  # type: ignore[attr-defined]
         assert [e.id for e in first + second] == [f"e{n:05d}" for n in range(1987, 1587, -20)]
         selects = [(s, p) for s, p in statements if "FROM auth_events" in s]
         assert len(selects) == 2

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from contract_records import OTHER_POOL, POOL, T0, a_user, keys, matching, setup
-from sqlalchemy import event
 
+from statements import captured_statements
 from userpools.storage.ports import FILTERABLE_ATTRIBUTES, PoolRecord, Store, UserFilter
 
 # --- listing and filters -----------------------------------------------------------------------------
@@ -248,19 +248,11 @@ def test_a_filtered_page_of_a_large_pool_is_fast_and_reads_the_index(
         if backend == "postgresql":
             async with engine.begin() as conn:
                 await conn.exec_driver_sql("ANALYZE")
-        statements: list[tuple[str, Any]] = []
-
-        def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-            statements.append((statement, parameters))
-
-        event.listen(store.statement_engine, "before_cursor_execute", capture)  # type: ignore[attr-defined]
-        try:
+        with captured_statements(store) as statements:
             async with store.transaction() as tx:
                 for where, after in filters:
                     page = await tx.users.list(POOL, limit=60, after_key=after, where=where)
                     assert page and all(u.pool_id == POOL for u in page)
-        finally:
-            event.remove(store.statement_engine, "before_cursor_execute", capture)  # type: ignore[attr-defined]
         listed = [(s, p) for s, p in statements if "user_index" in s]
         assert len(listed) == len(filters)
         async with engine.connect() as conn:

@@ -33,17 +33,17 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import sqlalchemy
 from alembic import command
 from alembic.config import Config
-import sqlalchemy
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Dialect, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool, QueuePool
+from sqlalchemy.pool import NullPool
 
 from userpools.storage.ports import Store
-from userpools.storage.sql import SQLITE_BEGIN_OPTION, SqlStore
+from userpools.storage.sql import INLINE_BUSY_TIMEOUT_MS, SQLITE_BEGIN_OPTION, SqlStore
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -51,7 +51,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = int.from_bytes(b"userpool", "big")
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
-INLINE_BUSY_TIMEOUT_MS = 1_000
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 20
 
@@ -119,29 +118,38 @@ async def open_store(database_url: str, *, migrate: bool = True) -> Store:
     engine = create_engine(url)
     if url.get_backend_name() != "sqlite":
         return SqlStore(engine)
-    return SqlStore(engine, serialize_transactions=True, inline_engine=create_inline_engine(url))
+    return SqlStore(engine, serialize_transactions=True, direct=sqlite_direct(url))
 
 
-def create_inline_engine(url: URL) -> Engine:
-    """The synchronous SQLite engine the store runs its statements on, on the event loop's own thread
-    (``SqlStore``'s ``inline_engine``): pysqlite, a pool that never makes a caller wait (a transaction may
-    stay open across awaits, and a blocking checkout on the loop's thread would stall everything), and
-    ``BEGIN IMMEDIATE`` that fails at once with "database is locked" instead of waiting in the busy handler,
-    so the store can await between tries."""
+def sqlite_direct(url: URL) -> tuple[Dialect, Callable[[], sqlite3.Connection]]:
+    """What ``SqlStore`` needs to run its statements straight on ``sqlite3`` (``storage.sqlite_direct``):
+    SQLAlchemy's pysqlite dialect, initialised against the file (it learns the SQLite version, and so
+    whether RETURNING is there) and configured as the async engine (orjson for JSON), and a factory of
+    connections with the store's pragmas."""
     sync_url = url.set(drivername="sqlite+pysqlite")
-    _ensure_parent_folder(sync_url)
     engine = sqlalchemy.create_engine(
-        sync_url,
-        poolclass=QueuePool,
-        pool_size=8,
-        max_overflow=-1,
-        pool_reset_on_return=None,
-        connect_args={"check_same_thread": False},
-        json_serializer=_json_dumps,
-        json_deserializer=orjson.loads,
+        sync_url, poolclass=NullPool, json_serializer=_json_dumps, json_deserializer=orjson.loads
     )
-    _configure_sqlite(engine, foreign_keys=True, inline=True)
-    return engine
+    try:
+        engine.connect().close()  # initialises the dialect
+    finally:
+        engine.dispose()
+    database = sync_url.database or ""
+    uri = bool(sync_url.query.get("uri"))
+
+    def connect() -> sqlite3.Connection:
+        raw = sqlite3.connect(
+            database, isolation_level=None, check_same_thread=False, uri=uri, cached_statements=512
+        )
+        for pragma in (
+            f"PRAGMA busy_timeout={INLINE_BUSY_TIMEOUT_MS}",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA foreign_keys=ON",
+        ):
+            raw.execute(pragma)
+        return raw
+
+    return engine.dialect, connect
 
 
 def migrate(database_url: str) -> None:
@@ -237,19 +245,15 @@ def _enable_wal_blocking(database: str, uri: bool) -> None:
         time.sleep(0.01)
 
 
-def _configure_sqlite(engine: AsyncEngine | Engine, *, foreign_keys: bool, inline: bool = False) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     # journal_mode=WAL is a property of the file, set once by ``_enable_wal``.
-    # Inline connections (on the event loop's thread) wait at most INLINE_BUSY_TIMEOUT_MS in a statement
-    # (in WAL mode only a reader during another process's recovery or checkpoint ever does), and not at
-    # all in BEGIN IMMEDIATE (the store awaits and retries).
-    busy_timeout_ms = INLINE_BUSY_TIMEOUT_MS if inline else SQLITE_BUSY_TIMEOUT_MS
     pragmas = (
-        f"PRAGMA busy_timeout={busy_timeout_ms}",
+        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
         "PRAGMA synchronous=NORMAL",
         f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}",
     )
 
-    sync_engine = engine if isinstance(engine, Engine) else engine.sync_engine
+    sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -275,23 +279,6 @@ def _configure_sqlite(engine: AsyncEngine | Engine, *, foreign_keys: bool, inlin
             still_open = True
         if still_open:
             dbapi_connection.rollback()
-
-    if inline:
-
-        @event.listens_for(sync_engine, "begin")
-        def _on_inline_begin(conn: Connection) -> None:
-            statement = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "BEGIN IMMEDIATE")
-            raw = conn.connection.driver_connection
-            if statement != "BEGIN IMMEDIATE":
-                raw.execute(statement)
-                return
-            raw.execute("PRAGMA busy_timeout=0")
-            try:
-                raw.execute(statement)  # sqlite3.OperationalError "database is locked": the store retries
-            finally:
-                raw.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-
-        return
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:

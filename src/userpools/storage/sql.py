@@ -19,15 +19,15 @@ Engines come from ``userpools.storage.engine.open_store``, which configures the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert
@@ -60,6 +60,12 @@ from userpools.storage.sql_users import (
     insert_or_conflict,
     optional_bytes,
     to_micros,
+)
+from userpools.storage.sqlite_direct import (
+    ConnectionPool,
+    DirectConnection,
+    StatementCache,
+    StatementListener,
 )
 
 __all__ = ["SQLITE_BEGIN_OPTION", "SqlStore", "SqlTransaction", "from_micros", "to_micros"]
@@ -372,23 +378,6 @@ class SqlTransaction:
         self.counters = SqlCounters(conn, inserts.events)
 
 
-class _InlineConnection:
-    """What the ports call (``await conn.execute(statement, params)``) on a synchronous SQLAlchemy connection,
-    run on the event loop's own thread.
-
-    For SQLite: a statement on a local file takes microseconds, far less than the two thread hops per call
-    that an async driver spends (aiosqlite runs each call on the connection's own thread, and SQLAlchemy
-    adds a greenlet switch); the results are the same ``Result`` objects the ports already read."""
-
-    __slots__ = ("_conn",)
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    async def execute(self, statement: Any, parameters: Any = None) -> Any:
-        return self._conn.execute(statement, parameters)
-
-
 class SqlStore:
     """A ``Store`` on an engine from ``engine.create_engine``.
 
@@ -398,11 +387,12 @@ class SqlStore:
     busy timeout. ``lock_timeout`` bounds the wait (so a transaction opened inside another of the same task
     fails instead of hanging).
 
-    ``inline_engine`` (SQLite): a synchronous engine on the same file whose statements run on the event
-    loop's thread (see ``_InlineConnection``); the async ``engine`` then only serves migrations and tests.
-    Its connections start write transactions with ``BEGIN IMMEDIATE`` without waiting in SQLite's busy
-    handler (that would block the loop while another process writes): when the file is locked this awaits
-    and tries again, until ``lock_timeout``.
+    ``direct`` (SQLite): the dialect and the ``sqlite3`` connection factory of ``storage.sqlite_direct``.
+    The ports' statements then run on the event loop's own thread, straight on ``sqlite3`` (a statement
+    on a local file takes microseconds: less than the thread hops of an async driver, or SQLAlchemy's
+    per-execution work); the async ``engine`` only serves migrations and tests. A write transaction's
+    ``BEGIN IMMEDIATE`` does not wait in SQLite's busy handler (that would block the loop while another
+    process writes): when the file is locked the store awaits and tries again, until ``lock_timeout``.
     """
 
     def __init__(
@@ -411,7 +401,7 @@ class SqlStore:
         *,
         serialize_transactions: bool = False,
         lock_timeout: float = 15.0,
-        inline_engine: Engine | None = None,
+        direct: tuple[Dialect, Callable[[], sqlite3.Connection]] | None = None,
     ) -> None:
         self.engine = engine
         self._lock_timeout = lock_timeout
@@ -419,20 +409,17 @@ class SqlStore:
         self._lock = asyncio.Lock() if serialize_transactions else None
         # Pings must not queue behind writers: on SQLite they begin a deferred (read) transaction.
         self._ping_engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN"})
-        self._inline = inline_engine
-        self._inline_readonly = (
-            inline_engine.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN"}) if inline_engine else None
-        )
-
-    @property
-    def statement_engine(self) -> Engine:
-        """The synchronous engine whose events see the ports' statements (for tests that capture them)."""
-        return self._inline if self._inline is not None else self.engine.sync_engine
+        self._direct: tuple[StatementCache, ConnectionPool] | None = None
+        #: Called with (SQL, parameters) before each statement of the direct path (tests capture them).
+        self.statement_listeners: list[StatementListener] = []
+        if direct is not None:
+            dialect, connect = direct
+            self._direct = (StatementCache(dialect), ConnectionPool(connect))
 
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTransaction]:
-        if self._inline is not None:
-            async with self._inline_transaction(readonly) as tx:
+        if self._direct is not None:
+            async with self._direct_transaction(readonly) as tx:
                 yield tx
             return
         if self._lock is not None and readonly:  # SQLite: a deferred BEGIN, outside the writers' queue
@@ -443,13 +430,14 @@ class SqlStore:
             async with self.engine.begin() as conn:
                 yield SqlTransaction(conn, self._inserts)
             return
-        async with self._writer_slot():
-            async with self.engine.begin() as conn:
-                yield SqlTransaction(conn, self._inserts)
+        async with self._writer_slot(), self.engine.begin() as conn:
+            yield SqlTransaction(conn, self._inserts)
 
     @asynccontextmanager
     async def _writer_slot(self) -> AsyncIterator[None]:
-        assert self._lock is not None
+        if self._lock is None:
+            yield
+            return
         try:
             async with asyncio.timeout(self._lock_timeout):
                 await self._lock.acquire()
@@ -462,52 +450,66 @@ class SqlStore:
             self._lock.release()
 
     @asynccontextmanager
-    async def _inline_transaction(self, readonly: bool) -> AsyncIterator[SqlTransaction]:
-        assert self._inline is not None and self._inline_readonly is not None
+    async def _direct_transaction(self, readonly: bool) -> AsyncIterator[SqlTransaction]:
+        assert self._direct is not None
+        cache, pool = self._direct
         if readonly:  # a deferred BEGIN: readers never wait for writers in WAL mode
-            with self._inline_readonly.connect() as conn:
-                with conn.begin():
-                    yield SqlTransaction(_InlineConnection(conn), self._inserts)  # type: ignore[arg-type]
+            raw = pool.checkout()
+            try:
+                raw.execute("BEGIN")
+                yield SqlTransaction(DirectConnection(raw, cache, self.statement_listeners), self._inserts)  # type: ignore[arg-type]
+            finally:
+                pool.checkin(raw)  # rolls the read transaction back
             return
-        slot = self._writer_slot() if self._lock is not None else contextlib.nullcontext()
-        async with slot:
-            with self._inline.connect() as conn:
-                await self._begin_immediate(conn)
-                try:
-                    yield SqlTransaction(_InlineConnection(conn), self._inserts)  # type: ignore[arg-type]
-                except BaseException:
-                    conn.rollback()
-                    raise
-                conn.commit()
+        async with self._writer_slot():
+            raw = pool.checkout()
+            try:
+                await self._begin_immediate(raw)
+                yield SqlTransaction(DirectConnection(raw, cache, self.statement_listeners), self._inserts)  # type: ignore[arg-type]
+                raw.commit()
+            finally:
+                pool.checkin(raw)  # rolls back whatever did not commit
 
-    async def _begin_immediate(self, conn: Connection) -> None:
-        """``conn.begin()`` (whose hook says ``BEGIN IMMEDIATE`` without a busy wait), awaiting in between
-        while another process holds the write lock."""
+    async def _begin_immediate(self, raw: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE`` without SQLite's busy wait, awaiting in between while another process holds
+        the write lock."""
         deadline = time.monotonic() + self._lock_timeout
         pause = 0.001
-        while True:
-            try:
-                conn.begin()
-                return
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() > deadline:
-                    raise
-                conn.rollback()
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.05)
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            while True:
+                try:
+                    raw.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if not _is_busy(exc) or time.monotonic() > deadline:
+                        raise OperationalError("BEGIN IMMEDIATE", (), exc) from exc
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.05)
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={INLINE_BUSY_TIMEOUT_MS}")
 
     async def ping(self) -> None:
-        if self._inline_readonly is not None:
-            with self._inline_readonly.connect() as conn:
-                conn.exec_driver_sql("SELECT 1")
+        if self._direct is not None:
+            _, pool = self._direct
+            raw = pool.checkout()
+            try:
+                raw.execute("SELECT 1").fetchall()
+            finally:
+                pool.checkin(raw)
             return
         async with self._ping_engine.connect() as conn:
             await conn.exec_driver_sql("SELECT 1")
 
     async def close(self) -> None:
-        if self._inline is not None:
-            self._inline.dispose()
+        if self._direct is not None:
+            self._direct[1].close()
         await self.engine.dispose()
+
+
+#: How long a statement on the direct path may wait for a lock (in WAL mode only a reader during another
+#: process's recovery or checkpoint ever does); BEGIN IMMEDIATE does not wait at all (the store retries).
+INLINE_BUSY_TIMEOUT_MS = 1_000
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:

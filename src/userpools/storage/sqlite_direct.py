@@ -1,0 +1,206 @@
+"""SQLite without the execution machinery: SQLAlchemy compiles, sqlite3 runs.
+
+The store's statements are built once at import. On SQLite (a local file, statements of microseconds) the
+cost of a request's database work was mostly SQLAlchemy's per-execution work around each statement
+(execution context, events, result set-up, connection pool, transaction objects): some 30–40 µs per
+statement and as much again per transaction. Here each statement is compiled by SQLAlchemy once per set of
+parameter names, with the store's dialect (so the SQL text, the bind processors and the result processors
+are exactly those SQLAlchemy would use), and then executed on the ``sqlite3`` connection directly.
+
+``DirectConnection.execute`` has the shape the ports call (``await conn.execute(statement, params)``, a
+dict or, for executemany, a list of dicts) and answers a ``DirectResult`` with the ``Result`` methods the
+ports use. Driver errors come out as SQLAlchemy's (``IntegrityError``…), as they would through an engine.
+
+``ConnectionPool`` keeps the open ``sqlite3`` connections; a checkout never waits (a transaction may stay
+open across awaits on the event loop's thread, and waiting there would stall everything).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement
+
+Processor = Callable[[Any], Any]
+StatementListener = Callable[[str, Any], None]
+
+_MISSING = object()
+
+
+class _Prepared(NamedTuple):
+    sql: str
+    #: per positional parameter: (name, bind processor or None, value when the caller gives none)
+    binds: tuple[tuple[str, Processor | None, Any], ...]
+    #: per result column: its result processor, or None when no column needs one
+    results: tuple[Processor | None, ...] | None
+
+
+class DirectResult:
+    """The part of SQLAlchemy's ``Result`` the ports use, over rows already fetched (plain tuples)."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self._rows)
+
+    def first(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
+
+    def all(self) -> list[tuple[Any, ...]]:
+        return list(self._rows)
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+    def scalar_one(self) -> Any:
+        if len(self._rows) != 1:
+            raise (sa_exc.NoResultFound if not self._rows else sa_exc.MultipleResultsFound)(
+                f"expected one row, got {len(self._rows)}"
+            )
+        return self._rows[0][0]
+
+    def scalar_one_or_none(self) -> Any:
+        if len(self._rows) > 1:
+            raise sa_exc.MultipleResultsFound(f"expected at most one row, got {len(self._rows)}")
+        return self._rows[0][0] if self._rows else None
+
+
+class StatementCache:
+    """Each statement compiled once per set of parameter names (an ``insert(table)`` compiles to the columns
+    it is given, so the names are part of the key). Statements are the store's module-level constants; the
+    cache holds them, so an ``id`` is never reused while its entry lives."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        if dialect.paramstyle != "qmark":
+            raise ValueError(f"the direct SQLite path needs the qmark paramstyle, not {dialect.paramstyle}")
+        self._dialect = dialect
+        self._entries: dict[tuple[int, frozenset[str]], tuple[ClauseElement, _Prepared]] = {}
+
+    def prepared(self, statement: ClauseElement, names: frozenset[str]) -> _Prepared:
+        key = (id(statement), names)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = (statement, self._compile(statement, names))
+            self._entries[key] = entry
+        return entry[1]
+
+    def _compile(self, statement: ClauseElement, names: frozenset[str]) -> _Prepared:
+        compiled = statement.compile(dialect=self._dialect, column_keys=sorted(names))
+        processors = compiled._bind_processors
+        binds = []
+        for name in compiled.positiontup or ():
+            param = compiled.binds[name]
+            default = _MISSING if name in names or param.required else param.effective_value
+            binds.append((name, processors.get(name), default))
+        results: tuple[Processor | None, ...] | None = None
+        columns = compiled._result_columns
+        if columns:
+            found = tuple(column.type._cached_result_processor(self._dialect, None) for column in columns)
+            results = found if any(found) else None
+        return _Prepared(str(compiled), tuple(binds), results)
+
+
+class DirectConnection:
+    """One transaction's statements on a ``sqlite3`` connection (see the module's docstring)."""
+
+    __slots__ = ("_cache", "_listeners", "_raw")
+
+    def __init__(
+        self, raw: sqlite3.Connection, cache: StatementCache, listeners: Sequence[StatementListener] = ()
+    ) -> None:
+        self._raw = raw
+        self._cache = cache
+        self._listeners = listeners
+
+    async def execute(self, statement: ClauseElement, parameters: Any = None) -> DirectResult:
+        if isinstance(parameters, list):
+            return self._executemany(statement, parameters)
+        values = parameters or {}
+        prepared = self._cache.prepared(statement, frozenset(values))
+        row = _positional(prepared, values)
+        for listener in self._listeners:
+            listener(prepared.sql, row)
+        try:
+            cursor = self._raw.execute(prepared.sql, row)
+            rows = cursor.fetchall() if cursor.description is not None else []
+        except sqlite3.Error as error:
+            raise _wrapped(error, prepared.sql, row) from error
+        if prepared.results is not None and rows:
+            rows = _processed(rows, prepared.results)
+        return DirectResult(rows, cursor.rowcount)
+
+    def _executemany(self, statement: ClauseElement, parameters: list[dict[str, Any]]) -> DirectResult:
+        if not parameters:
+            return DirectResult([], 0)
+        prepared = self._cache.prepared(statement, frozenset(parameters[0]))
+        rows = [_positional(prepared, values) for values in parameters]
+        for listener in self._listeners:
+            listener(prepared.sql, rows)
+        try:
+            cursor = self._raw.executemany(prepared.sql, rows)
+        except sqlite3.Error as error:
+            raise _wrapped(error, prepared.sql, rows) from error
+        return DirectResult([], cursor.rowcount)
+
+
+def _positional(prepared: _Prepared, values: dict[str, Any]) -> tuple[Any, ...]:
+    out = []
+    for name, processor, default in prepared.binds:
+        value = values.get(name, default)
+        if value is _MISSING:
+            raise sa_exc.StatementError(f"A value is required for bind parameter {name!r}", prepared.sql, values, None)
+        out.append(value if processor is None else processor(value))
+    return tuple(out)
+
+
+def _processed(rows: list[tuple[Any, ...]], processors: tuple[Processor | None, ...]) -> list[tuple[Any, ...]]:
+    pairs = tuple(enumerate(processors))
+    return [tuple(row[i] if p is None else p(row[i]) for i, p in pairs) for row in rows]
+
+
+def _wrapped(error: sqlite3.Error, sql: str, params: Any) -> sa_exc.DBAPIError:
+    kind = sa_exc.IntegrityError if isinstance(error, sqlite3.IntegrityError) else (
+        sa_exc.OperationalError if isinstance(error, sqlite3.OperationalError) else sa_exc.DBAPIError
+    )
+    return kind(sql, params, error)
+
+
+class ConnectionPool:
+    """Open ``sqlite3`` connections to one file, configured by ``connect`` (pragmas). ``checkout`` never
+    waits: it opens another connection when none is idle; at most ``keep`` idle ones are kept."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection], keep: int = 8) -> None:
+        self._connect = connect
+        self._idle: list[sqlite3.Connection] = []
+        self._keep = keep
+        self._closed = False
+
+    def checkout(self) -> sqlite3.Connection:
+        if self._closed:
+            raise RuntimeError("the store is closed")
+        return self._idle.pop() if self._idle else self._connect()
+
+    def checkin(self, raw: sqlite3.Connection) -> None:
+        try:
+            if raw.in_transaction:
+                raw.rollback()
+        except sqlite3.Error:
+            raw.close()
+            return
+        if self._closed or len(self._idle) >= self._keep:
+            raw.close()
+        else:
+            self._idle.append(raw)
+
+    def close(self) -> None:
+        self._closed = True
+        while self._idle:
+            self._idle.pop().close()
