@@ -64,11 +64,14 @@ def main() -> None:
               default=30, show_default=True, help="Recovery requests per pool per second (0: no limit).")
 @click.option("--log-level", envvar="USERPOOLS_LOG_LEVEL", default="info", show_default=True)
 @click.option("--access-log/--no-access-log", envvar="USERPOOLS_ACCESS_LOG", default=False, show_default=True)
+@click.option("--workers", envvar="USERPOOLS_WORKERS", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Server processes sharing the port and the store (PostgreSQL to scale out; SQLite works too). "
+                   "Above 1, the development clock endpoint is refused.")
 def serve(host: str, port: int, data_dir: Path, database_url: str | None, region: str, account_id: str,
           admin_credentials: str | None, data_key: str | None, public_url: str | None, aws_issuer: bool,
           config_file: Path | None, lambda_endpoint: str | None, smtp_url: str | None,
           sms_webhook: str | None, recovery_attempts_per_hour: int, recovery_requests_per_second: int, log_level: str,
-          access_log: bool) -> None:
+          access_log: bool, workers: int) -> None:
     """Run the server."""
     import uvicorn
 
@@ -103,7 +106,13 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
     except ValueError as exc:  # a bad configuration file, data key, or sender URL
         click.echo(f"userpools: {exc}", err=True)
         sys.exit(2)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, server_header=False)
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, server_header=False)
+        return
+    del app  # built only to refuse a bad configuration before any process starts; each worker builds its own
+    from userpools.workers import serve_workers
+
+    sys.exit(serve_workers(settings, workers=workers, log_level=log_level, access_log=access_log))
 
 
 @main.command()
