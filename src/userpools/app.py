@@ -23,14 +23,14 @@ from userpools.config import Settings
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.keys import jwks_document
 from userpools.delivery.senders import Delivery
-from userpools.triggers.config import load_triggers_config
-from userpools.triggers.invoker import TriggerInvoker
 from userpools.domain.tokens import issuer as token_issuer
 from userpools.operations import OPERATIONS
 from userpools.operations.context import Context
 from userpools.protocol.dispatch import Dispatcher
 from userpools.storage.engine import open_store
 from userpools.storage.ports import Store
+from userpools.triggers.config import load_triggers_config
+from userpools.triggers.invoker import TriggerInvoker
 
 log = logging.getLogger("userpools")
 

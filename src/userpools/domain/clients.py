@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from userpools.domain.pools import input_members, order_by_shape, service_model
+from userpools.domain.pools import input_members, order_by_shape, shape_named
 from userpools.errors import (
     FeatureUnavailableInTierException,
     InvalidOAuthFlowException,
@@ -320,7 +320,7 @@ def describe_client(client: ClientRecord, *, secret: str | None) -> Settings:
     )
     if secret is not None:
         document["ClientSecret"] = secret
-    return order_by_shape(document, service_model().shape_for("UserPoolClientType"))  # type: ignore[no-any-return]
+    return order_by_shape(document, shape_named("UserPoolClientType"))  # type: ignore[no-any-return]
 
 
 def client_summary(client: ClientRecord) -> Settings:

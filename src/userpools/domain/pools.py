@@ -58,7 +58,16 @@ def order_by_shape(value: Any, shape: Shape) -> Any:
         }
     if isinstance(shape, ListShape) and isinstance(value, list):
         return [order_by_shape(item, shape.member) for item in value]
+    if value is None or isinstance(value, (str, int, float)):  # immutable: nothing to copy
+        return value
     return copy.deepcopy(value)
+
+
+@cache
+def shape_named(name: str) -> Shape:
+    """The model's shape ``name``, built once: botocore builds a new Shape on every ``shape_for``, and a new
+    one resolves its members again."""
+    return service_model().shape_for(name)
 
 
 # --- the standard schema -------------------------------------------------------------------------------
@@ -533,7 +542,7 @@ def describe_pool(pool: PoolRecord, *, region: str, account_id: str, estimated_u
         EstimatedNumberOfUsers=estimated_users,
         Arn=pool_arn(pool.id, region=region, account_id=account_id),
     )
-    return order_by_shape(document, service_model().shape_for("UserPoolType"))  # type: ignore[no-any-return]
+    return order_by_shape(document, shape_named("UserPoolType"))  # type: ignore[no-any-return]
 
 
 def pool_summary(pool: PoolRecord) -> Settings:

@@ -25,12 +25,18 @@ aws-amplify/amplify-js#6100; [js2203] aws/aws-sdk-js#2203; [js2570] aws/aws-sdk-
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypedDict
 
-from userpools.domain.pools import IDENTITIES_ATTRIBUTE, STANDARD_ATTRIBUTES, order_by_shape, service_model
+from userpools.domain.pools import (
+    IDENTITIES_ATTRIBUTE,
+    STANDARD_ATTRIBUTES,
+    order_by_shape,
+    shape_named,
+)
 from userpools.errors import InvalidParameterException, NotAuthorizedException
 from userpools.storage.ports import FILTERABLE_ATTRIBUTES, UserRecord
 
@@ -473,6 +479,7 @@ def validate_attribute_deletion(
 # --- views ------------------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def _java_hash(name: str) -> int:
     h = 0
     data = name.encode("utf-16-le")
@@ -501,7 +508,7 @@ def ordered_attributes(attributes: Mapping[str, str]) -> list[dict[str, str]]:
 
 def _shaped(document: dict[str, Any], shape: str) -> dict[str, Any]:
     """``document`` with its keys in the output shape's member order, as domain.pools does."""
-    shaped: dict[str, Any] = order_by_shape(document, service_model().shape_for(shape))
+    shaped: dict[str, Any] = order_by_shape(document, shape_named(shape))
     return shaped
 
 

@@ -36,6 +36,7 @@ import orjson
 
 from userpools import ids
 from userpools.crypto import srp
+from userpools.delivery.messages import Message
 from userpools.domain import clients as client_domain
 from userpools.domain import password_policy, user_migration
 from userpools.domain import tokens as token_domain
@@ -53,7 +54,6 @@ from userpools.errors import (
 )
 from userpools.operations import custom_auth, hooks
 from userpools.operations.common import check_secret_hash, find_user, load_client
-from userpools.delivery.messages import Message
 from userpools.operations.context import Context
 from userpools.operations.migration import send_welcome
 from userpools.operations.pools import get_pool_or_raise
@@ -66,7 +66,14 @@ from userpools.operations.userstate import (
     store_aliases,
     with_password,
 )
-from userpools.storage.ports import AuthSessionRecord, ClientRecord, Conflict, PoolRecord, Transaction, UserRecord
+from userpools.storage.ports import (
+    AuthSessionRecord,
+    ClientRecord,
+    Conflict,
+    PoolRecord,
+    Transaction,
+    UserRecord,
+)
 from userpools.triggers import events
 
 INCORRECT = "Incorrect username or password."

@@ -4,10 +4,10 @@ flow), created from the function's answer as Cognito creates them (shared/cognit
 from __future__ import annotations
 
 from userpools import ids
+from userpools.delivery.messages import Message
 from userpools.domain import users as user_domain
 from userpools.operations import hooks
 from userpools.operations.context import Context
-from userpools.delivery.messages import Message
 from userpools.operations.userstate import dispatch_message, store_aliases
 from userpools.storage.ports import ClientRecord, Conflict, PoolRecord, Transaction, UserRecord
 from userpools.triggers import events

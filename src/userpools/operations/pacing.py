@@ -30,7 +30,7 @@ class Pacer:
         samples = self._real.get(operation)
         if not samples:
             return
-        target = random.choice(samples)  # noqa: S311 — timing shape, not a secret
+        target = random.choice(samples)
         remaining = target - (time.perf_counter() - started)
         if remaining > 0:
             await asyncio.sleep(remaining)

@@ -29,13 +29,12 @@ from userpools.errors import (
     TooManyRequestsException,
     UserNotFoundException,
 )
-from userpools.operations.common import check_secret_hash, find_user, load_client, user_not_found
 from userpools.operations import hooks
+from userpools.operations.common import check_secret_hash, find_user, load_client, user_not_found
 from userpools.operations.context import Context
 from userpools.operations.migration import migrate_for_forgot_password
 from userpools.operations.pools import get_pool_or_raise
 from userpools.operations.userstate import dispatch_message, history_size, password_matches, with_password
-from userpools.triggers import events
 from userpools.storage.ports import (
     AuthEventRecord,
     ClientRecord,
@@ -44,6 +43,7 @@ from userpools.storage.ports import (
     Transaction,
     UserRecord,
 )
+from userpools.triggers import events
 
 PURPOSE = "forgot-password"
 CODE_VALIDITY = timedelta(hours=1)  # recovery.md §1.5

@@ -14,8 +14,8 @@ from userpools.domain import password_policy
 from userpools.domain import users as user_domain
 from userpools.errors import (
     AliasExistsException,
-    InvalidLambdaResponseException,
     CodeMismatchException,
+    InvalidLambdaResponseException,
     InvalidParameterException,
     NotAuthorizedException,
     UsernameExistsException,

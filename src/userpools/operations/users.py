@@ -20,11 +20,11 @@ from userpools.errors import (
     UnsupportedUserStateException,
     UsernameExistsException,
 )
-from userpools.operations import paging
-from userpools.operations import hooks
+from userpools.operations import hooks, paging
 from userpools.operations.common import find_user, user_not_found
 from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
+from userpools.operations.signup import name_values, post_confirmation
 from userpools.operations.userstate import (
     dispatch_message,
     history_size,
@@ -33,7 +33,6 @@ from userpools.operations.userstate import (
     with_attribute_update,
     with_password,
 )
-from userpools.operations.signup import name_values, post_confirmation
 from userpools.storage.ports import Conflict, PoolRecord, Transaction, UserRecord
 from userpools.triggers import events
 

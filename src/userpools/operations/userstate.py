@@ -11,21 +11,21 @@ from typing import Any
 from userpools.crypto import passwords
 from userpools.crypto.codes import new_code
 from userpools.delivery.messages import Message, code_delivery_details, verification_message
-from userpools.domain import users as user_domain
 from userpools.delivery.senders import DeliveryError
+from userpools.domain import users as user_domain
 from userpools.errors import (
     AliasExistsException,
     CodeDeliveryFailureException,
-    InvalidLambdaResponseException,
-    UnexpectedLambdaException,
     CodeMismatchException,
     ExpiredCodeException,
+    InvalidLambdaResponseException,
+    UnexpectedLambdaException,
 )
 from userpools.operations import hooks
 from userpools.operations.context import Context
+from userpools.storage.ports import CodeRecord, Conflict, PoolRecord, Transaction, UserRecord
 from userpools.triggers import events
 from userpools.triggers.sender_codes import SenderCodeCipher
-from userpools.storage.ports import CodeRecord, Conflict, PoolRecord, Transaction, UserRecord
 
 log = logging.getLogger("userpools.delivery")
 
