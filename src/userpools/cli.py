@@ -107,7 +107,10 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
         click.echo(f"userpools: {exc}", err=True)
         sys.exit(2)
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, server_header=False)
+        from userpools.http import OneWriteHttpToolsProtocol
+
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, server_header=False,
+                    http=OneWriteHttpToolsProtocol)
         return
     del app  # built only to refuse a bad configuration before any process starts; each worker builds its own
     from userpools.workers import serve_workers

@@ -87,8 +87,10 @@ def _uvicorn_config(app: Any, settings: Settings, *, log_level: str, access_log:
     """The options of the single-process path (``uvicorn.run`` in cli.py); uvloop and httptools as there."""
     import uvicorn
 
+    from userpools.http import OneWriteHttpToolsProtocol
+
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level,
-                          access_log=access_log, server_header=False)
+                          access_log=access_log, server_header=False, http=OneWriteHttpToolsProtocol)
 
 
 def _run_worker(settings: Settings, sock: socket.socket, *, workers: int, log_level: str, access_log: bool,
