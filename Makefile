@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 NPM      ?= npm
 NODE_DIR := tests/node
 
-.PHONY: serve test install dev postgres node lint clean
+.PHONY: serve test install dev postgres node lint clean bench others
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.dev-installed: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e '.[bench]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -48,6 +52,33 @@ postgres:
 	  for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
 	fi
 	@pg_isready -h 127.0.0.1 -p 5432
+
+## Benchmark userpools against moto and cognito-local and write docs/benchmarks.md (all scenarios, 1,000
+## users, concurrency 32, 20 s each: about 15 minutes); a quick check: make bench BENCH_ARGS="--duration 2 --users 50"
+BENCH_ARGS ?=
+bench: $(VENV)/.bench-installed others
+	$(BIN)/python bench/compare.py $(BENCH_ARGS)
+
+# The servers `make bench` compares against, in bench/.others/ (git-ignored), each installed once: moto's
+# server in a virtualenv of its own (its dependencies never meet ours), cognito-local with npm. Pinned so
+# that two reports compare the same servers; override e.g. MOTO_SPEC='moto[server]' for the newest.
+OTHERS             := bench/.others
+MOTO_SPEC          ?= moto[server]==5.2.5
+COGNITO_LOCAL_SPEC ?= cognito-local@5.3.0
+
+$(OTHERS)/moto/.installed:
+	rm -rf $(OTHERS)/moto
+	$(PYTHON) -m venv $(OTHERS)/moto
+	$(OTHERS)/moto/bin/python -m pip install -q --upgrade pip
+	$(OTHERS)/moto/bin/python -m pip install -q '$(MOTO_SPEC)'
+	touch $@
+
+$(OTHERS)/cognito-local/.installed:
+	mkdir -p $(OTHERS)/cognito-local
+	$(NPM) install --prefix $(OTHERS)/cognito-local --no-audit --no-fund '$(COGNITO_LOCAL_SPEC)'
+	touch $@
+
+others: $(OTHERS)/moto/.installed $(OTHERS)/cognito-local/.installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests
