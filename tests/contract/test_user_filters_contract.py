@@ -128,7 +128,9 @@ def test_prefix_filters_find_exactly_the_values_starting_with_the_prefix(store: 
     async def body() -> None:
         await setup(store, *users)
         for prefix in PREFIXES:
-            expected = [u.username_key for u in users if u.attributes["name"].startswith(prefix)]
+            # a prefix listing comes in the index's order: the value, then the username_key
+            found = sorted((u.attributes["name"], u.username_key) for u in users if u.attributes["name"].startswith(prefix))
+            expected = [key for _, key in found]
             assert await matching(store, "name", prefix, prefix=True) == expected, repr(prefix)
         for value in VALUES:
             expected = [u.username_key for u in users if u.attributes["name"] == value]
@@ -137,28 +139,38 @@ def test_prefix_filters_find_exactly_the_values_starting_with_the_prefix(store: 
     run(body())
 
 
-def test_filtered_listings_page_by_username_key(store: Store, run: Any) -> None:
+def test_filtered_listings_page_by_their_page_keys(store: Store, run: Any) -> None:
+    """Exact filters list in username_key order; prefix filters in (value, username_key) order, their page keys
+    carrying both. Either way every user comes once, in order, across pages."""
     status = {f"u{n:02d}": ("CONFIRMED" if n % 3 else "UNCONFIRMED") for n in range(20)}
-    users = [a_user(key, status=status[key]) for key in reversed(status)]
+    # emails in the opposite order of the usernames, so the two orders differ
+    users = [a_user(key, status=status[key], attributes={"email": f"{99 - int(key[1:])}x{key}@example.com"})
+             for key in reversed(status)]
 
     async def page_through(where: UserFilter) -> list[str]:
         seen: list[str] = []
         after: str | None = None
-        while page := await keys(store, limit=3, after_key=after, where=where):
-            assert len(page) <= 3
-            seen += page
-            after = page[-1]
-        return seen
+        while True:
+            async with store.transaction() as tx:
+                page = list(await tx.users.list(POOL, limit=3, after_key=after, where=where))
+                if not page:
+                    return seen
+                assert len(page) <= 3
+                seen += [u.username_key for u in page]
+                after = tx.users.page_key(page[-1], where)
 
     async def body() -> None:
         await setup(store, *users)
         confirmed = await page_through(UserFilter("cognito:user_status", "CONFIRMED"))
         assert confirmed == sorted(k for k in status if status[k] == "CONFIRMED")
-        teens = await page_through(UserFilter("email", "u1", prefix=True))
-        assert teens == [f"u{n}" for n in range(10, 20)]
-        assert await keys(store, limit=2, after_key="u05", where=UserFilter("email", "u", prefix=True)) == [
-            "u06",
-            "u07",
+        eighties = await page_through(UserFilter("email", "8", prefix=True))  # u19 (80x…) … u10 (89x…)
+        assert eighties == [f"u{n}" for n in range(19, 9, -1)]
+        assert await page_through(UserFilter("email", "", prefix=True)) == [f"u{n:02d}" for n in range(19, -1, -1)]
+        async with store.transaction() as tx:
+            after = tx.users.page_key(next(u for u in users if u.username_key == "u15"), UserFilter("email", "8", True))
+        assert await keys(store, limit=2, after_key=after, where=UserFilter("email", "8", prefix=True)) == [
+            "u14",
+            "u13",
         ]
         assert await keys(store, limit=5, after_key="u19", where=UserFilter("status", "Enabled")) == []
 
@@ -232,7 +244,7 @@ def test_a_filtered_page_of_a_large_pool_is_fast_and_reads_the_index(
         (UserFilter("email", "m042@example.com"), None),
         (UserFilter("email", "m042@example.com"), "user00042"),
         (UserFilter("email", "m04", prefix=True), None),
-        (UserFilter("email", "m04", prefix=True), "user01000"),
+        (UserFilter("email", "m04", prefix=True), "m040@example.com\x00user01000"),  # value NUL key
         (UserFilter("cognito:user_status", "UNCONFIRMED"), "user01000"),
     ]
 

@@ -188,6 +188,21 @@ def test_list_users_filters_pages_and_projects(cognito: Any) -> None:
     cognito.delete_user_pool(UserPoolId=pool["Id"])
 
 
+def test_a_prefix_filtered_listing_pages_through_every_match_once(cognito: Any) -> None:
+    """A prefix filter lists in the order of the filtered value (then the username), so each page reads only its
+    own index entries however many users match; boto3's paginator goes through every match once."""
+    pool = cognito.create_user_pool(PoolName=unique("prefix-pages"))["UserPool"]
+    for i in range(8):  # emails in the opposite order of the usernames
+        make_user(cognito, pool["Id"], username=f"user-{i}", attributes={"email": f"{9 - i}-x@example.com"})
+    make_user(cognito, pool["Id"], username="other", attributes={"email": "other@example.com"})
+    paginator = cognito.get_paginator("list_users")
+    pages = list(paginator.paginate(UserPoolId=pool["Id"], Filter='email ^= ""', PaginationConfig={"PageSize": 3}))
+    seen = [u["Username"] for page in pages for u in page["Users"]]
+    assert seen == [f"user-{i}" for i in range(7, -1, -1)] + ["other"]
+    assert all(len(page["Users"]) <= 3 for page in pages)
+    cognito.delete_user_pool(UserPoolId=pool["Id"])
+
+
 def test_estimated_number_of_users(cognito: Any, pool: dict[str, Any]) -> None:
     for _ in range(3):
         make_user(cognito, pool["Id"])

@@ -237,9 +237,10 @@ async def list_users(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     async with ctx.store.transaction(readonly=True) as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
         page = list(await tx.users.list(pool.id, limit=limit + 1, after_key=after, where=where))
+        last = tx.users.page_key(page[limit - 1], where) if len(page) > limit else None
     out: dict[str, Any] = {
         "Users": [user_domain.user_type(u, attributes_to_get=attributes_to_get) for u in page[:limit]]
     }
-    if len(page) > limit:
-        out["PaginationToken"] = paging.encode("users", page[limit - 1].username_key)
+    if last is not None:
+        out["PaginationToken"] = paging.encode("users", last)
     return out

@@ -241,8 +241,13 @@ class UserPort(Protocol):
         after_key: str | None = None,
         where: UserFilter | None = None,
     ) -> Sequence[UserRecord]:
-        """Users ordered by username_key, those with username_key > after_key, at most ``limit``, matching
-        ``where`` (through the index, never a scan). ``where.name`` is one of FILTERABLE_ATTRIBUTES."""
+        """At most ``limit`` users matching ``where`` (through the index, never a scan; ``where.name`` is one
+        of FILTERABLE_ATTRIBUTES), after ``after_key``: a ``page_key`` of the same listing. Without a filter
+        or with an exact one they come in username_key order; with a prefix filter in the order of the
+        filtered value, then username_key (so a page reads only its own entries)."""
+
+    def page_key(self, user: UserRecord, where: UserFilter | None) -> str:
+        """The ``after_key`` that continues a listing with ``where`` after ``user``."""
 
     async def find_alias(self, pool_id: str, kind: str, value_key: str) -> str | None:
         """The username_key owning the alias (kind: email, phone_number, preferred_username), or None."""

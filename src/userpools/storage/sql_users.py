@@ -7,9 +7,10 @@ This module also holds the row conversions ``storage.sql`` shares (``to_micros``
 ``sql.py`` assembles the transaction from the ports here, so the import runs one way only, sql → sql_users.
 
 ListUsers filters go through ``user_index``: one row per user and filterable name, ``(pool_id, name, value,
-username_key)`` indexed. An exact filter reads one range of that index, already in username_key order, and
-stops after ``limit`` rows; a prefix filter reads the range ``[prefix, prefix_upper_bound(prefix))`` and
-sorts only the matching entries. Neither reads the pool's other users.
+username_key)`` indexed. An exact filter reads one range of that index, already in username_key order; a
+prefix filter reads the range ``[prefix, prefix_upper_bound(prefix))`` in (value, username_key) order, the
+index's own, and its pages continue after ``value NUL username_key`` (``page_key``). Both stop after
+``limit`` rows: a page costs the same whether the filter matches ten users or a million.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, insert, literal_column, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
@@ -190,21 +191,25 @@ _FILTERED = (
     select(*_USER_COLUMNS)
     .select_from(user_index.join(users, (_U.pool_id == _X.pool_id) & (_U.username_key == _X.username_key)))
     .where(_X.pool_id == bindparam("b_pool_id"), _X.name == bindparam("b_name"))
-    .order_by(_X.username_key)
     .limit(bindparam("b_limit"))
 )
-_EXACT = _FILTERED.where(_X.value == bindparam("b_value"))
-_PREFIX = _FILTERED.where(_X.value >= bindparam("b_value"), _X.value < bindparam("b_upper"))
+_EXACT = _FILTERED.where(_X.value == bindparam("b_value")).order_by(_X.username_key)
+# In the index's order, so the first page reads ``limit`` entries however many match (ordered by
+# username_key it had to read and sort every match: a million for ``phone_number ^= "+1"``).
+_PREFIX = _FILTERED.where(_X.value < bindparam("b_upper")).order_by(_X.value, _X.username_key)
 #: (prefix?, after?) → statement
 _LIST_FILTERED: dict[tuple[bool, bool], Select[Any]] = {
     (False, False): _EXACT,
     (False, True): _EXACT.where(_X.username_key > bindparam("b_after")),
-    (True, False): _PREFIX,
-    # After a value range no index can use ``username_key > :after``; written on ``username_key || ''`` it
-    # cannot look usable either, or SQLite (no statistics) walks the pool's user_index primary key from
-    # :after instead of reading the range.
-    (True, True): _PREFIX.where(_X.username_key.concat(literal_column("''")) > bindparam("b_after")),
+    (True, False): _PREFIX.where(_X.value >= bindparam("b_value")),
+    # A row-value bound both engines read as a range of the index.
+    (True, True): _PREFIX.where(
+        tuple_(_X.value, _X.username_key) > tuple_(bindparam("b_after_value"), bindparam("b_after"))
+    ),
 }
+#: Separates the value from the username_key in a prefix listing's page key; a username cannot contain it,
+#: so the last one splits the key whatever the value holds.
+_PAGE_KEY_SEPARATOR = "\x00"
 #: The upper bound of a prefix that has none: above every indexed value (each at most INDEXED_VALUE_LENGTH
 #: code points), so the statement stays a bounded range of the index (SQLite plans an open one as a scan).
 _ABOVE_EVERY_VALUE = "\U0010ffff" * (INDEXED_VALUE_LENGTH + 1)
@@ -430,8 +435,17 @@ class SqlUsers:
             params["b_value"] = where.value
             if where.prefix:
                 params["b_upper"] = prefix_upper_bound(where.value) or _ABOVE_EVERY_VALUE
+                if after_key is not None:
+                    # A key without a value (a token from before this order) starts at the prefix.
+                    value, _, key = after_key.rpartition(_PAGE_KEY_SEPARATOR)
+                    params["b_after_value"], params["b_after"] = value or where.value, key
             statement = _LIST_FILTERED[(where.prefix, after_key is not None)]
         return [_user(row) for row in await self._conn.execute(statement, params)]
+
+    def page_key(self, user: UserRecord, where: UserFilter | None) -> str:
+        if where is None or not where.prefix:
+            return user.username_key
+        return indexed_values(user)[where.name] + _PAGE_KEY_SEPARATOR + user.username_key
 
     async def find_alias(self, pool_id: str, kind: str, value_key: str) -> str | None:
         params = {"b_pool_id": pool_id, "b_kind": kind, "b_value_key": value_key}
