@@ -343,6 +343,118 @@ class SqlOutbox:
         return [_message(row) for row in await self._conn.execute(statement, params)]
 
 
+class ConfigCache:
+    """Pools and app clients as last read in this process, valid while the database's configuration generation
+    is the one they were read at (SQLite's direct path only).
+
+    The generation is SQLite's ``PRAGMA user_version`` (a header field, transactional like any write): every
+    transaction that writes a pool or a client adds one to it, whichever process it runs in, and a transaction
+    reads it once (microseconds) before using the cache. So a request loads no pool or client rows unless one
+    changed, and a change made by another process is seen by the next transaction, as without a cache.
+    """
+
+    __slots__ = ("clients", "generation", "pools")
+
+    def __init__(self) -> None:
+        self.generation = -1
+        self.pools: dict[str, PoolRecord] = {}
+        self.clients: dict[str, ClientRecord] = {}
+
+
+class _Generation:
+    """One transaction's view of the configuration generation (see ConfigCache)."""
+
+    __slots__ = ("_cache", "_raw", "_seen", "changed")
+
+    def __init__(self, raw: sqlite3.Connection, cache: ConfigCache) -> None:
+        self._raw = raw
+        self._cache = cache
+        self._seen: int | None = None
+        self.changed = False
+
+    def usable_cache(self) -> ConfigCache | None:
+        """The cache when it holds this transaction's generation (started afresh for a newer one); None after
+        this transaction changed the configuration, or when its snapshot is older than the cache."""
+        if self.changed:
+            return None
+        if self._seen is None:
+            self._seen = int(self._raw.execute("PRAGMA user_version").fetchone()[0])
+        cache = self._cache
+        if self._seen > cache.generation:
+            cache.generation = self._seen
+            cache.pools.clear()
+            cache.clients.clear()
+        return cache if self._seen == cache.generation else None
+
+    def bump(self) -> None:
+        if not self.changed:
+            current = int(self._raw.execute("PRAGMA user_version").fetchone()[0])
+            self._raw.execute(f"PRAGMA user_version={current + 1}")
+            self.changed = True
+
+
+class _CachedPools(SqlPools):
+    __slots__ = ("_generation",)
+
+    def __init__(self, conn: AsyncConnection, inserts: _Inserts, generation: _Generation) -> None:
+        super().__init__(conn, inserts)
+        self._generation = generation
+
+    async def get(self, pool_id: str, *, for_update: bool = False) -> PoolRecord | None:
+        cache = self._generation.usable_cache()
+        if cache is None:
+            return await super().get(pool_id, for_update=for_update)
+        pool = cache.pools.get(pool_id)
+        if pool is None:
+            pool = await super().get(pool_id, for_update=for_update)
+            if pool is not None:
+                cache.pools[pool_id] = pool
+        return pool
+
+    async def insert(self, pool: PoolRecord) -> None:
+        self._generation.bump()
+        await super().insert(pool)
+
+    async def update(self, pool: PoolRecord) -> None:
+        self._generation.bump()
+        await super().update(pool)
+
+    async def delete(self, pool_id: str) -> bool:
+        self._generation.bump()
+        return await super().delete(pool_id)
+
+
+class _CachedClients(SqlClients):
+    __slots__ = ("_generation",)
+
+    def __init__(self, conn: AsyncConnection, inserts: _Inserts, generation: _Generation) -> None:
+        super().__init__(conn, inserts)
+        self._generation = generation
+
+    async def get(self, client_id: str, *, for_update: bool = False) -> ClientRecord | None:
+        cache = self._generation.usable_cache()
+        if cache is None:
+            return await super().get(client_id, for_update=for_update)
+        client = cache.clients.get(client_id)
+        if client is None:
+            client = await super().get(client_id, for_update=for_update)
+            if client is not None:
+                cache.clients[client_id] = client
+        return client
+
+    async def insert(self, client: ClientRecord) -> None:
+        self._generation.bump()
+        await super().insert(client)
+
+    async def update(self, client: ClientRecord) -> None:
+        self._generation.bump()
+        await super().update(client)
+
+    async def delete(self, client_id: str) -> bool:
+        self._generation.bump()
+        return await super().delete(client_id)
+
+
 class SqlTransaction:
     __slots__ = (
         "auth_events",
@@ -366,9 +478,13 @@ class SqlTransaction:
     auth_events: AuthEventPort
     counters: CounterPort
 
-    def __init__(self, conn: AsyncConnection, inserts: _Inserts) -> None:
-        self.pools = SqlPools(conn, inserts)
-        self.clients = SqlClients(conn, inserts)
+    def __init__(self, conn: AsyncConnection, inserts: _Inserts, generation: _Generation | None = None) -> None:
+        if generation is None:
+            self.pools = SqlPools(conn, inserts)
+            self.clients = SqlClients(conn, inserts)
+        else:
+            self.pools = _CachedPools(conn, inserts, generation)
+            self.clients = _CachedClients(conn, inserts, generation)
         self.signing_keys = SqlSigningKeys(conn, inserts)
         self.users = SqlUsers(conn, inserts.users)
         self.codes = SqlCodes(conn, inserts.users)
@@ -410,6 +526,7 @@ class SqlStore:
         # Pings must not queue behind writers: on SQLite they begin a deferred (read) transaction.
         self._ping_engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN"})
         self._direct: tuple[StatementCache, ConnectionPool] | None = None
+        self._config = ConfigCache()
         #: Called with (SQL, parameters) before each statement of the direct path (tests capture them).
         self.statement_listeners: list[StatementListener] = []
         if direct is not None:
@@ -457,7 +574,7 @@ class SqlStore:
             raw = pool.checkout()
             try:
                 raw.execute("BEGIN")
-                yield SqlTransaction(DirectConnection(raw, cache, self.statement_listeners), self._inserts)  # type: ignore[arg-type]
+                yield self._direct_tx(raw, cache)
             finally:
                 pool.checkin(raw)  # rolls the read transaction back
             return
@@ -465,10 +582,14 @@ class SqlStore:
             raw = pool.checkout()
             try:
                 await self._begin_immediate(raw)
-                yield SqlTransaction(DirectConnection(raw, cache, self.statement_listeners), self._inserts)  # type: ignore[arg-type]
+                yield self._direct_tx(raw, cache)
                 raw.commit()
             finally:
                 pool.checkin(raw)  # rolls back whatever did not commit
+
+    def _direct_tx(self, raw: sqlite3.Connection, statements: StatementCache) -> SqlTransaction:
+        conn = DirectConnection(raw, statements, self.statement_listeners)
+        return SqlTransaction(conn, self._inserts, _Generation(raw, self._config))  # type: ignore[arg-type]
 
     async def _begin_immediate(self, raw: sqlite3.Connection) -> None:
         """``BEGIN IMMEDIATE`` without SQLite's busy wait, awaiting in between while another process holds

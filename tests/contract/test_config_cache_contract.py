@@ -1,0 +1,99 @@
+"""Pools and clients read through the store stay current: a change is seen by the next transaction, in this
+process or another one on the same database (SQLite's direct path caches them per process; PostgreSQL
+reads them each time; the contract is the same)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from contract_records import POOL, T0, setup
+
+from userpools.storage.engine import open_store
+from userpools.storage.ports import ClientRecord, Store
+
+
+async def pool_settings(store: Store) -> dict[str, Any]:
+    async with store.transaction(readonly=True) as tx:
+        pool = await tx.pools.get(POOL)
+        assert pool is not None
+        return dict(pool.settings)
+
+
+async def client_name(store: Store, client_id: str) -> str | None:
+    async with store.transaction(readonly=True) as tx:
+        client = await tx.clients.get(client_id)
+        return None if client is None else client.name
+
+
+def test_a_change_in_another_process_is_seen_by_the_next_transaction(
+    store: Store, database_url: str, run: Any
+) -> None:
+    async def body() -> None:
+        await setup(store)
+        async with store.transaction() as tx:
+            await tx.clients.insert(ClientRecord("client1", POOL, "first", T0, T0, None, {}))
+        assert await pool_settings(store) == {}
+        assert await client_name(store, "client1") == "first"  # both now read (and cached) here
+        other = await open_store(database_url, migrate=False)  # another process's store
+        try:
+            async with other.transaction() as tx:
+                pool = await tx.pools.get(POOL)
+                assert pool is not None
+                await tx.pools.update(replace(pool, settings={"MfaConfiguration": "OPTIONAL"}))
+                client = await tx.clients.get("client1")
+                assert client is not None
+                await tx.clients.update(replace(client, name="renamed"))
+            assert await pool_settings(store) == {"MfaConfiguration": "OPTIONAL"}
+            assert await client_name(store, "client1") == "renamed"
+            async with other.transaction() as tx:
+                assert await tx.clients.delete("client1")
+            assert await client_name(store, "client1") is None
+        finally:
+            await other.close()
+
+    run(body())
+
+
+def test_a_transaction_reads_its_own_changes_and_a_rollback_changes_nothing(store: Store, run: Any) -> None:
+    async def body() -> None:
+        await setup(store)
+        assert await pool_settings(store) == {}
+        async with store.transaction() as tx:
+            pool = await tx.pools.get(POOL)
+            assert pool is not None
+            await tx.pools.update(replace(pool, settings={"a": 1}))
+            again = await tx.pools.get(POOL)
+            assert again is not None and again.settings == {"a": 1}
+        assert await pool_settings(store) == {"a": 1}
+
+        class Abort(Exception):
+            pass
+
+        try:
+            async with store.transaction() as tx:
+                pool = await tx.pools.get(POOL)
+                assert pool is not None
+                await tx.pools.update(replace(pool, settings={"a": 2}))
+                raise Abort
+        except Abort:
+            pass
+        assert await pool_settings(store) == {"a": 1}
+
+    run(body())
+
+
+def test_a_reader_older_than_a_change_does_not_put_stale_rows_in_the_cache(store: Store, run: Any) -> None:
+    async def body() -> None:
+        await setup(store)
+        async with store.transaction(readonly=True) as old:
+            first = await old.pools.get(POOL)  # this snapshot predates the update below
+            assert first is not None
+            async with store.transaction() as tx:
+                await tx.pools.update(replace(first, settings={"b": 1}))
+            assert await pool_settings(store) == {"b": 1}  # a new transaction sees the change
+            stale = await old.pools.get(POOL)  # the old snapshot still sees its own state…
+            assert stale is not None
+        assert await pool_settings(store) == {"b": 1}  # …and that did not replace the newer one
+
+    run(body())
