@@ -145,6 +145,7 @@ def sqlite_direct(url: URL) -> tuple[Dialect, Callable[[], sqlite3.Connection]]:
             f"PRAGMA busy_timeout={INLINE_BUSY_TIMEOUT_MS}",
             "PRAGMA synchronous=NORMAL",
             "PRAGMA foreign_keys=ON",
+            "PRAGMA wal_autocheckpoint=0",  # sqlite_direct.Checkpointer does it, off the event loop
         ):
             raw.execute(pragma)
         return raw

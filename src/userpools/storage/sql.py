@@ -62,6 +62,7 @@ from userpools.storage.sql_users import (
     to_micros,
 )
 from userpools.storage.sqlite_direct import (
+    Checkpointer,
     ConnectionPool,
     DirectConnection,
     StatementCache,
@@ -532,6 +533,7 @@ class SqlStore:
         if direct is not None:
             dialect, connect = direct
             self._direct = (StatementCache(dialect), ConnectionPool(connect))
+            self._checkpointer = Checkpointer(connect)
 
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTransaction]:
@@ -584,6 +586,7 @@ class SqlStore:
                 await self._begin_immediate(raw)
                 yield self._direct_tx(raw, cache)
                 raw.commit()
+                self._checkpointer.committed()
             finally:
                 pool.checkin(raw)  # rolls back whatever did not commit
 
@@ -625,6 +628,7 @@ class SqlStore:
     async def close(self) -> None:
         if self._direct is not None:
             self._direct[1].close()
+            await self._checkpointer.close()
         await self.engine.dispose()
 
 

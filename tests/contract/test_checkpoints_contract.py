@@ -1,0 +1,46 @@
+"""SQLite's direct path checkpoints the write-ahead log on a worker thread, not inside a COMMIT on the event
+loop: the log is copied back every so many commits, and truncated when the store closes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+import pytest
+from contract_records import POOL, a_user, setup
+
+from userpools.storage.ports import Store
+
+
+def test_the_log_is_checkpointed_off_the_loop_and_truncated_at_close(
+    store: Store, backend: str, database_url: str, run: Any
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL has its own checkpointer")
+    checkpointer = store._checkpointer  # type: ignore[attr-defined]  # noqa: SLF001
+    wal = database_url.removeprefix("sqlite:///") + "-wal"
+
+    async def body() -> None:
+        await setup(store)
+        for n in range(checkpointer._every + 5):  # noqa: SLF001
+            async with store.transaction() as tx:
+                await tx.users.insert(a_user(f"user{n:04d}"))
+        for _ in range(500):  # the checkpoint runs on the executor; let it finish
+            if checkpointer.runs:
+                break
+            await asyncio.sleep(0.01)
+        assert checkpointer.runs == 1
+        busy, log, done = checkpointer.last
+        assert busy == 0 and log > 0 and done == log  # nobody else reads: the whole log went back
+        async with store.transaction(readonly=True) as tx:
+            assert await tx.users.get(POOL, "user0000") is not None
+        connection = store._direct[1].checkout()  # type: ignore[attr-defined]  # noqa: SLF001
+        try:
+            assert connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        finally:
+            store._direct[1].checkin(connection)  # type: ignore[attr-defined]  # noqa: SLF001
+        await store.close()
+        assert not os.path.exists(wal) or os.path.getsize(wal) == 0  # SQLite removes it with the last connection
+
+    run(body())
