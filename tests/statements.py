@@ -1,5 +1,5 @@
 """Capturing the SQL a store runs (to EXPLAIN it), on either path: SQLAlchemy's engine events on PostgreSQL,
-the direct SQLite path's listeners (``SqlStore.statement_listeners``) on SQLite."""
+the direct paths' listeners (``SqlStore.statement_listeners``) otherwise."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import event
 @contextlib.contextmanager
 def captured_statements(store: Any) -> Iterator[list[tuple[str, Any]]]:
     statements: list[tuple[str, Any]] = []
-    if getattr(store, "_direct", None) is not None:
+    if getattr(store, "_direct", None) is not None or getattr(store, "_pg", None) is not None:
 
         def listen(statement: str, parameters: Any) -> None:
             statements.append((statement, parameters))

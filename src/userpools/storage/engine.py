@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import orjson
 import sqlalchemy
 from alembic import command
@@ -42,6 +43,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from userpools.storage.pg_direct import STATEMENT_CACHE_SIZE, init_connection
 from userpools.storage.ports import Store
 from userpools.storage.sql import INLINE_BUSY_TIMEOUT_MS, SQLITE_BEGIN_OPTION, SqlStore
 
@@ -117,8 +119,26 @@ async def open_store(database_url: str, *, migrate: bool = True) -> Store:
         await _enable_wal(url)
     engine = create_engine(url)
     if url.get_backend_name() != "sqlite":
-        return SqlStore(engine)
+        return SqlStore(engine, pg_direct=await postgresql_direct(engine))
     return SqlStore(engine, serialize_transactions=True, direct=sqlite_direct(url))
+
+
+async def postgresql_direct(engine: AsyncEngine) -> tuple[Dialect, asyncpg.Pool]:
+    """What ``SqlStore`` needs to run its statements straight on asyncpg (``storage.pg_direct``): the engine's
+    dialect, initialised (one connection tells it the server's version), and a pool of asyncpg connections
+    configured as the engine's (JSON codecs with orjson, the application name), as large as its pool."""
+    async with engine.connect():
+        pass
+    url = engine.url.set(drivername="postgresql")
+    pool = await asyncpg.create_pool(
+        url.render_as_string(hide_password=False),
+        min_size=1,
+        max_size=POSTGRES_POOL_SIZE + POSTGRES_MAX_OVERFLOW,
+        init=init_connection,
+        statement_cache_size=STATEMENT_CACHE_SIZE,
+        server_settings={"application_name": "userpools"},
+    )
+    return engine.dialect, pool
 
 
 def sqlite_direct(url: URL) -> tuple[Dialect, Callable[[], sqlite3.Connection]]:

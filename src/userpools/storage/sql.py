@@ -19,12 +19,14 @@ Engines come from ``userpools.storage.engine.open_store``, which configures the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
@@ -32,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert
 
+from userpools.storage.pg_direct import PgDirectConnection
 from userpools.storage.ports import (
     AuthEventPort,
     AuthSessionPort,
@@ -519,6 +522,7 @@ class SqlStore:
         serialize_transactions: bool = False,
         lock_timeout: float = 15.0,
         direct: tuple[Dialect, Callable[[], sqlite3.Connection]] | None = None,
+        pg_direct: tuple[Dialect, asyncpg.Pool] | None = None,
     ) -> None:
         self.engine = engine
         self._lock_timeout = lock_timeout
@@ -530,6 +534,9 @@ class SqlStore:
         self._config = ConfigCache()
         #: Called with (SQL, parameters) before each statement of the direct path (tests capture them).
         self.statement_listeners: list[StatementListener] = []
+        self._pg: tuple[StatementCache, asyncpg.Pool] | None = None
+        if pg_direct is not None:
+            self._pg = (StatementCache(pg_direct[0]), pg_direct[1])
         if direct is not None:
             dialect, connect = direct
             self._direct = (StatementCache(dialect), ConnectionPool(connect))
@@ -539,6 +546,10 @@ class SqlStore:
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTransaction]:
         if self._direct is not None:
             async with self._direct_transaction(readonly) as tx:
+                yield tx
+            return
+        if self._pg is not None:
+            async with self._pg_transaction(readonly) as tx:
                 yield tx
             return
         if self._lock is not None and readonly:  # SQLite: a deferred BEGIN, outside the writers' queue
@@ -590,6 +601,21 @@ class SqlStore:
             finally:
                 pool.checkin(raw)  # rolls back whatever did not commit
 
+    @asynccontextmanager
+    async def _pg_transaction(self, readonly: bool) -> AsyncIterator[SqlTransaction]:
+        assert self._pg is not None
+        statements, pool = self._pg
+        async with pool.acquire() as conn:
+            transaction = conn.transaction(readonly=readonly)  # READ COMMITTED, the server's default
+            await transaction.start()
+            try:
+                yield SqlTransaction(PgDirectConnection(conn, statements, self.statement_listeners), self._inserts)  # type: ignore[arg-type]
+            except BaseException:
+                with contextlib.suppress(Exception):  # a lost connection: the server rolls back by itself
+                    await transaction.rollback()
+                raise
+            await transaction.commit()
+
     def _direct_tx(self, raw: sqlite3.Connection, statements: StatementCache) -> SqlTransaction:
         conn = DirectConnection(raw, statements, self.statement_listeners)
         return SqlTransaction(conn, self._inserts, _Generation(raw, self._config))  # type: ignore[arg-type]
@@ -614,6 +640,10 @@ class SqlStore:
             raw.execute(f"PRAGMA busy_timeout={INLINE_BUSY_TIMEOUT_MS}")
 
     async def ping(self) -> None:
+        if self._pg is not None:
+            async with self._pg[1].acquire() as conn:
+                await conn.fetchval("SELECT 1")
+            return
         if self._direct is not None:
             _, pool = self._direct
             raw = pool.checkout()
@@ -629,6 +659,12 @@ class SqlStore:
         if self._direct is not None:
             self._direct[1].close()
             await self._checkpointer.close()
+        if self._pg is not None:
+            pool, self._pg = self._pg[1], None
+            try:
+                await asyncio.wait_for(pool.close(), 10)
+            except TimeoutError:
+                pool.terminate()
         await self.engine.dispose()
 
 

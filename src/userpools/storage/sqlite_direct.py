@@ -35,6 +35,8 @@ _MISSING = object()
 
 class _Prepared(NamedTuple):
     sql: str
+    #: a SELECT, or a statement with RETURNING
+    returns_rows: bool
     #: per positional parameter: (name, bind processor or None, value when the caller gives none)
     binds: tuple[tuple[str, Processor | None, Any], ...]
     #: per result column: its result processor, or None when no column needs one
@@ -81,8 +83,8 @@ class StatementCache:
     cache holds them, so an ``id`` is never reused while its entry lives."""
 
     def __init__(self, dialect: Dialect) -> None:
-        if dialect.paramstyle != "qmark":
-            raise ValueError(f"the direct SQLite path needs the qmark paramstyle, not {dialect.paramstyle}")
+        if not dialect.positional:
+            raise ValueError(f"the direct path needs a positional paramstyle, not {dialect.paramstyle}")
         self._dialect = dialect
         self._entries: dict[tuple[int, frozenset[str]], tuple[ClauseElement, _Prepared]] = {}
 
@@ -107,7 +109,7 @@ class StatementCache:
         if columns:
             found = tuple(column.type._cached_result_processor(self._dialect, None) for column in columns)
             results = found if any(found) else None
-        return _Prepared(str(compiled), tuple(binds), results)
+        return _Prepared(str(compiled), bool(columns), tuple(binds), results)
 
 
 class DirectConnection:
