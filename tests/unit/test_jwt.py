@@ -190,3 +190,18 @@ def test_peek_reads_header_and_claims_without_verifying(keys: SigningKeys) -> No
     assert header["alg"] == "RS256" and claims == {"iss": "x/y", "exp": 1}
     with pytest.raises(MalformedToken):
         peek("not-a-token")
+
+
+def test_a_deferred_token_is_signed_once_when_first_turned_into_text(keys: SigningKeys) -> None:
+    from userpools.crypto.jwt import DeferredToken
+    from userpools.protocol.json11 import dumps
+
+    kid, key = keys.for_purpose("access")
+    claims = {"sub": "s", "exp": 4_000_000_000}
+    deferred = DeferredToken(claims, kid, key)
+    assert "signed=False" in repr(deferred)
+    text = str(deferred)
+    assert text == sign(claims, kid, key)  # RS256 PKCS#1 v1.5 is deterministic
+    assert str(deferred) is text and "signed=True" in repr(deferred)
+    assert json.loads(dumps({"AccessToken": DeferredToken(claims, kid, key)})) == {"AccessToken": text}
+    assert verify(text, keys, now=datetime(2026, 1, 1, tzinfo=UTC))["sub"] == "s"

@@ -143,6 +143,33 @@ def sign(claims: Mapping[str, Any], kid: str, private_key: RSAPrivateKey) -> str
     return (signing_input + b"." + base64url_encode(_RS256.sign(signing_input, private_key))).decode("ascii")
 
 
+class DeferredToken:
+    """A compact RS256 JWS of ``claims`` signed when it is first turned into text (``str``), not when made.
+
+    Operations issue tokens inside their transaction, but the signatures (two RS256 per sign-in, most of its
+    CPU) need nothing from the store: deferred, they are computed when the response is serialised, after
+    the commit, so a transaction holds its locks (on SQLite the database's one write lock, which every worker
+    process shares) only for its own statements."""
+
+    __slots__ = ("_claims", "_key", "_kid", "_text")
+
+    def __init__(self, claims: Mapping[str, Any], kid: str, private_key: RSAPrivateKey) -> None:
+        self._claims: Mapping[str, Any] | None = claims
+        self._kid = kid
+        self._key = private_key
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            assert self._claims is not None
+            self._text = sign(self._claims, self._kid, self._key)
+            self._claims = None
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"DeferredToken(kid={self._kid!r}, signed={self._text is not None})"
+
+
 def _b64json(segment: str) -> Any:
     try:
         return orjson.loads(base64url_decode(segment.encode("ascii")))

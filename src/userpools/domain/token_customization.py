@@ -198,6 +198,7 @@ def issue_customized_tokens(
     refresh_generation: int = 0,
     overrides: TokenOverrides,
     scopes: tuple[str, ...] = (ADMIN_SCOPE,),
+    deferred: bool = False,
 ) -> Issued:
     """``domain.tokens.issue_tokens`` with a PreTokenGeneration answer applied: the same claims, built by the
     same functions, changed by ``overrides`` before they are signed."""
@@ -210,5 +211,5 @@ def issue_customized_tokens(
         pool_id=pool_id, client=client, user=user, groups=groups, keys=keys, now=now, auth_time=auth_time,
         origin_jti=origin_jti, issuer=issuer, readable_attributes=readable_attributes, with_refresh=with_refresh,
         refresh_expires_at=refresh_expires_at, cipher=cipher, refresh_generation=refresh_generation,
-        scope=" ".join(scopes), customize=customize,
+        scope=" ".join(scopes), customize=customize, deferred=deferred,
     )

@@ -33,7 +33,7 @@ from typing import Any
 import orjson
 
 from userpools.crypto.datakey import DataKeyCipher, DataKeyError
-from userpools.crypto.jwt import ExpiredToken, SigningKeys, TokenError, peek, sign, verify
+from userpools.crypto.jwt import DeferredToken, ExpiredToken, SigningKeys, TokenError, peek, sign, verify
 from userpools.domain.clients import token_validity_seconds
 from userpools.errors import NotAuthorizedException
 from userpools.storage.ports import ClientRecord, UserRecord
@@ -74,8 +74,9 @@ _RESERVED = frozenset(
 
 @dataclass(frozen=True)
 class Issued:
-    access_token: str
-    id_token: str
+    #: text, or (``deferred=True``) a token signed when first serialised
+    access_token: str | DeferredToken
+    id_token: str | DeferredToken
     expires_in: int
     refresh_token: str | None
 
@@ -229,6 +230,7 @@ def issue_tokens(
     refresh_generation: int = 0,
     scope: str = ADMIN_SCOPE,
     customize: Callable[[dict[str, Any], dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]] | None = None,
+    deferred: bool = False,
 ) -> Issued:
     """An ID token and an access token (signed with the pool's "id" and "access" keys, so their kids differ
     [C]) sharing event_id, origin_jti, auth_time and iat; a refresh token too when ``with_refresh`` (not on
@@ -264,8 +266,12 @@ def issue_tokens(
     )
     if customize is not None:  # a PreTokenGeneration answer (domain.token_customization)
         id_claims, access_claims = customize(id_claims, access_claims)
-    id_token = sign(id_claims, id_kid, id_key)
-    access_token = sign(access_claims, access_kid, access_key)
+    if deferred:  # signed when the response is serialised, after the transaction (crypto.jwt.DeferredToken)
+        id_token: str | DeferredToken = DeferredToken(id_claims, id_kid, id_key)
+        access_token: str | DeferredToken = DeferredToken(access_claims, access_kid, access_key)
+    else:
+        id_token = sign(id_claims, id_kid, id_key)
+        access_token = sign(access_claims, access_kid, access_key)
     refresh_token = None
     if with_refresh:
         refresh_token = seal_refresh_token(

@@ -126,7 +126,7 @@ async def _issue(
             pool_id=pool.id, client=client, user=user, groups=groups, keys=keys, now=now,
             auth_time=session.auth_time, origin_jti=session.origin_jti, issuer=issuer,
             readable_attributes=readable, with_refresh=with_refresh, refresh_expires_at=session.expires_at,
-            cipher=ctx.cipher, refresh_generation=session.generation,
+            cipher=ctx.cipher, refresh_generation=session.generation, deferred=True,
         )
     else:
         issued = token_customization.issue_customized_tokens(
@@ -134,6 +134,7 @@ async def _issue(
             auth_time=session.auth_time, origin_jti=session.origin_jti, issuer=issuer,
             readable_attributes=readable, with_refresh=with_refresh, refresh_expires_at=session.expires_at,
             cipher=ctx.cipher, overrides=overrides, scopes=scopes, refresh_generation=session.generation,
+            deferred=True,
         )
     result: dict[str, Any] = {
         "AccessToken": issued.access_token,

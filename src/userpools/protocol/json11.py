@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from userpools.crypto.jwt import DeferredToken
 from userpools.errors import CognitoError, SerializationException
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -38,6 +39,8 @@ def parse_body(body: bytes) -> Any:
 
 
 def _encode_default(value: Any) -> Any:
+    if isinstance(value, DeferredToken):  # signed now, after the operation's transaction
+        return str(value)
     if isinstance(value, datetime):
         # AWS JSON 1.1 sends timestamps as epoch seconds with millisecond precision.
         return round(value.timestamp(), 3)
