@@ -59,6 +59,7 @@ from userpools.operations.migration import send_welcome
 from userpools.operations.pools import get_pool_or_raise
 from userpools.operations.tokens import issue_for_refresh, issue_for_sign_in
 from userpools.operations.userstate import (
+    checked_in_advance,
     history_size,
     open_verifier,
     password_matches,
@@ -629,7 +630,29 @@ async def _initiate(ctx: Context, req: dict[str, Any], flows: dict[str, Flow], *
         check_flow_enabled(a.client, flow_name)
         return await flow(a)
 
-    return await _run(ctx, req, step, dict(req.get("AuthParameters") or {}), admin=admin, responding=False)
+    params = dict(req.get("AuthParameters") or {})
+    if flow is _password_flow and getattr(ctx.store, "serializes_writers", False):
+        # SQLite: the password's check (a modular exponentiation) before the write transaction, not in it.
+        user = await _user_to_check(ctx, req, params, admin=admin)
+        with checked_in_advance(user, str(params.get("PASSWORD") or ""), ctx):
+            return await _run(ctx, req, step, params, admin=admin, responding=False)
+    return await _run(ctx, req, step, params, admin=admin, responding=False)
+
+
+async def _user_to_check(ctx: Context, req: dict[str, Any], params: dict[str, str], *,
+                         admin: bool) -> UserRecord | None:
+    """The user a password flow would check the password of, read ahead of its transaction (None when there
+    is none to check; the transaction then answers as it would have)."""
+    name, password = params.get("USERNAME"), params.get("PASSWORD")
+    if not isinstance(name, str) or not isinstance(password, str) or not name or not password:
+        return None
+    async with ctx.store.transaction(readonly=True) as tx:
+        if admin:
+            pool = await tx.pools.get(req.get("UserPoolId") or "")
+        else:
+            client = await tx.clients.get(req["ClientId"])
+            pool = None if client is None else await tx.pools.get(client.pool_id)
+        return None if pool is None else await find_user(tx, pool, name)
 
 
 async def respond_to_auth_challenge(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:

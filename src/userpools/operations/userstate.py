@@ -3,13 +3,17 @@ password, and sending a code."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 from userpools.crypto import passwords
 from userpools.crypto.codes import new_code
+from userpools.crypto.datakey import DataKeyError
 from userpools.delivery.messages import Message, code_delivery_details, verification_message
 from userpools.delivery.senders import DeliveryError
 from userpools.domain import users as user_domain
@@ -88,10 +92,43 @@ def with_password(ctx: Context, user: UserRecord, password: str, *, history_size
     )
 
 
+#: Password checks already made for this request, outside its transaction (``checked_in_advance``):
+#: (pool id, username, stored ciphertext, password) → whether it matched.
+_CHECKED: contextvars.ContextVar[dict[tuple[str, str, bytes, str], bool] | None] = contextvars.ContextVar(
+    "userpools_checked_passwords", default=None
+)
+
+
 def password_matches(ctx: Context, user: UserRecord, password: str) -> bool:
     if user.password_ciphertext is None:
         return False
+    checked = _CHECKED.get()
+    if checked is not None:
+        known = checked.get((user.pool_id, user.username, user.password_ciphertext, password))
+        if known is not None:
+            return known
     return passwords.matches(user.password_ciphertext, user.pool_id, user.username, password, ctx.cipher)
+
+
+@contextlib.contextmanager
+def checked_in_advance(user: UserRecord | None, password: str, ctx: Context) -> Iterator[None]:
+    """Checks ``password`` against ``user``'s stored verifier now (one modular exponentiation, before the
+    operation's transaction begins) and lets ``password_matches`` reuse the answer inside it while the stored
+    verifier is the same bytes. On SQLite every write transaction holds the database's one write lock, which
+    all worker processes share: the check then keeps the lock for microseconds instead of a millisecond."""
+    checked: dict[tuple[str, str, bytes, str], bool] = {}
+    if user is not None and user.password_ciphertext is not None:
+        try:
+            checked[(user.pool_id, user.username, user.password_ciphertext, password)] = passwords.matches(
+                user.password_ciphertext, user.pool_id, user.username, password, ctx.cipher
+            )
+        except DataKeyError:
+            pass  # the transaction's own check raises it, as it would have
+    token = _CHECKED.set(checked)
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
 
 
 def open_verifier(ctx: Context, user: UserRecord) -> passwords.PasswordVerifier:

@@ -528,6 +528,9 @@ class SqlStore:
         self._lock_timeout = lock_timeout
         self._inserts = _Inserts(engine.dialect.name)
         self._lock = asyncio.Lock() if serialize_transactions else None
+        #: Whether write transactions take one lock for the whole database (SQLite): operations then do what
+        #: they can (CPU-heavy checks) before their transaction rather than in it.
+        self.serializes_writers = serialize_transactions
         # Pings must not queue behind writers: on SQLite they begin a deferred (read) transaction.
         self._ping_engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN"})
         self._direct: tuple[StatementCache, ConnectionPool] | None = None
