@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -627,7 +628,7 @@ class SqlStore:
         """``BEGIN IMMEDIATE`` without SQLite's busy wait, awaiting in between while another process holds
         the write lock."""
         deadline = time.monotonic() + self._lock_timeout
-        pause = 0.001
+        pause = 0.0002
         raw.execute("PRAGMA busy_timeout=0")
         try:
             while True:
@@ -637,8 +638,10 @@ class SqlStore:
                 except sqlite3.OperationalError as exc:
                     if not _is_busy(exc) or time.monotonic() > deadline:
                         raise OperationalError("BEGIN IMMEDIATE", (), exc) from exc
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 0.05)
+                # Short pauses: another process's write transaction lasts well under a millisecond (the CPU-heavy
+                # work is done outside transactions), and this process's other writers queue behind this one.
+                await asyncio.sleep(pause * (0.5 + random.random()))
+                pause = min(pause * 2, 0.002)
         finally:
             raw.execute(f"PRAGMA busy_timeout={INLINE_BUSY_TIMEOUT_MS}")
 
