@@ -44,7 +44,10 @@ from bench.server import LocalServer
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-SERVERS = ("userpools", "moto", "cognito-local")
+SERVERS = ("userpools", "userpools-w2", "moto", "cognito-local")
+#: userpools-w2: the same server and store (SQLite, WAL) as userpools, with ``--workers 2``: two processes
+#: on one port and one database file, which is how userpools uses a second core
+WORKERS_VARIANT = {"userpools-w2": ["--workers", "2"]}
 # the issue's order: the targets' scenarios first
 SCENARIOS = ("forgot_password", "sign_up", "sign_in", "sign_in_srp", "get_user", "refresh", "mixed")
 # userpools enforces Cognito's recovery quotas (5 ForgotPassword + ConfirmForgotPassword per user per hour,
@@ -244,8 +247,9 @@ def _log(message: str) -> None:
 
 
 def new_server(args: argparse.Namespace, name: str) -> LocalServer | ChildServer:
-    if name == "userpools":  # SQLite (WAL) in a temporary data directory
-        return LocalServer(extra_args=args.userpools_args, keep_data=args.keep_server_data)
+    if name in ("userpools", *WORKERS_VARIANT):  # SQLite (WAL) in a temporary data directory
+        extra = args.userpools_args + WORKERS_VARIANT.get(name, [])
+        return LocalServer(extra_args=extra, keep_data=args.keep_server_data)
     if name == "moto":
         return MotoServer(keep_data=args.keep_server_data)
     return CognitoLocalServer(keep_data=args.keep_server_data)
@@ -253,11 +257,10 @@ def new_server(args: argparse.Namespace, name: str) -> LocalServer | ChildServer
 
 def server_command(args: argparse.Namespace, name: str) -> str:
     """How the report says each server was started (the port and directory change with every run)."""
-    if name == "userpools":
+    if name in ("userpools", *WORKERS_VARIANT):
+        extra = args.userpools_args + WORKERS_VARIANT.get(name, [])
         return shlex.join(
-            LocalServer(
-                port=0, data_dir=Path("TMPDIR"), python="python", extra_args=args.userpools_args
-            ).command()
+            LocalServer(port=0, data_dir=Path("TMPDIR"), python="python", extra_args=extra).command()
         ).replace("--port 0", "--port PORT")
     if name == "moto":
         return "bench/.others/moto/bin/moto_server -H 127.0.0.1 -p PORT"

@@ -87,7 +87,7 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
         aws_issuer=aws_issuer, config_file=config_file, lambda_endpoint=lambda_endpoint, smtp_url=smtp_url,
         sms_webhook=sms_webhook,
         recovery_attempts_per_hour=recovery_attempts_per_hour,
-        recovery_requests_per_second=recovery_requests_per_second,
+        recovery_requests_per_second=recovery_requests_per_second, workers=workers,
     )
     try:
         settings.check()

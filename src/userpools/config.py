@@ -63,6 +63,9 @@ class Settings:
     LimitExceededException (Cognito allows "between 5 and 20"; 5 is what was observed)."""
 
     recovery_requests_per_second: int = 30
+    #: Server processes on this store (``serve --workers``): above 1, operations do their CPU-heavy checks
+    #: before a SQLite write transaction rather than in it, as the write lock is shared by every process.
+    workers: int = 1
     """The recovery operations' rate per pool before TooManyRequestsException (Cognito's UserAccountRecovery
     quota); 0 turns the limit off."""
 

@@ -631,8 +631,9 @@ async def _initiate(ctx: Context, req: dict[str, Any], flows: dict[str, Flow], *
         return await flow(a)
 
     params = dict(req.get("AuthParameters") or {})
-    if flow is _password_flow and getattr(ctx.store, "serializes_writers", False):
-        # SQLite: the password's check (a modular exponentiation) before the write transaction, not in it.
+    if flow is _password_flow and ctx.settings.workers > 1 and getattr(ctx.store, "serializes_writers", False):
+        # SQLite with several processes: the password's check (a modular exponentiation) before the write
+        # transaction, which holds the lock they all share, not in it (one process gains nothing by it).
         user = await _user_to_check(ctx, req, params, admin=admin)
         with checked_in_advance(user, str(params.get("PASSWORD") or ""), ctx):
             return await _run(ctx, req, step, params, admin=admin, responding=False)
