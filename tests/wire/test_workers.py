@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -259,6 +260,34 @@ def test_wrong_passwords_on_both_workers_lock_the_user_on_both(
         with pytest.raises(ClientError) as excinfo:
             sign_in(pinned, client_id, name, PASSWORD)
         assert error_of(excinfo) == LOCKED
+
+
+def test_srp_sign_in_with_its_two_steps_on_different_workers(
+    workers: ServerProcess, a_b: list[Pinned], app: tuple[str, str]
+) -> None:
+    """With several workers on SQLite the SRP work (g^b, then the session key) is done ahead of each step's
+    transaction; the answers are the same: a right password signs in, a wrong one is refused and counted."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from bench.srp_client import SrpClient
+
+    (pool_id, client_id), (a, b) = app, a_b
+    name = make_user(workers.client(), pool_id)
+    srp = SrpClient(pool_id)
+    for first, second, password in ((a, b, PASSWORD), (b, a, PASSWORD), (a, b, "Wrong-Password-1")):
+        eph = srp.ephemeral()
+        started = first.initiate_auth(ClientId=client_id, AuthFlow="USER_SRP_AUTH",
+                                      AuthParameters={"USERNAME": name, "SRP_A": eph.srp_a})
+        assert started["ChallengeName"] == "PASSWORD_VERIFIER"
+        reply = srp.respond(eph, started["ChallengeParameters"], password)
+        if password != PASSWORD:
+            with pytest.raises(ClientError) as excinfo:
+                second.respond_to_auth_challenge(ClientId=client_id, ChallengeName="PASSWORD_VERIFIER",
+                                                 ChallengeResponses=reply)
+            assert error_of(excinfo) == INCORRECT
+            continue
+        tokens = second.respond_to_auth_challenge(ClientId=client_id, ChallengeName="PASSWORD_VERIFIER",
+                                                  ChallengeResponses=reply)["AuthenticationResult"]
+        assert first.get_user(AccessToken=tokens["AccessToken"])["Username"] == name
 
 
 def test_the_development_clock_is_refused_with_several_workers(workers: ServerProcess) -> None:
