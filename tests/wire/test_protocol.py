@@ -144,6 +144,23 @@ def test_cors_responses_expose_the_aws_headers(server: Any) -> None:
         assert header in exposed
 
 
+def test_browser_and_non_browser_requests_get_the_same_answer(server: Any) -> None:
+    """API requests without an Origin header skip Starlette's middleware (userpools.app.UserPoolsApp); those of
+    browsers go through it for their CORS headers. Status, body and AWS headers are the same either way."""
+    body = '{"ClientId": "abc", "Username": "u"}'
+    plain = post(server.url, "ForgotPassword", body, sign=False)
+    browser = post(server.url, "ForgotPassword", body, sign=False, headers={"Origin": "http://localhost:3000"})
+    assert plain.status_code == browser.status_code == 400
+    assert plain.json() == browser.json()
+    for header in ("content-type", "x-amzn-errortype", "x-amzn-errormessage", "content-length"):
+        assert plain.headers[header] == browser.headers[header], header
+    assert plain.headers["x-amzn-requestid"] != browser.headers["x-amzn-requestid"]
+    assert "access-control-allow-origin" not in plain.headers
+    assert browser.headers["access-control-allow-origin"] == "*"
+    unknown = post(server.url, "NoSuchOperation", "{}", sign=False)  # still answered by the dispatcher
+    assert unknown.json()["__type"] == "UnknownOperationException"
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=40),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
