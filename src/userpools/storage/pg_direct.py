@@ -27,7 +27,6 @@ from userpools.storage.sqlite_direct import (
     DirectResult,
     StatementCache,
     StatementListener,
-    _positional,
     _processed,
 )
 
@@ -64,11 +63,7 @@ class PgDirectConnection:
     async def execute(self, statement: ClauseElement, parameters: Any = None) -> DirectResult:
         if isinstance(parameters, list):
             return await self._executemany(statement, parameters)
-        values = parameters or {}
-        prepared = self._cache.prepared(statement, frozenset(values))
-        row = _positional(prepared, values)
-        for listener in self._listeners:
-            listener(prepared.sql, row)
+        prepared, row = self._cache.bound(statement, parameters or {}, self._listeners)
         try:
             if prepared.returns_rows:
                 records = await self._conn.fetch(prepared.sql, *row)
@@ -85,10 +80,7 @@ class PgDirectConnection:
     async def _executemany(self, statement: ClauseElement, parameters: list[dict[str, Any]]) -> DirectResult:
         if not parameters:
             return DirectResult([], 0)
-        prepared = self._cache.prepared(statement, frozenset(parameters[0]))
-        rows = [_positional(prepared, values) for values in parameters]
-        for listener in self._listeners:
-            listener(prepared.sql, rows)
+        prepared, rows = self._cache.bound_many(statement, parameters, self._listeners)
         try:
             await self._conn.executemany(prepared.sql, rows)
         except asyncpg.PostgresError as error:

@@ -511,9 +511,13 @@ class SqlStore:
     ``direct`` (SQLite): the dialect and the ``sqlite3`` connection factory of ``storage.sqlite_direct``.
     The ports' statements then run on the event loop's own thread, straight on ``sqlite3`` (a statement
     on a local file takes microseconds: less than the thread hops of an async driver, or SQLAlchemy's
-    per-execution work); the async ``engine`` only serves migrations and tests. A write transaction's
+    per-execution work). A write transaction's
     ``BEGIN IMMEDIATE`` does not wait in SQLite's busy handler (that would block the loop while another
     process writes): when the file is locked the store awaits and tries again, until ``lock_timeout``.
+
+    ``pg_direct`` (PostgreSQL): the dialect and a pool of asyncpg connections (``storage.pg_direct``), each
+    transaction on one of them at READ COMMITTED. A store has exactly one of the two; the async ``engine``
+    (kept for migrations and tests) runs no transaction of the ports.
     """
 
     def __init__(
@@ -532,8 +536,6 @@ class SqlStore:
         #: Whether write transactions take one lock for the whole database (SQLite): operations then do what
         #: they can (CPU-heavy checks) before their transaction rather than in it.
         self.serializes_writers = serialize_transactions
-        # Pings must not queue behind writers: on SQLite they begin a deferred (read) transaction.
-        self._ping_engine = engine.execution_options(**{SQLITE_BEGIN_OPTION: "BEGIN"})
         self._direct: tuple[StatementCache, ConnectionPool] | None = None
         self._config = ConfigCache()
         #: Called with (SQL, parameters) before each statement of the direct path (tests capture them).
@@ -545,6 +547,8 @@ class SqlStore:
             dialect, connect = direct
             self._direct = (StatementCache(dialect), ConnectionPool(connect))
             self._checkpointer = Checkpointer(connect)
+        if (self._direct is None) == (self._pg is None):
+            raise ValueError("a store runs on exactly one of direct (SQLite) and pg_direct (PostgreSQL)")
 
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTransaction]:
@@ -552,20 +556,8 @@ class SqlStore:
             async with self._direct_transaction(readonly) as tx:
                 yield tx
             return
-        if self._pg is not None:
-            async with self._pg_transaction(readonly) as tx:
-                yield tx
-            return
-        if self._lock is not None and readonly:  # SQLite: a deferred BEGIN, outside the writers' queue
-            async with self._ping_engine.begin() as conn:
-                yield SqlTransaction(conn, self._inserts)
-            return
-        if self._lock is None:
-            async with self.engine.begin() as conn:
-                yield SqlTransaction(conn, self._inserts)
-            return
-        async with self._writer_slot(), self.engine.begin() as conn:
-            yield SqlTransaction(conn, self._inserts)
+        async with self._pg_transaction(readonly) as tx:
+            yield tx
 
     @asynccontextmanager
     async def _writer_slot(self) -> AsyncIterator[None]:
@@ -650,16 +642,13 @@ class SqlStore:
             async with self._pg[1].acquire() as conn:
                 await conn.fetchval("SELECT 1")
             return
-        if self._direct is not None:
-            _, pool = self._direct
-            raw = pool.checkout()
-            try:
-                raw.execute("SELECT 1").fetchall()
-            finally:
-                pool.checkin(raw)
-            return
-        async with self._ping_engine.connect() as conn:
-            await conn.exec_driver_sql("SELECT 1")
+        assert self._direct is not None
+        _, pool = self._direct
+        raw = pool.checkout()
+        try:
+            raw.execute("SELECT 1").fetchall()
+        finally:
+            pool.checkin(raw)
 
     async def close(self) -> None:
         if self._direct is not None:

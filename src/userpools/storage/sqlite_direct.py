@@ -96,6 +96,26 @@ class StatementCache:
             self._entries[key] = entry
         return entry[1]
 
+    def bound(
+        self, statement: ClauseElement, values: dict[str, Any], listeners: Sequence[StatementListener]
+    ) -> tuple[_Prepared, tuple[Any, ...]]:
+        """The statement prepared for ``values`` and its positional parameters, the listeners told."""
+        prepared = self.prepared(statement, frozenset(values))
+        row = _positional(prepared, values)
+        for listener in listeners:
+            listener(prepared.sql, row)
+        return prepared, row
+
+    def bound_many(
+        self, statement: ClauseElement, parameters: list[dict[str, Any]], listeners: Sequence[StatementListener]
+    ) -> tuple[_Prepared, list[tuple[Any, ...]]]:
+        """``bound`` for an executemany: one statement (the first dict's names), a row per dict."""
+        prepared = self.prepared(statement, frozenset(parameters[0]))
+        rows = [_positional(prepared, values) for values in parameters]
+        for listener in listeners:
+            listener(prepared.sql, rows)
+        return prepared, rows
+
     def _compile(self, statement: ClauseElement, names: frozenset[str]) -> _Prepared:
         compiled = statement.compile(dialect=self._dialect, column_keys=sorted(names))
         processors = compiled._bind_processors
@@ -127,11 +147,7 @@ class DirectConnection:
     async def execute(self, statement: ClauseElement, parameters: Any = None) -> DirectResult:
         if isinstance(parameters, list):
             return self._executemany(statement, parameters)
-        values = parameters or {}
-        prepared = self._cache.prepared(statement, frozenset(values))
-        row = _positional(prepared, values)
-        for listener in self._listeners:
-            listener(prepared.sql, row)
+        prepared, row = self._cache.bound(statement, parameters or {}, self._listeners)
         try:
             cursor = self._raw.execute(prepared.sql, row)
             rows = cursor.fetchall() if cursor.description is not None else []
@@ -144,10 +160,7 @@ class DirectConnection:
     def _executemany(self, statement: ClauseElement, parameters: list[dict[str, Any]]) -> DirectResult:
         if not parameters:
             return DirectResult([], 0)
-        prepared = self._cache.prepared(statement, frozenset(parameters[0]))
-        rows = [_positional(prepared, values) for values in parameters]
-        for listener in self._listeners:
-            listener(prepared.sql, rows)
+        prepared, rows = self._cache.bound_many(statement, parameters, self._listeners)
         try:
             cursor = self._raw.executemany(prepared.sql, rows)
         except sqlite3.Error as error:
