@@ -194,19 +194,25 @@ def _floor_section(results: dict[str, Any]) -> list[str]:
         "## Crypto floor",
         "",
         (
-            "`bench/crypto_floor.py`: the cryptography each flow cannot avoid, timed on one core of this machine "
-            "(gmpy2 for the 3072-bit exponentiations, as the server uses). No server can spend less CPU than "
-            "this per request; the last column is the most all the CPUs could serve doing nothing else."
+            "`bench/crypto_floor.py`: the cryptography each flow cannot avoid, timed on one core of this machine. "
+            "The issue's floor takes every 3072-bit exponentiation at gmpy2.powmod's cost; the server computes "
+            "g^x and g^b from precomputed tables of g's powers (`srp.g_pow`), so its own floor (`server`) is "
+            "lower. No server can spend less CPU than this per request; the last column is the most all the "
+            "CPUs could serve doing nothing else."
         ),
         "",
-        f"| flow | counted | ms per request | per s, one core | per s, all {cpus} CPUs |",
-        "| --- | --- | ---: | ---: | ---: |",
+        (
+            "| flow | counted | ms per request (issue: gmpy2) | ms per request (server: tables) "
+            f"| per s, one core (server) | per s, all {cpus} CPUs (server) |"
+        ),
+        "| --- | --- | ---: | ---: | ---: | ---: |",
     ]
     for flow, row in floor["floors"].items():
         g = row["gmpy2"]
+        t = row.get("server", g)
         lines.append(
-            f"| {flow} | {row['counted']} | {g['ms']:.3f} | {g['per_s_per_core']:,.0f} "
-            f"| {g['per_s_per_core'] * cpus:,.0f} |"
+            f"| {flow} | {row['counted']} | {g['ms']:.3f} | {t['ms']:.3f} | {t['per_s_per_core']:,.0f} "
+            f"| {t['per_s_per_core'] * cpus:,.0f} |"
         )
     return lines
 
@@ -252,7 +258,8 @@ def _scenario_section(results: dict[str, Any], scenario: str, runs: dict[str, di
     floor = _floor(results, scenario)
     if mine and floor:
         cpus = results["crypto_floor"]["host"]["cpu_count"] or 1
-        all_cpus = floor["gmpy2"]["per_s_per_core"] * cpus
+        own = floor.get("server", floor["gmpy2"])
+        all_cpus = own["per_s_per_core"] * cpus
         cpu = (mine.get("server") or {}).get("cpu_ms_per_iteration")
         text = (
             f"userpools against the crypto floor ({FLOOR_OF[scenario]}): {mine['iterations']['ok_per_s']:,.1f}/s "
@@ -262,7 +269,8 @@ def _scenario_section(results: dict[str, Any], scenario: str, runs: dict[str, di
         if cpu:
             text += (
                 f"; its server CPU per iteration, {cpu:.2f} ms, is {cpu / floor['gmpy2']['ms']:.2f}× "
-                f"the floor's {floor['gmpy2']['ms']:.3f} ms"
+                f"the issue's floor of {floor['gmpy2']['ms']:.3f} ms and {cpu / own['ms']:.2f}× the server's "
+                f"own floor of {own['ms']:.3f} ms"
             )
         lines += ["", text + "."]
     return lines
@@ -305,10 +313,14 @@ def targets(results: dict[str, Any]) -> list[dict[str, str]]:
         rows.append({"target": target, "figure": "not measured", "status": "n/a"})
     else:
         times = cpu / floor["gmpy2"]["ms"]
+        figure = f"{cpu:.2f} ms / {floor['gmpy2']['ms']:.3f} ms = {times:.2f}×"
+        if "server" in floor:  # the stricter floor, with g^x from tables as the server computes it
+            own = floor["server"]["ms"]
+            figure += f" (against the server's own floor with tabulated g^x: {own:.3f} ms, {cpu / own:.2f}×)"
         rows.append(
             {
                 "target": target,
-                "figure": f"{cpu:.2f} ms / {floor['gmpy2']['ms']:.3f} ms = {times:.2f}×",
+                "figure": figure,
                 "status": "met" if times <= maximum and mine["iterations"]["ok"] else "not met",
             }
         )

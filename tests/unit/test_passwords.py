@@ -46,16 +46,17 @@ def test_stored_verifier_signs_pycognito_in() -> None:
         assert (client_key == server_key) is agree
 
 
-def test_matches_costs_one_modular_exponentiation(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_matches_costs_one_exponentiation_of_g(monkeypatch: pytest.MonkeyPatch) -> None:
     stored = create("Correct horse 1!")
     calls = []
-    real = srp.powmod
+    real = srp.g_pow
 
     def counting(*args: object) -> object:
         calls.append(args)
         return real(*args)
 
-    monkeypatch.setattr(srp, "powmod", counting)
+    monkeypatch.setattr(srp, "g_pow", counting)
+    monkeypatch.setattr(srp, "powmod", None)  # no general exponentiation at all
     assert passwords.matches(stored, POOL_ID, "alice", "Correct horse 1!", CIPHER)
     assert len(calls) == 1
 

@@ -390,6 +390,22 @@ def test_pycognito_and_server_agree_for_any_unicode_username_and_password(
     assert accepted and client_key == server_key
 
 
+# --- g^e from the tables ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "e", [0, 1, 2, 255, 256, 2**255, 2**256 - 1, 2**256, 2**300 + 12345, int("ab" * 32, 16), int("01" * 32, 16)]
+)
+def test_g_pow_is_python_pow_at_the_edges(e: int) -> None:
+    assert srp.g_pow(e) == pow(2, e, srp.N)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=2**256 + 2**20))
+def test_g_pow_is_python_pow_for_any_exponent(e: int) -> None:
+    assert srp.g_pow(e) == pow(2, e, srp.N)
+
+
 # --- the server's ephemeral and the key ------------------------------------------------------------------
 
 
