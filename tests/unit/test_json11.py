@@ -44,3 +44,10 @@ def test_error_message_header_stays_single_line_latin1_while_the_body_keeps_the_
     response = json11.error_response(NotAuthorizedException("line one\nline two ✓"), "r")
     assert response.headers["x-amzn-errormessage"] == "line one line two ?"
     assert orjson.loads(response.body)["message"] == "line one\nline two ✓"
+
+
+def test_error_message_header_carries_no_control_character() -> None:
+    text = "Value '\x08\x00\x1b\x7f' at 'userPoolId' failed"
+    response = json11.error_response(NotAuthorizedException(text), "r")
+    assert response.headers["x-amzn-errormessage"] == "Value '????' at 'userPoolId' failed"
+    assert orjson.loads(response.body)["message"] == text

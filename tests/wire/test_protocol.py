@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from botocore.exceptions import ClientError
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rawhttp import post
 
@@ -175,6 +175,7 @@ bodies = st.dictionaries(member_names, json_values, max_size=5) | json_values
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(operation=st.sampled_from(sorted(OPERATIONS)), body=bodies)
+@example(operation="AddCustomAttributes", body={"PoolName": None, "UserPoolId": "\x08"})  # quoted in the header
 def test_no_input_ever_gets_a_500(server: Any, operation: str, body: Any) -> None:
     response = post(server.url, operation, json.dumps(body))
     assert response.status_code < 500, response.text

@@ -64,9 +64,13 @@ def success_response(output: dict[str, Any], request_id: str) -> Response:
     )
 
 
+_CONTROL = {c: "?" for c in (*range(0x20), 0x7F)}
+
+
 def _header_safe(text: str) -> str:
-    # Header values must be latin-1 and single-line; the body keeps the exact message.
-    flat = " ".join(text.split())
+    # Header values must be latin-1, single-line and free of control characters (a message may quote what
+    # the client sent, "\x08" included); the body keeps the exact message.
+    flat = " ".join(text.split()).translate(_CONTROL)
     return flat.encode("latin-1", "replace").decode("latin-1")
 
 
