@@ -499,6 +499,18 @@ class SqlTransaction:
         self.counters = SqlCounters(conn, inserts.events)
 
 
+class _WriteGroup:
+    """SQLite's group commit: one write transaction holding the operations that queued for the writer slot
+    together, each inside its own savepoint, committed once after the last of them (see SqlStore)."""
+
+    __slots__ = ("done", "members", "raw")
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+        self.members = 0
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
 class SqlStore:
     """A ``Store`` on an engine from ``engine.create_engine``.
 
@@ -514,6 +526,16 @@ class SqlStore:
     per-execution work). A write transaction's
     ``BEGIN IMMEDIATE`` does not wait in SQLite's busy handler (that would block the loop while another
     process writes): when the file is locked the store awaits and tries again, until ``lock_timeout``.
+
+    Group commit (the direct SQLite path): the write transactions queued for the writer slot share one SQLite
+    transaction, each operation inside a savepoint of its own, so one that fails leaves nothing behind and the
+    others keep their writes. The transaction commits once every operation that was queued when it began has
+    had its turn; each operation's ``transaction()`` returns only after that commit (or raises with it), so
+    an answer is never sent before its writes are durable, and a later transaction, read-only ones included,
+    sees them. Operations run one after the other as before: each sees the earlier ones' writes, as it would
+    after their commits. What the group saves is the per-commit cost (SQLite writes each changed page to the
+    log at every COMMIT; ForgotPassword changes ~7 pages, and the append-only tables' last pages are the same
+    for the whole group) and the BEGIN/COMMIT locking.
 
     ``pg_direct`` (PostgreSQL): the dialect and a pool of asyncpg connections (``storage.pg_direct``), each
     transaction on one of them at READ COMMITTED. A store has exactly one of the two; the async ``engine``
@@ -532,12 +554,18 @@ class SqlStore:
         self.engine = engine
         self._lock_timeout = lock_timeout
         self._inserts = _Inserts(engine.dialect.name)
-        self._lock = asyncio.Lock() if serialize_transactions else None
+        # the direct SQLite path always queues its writers: they share one group-commit transaction
+        self._lock = asyncio.Lock() if serialize_transactions or direct is not None else None
         #: Whether write transactions take one lock for the whole database (SQLite): operations then do what
         #: they can (CPU-heavy checks) before their transaction rather than in it.
         self.serializes_writers = serialize_transactions
         self._direct: tuple[StatementCache, ConnectionPool] | None = None
         self._config = ConfigCache()
+        #: SQLite: the write transaction now open, shared by the operations queued for the writer slot
+        self._group: _WriteGroup | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
+        #: SQLite commits of write transactions (a group counts once), for tests and diagnostics
+        self.commits = 0
         #: Called with (SQL, parameters) before each statement of the direct path (tests capture them).
         self.statement_listeners: list[StatementListener] = []
         self._pg: tuple[StatementCache, asyncpg.Pool] | None = None
@@ -588,14 +616,77 @@ class SqlStore:
                 pool.checkin(raw)  # rolls the read transaction back
             return
         async with self._writer_slot():
-            raw = pool.checkout()
+            group = self._group
+            if group is None:
+                raw = pool.checkout()
+                try:
+                    await self._begin_immediate(raw)
+                except BaseException:
+                    pool.checkin(raw)
+                    raise
+                group = self._group = _WriteGroup(raw)
+                flusher = asyncio.create_task(self._flush_when_queue_passed(group))
+                self._flushers.add(flusher)
+                flusher.add_done_callback(self._flushers.discard)
+            raw = group.raw
+            raw.execute("SAVEPOINT operation")
             try:
-                await self._begin_immediate(raw)
                 yield self._direct_tx(raw, cache)
+            except BaseException:
+                self._undo_operation(group)
+                raise
+            raw.execute("RELEASE operation")
+            group.members += 1
+        # Durable (or failed, with every operation of the group) once the group commits; shielded: one member's
+        # cancellation (its client went away) must not cancel the others' outcome.
+        await asyncio.shield(group.done)
+
+    def _undo_operation(self, group: _WriteGroup) -> None:
+        """One operation of the group failed: its statements are undone, the others' stay. When SQLite lost
+        the whole transaction (an I/O error, a full disk), the group ends here in failure."""
+        raw = group.raw
+        try:
+            raw.execute("ROLLBACK TO operation")
+            raw.execute("RELEASE operation")
+        except sqlite3.Error as exc:  # the savepoint went with the transaction, or the connection failed
+            self._end_group(group, exc)
+            return
+        if not raw.in_transaction:
+            self._end_group(group, sqlite3.OperationalError("the write transaction was rolled back"))
+
+    async def _flush_when_queue_passed(self, group: _WriteGroup) -> None:
+        """Commits ``group`` once every operation that was queued for the writer slot when the group began
+        has had its turn (the lock is FIFO); no timeout: the group must end, however long its members take."""
+        assert self._lock is not None
+        await self._lock.acquire()
+        try:
+            if self._group is group:
+                self._end_group(group, None)
+        finally:
+            self._lock.release()
+
+    def _end_group(self, group: _WriteGroup, error: BaseException | None) -> None:
+        if self._group is group:
+            self._group = None
+        assert self._direct is not None
+        raw = group.raw
+        if error is None:
+            try:
                 raw.commit()
-                self._checkpointer.committed()
-            finally:
-                pool.checkin(raw)  # rolls back whatever did not commit
+            except sqlite3.Error as exc:
+                error = exc
+        if error is None:
+            self.commits += 1
+            self._checkpointer.committed(group.members)
+            group.done.set_result(None)
+        else:
+            # A configuration change read into the cache by a later member never committed: forget it all.
+            self._config.generation = -1
+            self._config.pools.clear()
+            self._config.clients.clear()
+            group.done.set_exception(error)
+            group.done.exception()  # retrieved here too: a group whose members all failed has no one awaiting
+        self._direct[1].checkin(raw)  # rolls back whatever did not commit
 
     @asynccontextmanager
     async def _pg_transaction(self, readonly: bool) -> AsyncIterator[SqlTransaction]:
@@ -652,6 +743,8 @@ class SqlStore:
 
     async def close(self) -> None:
         if self._direct is not None:
+            while self._flushers:  # the open group commits first
+                await asyncio.gather(*self._flushers, return_exceptions=True)
             self._direct[1].close()
             await self._checkpointer.close()
         if self._pg is not None:

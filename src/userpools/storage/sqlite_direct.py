@@ -246,8 +246,9 @@ class Checkpointer:
         self.runs = 0
         self._closed = False
 
-    def committed(self) -> None:
-        self._commits += 1
+    def committed(self, operations: int = 1) -> None:
+        """After a commit holding ``operations`` operations (a group commit holds several)."""
+        self._commits += operations
         if self._commits < self._every or self._running is not None or self._closed:
             return
         self._commits = 0
