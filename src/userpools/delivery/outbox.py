@@ -35,7 +35,7 @@ class Outbox:
         self._stream = stream
 
     async def record(self, tx: Transaction, message: Message) -> None:
-        message_id = ids.new_uuid()
+        message_id = ids.new_ordered_uuid()
         payload = orjson.dumps({"subject": message.subject, "body": message.body, "code": message.code})
         await tx.outbox.add(
             OutboxRecord(

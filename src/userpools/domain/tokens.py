@@ -24,7 +24,6 @@ import binascii
 import json
 import re
 import secrets
-import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from userpools import ids
 from userpools.crypto.datakey import DataKeyCipher, DataKeyError
 from userpools.crypto.jwt import DeferredToken, ExpiredToken, SigningKeys, TokenError, peek, sign, verify
 from userpools.domain.clients import token_validity_seconds
@@ -170,7 +170,7 @@ def id_token_claims(
             "auth_time": auth_time,
             "exp": exp,
             "iat": iat,
-            "jti": jti or str(uuid.uuid4()),
+            "jti": jti or ids.new_uuid(),
         }
     )
     claims.update((n, _attribute_claim(n, v)) for n, v in attributes if n not in _VERIFIED_FLAGS)
@@ -205,7 +205,7 @@ def access_token_claims(
             "auth_time": auth_time,
             "exp": exp,
             "iat": iat,
-            "jti": jti or str(uuid.uuid4()),
+            "jti": jti or ids.new_uuid(),
             "username": user.username,
         }
     )
@@ -237,7 +237,7 @@ def issue_tokens(
     REFRESH_TOKEN_AUTH [O]). Lifetimes come from the client [C]; ``refresh_expires_at`` defaults to now plus
     the client's RefreshTokenValidity (pass the auth session's own expiry so the two agree)."""
     validity = token_validity_seconds(client.settings)
-    iat, event_id, auth = _epoch(now), str(uuid.uuid4()), _epoch(auth_time)
+    iat, event_id, auth = _epoch(now), ids.new_uuid(), _epoch(auth_time)
     id_kid, id_key = keys.for_purpose("id")
     access_kid, access_key = keys.for_purpose("access")
     id_claims = id_token_claims(

@@ -111,7 +111,7 @@ def _context_data(req: dict[str, Any]) -> dict[str, Any]:
 async def _event(ctx: Context, tx: Transaction, user: UserRecord, event_type: str, response: str,
                  req: dict[str, Any]) -> None:
     await tx.auth_events.add(AuthEventRecord(
-        id=ids.new_uuid(), pool_id=user.pool_id, username_key=user.username_key, event_type=event_type,
+        id=ids.new_ordered_uuid(), pool_id=user.pool_id, username_key=user.username_key, event_type=event_type,
         created_at=ctx.clock.now(), response=response, context=_context_data(req),
     ))
 

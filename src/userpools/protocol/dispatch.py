@@ -7,13 +7,13 @@ exception is logged and answered as InternalErrorException (500), the only 500 t
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from userpools import ids
 from userpools.errors import (
     CognitoError,
     InternalErrorException,
@@ -51,7 +51,7 @@ class Dispatcher:
         self._now = now
 
     async def __call__(self, request: Request) -> Response:
-        request_id = str(uuid.uuid4())
+        request_id = ids.new_uuid()
         try:
             output = await self._handle(request)
         except CognitoError as error:

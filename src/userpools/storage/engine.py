@@ -166,6 +166,7 @@ def sqlite_direct(url: URL) -> tuple[Dialect, Callable[[], sqlite3.Connection]]:
             "PRAGMA synchronous=NORMAL",
             "PRAGMA foreign_keys=ON",
             "PRAGMA wal_autocheckpoint=0",  # sqlite_direct.Checkpointer does it, off the event loop
+            "PRAGMA cache_size=-16384",
         ):
             raw.execute(pragma)
         return raw
