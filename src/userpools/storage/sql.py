@@ -566,6 +566,7 @@ class SqlStore:
         self._flushers: set[asyncio.Task[None]] = set()
         #: SQLite commits of write transactions (a group counts once), for tests and diagnostics
         self.commits = 0
+        self._restarting = False
         #: Called with (SQL, parameters) before each statement of the direct path (tests capture them).
         self.statement_listeners: list[StatementListener] = []
         self._pg: tuple[StatementCache, asyncpg.Pool] | None = None
@@ -665,6 +666,21 @@ class SqlStore:
         finally:
             self._lock.release()
 
+    async def _restart_log(self) -> None:
+        """The write-ahead log has grown long (see sqlite_direct.Checkpointer): this process's writers wait
+        while a RESTART checkpoint copies the rest of it, after which the next writer starts it over."""
+        assert self._lock is not None
+        try:
+            await self._lock.acquire()
+            try:
+                if self._group is not None:  # all its members are done: commit it now, not at its flusher
+                    self._end_group(self._group, None)
+                await self._checkpointer.restart()
+            finally:
+                self._lock.release()
+        finally:
+            self._restarting = False
+
     def _end_group(self, group: _WriteGroup, error: BaseException | None) -> None:
         if self._group is group:
             self._group = None
@@ -679,6 +695,11 @@ class SqlStore:
             self.commits += 1
             self._checkpointer.committed(group.members)
             group.done.set_result(None)
+            if self._checkpointer.wants_restart and not self._restarting:
+                self._restarting = True
+                task = asyncio.create_task(self._restart_log())
+                self._flushers.add(task)
+                task.add_done_callback(self._flushers.discard)
         else:
             # A configuration change read into the cache by a later member never committed: forget it all.
             self._config.generation = -1

@@ -224,7 +224,7 @@ class ConnectionPool:
 
 
 class Checkpointer:
-    """Copies the write-ahead log back into the database file on a worker thread.
+    """Copies the write-ahead log back into the database file on a worker thread, and keeps the log short.
 
     SQLite checkpoints by itself every 1,000 pages of log, inside the COMMIT that crosses the mark, and a
     checkpoint ends with fsync: on the direct path that COMMIT runs on the event loop's thread, which then
@@ -234,18 +234,37 @@ class Checkpointer:
     own is: it never waits for readers or writers) runs on a connection of its own in the loop's default
     executor. ``close()`` waits for it and truncates the log. A checkpoint copies each page changed since the
     last one once, however often it changed, so the rarer they are the less they copy: every 200 operations
-    took 7% of ForgotPassword's server CPU; every 1,000 (a log of a few MiB at most), SignUp 1,456 → 1,630/s.
+    took 7% of ForgotPassword's server CPU; every 1,000, SignUp 1,456 → 1,630/s.
+
+    A PASSIVE checkpoint never makes the log shorter: SQLite starts the log over only when a writer begins
+    after a checkpoint that copied *everything*, and under a steady load another commit always comes between
+    the two (ForgotPassword at 2,800/s: 220,000 frames, 900 MB of log, in 40 s). So once the log holds
+    ``restart_frames`` frames, ``wants_restart`` is set, and the store calls ``restart()`` at a moment when
+    none of its writers is in a transaction: a RESTART checkpoint (it also waits for other processes' writers
+    and readers, up to ``restart_wait_ms``) after which the next writer starts the log from its beginning.
     """
 
-    def __init__(self, connect: Callable[[], sqlite3.Connection], every: int = 1000) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        every: int = 1000,
+        restart_frames: int = 16384,
+        restart_wait_ms: int = 500,
+    ) -> None:
         self._connect = connect
         self._every = every
+        self._restart_frames = restart_frames
+        self._restart_wait_ms = restart_wait_ms
         self._commits = 0
         self._running: Any = None  # the executor's future while a checkpoint runs
         self._raw: sqlite3.Connection | None = None
         #: (busy, log frames, checkpointed frames) of the last checkpoint, and how many ran
         self.last: tuple[int, int, int] | None = None
         self.runs = 0
+        #: RESTART checkpoints that ended with the log free to start over
+        self.restarts = 0
+        #: the log is long: the store should call ``restart()`` between two of its write transactions
+        self.wants_restart = False
         self._closed = False
 
     def committed(self, operations: int = 1) -> None:
@@ -263,13 +282,40 @@ class Checkpointer:
         if not future.cancelled():
             future.exception()  # a failed checkpoint is retried by the next one; nothing is lost
 
+    async def restart(self) -> None:
+        """A RESTART checkpoint on the worker thread; call it while this process has no write transaction open
+        (the checkpoint takes the write lock, and waits for the one of another process)."""
+        if self._closed:
+            return
+        while (running := self._running) is not None:  # a PASSIVE one first
+            with contextlib.suppress(Exception):  # see _done
+                await running
+            if self._running is running:  # done, and its _done callback not run yet: awaiting did not yield
+                self._running = None
+        self._running = asyncio.get_running_loop().run_in_executor(None, self._checkpoint, "RESTART")
+        self._running.add_done_callback(self._done)
+        with contextlib.suppress(Exception):  # busy (readers elsewhere) or failed: the next long log tries again
+            await self._running
+
     def _checkpoint(self, mode: str) -> None:
         if self._raw is None:
             self._raw = self._connect()
             self._raw.execute("PRAGMA busy_timeout=0")  # another process checkpointing: skip this round
-        busy, log, done = self._raw.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        waits = mode == "RESTART"
+        if waits:
+            self._raw.execute(f"PRAGMA busy_timeout={self._restart_wait_ms}")
+        try:
+            busy, log, done = self._raw.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        finally:
+            if waits:
+                self._raw.execute("PRAGMA busy_timeout=0")
         self.last = (int(busy), int(log), int(done))
         self.runs += 1
+        if waits:  # done, or busy: then the next PASSIVE checkpoint asks again if the log is still long
+            self.restarts += not busy
+            self.wants_restart = False
+        elif log >= self._restart_frames:
+            self.wants_restart = True
 
     async def close(self) -> None:
         if self._closed:
