@@ -242,13 +242,17 @@ class Checkpointer:
     ``restart_frames`` frames, ``wants_restart`` is set, and the store calls ``restart()`` at a moment when
     none of its writers is in a transaction: a RESTART checkpoint (it also waits for other processes' writers
     and readers, up to ``restart_wait_ms``) after which the next writer starts the log from its beginning.
+    The store's writers wait meanwhile: 15-30 ms on this VM, whatever is left to copy, for the two fsyncs of
+    a checkpoint. Every 16,384 frames that pause made ForgotPassword's p99 at 1,000,000 users 1.3-1.8× its
+    p99 at 1,000; every 65,536 (a log of at most ~270 MB, restarted every few seconds at full load) it is
+    within 1.05×.
     """
 
     def __init__(
         self,
         connect: Callable[[], sqlite3.Connection],
         every: int = 1000,
-        restart_frames: int = 16384,
+        restart_frames: int = 65536,
         restart_wait_ms: int = 500,
     ) -> None:
         self._connect = connect
