@@ -672,7 +672,7 @@ async def measure_phase(
             warmup=args.warmup, duration=args.duration, requests=None, concurrency=args.concurrency
         )
         # --repeat rounds, the scenarios in turn in each: one 10 s p99 on a shared VM moves by ±30% from run
-        # to run, so the phase keeps the run with the median p99 of each scenario, and every run's p99 beside it.
+        # to run, so the phase keeps the run with the median p99 of each scenario, and every run's p99 too.
         runs: dict[str, list[dict[str, Any]]] = {}
         for _ in range(args.repeat):
             for name in MEASURED_SCENARIOS if not args.only_list else ():

@@ -1,13 +1,16 @@
 """Pools and clients read through the store stay current: a change is seen by the next transaction, in this
-process or another one on the same database (SQLite's direct path caches them per process; PostgreSQL
-reads them each time; the contract is the same)."""
+process or another one on the same database (each process caches them, checked against a configuration
+generation: SQLite's file header, PostgreSQL's config_generation row; the contract is the same)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
+import asyncpg
+import pytest
 from contract_records import POOL, T0, setup
+from statements import captured_statements
 
 from userpools.storage.engine import open_store
 from userpools.storage.ports import ClientRecord, Store
@@ -95,5 +98,57 @@ def test_a_reader_older_than_a_change_does_not_put_stale_rows_in_the_cache(store
             stale = await old.pools.get(POOL)  # the old snapshot still sees its own state…
             assert stale is not None
         assert await pool_settings(store) == {"b": 1}  # …and that did not replace the newer one
+
+    run(body())
+
+
+def test_pools_and_clients_are_read_once_then_served_from_the_cache(store: Store, run: Any) -> None:
+    async def body() -> None:
+        await setup(store)
+        async with store.transaction() as tx:
+            await tx.clients.insert(ClientRecord("client1", POOL, "first", T0, T0, None, {}))
+        assert await pool_settings(store) == {} and await client_name(store, "client1") == "first"
+        with captured_statements(store) as statements:
+            assert await pool_settings(store) == {} and await client_name(store, "client1") == "first"
+        # no pool or client row read again; left: the generation (PostgreSQL: its row, once per transaction;
+        # SQLite: its file header, read beside the statements the store records)
+        assert not any("user_pool" in sql for sql, _ in statements)
+        assert all("config_generation" in sql for sql, _ in statements) and len(statements) <= 2
+
+    run(body())
+
+
+def test_a_change_goes_through_when_the_generation_row_is_missing(
+    store: Store, database_url: str, run: Any, backend: str
+) -> None:
+    """PostgreSQL's generation is a row (SQLite's, its file header); a missing row counts as 0 and the next
+    change writes it again. (The suite empties every table between tests, that row included.)"""
+    if backend != "postgresql":
+        pytest.skip("SQLite keeps the generation in its file header")
+
+    async def body() -> None:
+        await setup(store)
+        assert await pool_settings(store) == {}
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute("DELETE FROM config_generation")
+        finally:
+            await conn.close()
+        assert await pool_settings(store) == {}
+        async with store.transaction() as tx:
+            pool = await tx.pools.get(POOL)
+            assert pool is not None
+            await tx.pools.update(replace(pool, settings={"c": 1}))
+        assert await pool_settings(store) == {"c": 1}
+        other = await open_store(database_url, migrate=False)
+        try:
+            assert await pool_settings(other) == {"c": 1}
+            async with other.transaction() as tx:
+                pool = await tx.pools.get(POOL)
+                assert pool is not None
+                await tx.pools.update(replace(pool, settings={"c": 2}))
+        finally:
+            await other.close()
+        assert await pool_settings(store) == {"c": 2}
 
     run(body())

@@ -144,9 +144,9 @@ async def postgresql_direct(engine: AsyncEngine) -> tuple[Dialect, asyncpg.Pool]
 
 async def _keep_session(_connection: asyncpg.Connection) -> None:
     """What a connection needs on its way back to the pool, besides the rollback of an open transaction that
-    asyncpg always does: nothing. The store never changes a session's state (no SET, LISTEN, cursor or advisory
-    lock), so asyncpg's default reset (``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``)
-    would be one more round trip after every transaction for nothing."""
+    asyncpg always does: nothing. The store never changes a session's state (no SET, LISTEN, cursor or
+    advisory lock), so asyncpg's default reset (``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *;
+    RESET ALL``) would be one more round trip after every transaction for nothing."""
 
 
 def sqlite_direct(url: URL) -> tuple[Dialect, Callable[[], sqlite3.Connection]]:

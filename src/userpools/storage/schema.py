@@ -222,3 +222,12 @@ counters = sa.Table(
     # purge: the expired rows, oldest first, without a scan.
     sa.Index(None, "expires_at"),
 )
+
+
+config_generation = sa.Table(
+    "config_generation",
+    metadata,
+    # One row (id 1): PostgreSQL's configuration generation (storage.sql.ConfigCache); SQLite uses its header.
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("n", sa.BigInteger(), nullable=False),
+)

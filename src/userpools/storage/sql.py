@@ -28,7 +28,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy import BigInteger, Row, bindparam, cast, delete, extract, func, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -51,7 +52,7 @@ from userpools.storage.ports import (
     SigningKeyRecord,
     UserPort,
 )
-from userpools.storage.schema import outbox, signing_keys, user_pool_clients, user_pools
+from userpools.storage.schema import config_generation, outbox, signing_keys, user_pool_clients, user_pools
 from userpools.storage.sql_events import EventStatements, SqlAuthEvents, SqlCounters
 from userpools.storage.sql_users import (
     SqlAuthSessions,
@@ -350,12 +351,15 @@ class SqlOutbox:
 
 class ConfigCache:
     """Pools and app clients as last read in this process, valid while the database's configuration generation
-    is the one they were read at (SQLite's direct path only).
+    is the one they were read at.
 
-    The generation is SQLite's ``PRAGMA user_version`` (a header field, transactional like any write): every
-    transaction that writes a pool or a client adds one to it, whichever process it runs in, and a transaction
-    reads it once (microseconds) before using the cache. So a request loads no pool or client rows unless one
-    changed, and a change made by another process is seen by the next transaction, as without a cache.
+    The generation is a number every transaction that writes a pool or a client adds one to, whichever process
+    it runs in, and that a transaction reads once before using the cache: SQLite's ``PRAGMA user_version`` (a
+    header field, transactional like any write; microseconds to read), PostgreSQL's ``config_generation`` row
+    (one indexed read instead of the pool's and the client's rows and their JSON). So a request loads no pool
+    or client rows unless one changed, and a change made by another process is seen by the next transaction,
+    as without a cache. On PostgreSQL (READ COMMITTED) a row read after the generation is at least as new as
+    the generation it is cached under, so the cache never labels old rows with a newer generation.
     """
 
     __slots__ = ("clients", "generation", "pools")
@@ -377,36 +381,81 @@ class _Generation:
         self._seen: int | None = None
         self.changed = False
 
-    def usable_cache(self) -> ConfigCache | None:
+    async def usable_cache(self) -> ConfigCache | None:
         """The cache when it holds this transaction's generation (started afresh for a newer one); None after
         this transaction changed the configuration, or when its snapshot is older than the cache."""
         if self.changed:
             return None
         if self._seen is None:
-            self._seen = int(self._raw.execute("PRAGMA user_version").fetchone()[0])
-        cache = self._cache
-        if self._seen > cache.generation:
-            cache.generation = self._seen
-            cache.pools.clear()
-            cache.clients.clear()
-        return cache if self._seen == cache.generation else None
+            self._seen = await self._read()
+        return _cache_at(self._cache, self._seen)
 
-    def bump(self) -> None:
+    async def bump(self) -> None:
         if not self.changed:
             current = int(self._raw.execute("PRAGMA user_version").fetchone()[0])
             self._raw.execute(f"PRAGMA user_version={current + 1}")
             self.changed = True
 
+    async def _read(self) -> int:
+        return int(self._raw.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _cache_at(cache: ConfigCache, seen: int) -> ConfigCache | None:
+    if seen > cache.generation:
+        cache.generation = seen
+        cache.pools.clear()
+        cache.clients.clear()
+    return cache if seen == cache.generation else None
+
+
+_READ_GENERATION = select(config_generation.c.n).where(config_generation.c.id == 1)
+_BUMP_GENERATION = (
+    postgresql.insert(config_generation)
+    # A row written again after it was deleted must not repeat a number that a process may hold in its cache:
+    # it starts at the time in microseconds, above any count of bumps since the row was first written.
+    .values(id=1, n=cast(extract("epoch", func.clock_timestamp()) * 1_000_000, BigInteger))
+    .on_conflict_do_update(index_elements=[config_generation.c.id], set_={"n": config_generation.c.n + 1})
+)
+
+
+class _PgGeneration:
+    """PostgreSQL's configuration generation (see ConfigCache): the ``config_generation`` row, read once per
+    transaction; a missing row (an emptied table) counts as 0 (nothing cached is used) and comes back at the
+    next bump with a number larger than any before."""
+
+    __slots__ = ("_cache", "_conn", "_seen", "changed")
+
+    def __init__(self, conn: PgDirectConnection, cache: ConfigCache) -> None:
+        self._conn = conn
+        self._cache = cache
+        self._seen: int | None = None
+        self.changed = False
+
+    async def usable_cache(self) -> ConfigCache | None:
+        if self.changed:
+            return None
+        if self._seen is None:
+            self._seen = int((await self._conn.execute(_READ_GENERATION)).scalar() or 0)
+        return _cache_at(self._cache, self._seen)
+
+    async def bump(self) -> None:
+        if not self.changed:
+            await self._conn.execute(_BUMP_GENERATION)  # also locks the row until commit: bumps queue
+            self.changed = True
+
+
+_AnyGeneration = _Generation | _PgGeneration
+
 
 class _CachedPools(SqlPools):
     __slots__ = ("_generation",)
 
-    def __init__(self, conn: AsyncConnection, inserts: _Inserts, generation: _Generation) -> None:
+    def __init__(self, conn: AsyncConnection, inserts: _Inserts, generation: _AnyGeneration) -> None:
         super().__init__(conn, inserts)
         self._generation = generation
 
     async def get(self, pool_id: str, *, for_update: bool = False) -> PoolRecord | None:
-        cache = self._generation.usable_cache()
+        cache = None if for_update else await self._generation.usable_cache()
         if cache is None:
             return await super().get(pool_id, for_update=for_update)
         pool = cache.pools.get(pool_id)
@@ -417,27 +466,27 @@ class _CachedPools(SqlPools):
         return pool
 
     async def insert(self, pool: PoolRecord) -> None:
-        self._generation.bump()
+        await self._generation.bump()
         await super().insert(pool)
 
     async def update(self, pool: PoolRecord) -> None:
-        self._generation.bump()
+        await self._generation.bump()
         await super().update(pool)
 
     async def delete(self, pool_id: str) -> bool:
-        self._generation.bump()
+        await self._generation.bump()
         return await super().delete(pool_id)
 
 
 class _CachedClients(SqlClients):
     __slots__ = ("_generation",)
 
-    def __init__(self, conn: AsyncConnection, inserts: _Inserts, generation: _Generation) -> None:
+    def __init__(self, conn: AsyncConnection, inserts: _Inserts, generation: _AnyGeneration) -> None:
         super().__init__(conn, inserts)
         self._generation = generation
 
     async def get(self, client_id: str, *, for_update: bool = False) -> ClientRecord | None:
-        cache = self._generation.usable_cache()
+        cache = None if for_update else await self._generation.usable_cache()
         if cache is None:
             return await super().get(client_id, for_update=for_update)
         client = cache.clients.get(client_id)
@@ -448,15 +497,15 @@ class _CachedClients(SqlClients):
         return client
 
     async def insert(self, client: ClientRecord) -> None:
-        self._generation.bump()
+        await self._generation.bump()
         await super().insert(client)
 
     async def update(self, client: ClientRecord) -> None:
-        self._generation.bump()
+        await self._generation.bump()
         await super().update(client)
 
     async def delete(self, client_id: str) -> bool:
-        self._generation.bump()
+        await self._generation.bump()
         return await super().delete(client_id)
 
 
@@ -483,7 +532,9 @@ class SqlTransaction:
     auth_events: AuthEventPort
     counters: CounterPort
 
-    def __init__(self, conn: AsyncConnection, inserts: _Inserts, generation: _Generation | None = None) -> None:
+    def __init__(
+        self, conn: AsyncConnection, inserts: _Inserts, generation: _AnyGeneration | None = None
+    ) -> None:
         if generation is None:
             self.pools = SqlPools(conn, inserts)
             self.clients = SqlClients(conn, inserts)
@@ -638,8 +689,8 @@ class SqlStore:
                 raise
             raw.execute("RELEASE operation")
             group.members += 1
-        # Durable (or failed, with every operation of the group) once the group commits; shielded: one member's
-        # cancellation (its client went away) must not cancel the others' outcome.
+        # Durable (or failed, with every operation of the group) once the group commits; shielded: one
+        # member's cancellation (its client went away) must not cancel the others' outcome.
         await asyncio.shield(group.done)
 
     def _undo_operation(self, group: _WriteGroup) -> None:
@@ -717,7 +768,8 @@ class SqlStore:
             transaction = conn.transaction(readonly=readonly)  # READ COMMITTED, the server's default
             await transaction.start()
             try:
-                yield SqlTransaction(PgDirectConnection(conn, statements, self.statement_listeners), self._inserts)  # type: ignore[arg-type]
+                direct = PgDirectConnection(conn, statements, self.statement_listeners)
+                yield SqlTransaction(direct, self._inserts, _PgGeneration(direct, self._config))  # type: ignore[arg-type]
             except BaseException:
                 with contextlib.suppress(Exception):  # a lost connection: the server rolls back by itself
                     await transaction.rollback()
