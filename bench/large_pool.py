@@ -934,10 +934,6 @@ def render(report: dict[str, Any]) -> str:
             f"{_ms(g_lat.get('p99')):>10}{g.get('users_per_page_mean', 0):>7.0f}  {verdict}"
             f"{f'  ({errors} errors)' if errors else ''}"
         )
-        for phase, result in (("small", small), ("large", large)):
-            p99s = ((result.get("scenarios") or {}).get(name) or {}).get("p99_runs")
-            if p99s and len(p99s) > 1:
-                lines.append(f"{'':<18}p99 of each {phase} run: {', '.join(_ms(v) for v in p99s)}")
     return "\n".join(lines)
 
 
