@@ -32,22 +32,20 @@ def new_client_secret() -> str:
     return _random(_LOWER_ALNUM, 51)
 
 
-def _text(value: int) -> str:
+def _uuid_text(value: int, version: int) -> str:
+    """128 bits as a UUID of ``version`` (RFC 9562 variant), in the usual text, without a uuid.UUID object."""
+    value = (value & ~(0xF000 << 64) | (version << 76)) & ~(0xC000 << 48) | (0x8000 << 48)
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def new_uuid() -> str:
-    """A random (version 4) UUID, as ``str(uuid.uuid4())`` writes it, without building a UUID object."""
-    value = int.from_bytes(os.urandom(16), "big")
-    value = (value & ~(0xF000 << 64) | (0x4000 << 64)) & ~(0xC000 << 48) | (0x8000 << 48)
-    return _text(value)
+    """A random (version 4) UUID, as ``str(uuid.uuid4())`` writes it."""
+    return _uuid_text(int.from_bytes(os.urandom(16), "big"), 4)
 
 
 def new_ordered_uuid() -> str:
     """A version 7 UUID (RFC 9562): the Unix time in milliseconds, then 74 random bits. For the ids of rows
     that are only ever appended (auth events, outbox messages): their primary-key index then grows at its
     end, on pages a group commit shares, instead of at a random page per row."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
-    value = (value & ~(0xF000 << 64) | (0x7000 << 64)) & ~(0xC000 << 48) | (0x8000 << 48)
-    return _text(value)
+    return _uuid_text((time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big"), 7)

@@ -28,6 +28,13 @@ class Boom(Exception):
     pass
 
 
+async def insert_then_signal(store: Store, pool_id: str, inserted: asyncio.Event) -> None:
+    """A write transaction that says when its body is done (it then waits for its group's commit)."""
+    async with store.transaction() as tx:
+        await tx.pools.insert(pool(pool_id))
+        inserted.set()
+
+
 def test_queued_writers_share_one_commit_and_each_sees_the_earlier_ones(store: Store, run: Any, backend: str) -> None:
     async def body() -> None:
         commits_before = getattr(store, "commits", 0)
@@ -114,17 +121,12 @@ def test_a_cancelled_member_does_not_cancel_the_group(store: Store, run: Any) ->
         first_done = asyncio.Event()
         go_on = asyncio.Event()
 
-        async def first() -> None:
-            async with store.transaction() as tx:
-                await tx.pools.insert(pool("us-east-1_First"))
-                first_done.set()
-
         async def second() -> None:
             async with store.transaction() as tx:
                 await tx.pools.insert(pool("us-east-1_Second"))
                 await asyncio.wait_for(go_on.wait(), timeout=10)  # the group stays open meanwhile
 
-        a = asyncio.create_task(first())
+        a = asyncio.create_task(insert_then_signal(store, "us-east-1_First", first_done))
         b = asyncio.create_task(second())
         await first_done.wait()
         for _ in range(5):
@@ -147,11 +149,6 @@ def test_a_lost_transaction_fails_every_member_and_the_store_goes_on(
     async def body() -> None:
         first_done = asyncio.Event()
 
-        async def first() -> None:
-            async with store.transaction() as tx:
-                await tx.pools.insert(pool("us-east-1_First"))
-                first_done.set()
-
         async def second() -> None:
             await first_done.wait()
             async with store.transaction() as tx:
@@ -159,7 +156,9 @@ def test_a_lost_transaction_fails_every_member_and_the_store_goes_on(
                 store._group.raw.execute("ROLLBACK")  # type: ignore[attr-defined]  # what SQLITE_FULL does
                 raise Boom
 
-        outcomes = await asyncio.gather(first(), second(), return_exceptions=True)
+        outcomes = await asyncio.gather(
+            insert_then_signal(store, "us-east-1_First", first_done), second(), return_exceptions=True
+        )
         assert isinstance(outcomes[0], sqlite3.OperationalError)
         assert isinstance(outcomes[1], Boom)
         assert await ids(store) == []

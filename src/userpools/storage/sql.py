@@ -23,7 +23,7 @@ import contextlib
 import random
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -369,6 +369,12 @@ class ConfigCache:
         self.pools: dict[str, PoolRecord] = {}
         self.clients: dict[str, ClientRecord] = {}
 
+    def start_over(self, generation: int) -> None:
+        """Empty, holding rows of ``generation`` from now on (-1: of none yet)."""
+        self.generation = generation
+        self.pools.clear()
+        self.clients.clear()
+
 
 class _Generation:
     """One transaction's view of the configuration generation (see ConfigCache)."""
@@ -392,8 +398,7 @@ class _Generation:
 
     async def bump(self) -> None:
         if not self.changed:
-            current = int(self._raw.execute("PRAGMA user_version").fetchone()[0])
-            self._raw.execute(f"PRAGMA user_version={current + 1}")
+            self._raw.execute(f"PRAGMA user_version={await self._read() + 1}")
             self.changed = True
 
     async def _read(self) -> int:
@@ -402,9 +407,7 @@ class _Generation:
 
 def _cache_at(cache: ConfigCache, seen: int) -> ConfigCache | None:
     if seen > cache.generation:
-        cache.generation = seen
-        cache.pools.clear()
-        cache.clients.clear()
+        cache.start_over(seen)
     return cache if seen == cache.generation else None
 
 
@@ -614,7 +617,7 @@ class SqlStore:
         self._config = ConfigCache()
         #: SQLite: the write transaction now open, shared by the operations queued for the writer slot
         self._group: _WriteGroup | None = None
-        self._flushers: set[asyncio.Task[None]] = set()
+        self._background_tasks: set[asyncio.Task[None]] = set()
         #: SQLite commits of write transactions (a group counts once), for tests and diagnostics
         self.commits = 0
         self._restarting = False
@@ -677,9 +680,7 @@ class SqlStore:
                     pool.checkin(raw)
                     raise
                 group = self._group = _WriteGroup(raw)
-                flusher = asyncio.create_task(self._flush_when_queue_passed(group))
-                self._flushers.add(flusher)
-                flusher.add_done_callback(self._flushers.discard)
+                self._background(self._flush_when_queue_passed(group))
             raw = group.raw
             raw.execute("SAVEPOINT operation")
             try:
@@ -692,6 +693,12 @@ class SqlStore:
         # Durable (or failed, with every operation of the group) once the group commits; shielded: one
         # member's cancellation (its client went away) must not cancel the others' outcome.
         await asyncio.shield(group.done)
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        """A task of the store's own (a group's commit, a log restart), which close() waits for."""
+        task = asyncio.create_task(work)
+        self._background_tasks.add(task)
+        task.add_done_callback(self._background_tasks.discard)
 
     def _undo_operation(self, group: _WriteGroup) -> None:
         """One operation of the group failed: its statements are undone, the others' stay. When SQLite lost
@@ -748,14 +755,10 @@ class SqlStore:
             group.done.set_result(None)
             if self._checkpointer.wants_restart and not self._restarting:
                 self._restarting = True
-                task = asyncio.create_task(self._restart_log())
-                self._flushers.add(task)
-                task.add_done_callback(self._flushers.discard)
+                self._background(self._restart_log())
         else:
             # A configuration change read into the cache by a later member never committed: forget it all.
-            self._config.generation = -1
-            self._config.pools.clear()
-            self._config.clients.clear()
+            self._config.start_over(-1)
             group.done.set_exception(error)
             group.done.exception()  # retrieved here too: a group whose members all failed has no one awaiting
         self._direct[1].checkin(raw)  # rolls back whatever did not commit
@@ -816,8 +819,8 @@ class SqlStore:
 
     async def close(self) -> None:
         if self._direct is not None:
-            while self._flushers:  # the open group commits first
-                await asyncio.gather(*self._flushers, return_exceptions=True)
+            while self._background_tasks:  # the open group commits first
+                await asyncio.gather(*self._background_tasks, return_exceptions=True)
             self._direct[1].close()
             await self._checkpointer.close()
         if self._pg is not None:
