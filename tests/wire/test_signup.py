@@ -200,3 +200,30 @@ def test_an_alias_taken_at_confirmation_raises_alias_exists_unless_forced(cognit
                             ConfirmationCode=latest_code(server, pool["Id"], second))
     assert cognito.admin_get_user(UserPoolId=pool["Id"], Username="same@example.com")["Username"] == second
     cognito.delete_user_pool(UserPoolId=pool["Id"])
+
+
+def test_concurrent_sign_ups_each_stand_or_fail_alone(server: Any, cognito: Any, email_pool: Any) -> None:
+    """Many SignUps at once (on SQLite they share one group commit): each answered sign-up exists, with its
+    code in the outbox; the one that repeats a username gets UsernameExistsException and leaves nothing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client_id = make_client(cognito, email_pool["Id"])["ClientId"]
+    names = [unique("many") for _ in range(23)]
+    attempts = [*names, names[0]]  # the last one repeats the first name
+
+    def sign_up(name: str) -> str:
+        try:
+            server.client().sign_up(ClientId=client_id, Username=name, Password=PASSWORD,
+                                    UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}])
+        except ClientError as exc:
+            return exc.response["Error"]["Code"]
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = list(pool.map(sign_up, attempts))
+    assert sorted(outcomes) == ["UsernameExistsException"] + ["ok"] * len(names)
+    listed = cognito.list_users(UserPoolId=email_pool["Id"], Limit=60)["Users"]
+    assert sorted(u["Username"] for u in listed) == sorted(names)
+    for name in names:
+        assert latest_code(server, email_pool["Id"], name)
+    assert len(outbox(server, email_pool["Id"], names[0])) == 1  # the refused repeat sent no code

@@ -33,6 +33,7 @@ LIMIT = ("LimitExceededException", "Attempt limit exceeded, please try after som
 LOCKED = ("NotAuthorizedException", "Password attempts exceeded")
 INCORRECT = ("NotAuthorizedException", "Incorrect username or password.")
 REVOKED_REFRESH = ("NotAuthorizedException", "Refresh Token has been revoked")
+FLOW_OFF = ("InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled for this client")
 
 
 # --- processes and connections, from /proc ---------------------------------------------------------------
@@ -353,3 +354,23 @@ def test_a_store_that_cannot_be_reached_stops_the_server(tmp_path: Path) -> None
 def test_workers_must_be_at_least_one(tmp_path: Path) -> None:
     result = ServerProcess(data_dir=tmp_path, extra_args=["--workers", "0"]).run_to_exit()
     assert result.returncode == 2 and "--workers" in result.stderr
+
+
+def test_a_client_changed_on_one_worker_is_seen_by_the_other_at_its_next_request(
+    workers: ServerProcess, a_b: list[Pinned], app: tuple[str, str]
+) -> None:
+    """Each worker caches pools and clients; a change made through one is checked for by the other's next
+    transaction (SQLite's file header, PostgreSQL's config_generation row)."""
+    (pool_id, client_id), (a, b) = app, a_b
+    name = make_user(workers.client(), pool_id)
+    for pinned in (a, b):  # both workers now hold the client in their caches
+        assert sign_in(pinned, client_id, name)["AuthenticationResult"]
+    a.update_user_pool_client(UserPoolId=pool_id, ClientId=client_id, ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH"])
+    for pinned in (b, a):
+        with pytest.raises(ClientError) as excinfo:
+            sign_in(pinned, client_id, name)
+        assert error_of(excinfo) == FLOW_OFF
+    b.delete_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
+    with pytest.raises(ClientError) as excinfo:
+        sign_in(a, client_id, name)
+    assert error_of(excinfo)[0] == "ResourceNotFoundException"
