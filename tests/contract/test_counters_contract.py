@@ -224,3 +224,26 @@ def _fresh_postgres_database() -> str:
         return pg.create_database()
     except pg.PostgresUnavailable as e:
         pytest.fail(str(e), pytrace=False)
+
+
+def test_a_savepoint_undoes_only_what_was_written_inside_it(store: Store, run: Any) -> None:
+    """Transaction.savepoint(): the recovery operations count the pool's rate, then run inside one, so that an
+    error undoes the operation's writes and keeps the count. Savepoints nest (SQLite's group commit already
+    holds each operation in one)."""
+
+    async def body() -> None:
+        async with store.transaction() as tx:
+            assert await tx.counters.hit("rate:pool", W0, expires_at=W1) == 1
+            with pytest.raises(LookupError):
+                async with tx.savepoint():
+                    assert await tx.counters.hit("rate:pool", W0, expires_at=W1) == 2
+                    assert await tx.counters.hit("attempts:alice", W0, expires_at=W1) == 1
+                    raise LookupError("the operation failed")
+            assert await tx.counters.peek("rate:pool", W0) == 1
+            async with tx.savepoint():  # one that ends well keeps its writes
+                assert await tx.counters.hit("attempts:bob", W0, expires_at=W1) == 1
+        assert await peek(store, "rate:pool") == 1
+        assert await peek(store, "attempts:alice") == 0
+        assert await peek(store, "attempts:bob") == 1
+
+    run(body())

@@ -349,3 +349,52 @@ def test_a_migrated_user_gets_a_welcome_message_unless_suppressed(triggered: Any
     welcome = messages[1]
     assert welcome["destination"] == "welcome@example.com" and welcome["subject"] == "Welcome"
     assert welcome["body"] == "Welcome! Your username is old-timer." and welcome["code"] is None
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_recovery_request_that_fails_midway_leaves_only_its_count(server_factory: Any, lambdas: Any,
+                                                                     tmp_path: Path, backend: str) -> None:
+    """The pool's recovery rate counts every request, whatever it answers; an error raised halfway through the
+    operation (here after the migrated user was written) leaves nothing else behind. On SQLite the count and
+    the operation share one transaction (the operation in a savepoint), on PostgreSQL they are two."""
+    import httpx
+
+    config = tmp_path / "userpools.toml"
+    config.write_text(
+        f'[lambda]\nendpoint = "{lambdas.url}"\nregion = "us-east-1"\n'
+        f'access_key_id = "{CREDENTIALS.access_key_id}"\nsecret_access_key = "{CREDENTIALS.secret_access_key}"\n'
+        f'invoke_by = "name"\n'
+    )
+    lambdas.reset()
+    server = server_factory(backend, extra_args=["--config", str(config), "--recovery-requests-per-second", "2"])
+    cognito = server.client()
+
+    def migrate(event: dict[str, Any]) -> dict[str, Any]:  # an email another user already holds as an alias
+        return {**event, "response": {"userAttributes": {"email": "taken@example.com", "email_verified": "true"},
+                                      "desiredDeliveryMediums": ["EMAIL"]}}
+
+    lambdas.register("migrate", migrate)
+    pool = pool_with(cognito, {"UserMigration": arn("migrate")}, AliasAttributes=["email"])
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    secret_client = make_client(cognito, pool["Id"], GenerateSecret=True)["ClientId"]
+    holder = verified(cognito, pool["Id"], email="taken@example.com")
+    httpx.post(f"{server.url}/_userpools/clock", json={"freeze": True}).raise_for_status()
+
+    with pytest.raises(ClientError) as excinfo:  # the user is inserted, then its alias is refused
+        cognito.forgot_password(ClientId=client, Username="newcomer")
+    assert error_of(excinfo)[0] == "AliasExistsException"
+    with pytest.raises(ClientError) as excinfo:
+        cognito.forgot_password(ClientId=secret_client, Username=holder, SecretHash="bm90IHRoZSBoYXNo")
+    assert error_of(excinfo)[0] == "NotAuthorizedException"
+    with pytest.raises(ClientError) as excinfo:  # both failures were counted: the third request is one too many
+        cognito.forgot_password(ClientId=client, Username=holder)
+    assert error_of(excinfo) == ("TooManyRequestsException", "Rate exceeded")
+
+    with pytest.raises(ClientError) as excinfo:
+        cognito.admin_get_user(UserPoolId=pool["Id"], Username="newcomer")
+    assert error_of(excinfo)[0] == "UserNotFoundException"
+    assert outbox(server, pool["Id"], "newcomer") == []
+    assert cognito.list_users(UserPoolId=pool["Id"])["Users"][0]["Username"] == holder
+    assert len(cognito.list_users(UserPoolId=pool["Id"])["Users"]) == 1
+    httpx.post(f"{server.url}/_userpools/clock", json={"advanceSeconds": 1}).raise_for_status()
+    assert cognito.forgot_password(ClientId=client, Username=holder)["CodeDeliveryDetails"]["AttributeName"] == "email"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -66,21 +68,52 @@ def _window(now: datetime, size: timedelta) -> datetime:
     return epoch + ((now - epoch) // size) * size
 
 
-async def _check_pool_rate(ctx: Context, client_id: str) -> None:
-    """The rate of the recovery category per pool (Cognito's UserAccountRecovery quota), per second, shared by
-    every server process through the store. Counted in a short transaction of its own, so that the count
-    sticks whatever the operation answers, and so that the pool's counter row is not held locked for the
-    length of the operation."""
+async def _pool_rate_exceeded(ctx: Context, tx: Transaction, pool: PoolRecord) -> bool:
+    """One more request of the recovery category for the pool (Cognito's UserAccountRecovery quota, per
+    second), counted in the store so that every server process shares it; True past the limit."""
     limit = ctx.settings.recovery_requests_per_second
     if not limit:
-        return
+        return False
     now = ctx.clock.now()
+    count = await tx.counters.hit(f"recovery-rate:{pool.id}", _window(now, timedelta(seconds=1)),
+                                  expires_at=now + timedelta(seconds=10))
+    return count > limit
+
+
+@asynccontextmanager
+async def _recovery_transaction(ctx: Context, client_id: str) -> AsyncIterator[tuple[Transaction, ClientRecord,
+                                                                                     PoolRecord]]:
+    """The write transaction of a recovery operation, after the pool's rate has been counted: refused past
+    it (TooManyRequestsException), and counted whatever the operation answers.
+
+    Where writers take turns anyway (SQLite) the count is the transaction's first write and the operation
+    runs in a savepoint after it, so that an error the operation raises undoes its own writes and commits
+    the count. Elsewhere (PostgreSQL) the count is a short transaction of its own: held for the operation,
+    the pool's counter row would make the pool's recovery requests wait for one another."""
+    if not ctx.store.writers_take_turns:
+        async with ctx.store.transaction() as tx:
+            _client, pool = await load_client(tx, client_id)
+            refused = await _pool_rate_exceeded(ctx, tx, pool)
+        if refused:
+            raise TooManyRequestsException("Rate exceeded")
+        async with ctx.store.transaction() as tx:
+            client, pool = await load_client(tx, client_id)
+            yield tx, client, pool
+        return
+    failure: CognitoError | None = None
     async with ctx.store.transaction() as tx:
-        _client, pool = await load_client(tx, client_id)
-        count = await tx.counters.hit(f"recovery-rate:{pool.id}", _window(now, timedelta(seconds=1)),
-                                      expires_at=now + timedelta(seconds=10))
-    if count > limit:
+        client, pool = await load_client(tx, client_id)
+        refused = await _pool_rate_exceeded(ctx, tx, pool)
+        if not refused:
+            try:
+                async with tx.savepoint():
+                    yield tx, client, pool
+            except CognitoError as error:
+                failure = error  # raised again after the commit: the count stays
+    if refused:
         raise TooManyRequestsException("Rate exceeded")
+    if failure is not None:
+        raise failure
 
 
 async def _count_attempt(ctx: Context, tx: Transaction, pool: PoolRecord, subject: str) -> bool:
@@ -165,9 +198,7 @@ async def forgot_password(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     started = ctx.pacer.start()
     pending: list[Message] = []
     name = req["Username"]
-    await _check_pool_rate(ctx, req["ClientId"])
-    async with ctx.store.transaction() as tx:
-        client, pool = await load_client(tx, req["ClientId"])
+    async with _recovery_transaction(ctx, req["ClientId"]) as (tx, client, pool):
         hides = _hides_existence(client)
         user = await find_user(tx, pool, name, for_update=True)
         check_secret_hash(ctx, client, req.get("SecretHash"), name, user.username if user else None)
@@ -196,9 +227,7 @@ async def confirm_forgot_password(ctx: Context, req: dict[str, Any]) -> dict[str
     tokens stay valid (as in Cognito)."""
     failure: CognitoError | None = None
     name = req["Username"]
-    await _check_pool_rate(ctx, req["ClientId"])
-    async with ctx.store.transaction() as tx:
-        client, pool = await load_client(tx, req["ClientId"])
+    async with _recovery_transaction(ctx, req["ClientId"]) as (tx, client, pool):
         hides = _hides_existence(client)
         user = await find_user(tx, pool, name, for_update=True)
         check_secret_hash(ctx, client, req.get("SecretHash"), name, user.username if user else None)

@@ -15,7 +15,8 @@ as SQLAlchemy's (``IntegrityError`` for a constraint), as they would through the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -76,6 +77,13 @@ class PgDirectConnection:
         if prepared.results is not None and rows:
             rows = _processed(rows, prepared.results)
         return DirectResult(rows, rowcount)
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A part of the transaction undone alone when it raises (asyncpg opens a SAVEPOINT for a transaction
+        started inside another)."""
+        async with self._conn.transaction():
+            yield
 
     async def _executemany(self, statement: ClauseElement, parameters: list[dict[str, Any]]) -> DirectResult:
         if not parameters:

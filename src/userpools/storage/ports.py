@@ -349,8 +349,17 @@ class Transaction(Protocol):
     auth_events: AuthEventPort
     counters: CounterPort
 
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """A part of the transaction that is undone alone when it raises (the exception goes on); what the
+        transaction wrote before it stays, to be committed."""
+        ...
+
 
 class Store(Protocol):
+    #: True when write transactions run one at a time on the whole database (SQLite): holding a row that
+    #: every operation writes for a whole transaction then delays nobody more than the transaction does.
+    writers_take_turns: bool
+
     def transaction(self, *, readonly: bool = False) -> AbstractAsyncContextManager[Transaction]:
         """One transaction. ``readonly``: the caller only reads; on SQLite such a transaction neither waits
         for nor blocks the process's writer (WAL readers see the last commit), so a trigger function that

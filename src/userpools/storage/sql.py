@@ -24,7 +24,7 @@ import random
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -514,6 +514,7 @@ class _CachedClients(SqlClients):
 
 class SqlTransaction:
     __slots__ = (
+        "_conn",
         "auth_events",
         "auth_sessions",
         "clients",
@@ -544,6 +545,7 @@ class SqlTransaction:
         else:
             self.pools = _CachedPools(conn, inserts, generation)
             self.clients = _CachedClients(conn, inserts, generation)
+        self._conn = conn
         self.signing_keys = SqlSigningKeys(conn, inserts)
         self.users = SqlUsers(conn, inserts.users)
         self.codes = SqlCodes(conn, inserts.users)
@@ -551,6 +553,9 @@ class SqlTransaction:
         self.outbox = SqlOutbox(conn, inserts)
         self.auth_events = SqlAuthEvents(conn, inserts.events)
         self.counters = SqlCounters(conn, inserts.events)
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        return self._conn.savepoint()  # type: ignore[attr-defined, no-any-return]
 
 
 class _WriteGroup:
@@ -613,6 +618,9 @@ class SqlStore:
         #: Whether write transactions take one lock for the whole database (SQLite): operations then do what
         #: they can (CPU-heavy checks) before their transaction rather than in it.
         self.serializes_writers = serialize_transactions
+        #: Whether write transactions run one at a time on the whole database (SQLite, in any process): a row
+        #: every operation writes (a per-pool counter) then costs nothing more held for a whole transaction.
+        self.writers_take_turns = direct is not None
         self._direct: tuple[StatementCache, ConnectionPool] | None = None
         self._config = ConfigCache()
         #: SQLite: the write transaction now open, shared by the operations queued for the writer slot

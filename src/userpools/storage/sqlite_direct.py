@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import exc as sa_exc
@@ -156,6 +156,19 @@ class DirectConnection:
         if prepared.results is not None and rows:
             rows = _processed(rows, prepared.results)
         return DirectResult(rows, cursor.rowcount)
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A part of the transaction undone alone when it raises (SQLite's savepoints nest: a group-commit
+        member's own ``operation`` savepoint holds this one)."""
+        self._raw.execute("SAVEPOINT part")
+        try:
+            yield
+        except BaseException:
+            self._raw.execute("ROLLBACK TO part")
+            self._raw.execute("RELEASE part")
+            raise
+        self._raw.execute("RELEASE part")
 
     def _executemany(self, statement: ClauseElement, parameters: list[dict[str, Any]]) -> DirectResult:
         if not parameters:
