@@ -109,8 +109,10 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
     if workers == 1:
         from userpools.http import OneWriteHttpToolsProtocol
 
+        # X-Forwarded-For is read only for the access log: nothing else uses the client's address (Cognito's
+        # takes it from UserContextData), and uvicorn's middleware for it costs every request a call.
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, server_header=False,
-                    http=OneWriteHttpToolsProtocol)
+                    http=OneWriteHttpToolsProtocol, proxy_headers=access_log)
         return
     del app  # built only to refuse a bad configuration before any process starts; each worker builds its own
     from userpools.workers import serve_workers

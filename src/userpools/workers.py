@@ -90,7 +90,8 @@ def _uvicorn_config(app: Any, settings: Settings, *, log_level: str, access_log:
     from userpools.http import OneWriteHttpToolsProtocol
 
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level,
-                          access_log=access_log, server_header=False, http=OneWriteHttpToolsProtocol)
+                          access_log=access_log, server_header=False, http=OneWriteHttpToolsProtocol,
+                          proxy_headers=access_log)  # see cli.serve
 
 
 def _run_worker(settings: Settings, sock: socket.socket, *, workers: int, log_level: str, access_log: bool,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import column, func, select, table, text
 
 import pg
 from userpools.storage.engine import async_url, create_engine, migrate, open_store
@@ -321,6 +321,51 @@ def test_get_for_update_serialises_concurrent_read_modify_writes(store: Store, r
         async with store.transaction() as tx:
             assert (await tx.pools.get(a_pool().id)).settings == {"count": writers}  # type: ignore[union-attr]
             assert (await tx.clients.get("c1")).settings == {"count": writers}  # type: ignore[union-attr]
+
+    run(body())
+
+
+def test_hold_keeps_a_pool_from_deletion_without_making_other_holders_wait(store: Store, run: Any,
+                                                                            backend: str) -> None:
+    """What SignUp takes on the pool before it inserts the user: on PostgreSQL a FOR KEY SHARE lock (the
+    SignUps of one pool in several processes do not queue on the pool's row; a DeleteUserPool waits for
+    them); on SQLite the write transaction itself holds the whole file."""
+
+    async def lock_waits() -> int:
+        async with store.transaction(readonly=True) as tx:  # PostgreSQL: what is waiting on a lock now
+            waiting = select(func.count()).select_from(table("pg_stat_activity"))
+            result = await tx.pools._conn.execute(  # type: ignore[attr-defined]
+                waiting.where(column("wait_event_type") == "Lock")
+            )
+            return int(result.scalar_one())
+
+    async def delete_pool() -> bool:
+        async with store.transaction() as tx:
+            return await tx.pools.delete(a_pool().id)
+
+    async def body() -> None:
+        await insert(store, a_pool())
+        async with store.transaction() as tx:
+            assert await tx.pools.hold(a_pool().id)
+            assert not await tx.pools.hold("us-east-1_missing")
+        if backend != "postgresql":
+            return
+        async with store.transaction() as holder:
+            assert await holder.pools.hold(a_pool().id)
+
+            async def another_holder() -> bool:
+                async with store.transaction() as tx:
+                    return await tx.pools.hold(a_pool().id)
+
+            assert await asyncio.wait_for(another_holder(), 5)  # not kept waiting by the first
+            deleting = asyncio.create_task(delete_pool())
+            while await lock_waits() == 0:  # the delete queues behind the holder
+                assert not deleting.done()
+                await asyncio.sleep(0)
+            assert not deleting.done()
+        assert await deleting
+        async with store.transaction() as tx:
+            assert not await tx.pools.hold(a_pool().id)
 
     run(body())
 

@@ -22,7 +22,7 @@ from userpools.errors import (
     UserNotFoundException,
 )
 from userpools.operations import hooks
-from userpools.operations.common import check_secret_hash, find_user, load_client
+from userpools.operations.common import check_secret_hash, client_not_found, find_user, load_client
 from userpools.operations.context import Context
 from userpools.operations.userstate import (
     SIGN_UP_CODE,
@@ -78,7 +78,8 @@ async def sign_up(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     user = with_password(ctx, user, password, history_size=0)
     async with ctx.store.transaction() as tx:
         client, pool = await load_client(tx, req["ClientId"])  # still there after the trigger?
-        await tx.pools.get(pool.id, for_update=True)  # and stays until the user is in
+        if not await tx.pools.hold(pool.id):  # and stays until the user is in (other SignUps need not wait)
+            raise client_not_found(client.id)  # deleted since: as load_client answers
         try:
             await tx.users.insert(user)
         except Conflict:

@@ -82,6 +82,10 @@ class PoolPort(Protocol):
 
     async def get(self, pool_id: str, *, for_update: bool = False) -> PoolRecord | None: ...
 
+    async def hold(self, pool_id: str) -> bool:
+        """Keeps the pool from being deleted until the transaction ends, without keeping other transactions
+        that hold it waiting (what a new user needs); False when the pool is gone."""
+
     async def update(self, pool: PoolRecord) -> None:
         """Replaces name, updated_at and settings of an existing pool."""
 

@@ -85,6 +85,9 @@ _P = user_pools.c
 _POOL_COLUMNS = (_P.id, _P.name, _P.created_at, _P.updated_at, _P.settings)
 _GET_POOL = select(*_POOL_COLUMNS).where(_P.id == bindparam("b_id"))
 _GET_POOL_FOR_UPDATE = _GET_POOL.with_for_update()
+# PostgreSQL's FOR KEY SHARE: conflicts with the DELETE of the row, not with other holders (nor with an UPDATE
+# of its non-key columns); SQLite has no row locks (its write transaction holds the whole file).
+_HOLD_POOL = select(_P.id).where(_P.id == bindparam("b_id")).with_for_update(read=True, key_share=True)
 _UPDATE_POOL = (
     update(user_pools)
     .where(_P.id == bindparam("b_id"))
@@ -223,6 +226,9 @@ class SqlPools:
         statement = _GET_POOL_FOR_UPDATE if for_update else _GET_POOL
         row = (await self._conn.execute(statement, {"b_id": pool_id})).first()
         return None if row is None else _pool(row)
+
+    async def hold(self, pool_id: str) -> bool:
+        return (await self._conn.execute(_HOLD_POOL, {"b_id": pool_id})).first() is not None
 
     async def update(self, pool: PoolRecord) -> None:
         values = {
