@@ -30,7 +30,7 @@ from botocore.credentials import Credentials
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.measure import ProcessWatch, Recorder, SelfCpu
+from bench.measure import MachineCpu, ProcessWatch, Recorder, SelfCpu
 from bench.scenarios import (
     SCENARIOS,
     Run,
@@ -224,6 +224,7 @@ async def measure(
     run.recorder = recorder = Recorder()
     with contextlib.ExitStack() as stack:
         own = stack.enter_context(SelfCpu())
+        machine = stack.enter_context(MachineCpu())
         watch = stack.enter_context(ProcessWatch(pid)) if pid else None
         elapsed = await drive(
             run,
@@ -245,6 +246,7 @@ async def measure(
             "http_requests": requests,
             "server": watch.result(elapsed, iterations, requests) if watch else None,
             "loadgen": own.result(elapsed, iterations, requests),
+            "machine": machine.result(elapsed, iterations, requests),
         }
     )
     return result

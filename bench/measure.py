@@ -227,6 +227,32 @@ class SelfCpu:
         return _cpu(self.cpu_s, elapsed_s, iterations, requests)
 
 
+class MachineCpu:
+    """The whole machine's busy CPU time over a phase (``/proc/stat``: every CPU, every process), so that what
+    neither the server nor the load generator spent (a database server, anything else running) shows too."""
+
+    def __enter__(self) -> Self:
+        self.start = self._busy_s()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cpu_s = self._busy_s() - self.start
+
+    @staticmethod
+    def _busy_s() -> float:
+        try:
+            with open("/proc/stat") as stat:
+                fields = [int(value) for value in stat.readline().split()[1:]]
+        except OSError:  # not Linux: nothing to report
+            return 0.0
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        steal = fields[7] if len(fields) > 7 else 0  # another guest's time on this VM's CPUs
+        return (sum(fields[:8]) - idle - steal) / _CLK_TCK
+
+    def result(self, elapsed_s: float, iterations: int, requests: int) -> dict[str, Any]:
+        return {"cpus": os.cpu_count(), **_cpu(self.cpu_s, elapsed_s, iterations, requests)}
+
+
 def _cpu(cpu_s: float, elapsed_s: float, iterations: int, requests: int) -> dict[str, Any]:
     return {
         "cpu_s": cpu_s,
