@@ -20,10 +20,12 @@ def operations_block(implemented: Iterable[str], model_operations: Iterable[str]
     lines = [
         BEGIN,
         "",
-        f"botocore {botocore_version} models **{len(every)}** cognito-idp operations; userpools implements "
-        f"**{len(done & set(every))}** of them. Every other operation answers HTTP 501 with "
-        "`{\"__type\": \"NotImplementedException\"}` (a code no AWS service sends), so a client can tell "
-        "\"not yet\" from \"wrong input\".",
+        (
+            f"botocore {botocore_version} models **{len(every)}** cognito-idp operations; userpools implements "
+            f"**{len(done & set(every))}** of them. Every other operation answers HTTP 501 with "
+            "`{\"__type\": \"NotImplementedException\"}` (a code no AWS service sends), so a client can tell "
+            "\"not yet\" from \"wrong input\"."
+        ),
         "",
         "| operation | signature | status |",
         "| --- | --- | --- |",

@@ -18,12 +18,12 @@ def test_the_log_is_checkpointed_off_the_loop_and_truncated_at_close(
 ) -> None:
     if backend != "sqlite":
         pytest.skip("PostgreSQL has its own checkpointer")
-    checkpointer = store._checkpointer  # type: ignore[attr-defined]  # noqa: SLF001
+    checkpointer = store._checkpointer  # type: ignore[attr-defined]
     wal = database_url.removeprefix("sqlite:///") + "-wal"
 
     async def body() -> None:
         await setup(store)  # the first write commit; the last of these is the one that starts the checkpoint,
-        for n in range(checkpointer._every - 1):  # noqa: SLF001  # and none follows while it runs
+        for n in range(checkpointer._every - 1):  # and none follows while it runs
             async with store.transaction() as tx:
                 await tx.users.insert(a_user(f"user{n:04d}"))
         for _ in range(500):  # the checkpoint runs on the executor; let it finish
@@ -35,11 +35,11 @@ def test_the_log_is_checkpointed_off_the_loop_and_truncated_at_close(
         assert busy == 0 and log > 0 and done == log  # nobody else reads: the whole log went back
         async with store.transaction(readonly=True) as tx:
             assert await tx.users.get(POOL, "user0000") is not None
-        connection = store._direct[1].checkout()  # type: ignore[attr-defined]  # noqa: SLF001
+        connection = store._direct[1].checkout()  # type: ignore[attr-defined]
         try:
             assert connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
         finally:
-            store._direct[1].checkin(connection)  # type: ignore[attr-defined]  # noqa: SLF001
+            store._direct[1].checkin(connection)  # type: ignore[attr-defined]
         await store.close()
         assert not os.path.exists(wal) or os.path.getsize(wal) == 0  # SQLite removes it with the last connection
 

@@ -10,8 +10,8 @@ from typing import Any
 import asyncpg
 import pytest
 from contract_records import POOL, T0, setup
-from statements import captured_statements
 
+from statements import captured_statements
 from userpools.storage.engine import open_store
 from userpools.storage.ports import ClientRecord, Store
 

@@ -10,8 +10,8 @@ import sqlite3
 from typing import Any
 
 import pytest
-
 from contract_records import T0
+
 from userpools.storage.ports import Conflict, PoolRecord, Store
 
 

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from contract_records import T0
+
 from userpools.storage.ports import PoolRecord, Store
 
 

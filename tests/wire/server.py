@@ -73,7 +73,8 @@ class ServerProcess:
     def run_to_exit(self, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         """Runs the command expecting it to exit by itself (a refused configuration)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("USERPOOLS_")} | self.env
-        return subprocess.run(self.command(), capture_output=True, text=True, env=env, timeout=timeout)
+        return subprocess.run(self.command(), capture_output=True, text=True, env=env, timeout=timeout,
+                              check=False)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

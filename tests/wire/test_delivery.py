@@ -27,7 +27,7 @@ class _Hook(BaseHTTPRequestHandler):
     received: queue.Queue[dict[str, Any]]
     status = 200
 
-    def do_POST(self) -> None:  # noqa: N802 — http.server's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.put(json.loads(body))
         self.send_response(type(self).status)

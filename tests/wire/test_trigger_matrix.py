@@ -98,6 +98,19 @@ def verify_attribute(cognito: Any, srv: Any, pool_id: str, client: str) -> None:
                                                  AttributeName="email")
 
 
+def resend_code(cognito: Any, srv: Any, pool_id: str, client: str) -> None:
+    name = unique()
+    cognito.sign_up(ClientId=client, Username=name, Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": "r@example.com"}])
+    cognito.resend_confirmation_code(ClientId=client, Username=name)
+
+
+def sign_up_then_confirm(cognito: Any, srv: Any, pool_id: str, client: str) -> None:
+    name = unique()
+    cognito.sign_up(ClientId=client, Username=name, Password=PASSWORD)
+    cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username=name)
+
+
 Scenario = Callable[[Any, Any, str, str], None]
 SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "PreSignUp_SignUp": ("PreSignUp", lambda c, s, p, k: c.sign_up(ClientId=k, Username=unique(), Password=PASSWORD)),
@@ -105,9 +118,7 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
         UserPoolId=p, Username=unique(), MessageAction="SUPPRESS")),
     "CustomMessage_SignUp": ("CustomMessage", lambda c, s, p, k: c.sign_up(
         ClientId=k, Username=unique(), Password=PASSWORD, UserAttributes=[{"Name": "email", "Value": "s@example.com"}])),
-    "CustomMessage_ResendCode": ("CustomMessage", lambda c, s, p, k: (lambda n: (
-        c.sign_up(ClientId=k, Username=n, Password=PASSWORD, UserAttributes=[{"Name": "email", "Value": "r@example.com"}]),
-        c.resend_confirmation_code(ClientId=k, Username=n)))(unique())),
+    "CustomMessage_ResendCode": ("CustomMessage", resend_code),
     "CustomMessage_ForgotPassword": ("CustomMessage", lambda c, s, p, k: c.forgot_password(
         ClientId=k, Username=verified(c, p))),
     "CustomMessage_AdminCreateUser": ("CustomMessage", lambda c, s, p, k: c.admin_create_user(
@@ -116,9 +127,7 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
     "CustomMessage_UpdateUserAttribute": ("CustomMessage", lambda c, s, p, k: c.admin_update_user_attributes(
         UserPoolId=p, Username=verified(c, p), UserAttributes=[{"Name": "email", "Value": "new@example.com"}])),
     "CustomMessage_VerifyUserAttribute": ("CustomMessage", verify_attribute),
-    "PostConfirmation_ConfirmSignUp": ("PostConfirmation", lambda c, s, p, k: (lambda n: (
-        c.sign_up(ClientId=k, Username=n, Password=PASSWORD),
-        c.admin_confirm_sign_up(UserPoolId=p, Username=n)))(unique())),
+    "PostConfirmation_ConfirmSignUp": ("PostConfirmation", sign_up_then_confirm),
     "PostConfirmation_ConfirmForgotPassword": ("PostConfirmation", confirm_forgot_password),
     "UserMigration_Authentication": ("UserMigration", lambda c, s, p, k: ignore_errors(
         lambda: sign_in(c, k, unique("legacy")))),

@@ -22,7 +22,7 @@ class CodeHasher:
         self._key = cipher.derive("one-time-codes")
 
     def hash(self, pool_id: str, username_key: str, purpose: str, code: str) -> bytes:
-        message = "\x1f".join((pool_id, username_key, purpose, code)).encode()
+        message = f"{pool_id}\x1f{username_key}\x1f{purpose}\x1f{code}".encode()
         return hmac.new(self._key, message, hashlib.sha256).digest()
 
     def matches(self, stored: bytes, pool_id: str, username_key: str, purpose: str, code: str) -> bool:

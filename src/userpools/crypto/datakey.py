@@ -70,5 +70,5 @@ class DataKeyCipher:
             raise DataKeyError("not a userpools ciphertext")
         try:
             return self._aead.decrypt(ciphertext[1:13], ciphertext[13:], context)
-        except Exception:  # cryptography raises InvalidTag; never say more than "does not open"
+        except Exception:  # noqa: BLE001 - cryptography raises InvalidTag; never say more than "does not open"
             raise DataKeyError("the data key does not open this value (wrong key or tampered data)") from None
