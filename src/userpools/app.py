@@ -22,6 +22,7 @@ from userpools import __version__
 from userpools.clock import AdjustableClock, Clock, SystemClock
 from userpools.config import Settings
 from userpools.crypto.datakey import DataKeyCipher
+from userpools.crypto.jwt import Signer
 from userpools.crypto.keys import jwks_document
 from userpools.delivery.senders import Delivery
 from userpools.domain.tokens import issuer as token_issuer
@@ -96,13 +97,15 @@ def create_app(
         log.info("delivery: %s", delivery.describe())
         state["store"] = opened
         state["context"] = context
+        signer = Signer(settings.signing_threads)
         state["dispatch"] = Dispatcher(
-            OPERATIONS, context, credentials=settings.admin_credentials, now=clock.now
+            OPERATIONS, context, credentials=settings.admin_credentials, now=clock.now, signer=signer
         )
         log.info("userpools %s serving on %s", __version__, settings.effective_public_url)
         try:
             yield
         finally:
+            signer.close()
             if store is None:
                 await opened.close()
             if triggers is None:

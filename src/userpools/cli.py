@@ -62,6 +62,9 @@ def main() -> None:
               show_default=True, help="ForgotPassword + ConfirmForgotPassword attempts per user per hour.")
 @click.option("--recovery-requests-per-second", envvar="USERPOOLS_RECOVERY_REQUESTS_PER_SECOND", type=int,
               default=30, show_default=True, help="Recovery requests per pool per second (0: no limit).")
+@click.option("--signing-threads", envvar="USERPOOLS_SIGNING_THREADS", type=click.IntRange(min=0), default=0,
+              show_default=True, help="Threads per process that sign tokens beside the event loop (0: on the loop); "
+                                      "they pay on a machine with CPUs to spare.")
 @click.option("--log-level", envvar="USERPOOLS_LOG_LEVEL", default="info", show_default=True)
 @click.option("--access-log/--no-access-log", envvar="USERPOOLS_ACCESS_LOG", default=False, show_default=True)
 @click.option("--workers", envvar="USERPOOLS_WORKERS", type=click.IntRange(min=1), default=1, show_default=True,
@@ -70,7 +73,8 @@ def main() -> None:
 def serve(host: str, port: int, data_dir: Path, database_url: str | None, region: str, account_id: str,
           admin_credentials: str | None, data_key: str | None, public_url: str | None, aws_issuer: bool,
           config_file: Path | None, lambda_endpoint: str | None, smtp_url: str | None,
-          sms_webhook: str | None, recovery_attempts_per_hour: int, recovery_requests_per_second: int, log_level: str,
+          sms_webhook: str | None, recovery_attempts_per_hour: int, recovery_requests_per_second: int,
+          signing_threads: int, log_level: str,
           access_log: bool, workers: int) -> None:
     """Run the server."""
     import uvicorn
@@ -87,7 +91,7 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
         aws_issuer=aws_issuer, config_file=config_file, lambda_endpoint=lambda_endpoint, smtp_url=smtp_url,
         sms_webhook=sms_webhook,
         recovery_attempts_per_hour=recovery_attempts_per_hour,
-        recovery_requests_per_second=recovery_requests_per_second, workers=workers,
+        recovery_requests_per_second=recovery_requests_per_second, workers=workers, signing_threads=signing_threads,
     )
     try:
         settings.check()

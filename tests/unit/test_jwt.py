@@ -205,3 +205,44 @@ def test_a_deferred_token_is_signed_once_when_first_turned_into_text(keys: Signi
     assert str(deferred) is text and "signed=True" in repr(deferred)
     assert json.loads(dumps({"AccessToken": DeferredToken(claims, kid, key)})) == {"AccessToken": text}
     assert verify(text, keys, now=datetime(2026, 1, 1, tzinfo=UTC))["sub"] == "s"
+
+
+def test_a_signer_signs_the_tokens_made_in_its_block_on_its_own_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import threading
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from userpools.crypto import jwt as ours
+
+    threads: list[str] = []
+    original = ours._rsa_signatures
+
+    def recording(work: tuple) -> list[bytes]:  # type: ignore[type-arg]
+        threads.append(threading.current_thread().name)
+        return original(work)
+
+    monkeypatch.setattr(ours, "_rsa_signatures", recording)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    async def body() -> tuple[list[ours.DeferredToken], ours.DeferredToken]:
+        signer = ours.Signer(1)
+        try:
+            with ours.collecting() as made:
+                tokens = [ours.DeferredToken({"n": n, "sub": "a/b"}, "kid-1", key) for n in range(3)]
+            outside = ours.DeferredToken({"n": 9}, "kid-1", key)  # made outside a collecting block
+            assert made == tokens
+            await signer.sign(made)
+            return tokens, outside
+        finally:
+            signer.close()
+
+    tokens, outside = asyncio.run(body())
+    assert threads and all(name.startswith("userpools-rs256") for name in threads)
+    for n, token in enumerate(tokens):
+        assert "signed=True" in repr(token)  # before anything turned it into text
+        text = str(token)
+        assert text == ours.sign({"n": n, "sub": "a/b"}, "kid-1", key)  # RSA PKCS#1 v1.5 is deterministic
+        assert pyjwt.decode(text, key.public_key(), algorithms=["RS256"]) == {"n": n, "sub": "a/b"}
+    assert "signed=False" in repr(outside) and pyjwt.decode(str(outside), key.public_key(), algorithms=["RS256"])
+    assert len(threads) == 1  # one hop for the whole block

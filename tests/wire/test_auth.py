@@ -300,3 +300,28 @@ def test_refresh_token_rotation_retires_the_old_token_after_the_grace_period(
     with pytest.raises(ClientError) as excinfo:
         cognito.get_tokens_from_refresh_token(ClientId=strict["ClientId"], RefreshToken=token)
     assert error_of(excinfo)[0] == "RefreshTokenReuseException"
+
+
+def test_tokens_signed_on_signing_threads_verify_and_refresh(server_factory: Any) -> None:
+    """``serve --signing-threads 2``: the RS256 signatures are computed on threads beside the event loop; every
+    token of concurrent sign-ins (and of a refresh) still verifies against the JWKS and names its own user."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    srv = server_factory("sqlite", extra_args=["--signing-threads", "2"])
+    cognito = srv.client()
+    pool = cognito.create_user_pool(PoolName=unique("threads"))["UserPool"]
+    client = make_client(cognito, pool["Id"])["ClientId"]
+    names = [make_user(cognito, pool["Id"]) for _ in range(12)]
+    with ThreadPoolExecutor(6) as threads:
+        results = list(threads.map(lambda name: (name, sign_in(cognito, client, name)), names))
+    issuer = f"{srv.url}/{pool['Id']}"
+    for name, result in results:
+        tokens = result["AuthenticationResult"]
+        assert decode(srv, pool["Id"], tokens["IdToken"], issuer=issuer)["cognito:username"] == name
+        assert decode(srv, pool["Id"], tokens["AccessToken"], issuer=issuer)["username"] == name
+    name, first = results[0]
+    refreshed = cognito.initiate_auth(ClientId=client, AuthFlow="REFRESH_TOKEN_AUTH",
+                                      AuthParameters={"REFRESH_TOKEN": first["AuthenticationResult"]["RefreshToken"]})
+    access = refreshed["AuthenticationResult"]["AccessToken"]
+    assert decode(srv, pool["Id"], access, issuer=issuer)["username"] == name
+    assert cognito.get_user(AccessToken=access)["Username"] == name

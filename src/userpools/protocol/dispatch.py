@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from userpools import ids
+from userpools.crypto import jwt
 from userpools.errors import (
     CognitoError,
     InternalErrorException,
@@ -41,6 +42,7 @@ class Dispatcher:
         *,
         credentials: tuple[sigv4.AdminCredentials, ...],
         now: Callable[[], Any],
+        signer: jwt.Signer | None = None,
     ) -> None:
         unknown = set(operations) - model.operation_names()
         if unknown:
@@ -49,11 +51,14 @@ class Dispatcher:
         self._context = context
         self._credentials = credentials
         self._now = now
+        self._signer = signer or jwt.Signer(0)
 
     async def __call__(self, request: Request) -> Response:
         request_id = ids.new_uuid()
         try:
-            output = await self._handle(request)
+            with jwt.collecting() as tokens:
+                output = await self._handle(request)
+            await self._signer.sign(tokens)  # after the operation's transaction, off the event loop
         except CognitoError as error:
             return json11.error_response(error, request_id)
         except Exception:
