@@ -227,19 +227,12 @@ class SelfCpu:
         return _cpu(self.cpu_s, elapsed_s, iterations, requests)
 
 
-class MachineCpu:
+class MachineCpu(SelfCpu):
     """The whole machine's busy CPU time over a phase (``/proc/stat``: every CPU, every process), so that what
     neither the server nor the load generator spent (a database server, anything else running) shows too."""
 
-    def __enter__(self) -> Self:
-        self.start = self._busy_s()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.cpu_s = self._busy_s() - self.start
-
     @staticmethod
-    def _busy_s() -> float:
+    def _now() -> float:
         try:
             with open("/proc/stat") as stat:
                 fields = [int(value) for value in stat.readline().split()[1:]]

@@ -219,6 +219,11 @@ class Signer:
     def __init__(self, threads: int) -> None:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="userpools-rs256") if threads > 0 else None
 
+    @property
+    def active(self) -> bool:
+        """Whether it signs anything (threads > 0); else there is nothing to collect for it."""
+        return self._pool is not None
+
     async def sign(self, tokens: list[DeferredToken]) -> None:
         unsigned = [token for token in tokens if token._text is None and token._claims is not None]
         if self._pool is None or not unsigned:

@@ -56,15 +56,20 @@ class Dispatcher:
     async def __call__(self, request: Request) -> Response:
         request_id = ids.new_uuid()
         try:
-            with jwt.collecting() as tokens:
-                output = await self._handle(request)
-            await self._signer.sign(tokens)  # after the operation's transaction, off the event loop
+            output = await (self._handle_then_sign(request) if self._signer.active else self._handle(request))
         except CognitoError as error:
             return json11.error_response(error, request_id)
         except Exception:
             log.exception("internal error (request %s)", request_id)
             return json11.error_response(InternalErrorException("Internal server error"), request_id)
         return json11.success_response(output, request_id)
+
+    async def _handle_then_sign(self, request: Request) -> dict[str, Any]:
+        """``_handle``, then the signatures of the tokens it made, off the event loop (--signing-threads)."""
+        with jwt.collecting() as tokens:
+            output = await self._handle(request)
+        await self._signer.sign(tokens)  # after the operation's transaction
+        return output
 
     async def _handle(self, request: Request) -> dict[str, Any]:
         name = _operation_name(request.headers.get("x-amz-target"))
