@@ -704,27 +704,27 @@ def test_alias_and_username_attributes_together_are_refused():
     "request_",
     [
         {"MfaConfiguration": "ON"},
-        {"MfaConfiguration": "OPTIONAL", "SmsConfiguration": SMS},
+        {"MfaConfiguration": "OPTIONAL"},
         {"MfaConfiguration": "ON", "AutoVerifiedAttributes": ["phone_number"]},
     ],
 )
-def test_mfa_at_creation_needs_sms_configuration_and_phone_verification(request_):
+def test_mfa_at_creation_without_sms_configuration_is_refused(request_):
     with refused(
         "SMS configuration and Auto verification for phone_number are required when MFA is required/optional"
     ):
         new_pool_settings(request_)
 
 
-def test_mfa_at_creation_with_sms_and_phone_verification_is_accepted():
-    settings = new_pool_settings(
-        {
-            "MfaConfiguration": "OPTIONAL",
-            "SmsConfiguration": SMS,
-            "AutoVerifiedAttributes": ["phone_number", "email"],
-        }
-    )
-    assert settings["MfaConfiguration"] == "OPTIONAL"
+@pytest.mark.parametrize("mfa", ["ON", "OPTIONAL"])
+@pytest.mark.parametrize("verified", [None, ["email"], ["phone_number", "email"]])
+def test_mfa_at_creation_with_sms_configuration_is_accepted_whatever_is_auto_verified(mfa, verified):
+    request_ = {"MfaConfiguration": mfa, "SmsConfiguration": SMS}
+    if verified is not None:
+        request_["AutoVerifiedAttributes"] = verified
+    settings = new_pool_settings(request_)
+    assert settings["MfaConfiguration"] == mfa
     assert settings["SmsConfiguration"] == SMS
+    assert settings.get("AutoVerifiedAttributes") == verified
 
 
 def test_phone_verification_without_sms_configuration_is_accepted():

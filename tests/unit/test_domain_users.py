@@ -1,7 +1,7 @@
 """The user domain: username keys and case sensitivity, sign-in aliases, the username of SignUp/AdminCreateUser in
 UsernameAttributes and AliasAttributes pools, the schema rules for new users, updates and deletions (with
 Cognito's texts), client read/write permissions, and the UserType / AdminGetUser / GetUser views with Cognito's
-attribute order."""
+attribute order, and the media of AdminCreateUser's invitation."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from userpools.domain.users import (
     alias_key,
     aliases_for,
     get_user,
+    invitation_mediums,
     ordered_attributes,
     readable_attributes,
     resolve_sign_up_username,
@@ -849,3 +850,47 @@ def test_admin_changing_the_email_while_deleting_its_flag_leaves_it_unverified()
     current = {"email": "a@example.com", "email_verified": "true"}
     result = update(PLAIN, current, attrs(email="b@example.com", email_verified=""))
     assert result["attributes"] == {"email": "b@example.com", "email_verified": "false"}
+
+
+# --- AdminCreateUser's invitation ------------------------------------------------------------------------------
+
+EMAIL_ONLY = {"email": "ada@example.com", "email_verified": "true"}
+PHONE_ONLY = {"phone_number": "+14325551212"}
+BOTH = EMAIL_ONLY | PHONE_ONLY
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [({}, []), ({"given_name": "Ada"}, []), (EMAIL_ONLY, ["EMAIL"]), (PHONE_ONLY, ["SMS"]), (BOTH, ["SMS"])],
+)
+def test_default_medium_is_sms_then_email_then_nothing(attributes, expected):
+    assert invitation_mediums(None, attributes) == expected
+    assert invitation_mediums([], attributes) == expected
+
+
+@pytest.mark.parametrize(
+    ("requested", "attributes", "expected"),
+    [
+        (["EMAIL"], EMAIL_ONLY, ["EMAIL"]),
+        (["SMS"], PHONE_ONLY, ["SMS"]),
+        (["EMAIL", "SMS"], BOTH, ["EMAIL", "SMS"]),
+        (["SMS", "SMS"], BOTH, ["SMS"]),
+    ],
+)
+def test_requested_media_are_all_sent(requested, attributes, expected):
+    assert invitation_mediums(requested, attributes) == expected
+
+
+@pytest.mark.parametrize(
+    ("requested", "attributes", "message"),
+    [
+        (["EMAIL"], {}, "No email provided but desired delivery medium was Email"),
+        (["EMAIL"], PHONE_ONLY, "No email provided but desired delivery medium was Email"),
+        (["EMAIL", "SMS"], PHONE_ONLY, "No email provided but desired delivery medium was Email"),
+        (["SMS"], EMAIL_ONLY, "No phone_number provided but desired delivery medium was SMS"),
+        (["EMAIL", "SMS"], EMAIL_ONLY, "No phone_number provided but desired delivery medium was SMS"),
+    ],
+)
+def test_a_requested_medium_without_its_attribute_is_refused(requested, attributes, message):
+    with refused(message):
+        invitation_mediums(requested, attributes)

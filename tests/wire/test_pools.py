@@ -287,3 +287,56 @@ def test_add_custom_attributes_to_unknown_pool_raises_resource_not_found(cognito
             UserPoolId="us-east-1_000000000", CustomAttributes=[{"Name": "x", "AttributeDataType": "String"}]
         )
     assert error_of(excinfo)[0] == "ResourceNotFoundException"
+
+
+# --- MFA at CreateUserPool / UpdateUserPool ------------------------------------------------------------------------
+
+SMS_ROLE = {"SnsCallerArn": "arn:aws:iam::123456789012:role/cognito-sms", "ExternalId": "userpools"}
+MFA_NEEDS_SMS = "SMS configuration and Auto verification for phone_number are required when MFA is required/optional"
+
+
+@pytest.mark.parametrize("mfa", ["ON", "OPTIONAL"])
+def test_create_user_pool_with_mfa_and_sms_configuration_needs_no_auto_verified_phone(cognito: Any, mfa: str) -> None:
+    # What moto's aws_verified fixture does against AWS: MfaConfiguration + SmsConfiguration, nothing auto-verified.
+    created = cognito.create_user_pool(PoolName=unique(), MfaConfiguration=mfa, SmsConfiguration=SMS_ROLE)["UserPool"]
+    try:
+        described = cognito.describe_user_pool(UserPoolId=created["Id"])["UserPool"]
+        assert described["MfaConfiguration"] == mfa
+        assert described["SmsConfiguration"] == SMS_ROLE
+        assert "AutoVerifiedAttributes" not in described
+    finally:
+        cognito.delete_user_pool(UserPoolId=created["Id"])
+
+
+@pytest.mark.parametrize("verified", [[], ["email"], ["phone_number"]])
+@pytest.mark.parametrize("mfa", ["ON", "OPTIONAL"])
+def test_create_user_pool_with_mfa_and_no_sms_configuration_is_refused(cognito: Any, mfa: str,
+                                                                       verified: list[str]) -> None:
+    before = {p["Id"] for p in cognito.list_user_pools(MaxResults=60)["UserPools"]}
+    with pytest.raises(ClientError) as excinfo:
+        cognito.create_user_pool(PoolName=unique(), MfaConfiguration=mfa, AutoVerifiedAttributes=verified)
+    assert error_of(excinfo) == ("InvalidParameterException", MFA_NEEDS_SMS)
+    assert {p["Id"] for p in cognito.list_user_pools(MaxResults=60)["UserPools"]} <= before
+
+
+def test_update_user_pool_turns_mfa_on_with_or_without_sms_configuration(cognito: Any, pool: dict[str, Any]) -> None:
+    # No rule of CreateUserPool's kind is documented for UpdateUserPool; passing the described configuration
+    # back (MFA ON, no SmsConfiguration for a TOTP-only pool) is the documented way to update.
+    cognito.update_user_pool(UserPoolId=pool["Id"], MfaConfiguration="ON", SmsConfiguration=SMS_ROLE)
+    described = cognito.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
+    assert described["MfaConfiguration"] == "ON" and described["SmsConfiguration"] == SMS_ROLE
+    assert "AutoVerifiedAttributes" not in described
+    cognito.update_user_pool(UserPoolId=pool["Id"], MfaConfiguration="OPTIONAL")
+    described = cognito.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]
+    assert described["MfaConfiguration"] == "OPTIONAL" and "SmsConfiguration" not in described
+
+
+def test_create_user_pool_with_sms_mfa_refuses_phone_recovery(cognito: Any) -> None:
+    recovery = {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"},
+                                       {"Priority": 2, "Name": "verified_phone_number"}]}
+    with pytest.raises(ClientError) as excinfo:
+        cognito.create_user_pool(PoolName=unique(), MfaConfiguration="OPTIONAL", SmsConfiguration=SMS_ROLE,
+                                 AccountRecoverySetting=recovery)
+    expected = ("Invalid account recovery setting parameter. Account Recovery Setting cannot use "
+                "verified_phone_number as a recovery mechanism when SMS MFA is configured.")
+    assert error_of(excinfo) == ("InvalidParameterException", expected)

@@ -40,6 +40,85 @@ def test_admin_create_user_suppress_sends_nothing_and_resend_sends_again(cognito
     assert len(sms) == 1 and sms[0]["deliveryMedium"] == "SMS" and sms[0]["destination"] == "+14325551212"
 
 
+EMAIL = {"Name": "email", "Value": "una@example.com"}
+PHONE = {"Name": "phone_number", "Value": "+14325550100"}
+
+
+def test_admin_create_user_default_medium_is_sms_when_there_is_a_phone_number(cognito: Any, server: Any,
+                                                                              pool: dict[str, Any]) -> None:
+    name = unique()
+    cognito.admin_create_user(UserPoolId=pool["Id"], Username=name, UserAttributes=[EMAIL, PHONE])
+    [sms] = outbox(server, pool["Id"], name)
+    assert sms["deliveryMedium"] == "SMS" and sms["destination"] == "+14325550100"
+
+
+@pytest.mark.parametrize(
+    ("mediums", "attributes", "message"),
+    [
+        (["EMAIL"], [], "No email provided but desired delivery medium was Email"),
+        (["EMAIL"], [PHONE], "No email provided but desired delivery medium was Email"),
+        (["EMAIL", "SMS"], [PHONE], "No email provided but desired delivery medium was Email"),
+        (["SMS"], [EMAIL], "No phone_number provided but desired delivery medium was SMS"),
+        (["SMS"], [], "No phone_number provided but desired delivery medium was SMS"),
+    ],
+)
+def test_admin_create_user_with_a_requested_medium_the_user_cannot_receive_is_refused(
+    cognito: Any, server: Any, pool: dict[str, Any], mediums: list[str], attributes: list[dict[str, str]],
+    message: str,
+) -> None:
+    name = unique()
+    with pytest.raises(ClientError) as excinfo:
+        cognito.admin_create_user(UserPoolId=pool["Id"], Username=name, DesiredDeliveryMediums=mediums,
+                                  UserAttributes=attributes)
+    assert error_of(excinfo) == ("InvalidParameterException", message)
+    with pytest.raises(ClientError) as excinfo:
+        cognito.admin_get_user(UserPoolId=pool["Id"], Username=name)
+    assert error_of(excinfo)[0] == "UserNotFoundException"
+    assert outbox(server, pool["Id"], name) == []
+
+
+def test_admin_create_user_with_both_mediums_requested_sends_both(cognito: Any, server: Any,
+                                                                  pool: dict[str, Any]) -> None:
+    name = unique()
+    cognito.admin_create_user(UserPoolId=pool["Id"], Username=name, DesiredDeliveryMediums=["EMAIL", "SMS"],
+                              UserAttributes=[EMAIL, PHONE])
+    sent = {m["deliveryMedium"]: m for m in outbox(server, pool["Id"], name)}
+    assert set(sent) == {"EMAIL", "SMS"} and sent["EMAIL"]["code"] == sent["SMS"]["code"]
+
+
+def test_admin_create_user_suppress_ignores_a_medium_the_user_cannot_receive(cognito: Any, server: Any,
+                                                                            pool: dict[str, Any]) -> None:
+    name = unique()
+    user = cognito.admin_create_user(UserPoolId=pool["Id"], Username=name, MessageAction="SUPPRESS",
+                                     DesiredDeliveryMediums=["EMAIL"])["User"]
+    assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    assert outbox(server, pool["Id"], name) == []
+
+
+def test_admin_create_user_resend_follows_the_same_medium_rules(cognito: Any, server: Any,
+                                                               pool: dict[str, Any]) -> None:
+    client_id = make_client(cognito, pool["Id"])["ClientId"]
+    emailed, bare = unique(), unique()
+    cognito.admin_create_user(UserPoolId=pool["Id"], Username=emailed, MessageAction="SUPPRESS",
+                              UserAttributes=[EMAIL])
+    cognito.admin_create_user(UserPoolId=pool["Id"], Username=emailed, MessageAction="RESEND")
+    [invitation] = outbox(server, pool["Id"], emailed)
+    assert invitation["deliveryMedium"] == "EMAIL" and invitation["destination"] == "una@example.com"
+    # a requested medium the user cannot receive is refused and the temporary password stays as it was
+    with pytest.raises(ClientError) as excinfo:
+        cognito.admin_create_user(UserPoolId=pool["Id"], Username=emailed, MessageAction="RESEND",
+                                  DesiredDeliveryMediums=["SMS"])
+    assert error_of(excinfo) == ("InvalidParameterException",
+                                 "No phone_number provided but desired delivery medium was SMS")
+    assert sign_in(cognito, client_id, emailed, invitation["code"])["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    # with neither email nor phone_number, RESEND sets the new temporary password and sends nothing
+    cognito.admin_create_user(UserPoolId=pool["Id"], Username=bare, MessageAction="SUPPRESS")
+    cognito.admin_create_user(UserPoolId=pool["Id"], Username=bare, MessageAction="RESEND",
+                              TemporaryPassword="Fresh-Temp-42")
+    assert outbox(server, pool["Id"], bare) == []
+    assert sign_in(cognito, client_id, bare, "Fresh-Temp-42")["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+
+
 def test_admin_create_user_twice_raises_username_exists(cognito: Any, pool: dict[str, Any]) -> None:
     name = unique()
     cognito.admin_create_user(UserPoolId=pool["Id"], Username=name, MessageAction="SUPPRESS")

@@ -472,9 +472,14 @@ def _check_create(settings: Mapping[str, Any]) -> None:
         # [O: the Serverless Programming Cookbook describes it; tf linters and emulators quote this text]
         raise _invalid("Only one of the aliasAttributes or usernameAttributes can be set in a User Pool.")
     mfa_on = settings["MfaConfiguration"] != "OFF"
-    verifies_phone = "phone_number" in (settings.get("AutoVerifiedAttributes") or [])
-    if mfa_on and not (settings.get("SmsConfiguration") and verifies_phone):
-        # CreateUserPool configures only SMS MFA [C]; the text [O: aws-cdk#12075, CFN roadmap#769, #2221].
+    if mfa_on and not settings.get("SmsConfiguration"):
+        # CreateUserPool configures only SMS MFA: with ON or OPTIONAL "include an SmsConfiguration in the same
+        # request … If you omit SmsConfiguration, the operation returns an InvalidParameterException" [C: BC
+        # CreateUserPoolRequest.MfaConfiguration]; TOTP and email MFA come later through SetUserPoolMfaConfig
+        # [C]. The text [O: aws-cdk#11478, #12075, CFN roadmap#769, #2221, panther-labs/panther#637, all
+        # without an SmsConfiguration]. Despite the text, phone_number need not be auto-verified: moto's
+        # aws_verified tests create pools with MFA ON and OPTIONAL, an SmsConfiguration and no
+        # AutoVerifiedAttributes [O: tests/test_cognitoidp/__init__.py cognitoidp_aws_verified(with_mfa=…)].
         # Auto-verifying phone_number without MFA needs no SmsConfiguration here [U: chosen because
         # userpools sends SMS through its own pluggable sender, not an SNS role].
         raise _invalid(

@@ -15,7 +15,6 @@ from userpools.delivery.messages import Message, invitation_message
 from userpools.domain import list_users_filter, password_policy
 from userpools.domain import users as user_domain
 from userpools.errors import (
-    InvalidParameterException,
     NotAuthorizedException,
     UnsupportedUserStateException,
     UsernameExistsException,
@@ -50,29 +49,20 @@ async def _user_or_raise(tx: Transaction, pool: PoolRecord, name: str, *, for_up
 
 async def _invite(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, password: str,
                   mediums: list[str], pending: list[Message], client_metadata: dict[str, str] | None) -> None:
-    """Sends the invitation by each desired medium the user has a destination for."""
-    sent = False
+    """Sends the invitation by each medium `user_domain.invitation_mediums` chose (none: no invitation)."""
     for medium in mediums:
-        attribute = "email" if medium == "EMAIL" else "phone_number"
-        destination = user.attributes.get(attribute)
-        if not destination:
-            continue
+        destination = user.attributes[user_domain.MEDIUM_ATTRIBUTE[medium]]
         message = invitation_message(
             pool.settings, pool_id=pool.id, username=user.username, medium=medium, destination=destination,
             temporary_password=password,
         )
         await dispatch_message(ctx, tx, pool, message, pending, user=user, client_metadata=client_metadata)
-        sent = True
-    if not sent:
-        # Unconfirmed wording: Cognito refuses an invitation it cannot deliver.
-        wanted = " or ".join("email" if m == "EMAIL" else "phone_number" for m in mediums)
-        raise InvalidParameterException(f"User has no attribute matching desired delivery mediums: {wanted}")
 
 
 async def admin_create_user(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     """API_AdminCreateUser: a FORCE_CHANGE_PASSWORD user with a temporary password, and the invitation."""
     pending: list[Message] = []
-    mediums = req.get("DesiredDeliveryMediums") or ["SMS"]
+    requested = req.get("DesiredDeliveryMediums")
     action = req.get("MessageAction")
     async with ctx.store.transaction() as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"], for_update=True)
@@ -80,6 +70,7 @@ async def admin_create_user(ctx: Context, req: dict[str, Any]) -> dict[str, Any]
             user = await _user_or_raise(tx, pool, req["Username"])
             if user.status != "FORCE_CHANGE_PASSWORD":
                 raise UnsupportedUserStateException("User account already exists and is not in FORCE_CHANGE_PASSWORD state.")
+            mediums = user_domain.invitation_mediums(requested, user.attributes)
             password = req.get("TemporaryPassword") or password_policy.generate_temporary_password(_policy(pool))
             if req.get("TemporaryPassword"):
                 password_policy.check_password(
@@ -94,6 +85,8 @@ async def admin_create_user(ctx: Context, req: dict[str, Any]) -> dict[str, Any]
                 pool.settings, req["Username"], req.get("UserAttributes") or [], sub=sub
             )
             values = user_domain.validate_new_user_attributes(pool.settings, attributes, for_admin=True)
+            # [U] with SUPPRESS nothing is sent, so a requested medium without its attribute is not refused.
+            mediums = [] if action == "SUPPRESS" else user_domain.invitation_mediums(requested, values)
             await hooks.run(ctx, pool, "PreSignUp", events.pre_sign_up(
                 hooks.caller(pool, username, None), "PreSignUp_AdminCreateUser", user_attributes=values,
                 validation_data=name_values(req.get("ValidationData")), client_metadata=req.get("ClientMetadata"),
@@ -117,8 +110,7 @@ async def admin_create_user(ctx: Context, req: dict[str, Any]) -> dict[str, Any]
             except Conflict:
                 raise UsernameExistsException("User account already exists") from None
             await store_aliases(tx, pool, user, force=bool(req.get("ForceAliasCreation")))
-            if action != "SUPPRESS":
-                await _invite(ctx, tx, pool, user, password, mediums, pending, req.get("ClientMetadata"))
+            await _invite(ctx, tx, pool, user, password, mediums, pending, req.get("ClientMetadata"))
     ctx.outbox.announce(pending)
     return {"User": user_domain.user_type(user)}
 
