@@ -211,6 +211,45 @@ def test_set_flows_replace_the_default_flows():
     assert clients.explicit_auth_flows(settings) == ("ALLOW_USER_PASSWORD_AUTH",)
 
 
+SRP, PASSWORD, ADMIN, CUSTOM = (
+    "USER_SRP_AUTH",
+    "USER_PASSWORD_AUTH",
+    "ADMIN_USER_PASSWORD_AUTH",
+    "CUSTOM_AUTH",
+)
+REFRESH = {"REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"}
+
+
+@pytest.mark.parametrize(
+    ("flows", "enabled"),
+    [
+        (None, {SRP, CUSTOM, *REFRESH}),
+        (["ALLOW_USER_PASSWORD_AUTH"], {PASSWORD}),
+        (
+            ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            {ADMIN, "ADMIN_NO_SRP_AUTH", *REFRESH},
+        ),
+        (["ALLOW_USER_AUTH", "ALLOW_CUSTOM_AUTH"], {"USER_AUTH", CUSTOM}),
+        (["USER_PASSWORD_AUTH"], {PASSWORD, SRP, CUSTOM, *REFRESH}),
+        (["ADMIN_NO_SRP_AUTH"], {ADMIN, "ADMIN_NO_SRP_AUTH", SRP, CUSTOM, *REFRESH}),
+        (
+            ["ADMIN_NO_SRP_AUTH", "USER_PASSWORD_AUTH"],
+            {ADMIN, "ADMIN_NO_SRP_AUTH", PASSWORD, SRP, CUSTOM, *REFRESH},
+        ),
+        (["CUSTOM_AUTH_FLOW_ONLY"], {CUSTOM, *REFRESH}),
+        (["CUSTOM_AUTH_FLOW_ONLY", "USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"], {CUSTOM, *REFRESH}),
+    ],
+)
+def test_enabled_auth_flows_follow_the_allow_values_or_the_legacy_rules(flows, enabled):
+    request = {} if flows is None else {"ExplicitAuthFlows": flows}
+    assert clients.enabled_auth_flows(new_client_settings(request, POOL)) == enabled
+
+
+@pytest.mark.parametrize("flows", [["USER_PASSWORD_AUTH"], ["CUSTOM_AUTH_FLOW_ONLY", "ADMIN_NO_SRP_AUTH"]])
+def test_legacy_flows_are_kept_as_given(flows):
+    assert new_client_settings({"ExplicitAuthFlows": flows}, POOL)["ExplicitAuthFlows"] == flows
+
+
 # --- read and write attributes ----------------------------------------------------------------------------------------
 
 

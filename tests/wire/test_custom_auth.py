@@ -94,7 +94,7 @@ def test_the_client_must_allow_custom_auth(cognito: Any, magic: Any) -> None:
     name = make_user(cognito, pool_id)
     with pytest.raises(ClientError) as excinfo:
         cognito.initiate_auth(ClientId=client, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": name})
-    assert error_of(excinfo) == ("InvalidParameterException", "CUSTOM_AUTH flow not enabled for this client")
+    assert error_of(excinfo) == ("InvalidParameterException", "CUSTOM_AUTH is not enabled for the client.")
     default = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="defaults")["UserPoolClient"]
     started = cognito.initiate_auth(ClientId=default["ClientId"], AuthFlow="CUSTOM_AUTH",
                                     AuthParameters={"USERNAME": name})  # the default flows include it [C]
@@ -356,7 +356,7 @@ def test_a_custom_only_client_cannot_skip_its_challenges_with_the_plain_srp_answ
     reply = srp.process_challenge(started["ChallengeParameters"], srp.get_auth_params())
     with pytest.raises(ClientError) as excinfo:  # without the Session: the plain USER_SRP_AUTH second step
         cognito.respond_to_auth_challenge(ClientId=client, ChallengeName="PASSWORD_VERIFIER", ChallengeResponses=reply)
-    assert error_of(excinfo) == ("InvalidParameterException", "USER_SRP_AUTH flow not enabled for this client")
+    assert error_of(excinfo) == ("InvalidParameterException", "USER_SRP_AUTH is not enabled for the client.")
     _, other = srp_first(cognito, pool_id, client, name)
     with pytest.raises(ClientError) as excinfo:  # another sign-in's SECRET_BLOCK with this Session
         cognito.respond_to_auth_challenge(ClientId=client, ChallengeName="PASSWORD_VERIFIER",
