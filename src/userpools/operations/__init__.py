@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from userpools.operations import auth, auth_events, clients, pools, recovery, self_service, signup, users
+from userpools.operations import (
+    auth,
+    auth_events,
+    clients,
+    domains,
+    pools,
+    recovery,
+    self_service,
+    signup,
+    users,
+)
 from userpools.protocol.dispatch import Handler
 
 OPERATIONS: Mapping[str, Handler] = {
@@ -19,6 +29,11 @@ OPERATIONS: Mapping[str, Handler] = {
     "DeleteUserPool": pools.delete_user_pool,
     "ListUserPools": pools.list_user_pools,
     "AddCustomAttributes": pools.add_custom_attributes,
+    # domains
+    "CreateUserPoolDomain": domains.create_user_pool_domain,
+    "DescribeUserPoolDomain": domains.describe_user_pool_domain,
+    "UpdateUserPoolDomain": domains.update_user_pool_domain,
+    "DeleteUserPoolDomain": domains.delete_user_pool_domain,
     # app clients
     "CreateUserPoolClient": clients.create_user_pool_client,
     "DescribeUserPoolClient": clients.describe_user_pool_client,
