@@ -15,6 +15,7 @@ from userpools.operations import (
     domains,
     pools,
     recovery,
+    resource_servers,
     self_service,
     signup,
     users,
@@ -34,6 +35,12 @@ OPERATIONS: Mapping[str, Handler] = {
     "DescribeUserPoolDomain": domains.describe_user_pool_domain,
     "UpdateUserPoolDomain": domains.update_user_pool_domain,
     "DeleteUserPoolDomain": domains.delete_user_pool_domain,
+    # resource servers
+    "CreateResourceServer": resource_servers.create_resource_server,
+    "DescribeResourceServer": resource_servers.describe_resource_server,
+    "UpdateResourceServer": resource_servers.update_resource_server,
+    "DeleteResourceServer": resource_servers.delete_resource_server,
+    "ListResourceServers": resource_servers.list_resource_servers,
     # app clients
     "CreateUserPoolClient": clients.create_user_pool_client,
     "DescribeUserPoolClient": clients.describe_user_pool_client,
