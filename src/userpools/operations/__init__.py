@@ -18,6 +18,7 @@ from userpools.operations import (
     resource_servers,
     self_service,
     signup,
+    ui_customization,
     users,
 )
 from userpools.protocol.dispatch import Handler
@@ -41,6 +42,9 @@ OPERATIONS: Mapping[str, Handler] = {
     "UpdateResourceServer": resource_servers.update_resource_server,
     "DeleteResourceServer": resource_servers.delete_resource_server,
     "ListResourceServers": resource_servers.list_resource_servers,
+    # the classic hosted UI's branding
+    "SetUICustomization": ui_customization.set_ui_customization,
+    "GetUICustomization": ui_customization.get_ui_customization,
     # app clients
     "CreateUserPoolClient": clients.create_user_pool_client,
     "DescribeUserPoolClient": clients.describe_user_pool_client,
