@@ -146,3 +146,80 @@ def test_an_unknown_pool_is_resource_not_found(cognito: Any) -> None:
     with pytest.raises(ClientError) as missing:
         cognito.list_resource_servers(UserPoolId="us-east-1_Nope12345", MaxResults=5)
     assert error_of(missing)[0] == "ResourceNotFoundException"
+
+
+# --- app clients allow the pool's scopes only --------------------------------------------------------------------
+
+
+def oauth_client(**members: Any) -> dict[str, Any]:
+    return {
+        "ClientName": "m2m",
+        "GenerateSecret": True,
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "AllowedOAuthFlows": ["client_credentials"],
+        **members,
+    }
+
+
+def test_a_client_may_allow_the_scopes_of_the_pools_resource_servers(cognito: Any, pool: dict[str, Any]) -> None:
+    cognito.create_resource_server(UserPoolId=pool["Id"], Identifier="orders", Name="Orders", Scopes=SCOPES)
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool["Id"], **oauth_client(AllowedOAuthScopes=["orders/read", "orders/write"])
+    )["UserPoolClient"]
+    assert client["AllowedOAuthScopes"] == ["orders/read", "orders/write"]
+    updated = cognito.update_user_pool_client(
+        UserPoolId=pool["Id"], ClientId=client["ClientId"],
+        **{k: v for k, v in oauth_client(AllowedOAuthScopes=["orders/read"]).items() if k not in ("ClientName", "GenerateSecret")},
+    )["UserPoolClient"]
+    assert updated["AllowedOAuthScopes"] == ["orders/read"]
+
+
+@pytest.mark.parametrize("scope", ["orders/delete", "other/read", "Cognito", "orders"])
+def test_a_scope_the_pool_does_not_define_is_scope_does_not_exist(cognito: Any, pool: dict[str, Any], scope: str) -> None:
+    cognito.create_resource_server(UserPoolId=pool["Id"], Identifier="orders", Name="Orders", Scopes=SCOPES)
+    with pytest.raises(ClientError) as refused:
+        cognito.create_user_pool_client(UserPoolId=pool["Id"], **oauth_client(AllowedOAuthScopes=[scope]))
+    assert error_of(refused) == ("ScopeDoesNotExistException", f"Invalid scope requested: {scope}")
+    client = cognito.create_user_pool_client(UserPoolId=pool["Id"], ClientName="web")["UserPoolClient"]
+    with pytest.raises(ClientError) as on_update:
+        cognito.update_user_pool_client(UserPoolId=pool["Id"], ClientId=client["ClientId"], AllowedOAuthScopes=[scope])
+    assert error_of(on_update)[0] == "ScopeDoesNotExistException"
+
+
+def test_a_scope_of_another_pools_server_does_not_exist_here(cognito: Any, pool: dict[str, Any]) -> None:
+    other = cognito.create_user_pool(PoolName="other")["UserPool"]
+    try:
+        cognito.create_resource_server(UserPoolId=other["Id"], Identifier="orders", Name="Orders", Scopes=SCOPES)
+        with pytest.raises(ClientError) as refused:
+            cognito.create_user_pool_client(UserPoolId=pool["Id"], **oauth_client(AllowedOAuthScopes=["orders/read"]))
+        assert error_of(refused)[0] == "ScopeDoesNotExistException"
+    finally:
+        cognito.delete_user_pool(UserPoolId=other["Id"])
+
+
+def test_standard_scopes_need_no_resource_server(cognito: Any, pool: dict[str, Any]) -> None:
+    scopes = ["openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool["Id"], ClientName="web", AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=scopes, CallbackURLs=["https://app.example.com/cb"],
+        LogoutURLs=["https://app.example.com/bye", "http://localhost:3000/"],
+    )["UserPoolClient"]
+    assert client["AllowedOAuthScopes"] == scopes
+
+
+def test_a_logout_url_must_be_https_except_on_loopback(cognito: Any, pool: dict[str, Any]) -> None:
+    with pytest.raises(ClientError) as refused:
+        cognito.create_user_pool_client(
+            UserPoolId=pool["Id"], ClientName="web", LogoutURLs=["http://app.example.com/bye"]
+        )
+    assert error_of(refused) == ("InvalidParameterException", "Invalid LogoutURLs: http://app.example.com/bye")
+
+
+def test_an_unknown_identity_provider_is_refused(cognito: Any, pool: dict[str, Any]) -> None:
+    with pytest.raises(ClientError) as refused:
+        cognito.create_user_pool_client(
+            UserPoolId=pool["Id"], ClientName="web", SupportedIdentityProviders=["COGNITO", "Google"]
+        )
+    assert error_of(refused) == (
+        "InvalidParameterException", f"The provider Google does not exist for User Pool {pool['Id']}"
+    )
