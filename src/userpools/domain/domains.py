@@ -48,6 +48,22 @@ def hostname(document: Mapping[str, Any], region: str) -> str:
     return domain if is_custom(document) else f"{domain}.auth.{region}.amazoncognito.com"
 
 
+_COGNITO_HOST = re.compile(r"([a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?)\.auth(?:-fips)?\.[a-z0-9-]+\.amazoncognito\.com")
+
+
+def key_for_host(host: str) -> str:
+    """The ``domain`` resource key a request's Host names: the prefix of ``<prefix>.auth.<region>.amazoncognito.com``,
+    else the host itself (a custom domain); any port and a trailing dot are ignored, case is folded. The caller
+    checks that the domain found belongs to a pool of that region."""
+    name = host.strip().lower()
+    if name.startswith("["):  # an IPv6 literal names no domain
+        return name
+    name = name.rsplit(":", 1)[0] if ":" in name else name
+    name = name.rstrip(".")
+    match = _COGNITO_HOST.fullmatch(name)
+    return match.group(1) if match else name
+
+
 def _invalid_prefix() -> InvalidParameterException:
     # [O: mineiros-io/terraform-aws-cognito-user-pool#69 quotes it for a dotted name without CustomDomainConfig]
     return InvalidParameterException(
