@@ -56,7 +56,9 @@ def test_a_resource_reads_back_as_written(store: Store, run: Any) -> None:
     assert run(scenario()) == server
 
 
-def test_inserting_the_same_kind_and_key_twice_raises_conflict_even_from_another_pool(store: Store, run: Any) -> None:
+def test_inserting_the_same_kind_and_key_twice_raises_conflict_even_from_another_pool(
+    store: Store, run: Any
+) -> None:
     mine = PoolResource(DOMAIN, "myapp", POOL, T0, T0, {"Domain": "myapp"})
     theirs = replace(mine, pool_id=OTHER)
 
@@ -96,7 +98,11 @@ def test_update_replaces_document_and_updated_at_only(store: Store, run: Any) ->
     server = a_server("api")
     later = T0 + timedelta(minutes=5)
     changed = replace(
-        server, document={"Identifier": "api", "Scopes": []}, updated_at=later, created_at=later, pool_id=OTHER
+        server,
+        document={"Identifier": "api", "Scopes": []},
+        updated_at=later,
+        created_at=later,
+        pool_id=OTHER,
     )
 
     async def scenario() -> PoolResource | None:
@@ -131,7 +137,10 @@ def test_list_gives_one_pools_resources_of_one_kind_in_key_order_by_keyset(store
     # byte-wise order on both engines: upper case before lower case, "/" and ":" by code point
     identifiers = ["b", "B", "a", "https://z.example.com", "a:b", "é", "a/b"]
     servers = [a_server(i) for i in identifiers]
-    elsewhere = [a_server("a", pool_id=OTHER), PoolResource(UI_CUSTOMIZATION, ui_customization_key(POOL, None), POOL, T0, T0, {})]
+    elsewhere = [
+        a_server("a", pool_id=OTHER),
+        PoolResource(UI_CUSTOMIZATION, ui_customization_key(POOL, None), POOL, T0, T0, {}),
+    ]
 
     async def scenario() -> list[list[str]]:
         await with_pools(store, POOL, OTHER)

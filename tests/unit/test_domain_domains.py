@@ -29,11 +29,18 @@ def test_a_host_names_its_domain_key(host: str, key: str) -> None:
 
 
 def test_hostname_of_prefix_and_custom_domains() -> None:
-    prefix = domains.new_domain_document({"Domain": "myapp", "UserPoolId": "eu-west-1_A"}, region="eu-west-1",
-                                         account_id="1", now=NOW)
+    prefix = domains.new_domain_document(
+        {"Domain": "myapp", "UserPoolId": "eu-west-1_A"}, region="eu-west-1", account_id="1", now=NOW
+    )
     custom = domains.new_domain_document(
-        {"Domain": "auth.example.com", "UserPoolId": "eu-west-1_A", "CustomDomainConfig": {"CertificateArn": CERT}},
-        region="eu-west-1", account_id="1", now=NOW,
+        {
+            "Domain": "auth.example.com",
+            "UserPoolId": "eu-west-1_A",
+            "CustomDomainConfig": {"CertificateArn": CERT},
+        },
+        region="eu-west-1",
+        account_id="1",
+        now=NOW,
     )
     assert domains.hostname(prefix, "eu-west-1") == "myapp.auth.eu-west-1.amazoncognito.com"
     assert domains.hostname(custom, "eu-west-1") == "auth.example.com"
@@ -61,7 +68,8 @@ def test_invalid_domains(domain: str, config: dict[str, str] | None) -> None:
 
 def test_a_certificate_must_be_an_acm_arn() -> None:
     request = {
-        "Domain": "auth.example.com", "UserPoolId": "p",
+        "Domain": "auth.example.com",
+        "UserPoolId": "p",
         "CustomDomainConfig": {"CertificateArn": "arn:aws:iam::123456789012:server-certificate/x"},
     }
     with pytest.raises(InvalidParameterException):
@@ -75,7 +83,7 @@ def test_a_certificate_must_be_an_acm_arn() -> None:
         "/* only a comment */",
         ".label-customizable{font-weight:400}",
         ".idpButton-customizable:hover , .submitButton-customizable:hover { color: red; }",
-        ".banner-customizable { background-image: url(\"data:image/png;base64,AAAA\"); }",
+        '.banner-customizable { background-image: url("data:image/png;base64,AAAA"); }',
     ],
 )
 def test_allowed_css(css: str) -> None:

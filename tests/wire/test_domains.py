@@ -30,7 +30,9 @@ def domains(cognito: Any) -> Iterator[list[tuple[str, str]]]:
             pass
 
 
-def create(cognito: Any, domains: list[tuple[str, str]], pool_id: str, name: str, **extra: Any) -> dict[str, Any]:
+def create(
+    cognito: Any, domains: list[tuple[str, str]], pool_id: str, name: str, **extra: Any
+) -> dict[str, Any]:
     out = cognito.create_user_pool_domain(UserPoolId=pool_id, Domain=name, **extra)
     domains.append((pool_id, name))
     return dict(out)
@@ -54,7 +56,9 @@ def test_a_prefix_domain_is_described_like_cognitos(cognito: Any, pool: dict[str
     assert cognito.describe_user_pool(UserPoolId=pool["Id"])["UserPool"]["Domain"] == name
 
 
-def test_a_custom_domain_returns_its_cloudfront_domain(cognito: Any, pool: dict[str, Any], domains: Any) -> None:
+def test_a_custom_domain_returns_its_cloudfront_domain(
+    cognito: Any, pool: dict[str, Any], domains: Any
+) -> None:
     name = f"auth-{uuid.uuid4().hex[:8]}.example.com"
     created = create(
         cognito, domains, pool["Id"], name, CustomDomainConfig={"CertificateArn": CERT}, ManagedLoginVersion=2
@@ -68,9 +72,17 @@ def test_a_custom_domain_returns_its_cloudfront_domain(cognito: Any, pool: dict[
     assert shown["CustomDomain"] == name and "Domain" not in shown
 
 
-def test_a_pool_has_one_prefix_and_one_custom_domain_at_most(cognito: Any, pool: dict[str, Any], domains: Any) -> None:
+def test_a_pool_has_one_prefix_and_one_custom_domain_at_most(
+    cognito: Any, pool: dict[str, Any], domains: Any
+) -> None:
     create(cognito, domains, pool["Id"], prefix())
-    create(cognito, domains, pool["Id"], f"a{uuid.uuid4().hex[:8]}.example.org", CustomDomainConfig={"CertificateArn": CERT})
+    create(
+        cognito,
+        domains,
+        pool["Id"],
+        f"a{uuid.uuid4().hex[:8]}.example.org",
+        CustomDomainConfig={"CertificateArn": CERT},
+    )
     with pytest.raises(ClientError) as second_prefix:
         create(cognito, domains, pool["Id"], prefix())
     assert error_of(second_prefix)[0] == "InvalidParameterException"
@@ -86,12 +98,17 @@ def test_a_domain_of_another_pool_is_refused(cognito: Any, pool: dict[str, Any],
     try:
         with pytest.raises(ClientError) as taken:
             cognito.create_user_pool_domain(UserPoolId=other["Id"], Domain=name)
-        assert error_of(taken) == ("InvalidParameterException", "Domain already associated with another user pool.")
+        assert error_of(taken) == (
+            "InvalidParameterException",
+            "Domain already associated with another user pool.",
+        )
     finally:
         cognito.delete_user_pool(UserPoolId=other["Id"])
 
 
-@pytest.mark.parametrize("name", ["My-App", "-app", "app-", "my_app", "my.app", "a" * 64, "aws-login", "myamazon", "cognito1"])
+@pytest.mark.parametrize(
+    "name", ["My-App", "-app", "app-", "my_app", "my.app", "a" * 64, "aws-login", "myamazon", "cognito1"]
+)
 def test_invalid_or_reserved_prefixes_are_refused(cognito: Any, pool: dict[str, Any], name: str) -> None:
     with pytest.raises(ClientError) as refused:
         cognito.create_user_pool_domain(UserPoolId=pool["Id"], Domain=name)
@@ -99,7 +116,9 @@ def test_invalid_or_reserved_prefixes_are_refused(cognito: Any, pool: dict[str, 
     assert cognito.describe_user_pool_domain(Domain=name)["DomainDescription"] == {}
 
 
-def test_a_dotted_name_without_a_certificate_gets_cognitos_prefix_message(cognito: Any, pool: dict[str, Any]) -> None:
+def test_a_dotted_name_without_a_certificate_gets_cognitos_prefix_message(
+    cognito: Any, pool: dict[str, Any]
+) -> None:
     with pytest.raises(ClientError) as refused:
         cognito.create_user_pool_domain(UserPoolId=pool["Id"], Domain="auth.example.com")
     code, message = error_of(refused)
@@ -109,7 +128,9 @@ def test_a_dotted_name_without_a_certificate_gets_cognitos_prefix_message(cognit
 
 def test_a_custom_domain_needs_a_certificate_arn(raw_cognito: Any, pool: dict[str, Any]) -> None:
     with pytest.raises(ClientError) as refused:
-        raw_cognito.create_user_pool_domain(UserPoolId=pool["Id"], Domain="auth.example.net", CustomDomainConfig={})
+        raw_cognito.create_user_pool_domain(
+            UserPoolId=pool["Id"], Domain="auth.example.net", CustomDomainConfig={}
+        )
     assert error_of(refused)[0] == "InvalidParameterException"
 
 
@@ -131,12 +152,17 @@ def test_describing_an_unknown_domain_answers_an_empty_description(cognito: Any)
     assert cognito.describe_user_pool_domain(Domain="nothing.example.com")["DomainDescription"] == {}
 
 
-def test_update_changes_managed_login_version_and_certificate(cognito: Any, pool: dict[str, Any], domains: Any) -> None:
+def test_update_changes_managed_login_version_and_certificate(
+    cognito: Any, pool: dict[str, Any], domains: Any
+) -> None:
     name = f"login-{uuid.uuid4().hex[:8]}.example.com"
     create(cognito, domains, pool["Id"], name, CustomDomainConfig={"CertificateArn": CERT})
     new_cert = CERT.replace("11111111", "99999999")
     out = cognito.update_user_pool_domain(
-        UserPoolId=pool["Id"], Domain=name, ManagedLoginVersion=2, CustomDomainConfig={"CertificateArn": new_cert}
+        UserPoolId=pool["Id"],
+        Domain=name,
+        ManagedLoginVersion=2,
+        CustomDomainConfig={"CertificateArn": new_cert},
     )
     assert out["ManagedLoginVersion"] == 2 and out["CloudFrontDomain"].endswith(".cloudfront.net")
     described = cognito.describe_user_pool_domain(Domain=name)["DomainDescription"]
@@ -144,7 +170,9 @@ def test_update_changes_managed_login_version_and_certificate(cognito: Any, pool
     assert described["CustomDomainConfig"]["CertificateArn"] == new_cert
 
 
-def test_update_or_delete_with_another_pool_is_refused(cognito: Any, pool: dict[str, Any], domains: Any) -> None:
+def test_update_or_delete_with_another_pool_is_refused(
+    cognito: Any, pool: dict[str, Any], domains: Any
+) -> None:
     name = prefix()
     create(cognito, domains, pool["Id"], name)
     other = cognito.create_user_pool(PoolName="other")["UserPool"]

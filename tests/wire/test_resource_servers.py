@@ -38,7 +38,10 @@ def test_the_same_identifier_twice_is_refused(cognito: Any, pool: dict[str, Any]
     with pytest.raises(ClientError) as twice:
         cognito.create_resource_server(UserPoolId=pool["Id"], Identifier="api", Name="API again")
     assert error_of(twice)[0] == "InvalidParameterException"
-    assert cognito.describe_resource_server(UserPoolId=pool["Id"], Identifier="api")["ResourceServer"]["Name"] == "API"
+    assert (
+        cognito.describe_resource_server(UserPoolId=pool["Id"], Identifier="api")["ResourceServer"]["Name"]
+        == "API"
+    )
 
 
 def test_the_same_identifier_in_two_pools_is_two_servers(cognito: Any, pool: dict[str, Any]) -> None:
@@ -61,7 +64,10 @@ def test_the_same_identifier_in_two_pools_is_two_servers(cognito: Any, pool: dic
         ("Scopes", [{"ScopeName": "a/b", "ScopeDescription": "slash"}]),
         ("Scopes", [{"ScopeName": "a", "ScopeDescription": ""}]),
         ("Scopes", [{"ScopeName": f"s{i}", "ScopeDescription": "d"} for i in range(101)]),
-        ("Scopes", [{"ScopeName": "a", "ScopeDescription": "one"}, {"ScopeName": "a", "ScopeDescription": "two"}]),
+        (
+            "Scopes",
+            [{"ScopeName": "a", "ScopeDescription": "one"}, {"ScopeName": "a", "ScopeDescription": "two"}],
+        ),
     ],
 )
 def test_invalid_servers_are_refused(raw_cognito: Any, pool: dict[str, Any], member: str, value: Any) -> None:
@@ -87,7 +93,9 @@ def test_update_replaces_name_and_scopes(cognito: Any, pool: dict[str, Any]) -> 
         UserPoolId=pool["Id"], Identifier="api", Name="Renamed", Scopes=SCOPES[:1]
     )["ResourceServer"]
     assert updated["Name"] == "Renamed" and updated["Scopes"] == SCOPES[:1]
-    assert cognito.describe_resource_server(UserPoolId=pool["Id"], Identifier="api")["ResourceServer"] == updated
+    assert (
+        cognito.describe_resource_server(UserPoolId=pool["Id"], Identifier="api")["ResourceServer"] == updated
+    )
     cleared = cognito.update_resource_server(UserPoolId=pool["Id"], Identifier="api", Name="Renamed")
     assert cleared["ResourceServer"]["Scopes"] == []
 
@@ -161,37 +169,52 @@ def oauth_client(**members: Any) -> dict[str, Any]:
     }
 
 
-def test_a_client_may_allow_the_scopes_of_the_pools_resource_servers(cognito: Any, pool: dict[str, Any]) -> None:
+def test_a_client_may_allow_the_scopes_of_the_pools_resource_servers(
+    cognito: Any, pool: dict[str, Any]
+) -> None:
     cognito.create_resource_server(UserPoolId=pool["Id"], Identifier="orders", Name="Orders", Scopes=SCOPES)
     client = cognito.create_user_pool_client(
         UserPoolId=pool["Id"], **oauth_client(AllowedOAuthScopes=["orders/read", "orders/write"])
     )["UserPoolClient"]
     assert client["AllowedOAuthScopes"] == ["orders/read", "orders/write"]
     updated = cognito.update_user_pool_client(
-        UserPoolId=pool["Id"], ClientId=client["ClientId"],
-        **{k: v for k, v in oauth_client(AllowedOAuthScopes=["orders/read"]).items() if k not in ("ClientName", "GenerateSecret")},
+        UserPoolId=pool["Id"],
+        ClientId=client["ClientId"],
+        **{
+            k: v
+            for k, v in oauth_client(AllowedOAuthScopes=["orders/read"]).items()
+            if k not in ("ClientName", "GenerateSecret")
+        },
     )["UserPoolClient"]
     assert updated["AllowedOAuthScopes"] == ["orders/read"]
 
 
 @pytest.mark.parametrize("scope", ["orders/delete", "other/read", "Cognito", "orders"])
-def test_a_scope_the_pool_does_not_define_is_scope_does_not_exist(cognito: Any, pool: dict[str, Any], scope: str) -> None:
+def test_a_scope_the_pool_does_not_define_is_scope_does_not_exist(
+    cognito: Any, pool: dict[str, Any], scope: str
+) -> None:
     cognito.create_resource_server(UserPoolId=pool["Id"], Identifier="orders", Name="Orders", Scopes=SCOPES)
     with pytest.raises(ClientError) as refused:
         cognito.create_user_pool_client(UserPoolId=pool["Id"], **oauth_client(AllowedOAuthScopes=[scope]))
     assert error_of(refused) == ("ScopeDoesNotExistException", f"Invalid scope requested: {scope}")
     client = cognito.create_user_pool_client(UserPoolId=pool["Id"], ClientName="web")["UserPoolClient"]
     with pytest.raises(ClientError) as on_update:
-        cognito.update_user_pool_client(UserPoolId=pool["Id"], ClientId=client["ClientId"], AllowedOAuthScopes=[scope])
+        cognito.update_user_pool_client(
+            UserPoolId=pool["Id"], ClientId=client["ClientId"], AllowedOAuthScopes=[scope]
+        )
     assert error_of(on_update)[0] == "ScopeDoesNotExistException"
 
 
 def test_a_scope_of_another_pools_server_does_not_exist_here(cognito: Any, pool: dict[str, Any]) -> None:
     other = cognito.create_user_pool(PoolName="other")["UserPool"]
     try:
-        cognito.create_resource_server(UserPoolId=other["Id"], Identifier="orders", Name="Orders", Scopes=SCOPES)
+        cognito.create_resource_server(
+            UserPoolId=other["Id"], Identifier="orders", Name="Orders", Scopes=SCOPES
+        )
         with pytest.raises(ClientError) as refused:
-            cognito.create_user_pool_client(UserPoolId=pool["Id"], **oauth_client(AllowedOAuthScopes=["orders/read"]))
+            cognito.create_user_pool_client(
+                UserPoolId=pool["Id"], **oauth_client(AllowedOAuthScopes=["orders/read"])
+            )
         assert error_of(refused)[0] == "ScopeDoesNotExistException"
     finally:
         cognito.delete_user_pool(UserPoolId=other["Id"])
@@ -200,8 +223,12 @@ def test_a_scope_of_another_pools_server_does_not_exist_here(cognito: Any, pool:
 def test_standard_scopes_need_no_resource_server(cognito: Any, pool: dict[str, Any]) -> None:
     scopes = ["openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"]
     client = cognito.create_user_pool_client(
-        UserPoolId=pool["Id"], ClientName="web", AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["code"],
-        AllowedOAuthScopes=scopes, CallbackURLs=["https://app.example.com/cb"],
+        UserPoolId=pool["Id"],
+        ClientName="web",
+        AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=scopes,
+        CallbackURLs=["https://app.example.com/cb"],
         LogoutURLs=["https://app.example.com/bye", "http://localhost:3000/"],
     )["UserPoolClient"]
     assert client["AllowedOAuthScopes"] == scopes
@@ -212,7 +239,10 @@ def test_a_logout_url_must_be_https_except_on_loopback(cognito: Any, pool: dict[
         cognito.create_user_pool_client(
             UserPoolId=pool["Id"], ClientName="web", LogoutURLs=["http://app.example.com/bye"]
         )
-    assert error_of(refused) == ("InvalidParameterException", "Invalid LogoutURLs: http://app.example.com/bye")
+    assert error_of(refused) == (
+        "InvalidParameterException",
+        "Invalid LogoutURLs: http://app.example.com/bye",
+    )
 
 
 def test_an_unknown_identity_provider_is_refused(cognito: Any, pool: dict[str, Any]) -> None:
@@ -221,5 +251,6 @@ def test_an_unknown_identity_provider_is_refused(cognito: Any, pool: dict[str, A
             UserPoolId=pool["Id"], ClientName="web", SupportedIdentityProviders=["COGNITO", "Google"]
         )
     assert error_of(refused) == (
-        "InvalidParameterException", f"The provider Google does not exist for User Pool {pool['Id']}"
+        "InvalidParameterException",
+        f"The provider Google does not exist for User Pool {pool['Id']}",
     )

@@ -26,7 +26,13 @@ def png(width: int = 2, height: int = 1, padding: int = 0) -> bytes:
     rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
     extra = chunk(b"tEXt", b"Comment\x00" + b"x" * padding) if padding else b""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + extra + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + extra
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
@@ -54,7 +60,9 @@ def test_the_pools_branding_reads_back_with_its_dates(cognito: Any, branded_pool
 
 def test_the_logo_is_served_at_its_image_url(cognito: Any, branded_pool: dict[str, Any]) -> None:
     logo = png()
-    out = cognito.set_ui_customization(UserPoolId=branded_pool["Id"], CSS=CSS, ImageFile=logo)["UICustomization"]
+    out = cognito.set_ui_customization(UserPoolId=branded_pool["Id"], CSS=CSS, ImageFile=logo)[
+        "UICustomization"
+    ]
     assert out["ClientId"] == "ALL"
     url = out["ImageUrl"]
     assert url.endswith("/assets/images/image.png")
@@ -72,18 +80,26 @@ def test_the_logo_is_served_at_its_image_url(cognito: Any, branded_pool: dict[st
 
 def test_a_client_uses_its_own_branding_else_the_pools(cognito: Any, branded_pool: dict[str, Any]) -> None:
     pool_id = branded_pool["Id"]
-    first = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="first")["UserPoolClient"]["ClientId"]
-    second = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="second")["UserPoolClient"]["ClientId"]
+    first = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="first")["UserPoolClient"][
+        "ClientId"
+    ]
+    second = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="second")["UserPoolClient"][
+        "ClientId"
+    ]
     cognito.set_ui_customization(UserPoolId=pool_id, ClientId="ALL", CSS=CSS)
     own_css = ".banner-customizable { background-color: red; }"
     own = cognito.set_ui_customization(UserPoolId=pool_id, ClientId=first, CSS=own_css)["UICustomization"]
     assert own["ClientId"] == first
-    assert cognito.get_ui_customization(UserPoolId=pool_id, ClientId=first)["UICustomization"]["CSS"] == own_css
+    assert (
+        cognito.get_ui_customization(UserPoolId=pool_id, ClientId=first)["UICustomization"]["CSS"] == own_css
+    )
     fallback = cognito.get_ui_customization(UserPoolId=pool_id, ClientId=second)["UICustomization"]
     assert fallback["CSS"] == CSS and fallback["ClientId"] == "ALL"
 
 
-def test_without_any_branding_the_answer_is_an_empty_object(cognito: Any, branded_pool: dict[str, Any]) -> None:
+def test_without_any_branding_the_answer_is_an_empty_object(
+    cognito: Any, branded_pool: dict[str, Any]
+) -> None:
     assert cognito.get_ui_customization(UserPoolId=branded_pool["Id"])["UICustomization"] == {}
 
 
@@ -107,7 +123,9 @@ def test_setting_neither_css_nor_logo_clears_the_branding(cognito: Any, branded_
         ".label-customizable, .nope { color: red; }",
     ],
 )
-def test_css_outside_cognitos_classes_is_refused(cognito: Any, branded_pool: dict[str, Any], css: str) -> None:
+def test_css_outside_cognitos_classes_is_refused(
+    cognito: Any, branded_pool: dict[str, Any], css: str
+) -> None:
     with pytest.raises(ClientError) as refused:
         cognito.set_ui_customization(UserPoolId=branded_pool["Id"], CSS=css)
     assert error_of(refused)[0] == "InvalidParameterException"
@@ -115,13 +133,17 @@ def test_css_outside_cognitos_classes_is_refused(cognito: Any, branded_pool: dic
 
 
 def test_comments_and_every_allowed_class_are_accepted(cognito: Any, branded_pool: dict[str, Any]) -> None:
-    css = "/* brand */ .logo-customizable { max-width: 60%; }\n.inputField-customizable:focus { outline: 1px; }"
+    css = (
+        "/* brand */ .logo-customizable { max-width: 60%; }\n.inputField-customizable:focus { outline: 1px; }"
+    )
     out = cognito.set_ui_customization(UserPoolId=branded_pool["Id"], CSS=css)["UICustomization"]
     assert out["CSS"] == css
 
 
 @pytest.mark.parametrize("image", [b"GIF89a" + b"\x00" * 20, png(padding=100 * 1024)])
-def test_a_logo_must_be_a_png_or_jpeg_of_100_kb_at_most(cognito: Any, branded_pool: dict[str, Any], image: bytes) -> None:
+def test_a_logo_must_be_a_png_or_jpeg_of_100_kb_at_most(
+    cognito: Any, branded_pool: dict[str, Any], image: bytes
+) -> None:
     with pytest.raises(ClientError) as refused:
         cognito.set_ui_customization(UserPoolId=branded_pool["Id"], ImageFile=image)
     assert error_of(refused)[0] == "InvalidParameterException"
@@ -139,5 +161,7 @@ def test_branding_needs_a_domain(cognito: Any, pool: dict[str, Any]) -> None:
 
 def test_an_unknown_client_is_resource_not_found(cognito: Any, branded_pool: dict[str, Any]) -> None:
     with pytest.raises(ClientError) as missing:
-        cognito.set_ui_customization(UserPoolId=branded_pool["Id"], ClientId="nosuchclient0000000000000", CSS=CSS)
+        cognito.set_ui_customization(
+            UserPoolId=branded_pool["Id"], ClientId="nosuchclient0000000000000", CSS=CSS
+        )
     assert error_of(missing)[0] == "ResourceNotFoundException"

@@ -48,7 +48,9 @@ def hostname(document: Mapping[str, Any], region: str) -> str:
     return domain if is_custom(document) else f"{domain}.auth.{region}.amazoncognito.com"
 
 
-_COGNITO_HOST = re.compile(r"([a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?)\.auth(?:-fips)?\.[a-z0-9-]+\.amazoncognito\.com")
+_COGNITO_HOST = re.compile(
+    r"([a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?)\.auth(?:-fips)?\.[a-z0-9-]+\.amazoncognito\.com"
+)
 
 
 def key_for_host(host: str) -> str:
@@ -87,7 +89,9 @@ def check_domain(domain: str, custom_domain_config: Mapping[str, Any] | None) ->
     if len(domain) > 253 or len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
         # [U] Cognito's check of a custom domain's name and its wording; a lower-case FQDN is asked for, as
         # the prefix rule's characters are.
-        raise InvalidParameterException(f"The custom domain {domain} is not a valid fully qualified domain name.")
+        raise InvalidParameterException(
+            f"The custom domain {domain} is not a valid fully qualified domain name."
+        )
     if domain.endswith(".amazoncognito.com"):
         raise InvalidParameterException(  # [U] names under Cognito's own parent domains stay Cognito's
             f"The custom domain {domain} cannot be a subdomain of amazoncognito.com."
@@ -147,7 +151,9 @@ def new_domain_document(
     return document
 
 
-def updated_domain_document(document: Mapping[str, Any], request: Mapping[str, Any], *, now: datetime) -> Document:
+def updated_domain_document(
+    document: Mapping[str, Any], request: Mapping[str, Any], *, now: datetime
+) -> Document:
     """UpdateUserPoolDomain: a new certificate (custom domains), ManagedLoginVersion, Routing; members not given
     stay as they are [U: the API reference describes the update of each one alone]."""
     updated = dict(document)

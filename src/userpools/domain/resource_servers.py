@@ -29,7 +29,8 @@ STANDARD_SCOPES = frozenset({"openid", "email", "phone", "profile", "aws.cognito
 def document(request: Mapping[str, Any]) -> Document:
     """Create/UpdateResourceServer input (shape-checked) → the stored ResourceServerType."""
     scopes = [
-        {"ScopeName": s["ScopeName"], "ScopeDescription": s["ScopeDescription"]} for s in request.get("Scopes") or []
+        {"ScopeName": s["ScopeName"], "ScopeDescription": s["ScopeDescription"]}
+        for s in request.get("Scopes") or []
     ]
     names = [s["ScopeName"] for s in scopes]
     if len(set(names)) != len(names):
@@ -54,4 +55,8 @@ def check_quota(existing: int) -> None:
 
 def custom_scopes(servers: Iterable[Mapping[str, Any]]) -> set[str]:
     """Every ``<Identifier>/<ScopeName>`` the servers define."""
-    return {f"{server['Identifier']}/{scope['ScopeName']}" for server in servers for scope in server.get("Scopes") or []}
+    return {
+        f"{server['Identifier']}/{scope['ScopeName']}"
+        for server in servers
+        for scope in server.get("Scopes") or []
+    }

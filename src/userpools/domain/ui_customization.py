@@ -55,7 +55,9 @@ ALLOWED_SELECTORS = frozenset(
 )
 #: "Property values can contain HTML, except for … @import, @supports, @page, or @media statements, or
 #: JavaScript" [DG]; [U] any at-rule and these script forms are refused.
-_FORBIDDEN = re.compile(r"@|javascript:|expression\s*\(|<\s*/?\s*script|url\s*\(\s*['\"]?\s*javascript", re.IGNORECASE)
+_FORBIDDEN = re.compile(
+    r"@|javascript:|expression\s*\(|<\s*/?\s*script|url\s*\(\s*['\"]?\s*javascript", re.IGNORECASE
+)
 _COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _RULE = re.compile(r"\s*([^{}]+?)\s*\{([^{}]*)\}\s*", re.DOTALL)
 #: [DG] "no greater than 100KB"; [U] 100 × 1024 bytes
@@ -103,10 +105,14 @@ def image(data_base64: str) -> tuple[bytes, str, str]:
 
 
 def _version(now: datetime) -> str:
-    return str(int(now.timestamp() * 1000))  # [U] the form of CSSVersion: a number that grows with each change
+    return str(
+        int(now.timestamp() * 1000)
+    )  # [U] the form of CSSVersion: a number that grows with each change
 
 
-def document(pool_id: str, client_id: str, css: str | None, image_base64: str | None, *, now: datetime) -> Document:
+def document(
+    pool_id: str, client_id: str, css: str | None, image_base64: str | None, *, now: datetime
+) -> Document:
     """SetUICustomization → the stored document. CSS and logo are set together [DG: "You can't set CSS and logo
     customization separately"]: one not given is removed; neither given leaves an empty customization."""
     out: Document = {"UserPoolId": pool_id, "ClientId": client_id}
@@ -136,7 +142,9 @@ def image_path(document: Mapping[str, Any]) -> str | None:
     )
 
 
-def describe(document: Mapping[str, Any], *, base_url: str, created: datetime, modified: datetime) -> Document:
+def describe(
+    document: Mapping[str, Any], *, base_url: str, created: datetime, modified: datetime
+) -> Document:
     """UICustomizationType for Get/SetUICustomization."""
     out: Document = {"UserPoolId": document["UserPoolId"], "ClientId": document["ClientId"]}
     path = image_path(document)

@@ -24,7 +24,9 @@ def _no_such_domain() -> InvalidParameterException:
     return InvalidParameterException("No such domain or user pool exists.")
 
 
-async def _set_pool_member(ctx: Context, tx: Transaction, pool: PoolRecord, member: str, value: str | None) -> None:
+async def _set_pool_member(
+    ctx: Context, tx: Transaction, pool: PoolRecord, member: str, value: str | None
+) -> None:
     settings = dict(pool.settings)
     if value is None:
         settings.pop(member, None)

@@ -22,11 +22,17 @@ DEFAULT_PAGE = 50
 
 
 def _not_found(identifier: str, pool_id: str) -> ResourceNotFoundException:
-    return ResourceNotFoundException(f"Resource server {identifier} does not exist in user pool {pool_id}.")  # [U]
+    return ResourceNotFoundException(
+        f"Resource server {identifier} does not exist in user pool {pool_id}."
+    )  # [U]
 
 
-async def _get_or_raise(tx: Transaction, pool_id: str, identifier: str, *, for_update: bool = False) -> PoolResource:
-    found = await tx.resources.get(RESOURCE_SERVER, resource_server_key(pool_id, identifier), for_update=for_update)
+async def _get_or_raise(
+    tx: Transaction, pool_id: str, identifier: str, *, for_update: bool = False
+) -> PoolResource:
+    found = await tx.resources.get(
+        RESOURCE_SERVER, resource_server_key(pool_id, identifier), for_update=for_update
+    )
     if found is None:
         raise _not_found(identifier, pool_id)
     return found

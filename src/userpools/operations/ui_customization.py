@@ -35,7 +35,9 @@ async def _target(tx: Transaction, pool: PoolRecord, client_id: str | None) -> s
 
 def _describe(ctx: Context, found: PoolResource) -> dict[str, Any]:
     return domain.describe(
-        found.document, base_url=ctx.settings.effective_public_url, created=found.created_at,
+        found.document,
+        base_url=ctx.settings.effective_public_url,
+        created=found.created_at,
         modified=found.updated_at,
     )
 
@@ -59,7 +61,9 @@ async def set_ui_customization(ctx: Context, req: dict[str, Any]) -> dict[str, A
     return {"UICustomization": _describe(ctx, found)}
 
 
-async def effective_customization(tx: Transaction, pool_id: str, client_id: str | None) -> PoolResource | None:
+async def effective_customization(
+    tx: Transaction, pool_id: str, client_id: str | None
+) -> PoolResource | None:
     """The customization a client's pages use: its own, else the pool's ALL one, else None."""
     if client_id and client_id != ALL:
         own = await tx.resources.get(UI_CUSTOMIZATION, ui_customization_key(pool_id, client_id))

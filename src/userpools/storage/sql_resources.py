@@ -65,7 +65,9 @@ class SqlResources:
             "created_at": to_micros(resource.created_at),
             "updated_at": to_micros(resource.updated_at),
         }
-        await insert_or_conflict(self._conn, self._insert_statement, values, f"{resource.kind} {resource.key}")
+        await insert_or_conflict(
+            self._conn, self._insert_statement, values, f"{resource.kind} {resource.key}"
+        )
 
     async def get(self, kind: str, key: str, *, for_update: bool = False) -> PoolResource | None:
         statement = _GET_FOR_UPDATE if for_update else _GET
