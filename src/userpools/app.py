@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,7 +26,9 @@ from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.jwt import Signer
 from userpools.crypto.keys import jwks_document
 from userpools.delivery.senders import Delivery
+from userpools.domain.resources import UI_CUSTOMIZATION, ui_customization_key
 from userpools.domain.tokens import issuer as token_issuer
+from userpools.domain.ui_customization import image_path
 from userpools.operations import OPERATIONS
 from userpools.operations.context import Context
 from userpools.protocol.dispatch import Dispatcher
@@ -181,6 +184,23 @@ def create_app(
             }
         )
 
+    async def ui_image(request: Request) -> Response:
+        """The classic hosted UI's logo (SetUICustomization's ImageUrl); the version in the path makes each
+        upload a new URL, so it may be cached for good."""
+        params = request.path_params
+        async with state["store"].transaction(readonly=True) as tx:
+            found = await tx.resources.get(
+                UI_CUSTOMIZATION, ui_customization_key(params["pool_id"], params["client_id"])
+            )
+        if found is None or image_path(found.document) != request.url.path:
+            return _json({"__type": "ResourceNotFoundException", "message": "Not Found"}, 404)
+        picture = found.document["Image"]
+        return Response(
+            base64.b64decode(picture["Data"]),
+            media_type=picture["ContentType"],
+            headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
+        )
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         code = "ResourceNotFoundException" if exc.status_code == 404 else "UnknownOperationException"
@@ -191,6 +211,7 @@ def create_app(
         Route("/_userpools/health", health, methods=["GET"]),
         Route("/_userpools/outbox", outbox, methods=["GET"]),
         Route("/_userpools/clock", move_clock, methods=["POST"]),
+        Route("/_userpools/ui/{pool_id}/{client_id}/{version}/assets/images/{file}", ui_image, methods=["GET"]),
         Route("/{pool_id}/.well-known/jwks.json", jwks, methods=["GET"]),
         Route("/{pool_id}/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
     ]

@@ -16,6 +16,7 @@ from userpools.errors import (
     FeatureUnavailableInTierException,
     InvalidOAuthFlowException,
     InvalidParameterException,
+    ScopeDoesNotExistException,
 )
 from userpools.storage.ports import ClientRecord
 
@@ -536,3 +537,35 @@ def test_rules_needing_a_secret_are_skipped_when_the_caller_does_not_say():
     assert new_client_settings(request, POOL)["AllowedOAuthFlows"] == ["client_credentials"]
     with pytest.raises(InvalidOAuthFlowException):
         updated_client_settings({}, request, POOL, has_secret=False)
+
+
+# --- scopes and sign-out URLs ------------------------------------------------------------------------------------
+
+KNOWN = frozenset({"openid", "email", "phone", "profile", "aws.cognito.signin.user.admin", "api/read"})
+
+
+def test_allowed_scopes_must_exist_in_the_pool():
+    settings = new_client_settings({**OAUTH, "AllowedOAuthScopes": ["openid", "api/read"]}, POOL, known_scopes=KNOWN)
+    assert settings["AllowedOAuthScopes"] == ["openid", "api/read"]
+    with refused("Invalid scope requested: api/write", ScopeDoesNotExistException):
+        new_client_settings({**OAUTH, "AllowedOAuthScopes": ["openid", "api/write"]}, POOL, known_scopes=KNOWN)
+
+
+def test_unknown_scopes_are_refused_even_without_the_oauth_flag():
+    with refused("Invalid scope requested: Cognito", ScopeDoesNotExistException):
+        updated_client_settings({}, {"AllowedOAuthScopes": ["Cognito"]}, POOL, known_scopes=KNOWN)
+
+
+def test_scopes_are_not_checked_without_the_known_scopes():
+    assert new_client_settings({**OAUTH, "AllowedOAuthScopes": ["x/y"]}, POOL)["AllowedOAuthScopes"] == ["x/y"]
+
+
+@pytest.mark.parametrize("url", ["http://app.example.com/bye", "https://app.example.com/bye#x", "bye"])
+def test_unacceptable_logout_urls_are_refused(url):
+    with refused(f"Invalid LogoutURLs: {url}"):
+        new_client_settings({**OAUTH, "LogoutURLs": [url]}, POOL)
+
+
+def test_loopback_and_app_logout_urls_are_accepted():
+    urls = ["http://localhost:3000/", "myapp://signed-out", "https://app.example.com/bye"]
+    assert new_client_settings({**OAUTH, "LogoutURLs": urls}, POOL)["LogoutURLs"] == urls

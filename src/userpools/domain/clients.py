@@ -21,6 +21,7 @@ from userpools.errors import (
     FeatureUnavailableInTierException,
     InvalidOAuthFlowException,
     InvalidParameterException,
+    ScopeDoesNotExistException,
 )
 from userpools.storage.ports import ClientRecord
 
@@ -211,11 +212,27 @@ def _bad_callback(url: str) -> bool:
     return parts.scheme.lower() == "http" and host not in _LOOPBACK
 
 
+def _check_scopes(settings: Mapping[str, Any], known_scopes: Collection[str] | None) -> None:
+    """Each allowed scope is a standard one or ``<resource server>/<scope>`` of the pool, whether or not the
+    OAuth flag is on [O: awsdocs/aws-cloudformation-user-guide#564 and PR#518 quote "Invalid scope requested:
+    Cognito" with ScopeDoesNotExistException]. Skipped while ``known_scopes`` is None."""
+    if known_scopes is None:
+        return
+    for scope in settings.get("AllowedOAuthScopes") or []:
+        if scope not in known_scopes:
+            raise ScopeDoesNotExistException(f"Invalid scope requested: {scope}")
+
+
 def _check_oauth(settings: Mapping[str, Any], *, has_secret: bool | None) -> None:
     callbacks = settings.get("CallbackURLs") or []
     for url in callbacks:
         if _bad_callback(url):
             raise _invalid(f"Invalid CallbackURLs: {url}")  # [U] wording
+    for url in settings.get("LogoutURLs") or []:
+        # [U] sign-out URLs are redirect targets like callbacks, so the same rule (absolute, no fragment, https
+        # except on loopback) is applied; wording ours
+        if _bad_callback(url):
+            raise _invalid(f"Invalid LogoutURLs: {url}")
     default_uri = settings.get("DefaultRedirectURI")
     if default_uri is not None and default_uri not in callbacks:
         raise _invalid("DefaultRedirectURI must be in CallbackURLs.")  # [C] rule; [U] wording
@@ -264,6 +281,7 @@ def _assemble(
     has_secret: bool | None,
     pool_id: str,
     identity_providers: Collection[str] | None,
+    known_scopes: Collection[str] | None = None,
 ) -> Settings:
     settings: Settings = {
         k: copy.deepcopy(v)
@@ -281,6 +299,7 @@ def _assemble(
     _check_auth_flows(settings.get("ExplicitAuthFlows") or [], pool_settings)
     _check_attributes(settings, pool_settings, verb)
     _check_oauth(settings, has_secret=has_secret)
+    _check_scopes(settings, known_scopes)
     _check_identity_providers(settings, pool_id, identity_providers)
     if settings["EnablePropagateAdditionalUserContextData"] and has_secret is False:
         # [C] "You can only activate EnablePropagateAdditionalUserContextData in an app client that has a
@@ -306,6 +325,7 @@ def new_client_settings(
     has_secret: bool | None = None,
     pool_id: str = "",
     identity_providers: Collection[str] | None = None,
+    known_scopes: Collection[str] | None = None,
 ) -> Settings:
     """CreateUserPoolClient input → the client's settings with every default filled in.
 
@@ -313,7 +333,8 @@ def new_client_settings(
     does, except that a true GenerateSecret or a ClientSecret means the client has a secret). Pass
     ``has_secret`` (True/False) so that the rules needing a secret (client_credentials, context-data
     propagation) are checked: they are skipped while it is None. Pass ``pool_id`` with ``identity_providers``
-    (the pool's IdP names) to check SupportedIdentityProviders; the check is skipped while it is None."""
+    (the pool's IdP names) to check SupportedIdentityProviders, and ``known_scopes`` (the standard scopes and
+    the pool's custom ones) to check AllowedOAuthScopes; each check is skipped while its argument is None."""
     return _assemble(
         request,
         pool_settings,
@@ -321,6 +342,7 @@ def new_client_settings(
         has_secret=_has_secret(request, has_secret),
         pool_id=pool_id,
         identity_providers=identity_providers,
+        known_scopes=known_scopes,
     )
 
 
@@ -332,6 +354,7 @@ def updated_client_settings(
     has_secret: bool | None = None,
     pool_id: str = "",
     identity_providers: Collection[str] | None = None,
+    known_scopes: Collection[str] | None = None,
 ) -> Settings:
     """UpdateUserPoolClient: the request's members replace the stored ones and omitted members return to their
     defaults ("If you don't provide a value for an attribute, Amazon Cognito sets it to its default value"
@@ -344,6 +367,7 @@ def updated_client_settings(
         has_secret=_has_secret(request, has_secret),
         pool_id=pool_id,
         identity_providers=identity_providers,
+        known_scopes=known_scopes,
     )
     updatable = set(input_members("UpdateUserPoolClient"))
     for key, value in current.items():

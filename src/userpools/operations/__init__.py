@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from userpools.operations import auth, auth_events, clients, pools, recovery, self_service, signup, users
+from userpools.operations import (
+    auth,
+    auth_events,
+    clients,
+    domains,
+    pools,
+    recovery,
+    resource_servers,
+    self_service,
+    signup,
+    ui_customization,
+    users,
+)
 from userpools.protocol.dispatch import Handler
 
 OPERATIONS: Mapping[str, Handler] = {
@@ -19,6 +31,20 @@ OPERATIONS: Mapping[str, Handler] = {
     "DeleteUserPool": pools.delete_user_pool,
     "ListUserPools": pools.list_user_pools,
     "AddCustomAttributes": pools.add_custom_attributes,
+    # domains
+    "CreateUserPoolDomain": domains.create_user_pool_domain,
+    "DescribeUserPoolDomain": domains.describe_user_pool_domain,
+    "UpdateUserPoolDomain": domains.update_user_pool_domain,
+    "DeleteUserPoolDomain": domains.delete_user_pool_domain,
+    # resource servers
+    "CreateResourceServer": resource_servers.create_resource_server,
+    "DescribeResourceServer": resource_servers.describe_resource_server,
+    "UpdateResourceServer": resource_servers.update_resource_server,
+    "DeleteResourceServer": resource_servers.delete_resource_server,
+    "ListResourceServers": resource_servers.list_resource_servers,
+    # the classic hosted UI's branding
+    "SetUICustomization": ui_customization.set_ui_customization,
+    "GetUICustomization": ui_customization.get_ui_customization,
     # app clients
     "CreateUserPoolClient": clients.create_user_pool_client,
     "DescribeUserPoolClient": clients.describe_user_pool_client,

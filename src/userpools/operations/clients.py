@@ -11,10 +11,12 @@ from typing import Any
 
 from userpools import ids
 from userpools.domain import clients as domain
+from userpools.domain.resource_servers import STANDARD_SCOPES, custom_scopes
 from userpools.errors import InvalidParameterException, ResourceNotFoundException
 from userpools.operations import paging
 from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
+from userpools.operations.resource_servers import all_resource_servers
 from userpools.storage.ports import ClientRecord, Conflict, Transaction
 
 # Members the operation handles itself; everything else is the client's settings document.
@@ -54,6 +56,16 @@ def _settings_members(req: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in req.items() if k not in _OWN_MEMBERS}
 
 
+async def _known_scopes(tx: Transaction, pool_id: str, req: dict[str, Any]) -> frozenset[str]:
+    """The scopes a client of the pool may allow: the standard ones and its resource servers' (read only when
+    the request names a scope that is not standard)."""
+    requested = set(req.get("AllowedOAuthScopes") or ())
+    if requested <= STANDARD_SCOPES:
+        return STANDARD_SCOPES
+    servers = await all_resource_servers(tx, pool_id)
+    return STANDARD_SCOPES | custom_scopes(server.document for server in servers)
+
+
 async def create_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     """API_CreateUserPoolClient: a 26-character client id, and a secret when GenerateSecret is true or a
     ClientSecret is given."""
@@ -75,6 +87,7 @@ async def create_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str
         settings = domain.new_client_settings(
             _settings_members(req), pool.settings, has_secret=secret is not None, pool_id=pool.id,
             identity_providers=(),  # federation (identity providers) comes in a later issue
+            known_scopes=await _known_scopes(tx, pool.id, req),
         )
         for _attempt in range(5):
             client_id = ids.new_client_id()
@@ -116,6 +129,7 @@ async def update_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str
         settings = domain.updated_client_settings(
             client.settings, _settings_members(req), pool.settings,
             has_secret=client.secret_ciphertext is not None, pool_id=pool.id, identity_providers=(),
+            known_scopes=await _known_scopes(tx, pool.id, req),
         )
         client = dataclasses.replace(
             client, name=req.get("ClientName", client.name), settings=settings, updated_at=ctx.clock.now()

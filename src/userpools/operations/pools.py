@@ -92,6 +92,11 @@ async def delete_user_pool(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
                 "The user pool cannot be deleted because deletion protection is activated. "
                 "Deletion protection must be inactive first."
             )
+        if pool.settings.get("Domain") or pool.settings.get("CustomDomain"):
+            # [O: terraform-provider-aws#16479, aws-nuke#330 quote it]
+            raise InvalidParameterException(
+                "User pool cannot be deleted. It has a domain configured that should be deleted first."
+            )
         await tx.pools.delete(pool.id)
     return {}
 

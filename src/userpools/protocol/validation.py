@@ -463,9 +463,19 @@ _TARGETS: Final = {
 }
 
 
+#: Constraints of the model that Cognito's front door does not apply, by shape name. ``DomainType`` (the
+#: ``Domain`` of the four domain operations) carries the pattern and length of a *prefix* domain, yet custom
+#: domains (``auth.example.com``, longer than 63) are accepted: the operations validate both kinds themselves
+#: (``userpools.domain.domains``) with Cognito's own message.
+_NOT_ENFORCED: Final[dict[str, frozenset[str]]] = {"DomainType": frozenset({"pattern", "max"})}
+
+
 def _scalar(shape: Shape) -> _Node:
     kind = shape.type_name
     meta = shape.metadata
+    dropped = _NOT_ENFORCED.get(shape.name)
+    if dropped:
+        meta = {k: v for k, v in meta.items() if k not in dropped}
     coerce = _scalar_coerce(kind, _TARGETS.get(kind, f"a {kind.title()}"))
     echo = None if _hidden(shape) or kind == "blob" else _scalar_echo
 

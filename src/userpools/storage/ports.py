@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from userpools.domain.resources import PoolResource
+
 
 class Conflict(Exception):
     """A row with the same unique key already exists."""
@@ -342,6 +344,26 @@ class CounterPort(Protocol):
         """Deletes counters whose expires_at has passed; returns how many."""
 
 
+class ResourcePort(Protocol):
+    """A pool's configuration documents by (kind, key): see ``userpools.domain.resources``."""
+
+    async def insert(self, resource: PoolResource) -> None:
+        """Raises Conflict if (kind, key) exists, in whichever pool."""
+
+    async def get(self, kind: str, key: str, *, for_update: bool = False) -> PoolResource | None: ...
+
+    async def update(self, resource: PoolResource) -> None:
+        """Replaces document and updated_at of the existing (kind, key)."""
+
+    async def delete(self, kind: str, key: str) -> bool: ...
+
+    async def list(
+        self, pool_id: str, kind: str, *, limit: int, after_key: str | None = None
+    ) -> Sequence[PoolResource]:
+        """The pool's resources of the kind ordered by key (byte-wise), those with key > after_key, at most
+        ``limit``."""
+
+
 class Transaction(Protocol):
     pools: PoolPort
     clients: ClientPort
@@ -352,6 +374,7 @@ class Transaction(Protocol):
     outbox: OutboxPort
     auth_events: AuthEventPort
     counters: CounterPort
+    resources: ResourcePort
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         """A part of the transaction that is undone alone when it raises (the exception goes on); what the

@@ -231,3 +231,18 @@ config_generation = sa.Table(
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
     sa.Column("n", sa.BigInteger(), nullable=False),
 )
+
+pool_resources = sa.Table(
+    "pool_resources",
+    metadata,
+    # A pool's OAuth configuration documents (domain.resources): kind "domain" (key: the domain, unique across
+    # pools), "resource_server" (key: pool id/identifier), "ui_customization" (key: pool id/client id or ALL).
+    sa.Column("kind", Id, primary_key=True),
+    sa.Column("key", Id, primary_key=True),
+    sa.Column("pool_id", Id, sa.ForeignKey("user_pools.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("document", Document, nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("updated_at", Micros, nullable=False),
+    # A pool's resources of one kind in key order (keyset pages); also the cascade from user_pools.
+    sa.Index(None, "pool_id", "kind", "key"),
+)

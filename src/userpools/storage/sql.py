@@ -48,12 +48,14 @@ from userpools.storage.ports import (
     OutboxRecord,
     PoolPort,
     PoolRecord,
+    ResourcePort,
     SigningKeyPort,
     SigningKeyRecord,
     UserPort,
 )
 from userpools.storage.schema import config_generation, outbox, signing_keys, user_pool_clients, user_pools
 from userpools.storage.sql_events import EventStatements, SqlAuthEvents, SqlCounters
+from userpools.storage.sql_resources import SqlResources, resource_insert
 from userpools.storage.sql_users import (
     SqlAuthSessions,
     SqlCodes,
@@ -177,6 +179,7 @@ class _Inserts:
         self.client: Insert = insert(user_pool_clients).on_conflict_do_nothing(index_elements=[_C.id])
         self.key: Insert = insert(signing_keys).on_conflict_do_nothing(index_elements=[_K.kid])
         self.message: Insert = insert(outbox).on_conflict_do_nothing(index_elements=[_O.id])
+        self.resource: Insert = resource_insert(dialect_name)
 
 
 # --- row mapping -------------------------------------------------------------------------------------
@@ -528,6 +531,7 @@ class SqlTransaction:
         "counters",
         "outbox",
         "pools",
+        "resources",
         "signing_keys",
         "users",
     )
@@ -541,6 +545,7 @@ class SqlTransaction:
     outbox: OutboxPort
     auth_events: AuthEventPort
     counters: CounterPort
+    resources: ResourcePort
 
     def __init__(
         self, conn: AsyncConnection, inserts: _Inserts, generation: _AnyGeneration | None = None
@@ -559,6 +564,7 @@ class SqlTransaction:
         self.outbox = SqlOutbox(conn, inserts)
         self.auth_events = SqlAuthEvents(conn, inserts.events)
         self.counters = SqlCounters(conn, inserts.events)
+        self.resources = SqlResources(conn, inserts.resource)
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         return self._conn.savepoint()  # type: ignore[attr-defined, no-any-return]
