@@ -80,7 +80,7 @@ class Dispatcher:
             raise UnknownOperationException(
                 f"Unsupported content type {content_type or '(none)'!r}: send application/x-amz-json-1.1"
             )
-        body = await request.body()
+        body = await json11.read_body(request, name)
         if not model.is_unsigned(name):
             self._check_signature(request, body)
         handler = self._operations.get(name)
