@@ -9,6 +9,8 @@ that quotes a long value must not be copied whole into ``x-amzn-ErrorMessage``; 
 from __future__ import annotations
 
 import itertools
+import re
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -177,6 +179,65 @@ def test_chunked_body_under_the_limit_is_read_whole(server: Any) -> None:
     body = assert_readable_error(response, "InvalidParameterException")
     assert "Value at 'username' failed to satisfy constraint: Member must have length less than or equal to 128" \
         in body["message"]
+
+
+def _raw_exchange(server: Any, head: bytes, body_parts: Iterator[bytes]) -> tuple[bytes, bytes]:
+    """Sends a request by hand (a body that never ends, if need be) and reads one response: (head, body)."""
+    with socket.create_connection((server.host, server.port), timeout=20) as sock:
+        sock.sendall(head)
+        for part in body_parts:
+            sock.sendall(part)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(65536) or pytest.fail(f"connection closed: {data!r}")
+        response_head, _, rest = data.partition(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", response_head)[1])  # type: ignore[index]
+        while len(rest) < length:
+            rest += sock.recv(65536) or pytest.fail("connection closed")
+    return response_head, rest
+
+
+def _request_head(operation: str, framing: str) -> bytes:
+    return (
+        f"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: {CONTENT_TYPE}\r\n"
+        f"X-Amz-Target: {TARGET}{operation}\r\n{framing}\r\n\r\n"
+    ).encode()
+
+
+def test_declared_length_over_the_limit_is_answered_before_the_body_arrives(server: Any) -> None:
+    # A gibibyte is declared and one byte sent: the answer cannot have waited for the body.
+    head, body = _raw_exchange(server, _request_head("SignUp", "Content-Length: 1073741824"), iter([b"{"]))
+    assert head.startswith(b"HTTP/1.1 413 ")
+    assert orjson.loads(body)["__type"] == "RequestEntityTooLargeException"
+
+
+def test_chunked_body_is_answered_once_past_the_limit_without_its_end(server: Any) -> None:
+    chunk = b"u" * (64 * KIB)
+    frames = (b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(MAX_BODY_BYTES // len(chunk) + 1))
+    # The terminating zero-length chunk is never sent: the server must stop at the limit, not at the end.
+    head, body = _raw_exchange(server, _request_head("SignUp", "Transfer-Encoding: chunked"), frames)
+    assert head.startswith(b"HTTP/1.1 413 ")
+    assert orjson.loads(body)["__type"] == "RequestEntityTooLargeException"
+
+
+_LONG_TARGET = TARGET + "X" * 100_000
+_LONG_TYPE = "text/" + "x" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"X-Amz-Target": _LONG_TARGET, "Content-Type": CONTENT_TYPE}, f"Unknown operation {_LONG_TARGET[:256]}..."),
+        (
+            {"X-Amz-Target": TARGET + "SignUp", "Content-Type": _LONG_TYPE},
+            f"Unsupported content type '{_LONG_TYPE[:256]}...': send application/x-amz-json-1.1",
+        ),
+    ],
+    ids=["target", "content-type"],
+)
+def test_long_header_values_quoted_in_messages_are_cut(server: Any, headers: dict[str, str], expected: str) -> None:
+    response = httpx.post(server.url + "/", content=b"{}", headers=headers)
+    assert assert_readable_error(response, "UnknownOperationException")["message"] == expected
 
 
 # --- numbers --------------------------------------------------------------------------------------

@@ -66,6 +66,11 @@ async def _read_counted(request: Request, operation: str) -> bytes:
     return b"".join(chunks)
 
 
+def shorten(text: str, limit: int = 256) -> str:
+    """A value the client sent, fit for quoting in a message: its first ``limit`` characters and "..."."""
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
 def _too_large(operation: str) -> RequestEntityTooLargeException:
     # Unconfirmed wording: the form of AWS Lambda's answer to an oversized request.
     return RequestEntityTooLargeException(
