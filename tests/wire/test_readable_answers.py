@@ -23,6 +23,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
 from botocore.model import Shape
+from clients import run_node
 from rawhttp import CONTENT_TYPE, DEV_CREDENTIALS, post
 
 from conftest import BACKENDS
@@ -114,6 +115,30 @@ def test_one_mib_string_anywhere_is_answered_readably_over_raw_http(
     code = response.json()["__type"]
     assert code in ("InvalidParameterException", "SerializationException", "NotImplementedException")
     assert len(assert_readable_error(response, code)["message"]) < 4 * KIB
+
+
+@pytest.mark.parametrize(
+    ("operation", "long", "code"),
+    [
+        ("ForgotPassword", {"path": ["ClientMetadata", "source"], "char": "x", "count": 131_073},
+         "InvalidParameterException"),
+        ("SignUp", {"path": ["ClientMetadata", "k"], "char": "y", "count": MIB}, "InvalidParameterException"),
+        ("SignUp", {"path": ["ClientMetadata", "k"], "char": "z", "count": MAX_BODY_BYTES},
+         "RequestEntityTooLargeException"),
+    ],
+    ids=["131073", "1MiB", "over-the-limit"],
+)
+def test_node_fetch_reads_the_answer_to_a_long_value(server: Any, operation: str, long: dict[str, Any],
+                                                    code: str) -> None:
+    body = {"ClientId": "a" * 26, "Username": "alice", "Password": "Passw0rd!"}
+    result = run_node("raw-fetch.mjs", {"endpoint": server.url + "/", "operation": operation, "body": body,
+                                        "long": long})
+    assert result.returncode == 0, result.output
+    answer = result.output
+    assert answer["body"]["__type"] == code
+    assert answer["headers"]["x-amzn-errortype"] == f"{code}:"
+    assert len(answer["headers"]["x-amzn-errormessage"]) <= MAX_ERROR_HEADER
+    assert len(answer["body"]["message"]) < 4 * KIB
 
 
 # --- the body-size limit --------------------------------------------------------------------------
