@@ -265,6 +265,14 @@ def test_long_header_values_quoted_in_messages_are_cut(server: Any, headers: dic
     assert assert_readable_error(response, "UnknownOperationException")["message"] == expected
 
 
+def test_long_authorization_header_gets_a_readable_signature_error(server: Any) -> None:
+    headers = {**_headers("ListUserPools"), "Authorization": "AWS4-HMAC-SHA256 " + "x" * 100_000,
+               "X-Amz-Date": "20260101T000000Z"}
+    response = httpx.post(server.url + "/", content=b'{"MaxResults": 1}', headers=headers)
+    assert response.status_code == 400
+    assert_readable_error(response, "IncompleteSignatureException")
+
+
 # --- numbers --------------------------------------------------------------------------------------
 
 
