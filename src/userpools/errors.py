@@ -5,12 +5,14 @@ The hierarchy::
     CognitoError                      code, HTTP status and default message as class attributes
      ├─ <the 60 exceptions of botocore's cognito-idp model>   (400; 500 for the two server faults)
      └─ the protocol-level errors AWS's front door sends before any Cognito code runs:
-        SerializationException, UnknownOperationException, MissingAuthenticationTokenException,
-        IncompleteSignatureException, InvalidSignatureException, UnrecognizedClientException,
+        SerializationException, RequestEntityTooLargeException (413), UnknownOperationException,
+        MissingAuthenticationTokenException, IncompleteSignatureException, InvalidSignatureException,
+        UnrecognizedClientException,
         and our own NotImplementedException for model operations userpools does not serve yet.
 
 Status codes: real Cognito traffic answers 400 for every client fault, whatever the Smithy ``httpError``
-traits say (see shared/cognito/recovery.md §6.3), and 500 only for InternalErrorException.
+traits say (see shared/cognito/recovery.md §6.3), and 500 only for InternalErrorException; 413 only for a
+body over the size the server reads.
 ``userpools.protocol.json11.error_response`` is the one place that turns these into HTTP responses.
 """
 
@@ -283,6 +285,17 @@ class SerializationException(CognitoError):
     """The body is not JSON, or a member has the wrong JSON type (AWS's JSON 1.1 front door)."""
 
     code = "SerializationException"
+
+
+class RequestEntityTooLargeException(CognitoError):
+    """The request body is larger than the server reads (``userpools.protocol.json11.MAX_BODY_BYTES``).
+
+    Unconfirmed for Cognito, which documents no request size: the code and the 413 status are those of
+    AWS Lambda's JSON front door for an oversized payload (botocore raises the code unretried).
+    """
+
+    code = "RequestEntityTooLargeException"
+    status = 413
 
 
 class UnknownOperationException(CognitoError):

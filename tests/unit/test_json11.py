@@ -51,3 +51,22 @@ def test_error_message_header_carries_no_control_character() -> None:
     response = json11.error_response(NotAuthorizedException(text), "r")
     assert response.headers["x-amzn-errormessage"] == "Value '????' at 'userPoolId' failed"
     assert orjson.loads(response.body)["message"] == text
+
+
+def test_error_message_header_is_cut_to_1_kib_while_the_body_keeps_the_message() -> None:
+    text = "Value '" + "v" * 200_000 + "' at 'poolName' failed"
+    response = json11.error_response(NotAuthorizedException(text), "r")
+    header = response.headers["x-amzn-errormessage"]
+    assert len(header) == json11.MAX_ERROR_HEADER == 1024
+    assert header == text[:1021] + "..."
+    assert orjson.loads(response.body)["message"] == text
+
+
+def test_error_message_header_under_the_cap_is_not_cut() -> None:
+    text = "m" * 1024
+    assert json11.error_response(NotAuthorizedException(text), "r").headers["x-amzn-errormessage"] == text
+
+
+def test_error_message_header_is_cut_when_whitespace_hides_the_length() -> None:
+    text = "a" + " " * 5000 + "b"
+    assert json11.error_response(NotAuthorizedException(text), "r").headers["x-amzn-errormessage"] == "a..."

@@ -71,9 +71,52 @@ def test_null_list_items_are_skipped() -> None:
     assert validate_input(op("CreateUserPoolClient"), body)["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH"]
 
 
-def test_fraction_given_for_an_integer_is_truncated() -> None:
-    body = {**POOL, "Policies": {"PasswordPolicy": {"MinimumLength": 8.9}}}
-    assert validate_input(op("CreateUserPool"), body)["Policies"]["PasswordPolicy"]["MinimumLength"] == 8
+@pytest.mark.parametrize(
+    ("operation", "body"),
+    [
+        ("CreateUserPool", {"PoolName": "a\x00b"}),
+        ("CreateUserPool", {**POOL, "UserPoolTags": {"k\x00": "v"}}),
+        ("ForgotPassword", {**FORGOT, "ClientMetadata": {"k": "\x00"}}),
+        ("AdminUpdateUserAttributes", {"UserPoolId": "us-east-1_abc", "Username": "alice",
+                                       "UserAttributes": [{"Name": "name", "Value": "nul\x00"}]}),
+    ],
+)
+def test_string_holding_nul_raises_serialization_exception(operation: str, body: dict[str, Any]) -> None:
+    assert unreadable(operation, body) == "STRING_VALUE can not contain the character U+0000"
+
+
+def test_whole_number_written_as_a_float_is_read_as_the_integer() -> None:
+    body = {**POOL, "Policies": {"PasswordPolicy": {"MinimumLength": 8.0}}}
+    value = validate_input(op("CreateUserPool"), body)["Policies"]["PasswordPolicy"]["MinimumLength"]
+    assert value == 8 and type(value) is int
+
+
+@pytest.mark.parametrize("fraction", [8.9, 1.5, -0.5, 1e-300])
+def test_fraction_given_for_an_integer_raises_serialization_exception(fraction: float) -> None:
+    body = {**POOL, "Policies": {"PasswordPolicy": {"MinimumLength": fraction}}}
+    assert unreadable("CreateUserPool", body) == "NUMBER_VALUE can not be converted to an Integer"
+
+
+@pytest.mark.parametrize("number", [2**31, -(2**31) - 1, 2**63, 1e30, -1e30, 1e300])
+def test_integer_beyond_java_int_range_without_a_bound_to_catch_it_raises_serialization_exception(
+    number: float,
+) -> None:
+    body = {"LimitDefinition": {"LimitClass": "API_CATEGORY", "Attributes": {}}, "RequestedLimitValue": number}
+    assert unreadable("UpdateProvisionedLimit", body) == "NUMBER_VALUE can not be converted to an Integer"
+
+
+def test_integer_beyond_java_int_range_past_the_only_bound_is_reported_by_that_bound() -> None:
+    group = {"GroupName": "g", "UserPoolId": "us-east-1_abc"}
+    assert unreadable("CreateGroup", {**group, "Precedence": 2**40}) == "NUMBER_VALUE can not be converted to an Integer"
+    assert invalid("CreateGroup", {**group, "Precedence": -(2**40)}) == one(
+        "Value at 'precedence' failed to satisfy constraint: Member must have value greater than or equal to 0"
+    )
+
+
+def test_huge_float_for_a_bounded_integer_is_reported_by_the_bound_without_echo() -> None:
+    assert invalid("ListUserPools", {"MaxResults": 1e30}) == one(
+        "Value at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 60"
+    )
 
 
 def test_operation_is_compiled_once_and_reused() -> None:
@@ -210,6 +253,27 @@ def test_list_user_pools_max_results_outside_1_to_60_is_reported(max_results: in
     )
 
 
+def test_value_longer_than_256_characters_is_echoed_cut_with_an_ellipsis() -> None:
+    name = "p" * 131_073
+    assert invalid("CreateUserPool", {"PoolName": name}) == one(
+        f"Value '{'p' * 256}...' at 'poolName' failed to satisfy constraint: "
+        "Member must have length less than or equal to 128"
+    )
+
+
+def test_list_echo_longer_than_256_characters_is_cut_too() -> None:
+    flows = ["ALLOW_NOTHING_" + "X" * 40] * 10
+    message = invalid("CreateUserPoolClient", {**CLIENT, "ExplicitAuthFlows": flows})
+    echoed = message.split("Value '", 1)[1].split("' at 'explicitAuthFlows'", 1)[0]
+    assert echoed == str(flows).replace("'", "")[:256] + "..."
+
+
+def test_blob_conversion_message_cuts_a_long_value() -> None:
+    message = unreadable("SetUICustomization", {"UserPoolId": "us-east-1_abc", "ImageFile": "a" * 200_001})
+    assert message == f"'{'a' * 256}...' can not be converted to a Blob: Base64 encoded length is expected a " \
+        "multiple of 4 bytes but found: 200001"
+
+
 def test_integer_beyond_java_int_range_is_not_echoed() -> None:
     assert invalid("ListUserPools", {"MaxResults": 99_999_999_999}) == one(
         "Value at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 60"
@@ -303,11 +367,12 @@ def test_user_pool_tags_with_empty_key_reports_map_keys_constraint() -> None:
 
 def test_user_pool_tags_keys_are_reported_before_values() -> None:
     value = "v" * 257
+    echo = f"{{={value}}}"[:256] + "..."  # an echo over 256 characters is cut
     assert invalid("CreateUserPool", {**POOL, "UserPoolTags": {"": value}}) == (
         "2 validation errors detected: "
-        f"Value '{{={value}}}' at 'userPoolTags' failed to satisfy constraint: Map keys must satisfy constraint: "
+        f"Value '{echo}' at 'userPoolTags' failed to satisfy constraint: Map keys must satisfy constraint: "
         "[Member must have length less than or equal to 128, Member must have length greater than or equal to 1]; "
-        f"Value '{{={value}}}' at 'userPoolTags' failed to satisfy constraint: Map value must satisfy constraint: "
+        f"Value '{echo}' at 'userPoolTags' failed to satisfy constraint: Map value must satisfy constraint: "
         "[Member must have length less than or equal to 256, Member must have length greater than or equal to 0]"
     )
 

@@ -78,9 +78,10 @@ class Dispatcher:
             # Unconfirmed: AWS's exact answer to a non-JSON content type; an AWS-style client error
             # naming the problem is the useful choice.
             raise UnknownOperationException(
-                f"Unsupported content type {content_type or '(none)'!r}: send application/x-amz-json-1.1"
+                f"Unsupported content type {json11.shorten(content_type) or '(none)'!r}: send "
+                "application/x-amz-json-1.1"
             )
-        body = await request.body()
+        body = await json11.read_body(request, name)
         if not model.is_unsigned(name):
             self._check_signature(request, body)
         handler = self._operations.get(name)
@@ -120,5 +121,5 @@ def _operation_name(target: str | None) -> str:
         raise UnknownOperationException("Missing X-Amz-Target header")
     prefix, _, name = target.partition(".")
     if prefix != model.TARGET_PREFIX or name not in model.operation_names():
-        raise UnknownOperationException(f"Unknown operation {target}")
+        raise UnknownOperationException(f"Unknown operation {json11.shorten(target)}")
     return name

@@ -10,20 +10,72 @@ amazon-cognito-identity-js parse (shared/cognito/recovery.md §6.2)::
     x-amzn-RequestId: 0e0c9b3a-…
 
     {"__type":"NotAuthorizedException","message":"Incorrect username or password."}
+
+Every answer must be readable by every client: HTTP clients refuse a response header line over 64 KiB
+(httpx, Node's fetch, urllib3), so ``x-amzn-ErrorMessage`` is capped at ``MAX_ERROR_HEADER`` bytes (the
+body keeps the whole message), and a request body over ``MAX_BODY_BYTES`` is refused before it is read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import orjson
+from starlette.requests import Request
 from starlette.responses import Response
 
 from userpools.crypto.jwt import DeferredToken
-from userpools.errors import CognitoError, SerializationException
+from userpools.errors import CognitoError, RequestEntityTooLargeException, SerializationException
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
+
+# The largest request body the server reads. Cognito documents none; its largest model-valid requests
+# are a managed-login asset (a blob of up to 1,000,000 bytes: 1.33 MB of base64) and UI customization
+# (131,072 characters of CSS, a 131,072-byte image). 4 MiB holds those with room, and a body past it is
+# answered without being read (docs/compatibility.md, "Readable answers").
+MAX_BODY_BYTES: Final = 4 * 1024 * 1024
+# x-amzn-ErrorMessage is cut to this many bytes (with "..."); botocore reads the body's message anyway.
+MAX_ERROR_HEADER: Final = 1024
+
+
+def read_body(request: Request, operation: str) -> Awaitable[bytes]:
+    """The request's body, or RequestEntityTooLargeException as soon as it is known to pass the limit.
+
+    A declared Content-Length is checked before any byte is read (then Starlette's own ``body()`` is
+    the awaitable: no extra coroutine on the hot path); a chunked body is read with a counter and
+    abandoned once it passes the limit (the server discards the rest of it).
+    """
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return _read_counted(request, operation)
+    if int(declared) > MAX_BODY_BYTES:  # the HTTP parser has already refused a malformed length
+        raise _too_large(operation)
+    return request.body()
+
+
+async def _read_counted(request: Request, operation: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large(operation)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def shorten(text: str, limit: int = 256) -> str:
+    """A value the client sent, fit for quoting in a message: its first ``limit`` characters and "..."."""
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def _too_large(operation: str) -> RequestEntityTooLargeException:
+    # Unconfirmed wording: the form of AWS Lambda's answer to an oversized request.
+    return RequestEntityTooLargeException(
+        f"Request must be smaller than {MAX_BODY_BYTES} bytes for the {operation} operation"
+    )
 
 
 def parse_body(body: bytes) -> Any:
@@ -69,8 +121,11 @@ _CONTROL = {c: "?" for c in (*range(0x20), 0x7F)}
 
 def _header_safe(text: str) -> str:
     # Header values must be latin-1, single-line and free of control characters (a message may quote what
-    # the client sent, "\x08" included); the body keeps the exact message.
-    flat = " ".join(text.split()).translate(_CONTROL)
+    # the client sent, "\x08" included), and short enough for every client to read; the body keeps the
+    # exact message.
+    flat = " ".join(text[: MAX_ERROR_HEADER * 2].split()).translate(_CONTROL)
+    if len(flat) > MAX_ERROR_HEADER or len(text) > MAX_ERROR_HEADER * 2:
+        flat = flat[: MAX_ERROR_HEADER - 3] + "..."
     return flat.encode("latin-1", "replace").decode("latin-1")
 
 

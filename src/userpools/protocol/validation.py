@@ -39,9 +39,23 @@ service by another emulator and published with its tests, X = our choice where n
   matches neither the model's order, nor sorting, nor Java's HashSet order), so it cannot be derived.
 - M ``STRING_VALUE can not be converted to an Integer``, ``TRUE_VALUE``/``FALSE_VALUE … to a String``,
   ``Start of list found where not expected``, ``Start of structure or map found where not expected.``,
-  ``Expected list or null``, ``Expected null`` (a structure), a fraction where an integer is expected is
-  truncated and accepted, ``null`` list items are skipped, a non-object body gets no message and a
-  top-level array the list message (an Athena emulator's tests, measured 2026-09-23).
+  ``Expected list or null``, ``Expected null`` (a structure), ``null`` list items are skipped, a
+  non-object body gets no message and a top-level array the list message (an Athena emulator's tests,
+  measured 2026-09-23).
+- X a fraction where an integer is expected (``1.5``) is ``NUMBER_VALUE can not be converted to an
+  Integer`` (or ``a Long``). That emulator measured Coral truncating it and going on, but Smithy's own
+  malformed-request protocol tests (``MalformedInteger``: ``float_truncation`` ``1.001``, and overflow)
+  require a SerializationException, and a silently changed number is the worse surprise. A whole number
+  written as a float (``8.0``) is read as that integer. A number outside the member's Java type (int32 for
+  Integer, int64 for Long) is the same SerializationException unless the shape's own ``min``/``max`` reports
+  it (measured: ``Value at 'maxResults'``, not echoed), so no handler ever sees an unrepresentable number.
+- X a string holding U+0000 (``"\\u0000"`` in the JSON) is a SerializationException, ``STRING_VALUE can
+  not contain the character U+0000``, whatever the member: PostgreSQL stores no NUL in text or jsonb, and one
+  answer on every backend beats a value SQLite keeps and PostgreSQL cannot. AWS's answer is unknown.
+- X an echoed value longer than 256 characters is cut to its first 256 followed by ``...``, here and in
+  the Blob conversion messages: AWS echoes whole values (a 51,200-character CloudFormation template comes
+  back inside the message), which makes answers that HTTP clients cannot read once json11 copies the
+  message into ``x-amzn-ErrorMessage`` (docs/compatibility.md, "Readable answers").
   C ``NUMBER_VALUE can not be converted to a String`` (aarondfrancis/sidecar#148, from a real service).
   M ``NUMBER_VALUE can not be converted to a Boolean`` (SESv2 emulator tests). ``Expected map or null``:
   dynalite (DynamoDB, older Coral). X the same forms for Blob and Timestamp targets.
@@ -161,8 +175,15 @@ def _translate(pattern: str) -> str:
 # --- message pieces ----------------------------------------------------------------------------------
 
 
+_ECHO_LIMIT: Final = 256  # characters of a value quoted in a message; longer ones end in "..."
+
+
+def _quoted(text: str) -> str:
+    return text if len(text) <= _ECHO_LIMIT else f"{text[:_ECHO_LIMIT]}..."
+
+
 def _violation(echo: str | None, path: str, constraint: str) -> str:
-    value = "" if echo is None else f"'{echo}' "
+    value = "" if echo is None else f"'{_quoted(echo)}' "
     return f"Value {value}at '{path}' failed to satisfy constraint: {constraint}"
 
 
@@ -208,7 +229,7 @@ def _base64_length(text: str) -> int:
     """Decoded length of a base64 blob, or SerializationException in Coral's words (dynalite's tests)."""
     if len(text) % 4:
         raise SerializationException(
-            f"'{text}' can not be converted to a Blob: Base64 encoded length is expected a multiple of "
+            f"'{_quoted(text)}' can not be converted to a Blob: Base64 encoded length is expected a multiple of "
             f"4 bytes but found: {len(text)}"
         )
     padding = min(2, len(text) - len(text.rstrip("=")))
@@ -216,11 +237,11 @@ def _base64_length(text: str) -> int:
     for char in body:
         if char not in _BASE64_INDEX:
             raise SerializationException(
-                f"'{text}' can not be converted to a Blob: Invalid Base64 character: '{char}'"
+                f"'{_quoted(text)}' can not be converted to a Blob: Invalid Base64 character: '{char}'"
             )
     if padding and body and _BASE64_INDEX[body[-1]] & (0b11, 0b1111)[padding - 1]:
         raise SerializationException(
-            f"'{text}' can not be converted to a Blob: Invalid last non-pad Base64 character dectected"
+            f"'{_quoted(text)}' can not be converted to a Blob: Invalid last non-pad Base64 character dectected"
         )
     return len(body) * 3 // 4
 
@@ -476,7 +497,7 @@ def _scalar(shape: Shape) -> _Node:
     dropped = _NOT_ENFORCED.get(shape.name)
     if dropped:
         meta = {k: v for k, v in meta.items() if k not in dropped}
-    coerce = _scalar_coerce(kind, _TARGETS.get(kind, f"a {kind.title()}"))
+    coerce = _scalar_coerce(kind, _TARGETS.get(kind, f"a {kind.title()}"), meta.get("min"), meta.get("max"))
     echo = None if _hidden(shape) or kind == "blob" else _scalar_echo
 
     # (broken?, text) in the order AWS reports them: length or value, then pattern, then enum.
@@ -531,24 +552,36 @@ _SIZES: Final[dict[str, Callable[[Any], Any]]] = {
 }
 
 
-def _scalar_coerce(kind: str, target: str) -> Coerce:
+_INT64: Final = range(-(2**63), 2**63)
+# X: no store can keep U+0000 everywhere (PostgreSQL refuses it in text and jsonb), so no string may hold it.
+_NUL: Final = "STRING_VALUE can not contain the character U+0000"
+
+
+def _scalar_coerce(kind: str, target: str, low: int | None = None, high: int | None = None) -> Coerce:
     if kind in ("string", "blob"):
 
         def coerce(value: Any) -> Any:
             if type(value) is str:
                 if kind == "blob":
                     _base64_length(value)
+                elif "\x00" in value:
+                    raise SerializationException(_NUL)
                 return value
             raise _mismatch(value, target)
 
     elif kind in ("integer", "long"):
+        java = _INT32 if kind == "integer" else _INT64
 
         def coerce(value: Any) -> Any:
             kind_of = type(value)
             if kind_of is int:
-                return value
-            if kind_of is float:
-                return int(value)  # AWS truncates a fraction and goes on
+                number = value
+            elif kind_of is float and value.is_integer():  # orjson reads neither NaN nor infinities
+                number = int(value)
+            else:  # a fraction, or not a number: see the module's notes (X)
+                raise _mismatch(value, target)
+            if number in java or (high is not None and number > high) or (low is not None and number < low):
+                return number  # out of range but caught by the shape's own bounds: reported, not echoed
             raise _mismatch(value, target)
 
     elif kind in ("float", "double", "timestamp"):
