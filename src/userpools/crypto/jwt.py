@@ -34,7 +34,7 @@ from jwt.utils import base64url_decode, base64url_encode
 
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.keys import private_key_context
-from userpools.storage.ports import SigningKeyRecord
+from userpools.domain.records import SigningKeyRecord
 
 ALGORITHM = "RS256"
 _RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)

@@ -41,6 +41,7 @@ from userpools.domain import clients as client_domain
 from userpools.domain import password_policy, user_migration
 from userpools.domain import tokens as token_domain
 from userpools.domain import users as user_domain
+from userpools.domain.records import AuthSessionRecord, ClientRecord, PoolRecord, UserRecord
 from userpools.errors import (
     AliasExistsException,
     InvalidParameterException,
@@ -67,14 +68,7 @@ from userpools.operations.userstate import (
     store_aliases,
     with_password,
 )
-from userpools.storage.ports import (
-    AuthSessionRecord,
-    ClientRecord,
-    Conflict,
-    PoolRecord,
-    Transaction,
-    UserRecord,
-)
+from userpools.storage.ports import Conflict, Transaction
 from userpools.triggers import events
 
 INCORRECT = "Incorrect username or password."

@@ -37,10 +37,10 @@ from userpools.domain import custom_auth as custom_domain
 from userpools.domain import tokens as token_domain
 from userpools.domain import users as user_domain
 from userpools.domain.custom_auth import CUSTOM_CHALLENGE, PASSWORD_VERIFIER, Progress
+from userpools.domain.records import UserRecord
 from userpools.errors import InvalidLambdaResponseException, InvalidParameterException, NotAuthorizedException
 from userpools.operations import auth, hooks
 from userpools.operations.common import check_secret_hash, find_user
-from userpools.storage.ports import UserRecord
 from userpools.triggers import events
 from userpools.triggers.answers import UNRECOGNIZABLE
 

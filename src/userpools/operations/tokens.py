@@ -22,10 +22,11 @@ from userpools.crypto.jwt import SigningKeys, TokenError, peek
 from userpools.domain import clients as client_domain
 from userpools.domain import token_customization
 from userpools.domain import tokens as token_domain
+from userpools.domain.records import AuthSessionRecord, ClientRecord, PoolRecord, UserRecord
 from userpools.errors import NotAuthorizedException, UserNotFoundException
 from userpools.operations import hooks
 from userpools.operations.context import Context
-from userpools.storage.ports import AuthSessionRecord, ClientRecord, PoolRecord, Transaction, UserRecord
+from userpools.storage.ports import Transaction
 from userpools.triggers import events
 
 INVALID_ACCESS_TOKEN = "Invalid Access Token"
