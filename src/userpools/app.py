@@ -24,10 +24,11 @@ from userpools.config import Settings
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.jwt import Signer
 from userpools.crypto.keys import jwks_document
+from userpools.delivery.outbox import Outbox
 from userpools.delivery.senders import Delivery
 from userpools.domain.tokens import issuer as token_issuer
 from userpools.operations import OPERATIONS
-from userpools.operations.context import Context
+from userpools.operations.context import Context, OperationSettings
 from userpools.protocol.dispatch import Dispatcher
 from userpools.storage.engine import open_store
 from userpools.storage.ports import Store
@@ -73,6 +74,16 @@ def load_cipher(settings: Settings) -> DataKeyCipher:
     return DataKeyCipher.from_file(settings.data_dir / "data.key")
 
 
+def operation_settings(settings: Settings) -> OperationSettings:
+    """What the operations read of the settings (they never see Settings itself)."""
+    return OperationSettings(
+        region=settings.region, account_id=settings.account_id, public_url=settings.effective_public_url,
+        aws_issuer=settings.aws_issuer, workers=settings.workers,
+        recovery_attempts_per_hour=settings.recovery_attempts_per_hour,
+        recovery_requests_per_second=settings.recovery_requests_per_second,
+    )
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, store: Store | None = None,
     triggers: TriggerInvoker | None = None,
@@ -92,7 +103,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = store or await open_store(settings.effective_database_url)
-        context = Context(store=opened, clock=clock, settings=settings, cipher=cipher, delivery=delivery,
+        context = Context(store=opened, clock=clock, settings=operation_settings(settings), cipher=cipher,
+                          outbox=Outbox(cipher, clock, echo=settings.development_mode), delivery=delivery,
                           triggers=invoker)
         log.info("delivery: %s", delivery.describe())
         state["store"] = opened

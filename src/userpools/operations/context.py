@@ -1,5 +1,5 @@
-"""What every operation handler receives besides its input: the store, the clock, the settings, the
-data-key cipher and the services built on it. Built once by app.py."""
+"""What every operation handler receives besides its input: the store, the clock, the settings operations
+read, the data-key cipher and the services built on it. Built once by app.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from userpools.clock import Clock
-from userpools.config import Settings
 from userpools.crypto.codes import CodeHasher
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.delivery.outbox import Outbox
@@ -15,12 +14,28 @@ from userpools.storage.ports import Store
 
 
 @dataclass(frozen=True)
+class OperationSettings:
+    """The part of the deployment's configuration (``config.Settings``, which app.py reads it from) that
+    operations act on; each member means what the Settings member of the same name means (no defaults here:
+    Settings' are the only ones)."""
+
+    region: str
+    account_id: str
+    public_url: str
+    """The base URL clients reach this server at, without a trailing slash (Settings.effective_public_url)."""
+    aws_issuer: bool
+    workers: int
+    recovery_attempts_per_hour: int
+    recovery_requests_per_second: int
+
+
+@dataclass(frozen=True)
 class Context:
     store: Store
     clock: Clock
-    settings: Settings
+    settings: OperationSettings
     cipher: DataKeyCipher
-    outbox: Outbox = field(default=None)  # type: ignore[assignment]
+    outbox: Outbox
     codes: CodeHasher = field(default=None)  # type: ignore[assignment]
     keyring: Any = field(default=None)
     pacer: Any = field(default=None)
@@ -29,10 +44,6 @@ class Context:
     simulation_key: bytes = b""
 
     def __post_init__(self) -> None:
-        if self.outbox is None:
-            object.__setattr__(
-                self, "outbox", Outbox(self.cipher, self.clock, echo=self.settings.development_mode)
-            )
         if self.codes is None:
             object.__setattr__(self, "codes", CodeHasher(self.cipher))
         if self.delivery is None:

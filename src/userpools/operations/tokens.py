@@ -56,7 +56,7 @@ class KeyRing:
 
 def _issuer(ctx: Context, pool_id: str) -> str:
     return token_domain.issuer(
-        pool_id, public_url=ctx.settings.effective_public_url, aws_style=ctx.settings.aws_issuer,
+        pool_id, public_url=ctx.settings.public_url, aws_style=ctx.settings.aws_issuer,
         region=pool_id.split("_", 1)[0],
     )
 
