@@ -22,14 +22,14 @@ from userpools import __version__
 from userpools.clock import AdjustableClock, Clock, SystemClock
 from userpools.config import Settings
 from userpools.crypto.datakey import DataKeyCipher
-from userpools.crypto.jwt import Signer
+from userpools.crypto.jwt import Signer, collecting
 from userpools.crypto.keys import jwks_document
 from userpools.delivery.outbox import Outbox
 from userpools.delivery.senders import Delivery
 from userpools.domain.tokens import issuer as token_issuer
 from userpools.operations import OPERATIONS
 from userpools.operations.context import Context, OperationSettings
-from userpools.protocol.dispatch import Dispatcher
+from userpools.protocol.dispatch import Around, Dispatcher, Handle
 from userpools.storage.engine import open_store
 from userpools.storage.ports import Store
 from userpools.triggers.config import load_triggers_config
@@ -74,6 +74,20 @@ def load_cipher(settings: Settings) -> DataKeyCipher:
     return DataKeyCipher.from_file(settings.data_dir / "data.key")
 
 
+def signing_after(signer: Signer) -> Around:
+    """--signing-threads: the tokens a request made (DeferredTokens) are signed on the signer's threads once
+    its operation, and so its transaction, is done; without it they are signed as the response is
+    serialised. Installed around the dispatcher only when the signer has threads."""
+
+    async def sign_after(handle: Handle, request: Request) -> dict[str, Any]:
+        with collecting() as tokens:
+            output = await handle(request)
+        await signer.sign(tokens)  # after the operation's transaction
+        return output
+
+    return sign_after
+
+
 def operation_settings(settings: Settings) -> OperationSettings:
     """What the operations read of the settings (they never see Settings itself)."""
     return OperationSettings(
@@ -111,7 +125,8 @@ def create_app(
         state["context"] = context
         signer = Signer(settings.signing_threads)
         state["dispatch"] = Dispatcher(
-            OPERATIONS, context, credentials=settings.admin_credentials, now=clock.now, signer=signer
+            OPERATIONS, context, credentials=settings.admin_credentials, now=clock.now,
+            around=signing_after(signer) if signer.active else None,
         )
         log.info("userpools %s serving on %s", __version__, settings.effective_public_url)
         try:
