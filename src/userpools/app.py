@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 from userpools import __version__
 from userpools.clock import AdjustableClock, Clock, SystemClock
 from userpools.config import Settings
+from userpools.crypto.codes import CodeHasher
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.jwt import Signer, collecting
 from userpools.crypto.keys import jwks_document
@@ -29,6 +30,8 @@ from userpools.delivery.senders import Delivery
 from userpools.domain.tokens import issuer as token_issuer
 from userpools.operations import OPERATIONS
 from userpools.operations.context import Context, OperationSettings
+from userpools.operations.keyring import KeyRing
+from userpools.operations.pacing import Pacer
 from userpools.protocol.dispatch import Around, Dispatcher, Handle
 from userpools.storage.engine import open_store
 from userpools.storage.ports import Store
@@ -117,9 +120,12 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = store or await open_store(settings.effective_database_url)
-        context = Context(store=opened, clock=clock, settings=operation_settings(settings), cipher=cipher,
-                          outbox=Outbox(cipher, clock, echo=settings.development_mode), delivery=delivery,
-                          triggers=invoker)
+        context = Context(
+            store=opened, clock=clock, settings=operation_settings(settings), cipher=cipher,
+            outbox=Outbox(cipher, clock, echo=settings.development_mode), codes=CodeHasher(cipher),
+            keyring=KeyRing(cipher), pacer=Pacer(), delivery=delivery, triggers=invoker,
+            simulation_key=cipher.derive("simulated-answers"),
+        )
         log.info("delivery: %s", delivery.describe())
         state["store"] = opened
         state["context"] = context

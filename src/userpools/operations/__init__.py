@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from userpools.operations import auth, auth_events, clients, pools, recovery, self_service, signup, users
-from userpools.protocol.dispatch import Handler
+from userpools.operations.context import Handler
 
 OPERATIONS: Mapping[str, Handler] = {
     # user pools

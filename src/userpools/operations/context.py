@@ -1,16 +1,22 @@
 """What every operation handler receives besides its input: the store, the clock, the settings operations
-read, the data-key cipher and the services built on it. Built once by app.py."""
+read, the data-key cipher and the services built on it. Built once by app.py, which chooses and builds each
+service: this module only names them, so it imports nothing of the operations that use it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from userpools.clock import Clock
 from userpools.crypto.codes import CodeHasher
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.delivery.outbox import Outbox
+from userpools.delivery.senders import Delivery
+from userpools.operations.keyring import KeyRing
+from userpools.operations.pacing import Pacer
 from userpools.storage.ports import Store
+from userpools.triggers.invoker import TriggerInvoker
 
 
 @dataclass(frozen=True)
@@ -36,32 +42,14 @@ class Context:
     settings: OperationSettings
     cipher: DataKeyCipher
     outbox: Outbox
-    codes: CodeHasher = field(default=None)  # type: ignore[assignment]
-    keyring: Any = field(default=None)
-    pacer: Any = field(default=None)
-    delivery: Any = field(default=None)
-    triggers: Any = field(default=None)
-    simulation_key: bytes = b""
+    codes: CodeHasher
+    keyring: KeyRing
+    pacer: Pacer
+    delivery: Delivery
+    triggers: TriggerInvoker
+    simulation_key: bytes
+    """Keys the simulated answers of PreventUserExistenceErrors (``cipher.derive("simulated-answers")``)."""
 
-    def __post_init__(self) -> None:
-        if self.codes is None:
-            object.__setattr__(self, "codes", CodeHasher(self.cipher))
-        if self.delivery is None:
-            from userpools.delivery.senders import Delivery
 
-            object.__setattr__(self, "delivery", Delivery())
-        if self.triggers is None:
-            from userpools.triggers.config import TriggersConfig
-            from userpools.triggers.invoker import TriggerInvoker
-
-            object.__setattr__(self, "triggers", TriggerInvoker(TriggersConfig()))
-        if self.pacer is None:
-            from userpools.operations.pacing import Pacer
-
-            object.__setattr__(self, "pacer", Pacer())
-        if not self.simulation_key:
-            object.__setattr__(self, "simulation_key", self.cipher.derive("simulated-answers"))
-        if self.keyring is None:
-            from userpools.operations.tokens import KeyRing
-
-            object.__setattr__(self, "keyring", KeyRing())
+#: An operation's handler, as the OPERATIONS table holds it.
+Handler = Callable[[Context, dict[str, Any]], Awaitable[dict[str, Any]]]
