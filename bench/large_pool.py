@@ -68,8 +68,8 @@ from bench.wire import CognitoWire
 from userpools.crypto import passwords, srp
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.domain import users as user_domain
+from userpools.domain.records import UserRecord
 from userpools.storage.engine import async_url, migrate_async
-from userpools.storage.ports import UserRecord
 from userpools.storage.schema import user_aliases, user_index, users
 from userpools.storage.sql_users import indexed_values, to_micros
 

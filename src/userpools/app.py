@@ -22,16 +22,20 @@ from starlette.types import Receive, Scope, Send
 from userpools import __version__
 from userpools.clock import AdjustableClock, Clock, SystemClock
 from userpools.config import Settings
+from userpools.crypto.codes import CodeHasher
 from userpools.crypto.datakey import DataKeyCipher
-from userpools.crypto.jwt import Signer
+from userpools.crypto.jwt import Signer, collecting
 from userpools.crypto.keys import jwks_document
+from userpools.delivery.outbox import Outbox
 from userpools.delivery.senders import Delivery
 from userpools.domain.resources import UI_CUSTOMIZATION, ui_customization_key
 from userpools.domain.tokens import issuer as token_issuer
 from userpools.domain.ui_customization import image_path
 from userpools.operations import OPERATIONS
-from userpools.operations.context import Context
-from userpools.protocol.dispatch import Dispatcher
+from userpools.operations.context import Context, OperationSettings
+from userpools.operations.keyring import KeyRing
+from userpools.operations.pacing import Pacer
+from userpools.protocol.dispatch import Around, Dispatcher, Handle
 from userpools.storage.engine import open_store
 from userpools.storage.ports import Store
 from userpools.triggers.config import load_triggers_config
@@ -76,6 +80,30 @@ def load_cipher(settings: Settings) -> DataKeyCipher:
     return DataKeyCipher.from_file(settings.data_dir / "data.key")
 
 
+def signing_after(signer: Signer) -> Around:
+    """--signing-threads: the tokens a request made (DeferredTokens) are signed on the signer's threads once
+    its operation, and so its transaction, is done; without it they are signed as the response is
+    serialised. Installed around the dispatcher only when the signer has threads."""
+
+    async def sign_after(handle: Handle, request: Request) -> dict[str, Any]:
+        with collecting() as tokens:
+            output = await handle(request)
+        await signer.sign(tokens)  # after the operation's transaction
+        return output
+
+    return sign_after
+
+
+def operation_settings(settings: Settings) -> OperationSettings:
+    """What the operations read of the settings (they never see Settings itself)."""
+    return OperationSettings(
+        region=settings.region, account_id=settings.account_id, public_url=settings.effective_public_url,
+        aws_issuer=settings.aws_issuer, workers=settings.workers,
+        recovery_attempts_per_hour=settings.recovery_attempts_per_hour,
+        recovery_requests_per_second=settings.recovery_requests_per_second,
+    )
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, store: Store | None = None,
     triggers: TriggerInvoker | None = None,
@@ -95,14 +123,19 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = store or await open_store(settings.effective_database_url)
-        context = Context(store=opened, clock=clock, settings=settings, cipher=cipher, delivery=delivery,
-                          triggers=invoker)
+        context = Context(
+            store=opened, clock=clock, settings=operation_settings(settings), cipher=cipher,
+            outbox=Outbox(cipher, clock, echo=settings.development_mode), codes=CodeHasher(cipher),
+            keyring=KeyRing(cipher), pacer=Pacer(), delivery=delivery, triggers=invoker,
+            simulation_key=cipher.derive("simulated-answers"),
+        )
         log.info("delivery: %s", delivery.describe())
         state["store"] = opened
         state["context"] = context
         signer = Signer(settings.signing_threads)
         state["dispatch"] = Dispatcher(
-            OPERATIONS, context, credentials=settings.admin_credentials, now=clock.now, signer=signer
+            OPERATIONS, context, credentials=settings.admin_credentials, now=clock.now,
+            around=signing_after(signer) if signer.active else None,
         )
         log.info("userpools %s serving on %s", __version__, settings.effective_public_url)
         try:

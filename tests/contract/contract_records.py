@@ -7,15 +7,15 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from userpools.storage.ports import (
+from userpools.domain.records import (
     AuthSessionRecord,
     CodeRecord,
     OutboxRecord,
     PoolRecord,
-    Store,
     UserFilter,
     UserRecord,
 )
+from userpools.storage.ports import Store
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
 POOL = "us-east-1_Pool00001"

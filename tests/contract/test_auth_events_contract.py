@@ -10,7 +10,8 @@ import pytest
 from contract_records import OTHER_POOL, POOL, T0, a_user, setup
 
 from statements import captured_statements
-from userpools.storage.ports import AuthEventRecord, Conflict, Store
+from userpools.domain.records import AuthEventRecord
+from userpools.storage.ports import Conflict, Store
 
 CONTEXT: dict[str, Any] = {
     "IpAddress": "192.0.2.1",

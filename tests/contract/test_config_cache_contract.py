@@ -12,8 +12,9 @@ import pytest
 from contract_records import POOL, T0, setup
 
 from statements import captured_statements
+from userpools.domain.records import ClientRecord
 from userpools.storage.engine import open_store
-from userpools.storage.ports import ClientRecord, Store
+from userpools.storage.ports import Store
 
 
 async def pool_settings(store: Store) -> dict[str, Any]:

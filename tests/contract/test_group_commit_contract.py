@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from contract_records import T0
 
-from userpools.storage.ports import Conflict, PoolRecord, Store
+from userpools.domain.records import PoolRecord
+from userpools.storage.ports import Conflict, Store
 
 
 def pool(pool_id: str) -> PoolRecord:

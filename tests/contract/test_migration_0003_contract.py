@@ -16,6 +16,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 import pg
+from userpools.domain.records import AuthEventRecord
 from userpools.storage.engine import (
     alembic_config,
     create_engine,
@@ -23,7 +24,6 @@ from userpools.storage.engine import (
     open_store,
     run_in_migration_transaction,
 )
-from userpools.storage.ports import AuthEventRecord
 from userpools.storage.schema import metadata
 
 NEW_TABLES = {"auth_events", "counters"}

@@ -8,7 +8,8 @@ from typing import Any
 
 from contract_records import T0
 
-from userpools.storage.ports import PoolRecord, Store
+from userpools.domain.records import PoolRecord
+from userpools.storage.ports import Store
 
 
 def pool(pool_id: str, name: str = "pool") -> PoolRecord:

@@ -17,8 +17,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import column, func, select, table, text
 
 import pg
+from userpools.domain.records import ClientRecord, PoolRecord, SigningKeyRecord
 from userpools.storage.engine import async_url, create_engine, migrate, open_store
-from userpools.storage.ports import ClientRecord, Conflict, PoolRecord, SigningKeyRecord, Store
+from userpools.storage.ports import Conflict, Store
 from userpools.storage.schema import metadata
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -468,7 +469,8 @@ import asyncio, sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from userpools.storage.engine import open_store
-from userpools.storage.ports import Conflict, PoolRecord
+from userpools.domain.records import PoolRecord
+from userpools.storage.ports import Conflict
 
 async def main(url, name):
     store = await open_store(url)

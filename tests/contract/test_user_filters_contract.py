@@ -11,7 +11,8 @@ import pytest
 from contract_records import OTHER_POOL, POOL, T0, a_user, keys, matching, setup
 
 from statements import captured_statements
-from userpools.storage.ports import FILTERABLE_ATTRIBUTES, PoolRecord, Store, UserFilter
+from userpools.domain.records import FILTERABLE_ATTRIBUTES, PoolRecord, UserFilter
+from userpools.storage.ports import Store
 
 # --- listing and filters -----------------------------------------------------------------------------
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from contract_records import OTHER_POOL, POOL, T0, a_code, a_message, a_session, a_user, keys, matching, setup
 
-from userpools.storage.ports import Conflict, Store, UserRecord
+from userpools.domain.records import UserRecord
+from userpools.storage.ports import Conflict, Store
 
 # --- users -------------------------------------------------------------------------------------------
 

@@ -12,13 +12,13 @@ import pytest
 from userpools.domain import clients
 from userpools.domain.clients import new_client_settings, updated_client_settings
 from userpools.domain.pools import new_pool_settings
+from userpools.domain.records import ClientRecord
 from userpools.errors import (
     FeatureUnavailableInTierException,
     InvalidOAuthFlowException,
     InvalidParameterException,
     ScopeDoesNotExistException,
 )
-from userpools.storage.ports import ClientRecord
 
 POOL = new_pool_settings(
     {

@@ -11,8 +11,8 @@ import pytest
 
 from userpools.domain import pools
 from userpools.domain.pools import new_pool_settings, updated_pool_settings, with_custom_attributes
+from userpools.domain.records import PoolRecord
 from userpools.errors import FeatureUnavailableInTierException, InvalidParameterException
-from userpools.storage.ports import PoolRecord
 
 CREATED = datetime(2025, 5, 19, 10, 1, 16, 981000, tzinfo=UTC)
 UPDATED = datetime(2025, 5, 20, 8, 0, 0, tzinfo=UTC)

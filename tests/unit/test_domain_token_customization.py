@@ -11,6 +11,7 @@ import pytest
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.jwt import SigningKeys
 from userpools.crypto.keys import new_signing_key
+from userpools.domain.records import ClientRecord, UserRecord
 from userpools.domain.token_customization import (
     NO_OVERRIDES,
     customize_access_claims,
@@ -20,7 +21,6 @@ from userpools.domain.token_customization import (
     scopes_after,
 )
 from userpools.domain.tokens import ADMIN_SCOPE, issue_tokens
-from userpools.storage.ports import ClientRecord, UserRecord
 
 NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
 POOL = "us-east-1_abcdefghi"

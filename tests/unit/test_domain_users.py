@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from userpools.domain.pools import new_pool_settings
+from userpools.domain.records import UserRecord
 from userpools.domain.users import (
     admin_get_user,
     alias_key,
@@ -28,7 +29,6 @@ from userpools.domain.users import (
     writable_attributes,
 )
 from userpools.errors import InvalidParameterException, NotAuthorizedException
-from userpools.storage.ports import UserRecord
 
 SUB = "4320de44-2322-4620-999b-5e2e1c8df013"
 CREATED = datetime(2019, 1, 21, 22, 8, 29, 537000, tzinfo=UTC)

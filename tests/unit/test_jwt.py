@@ -18,7 +18,7 @@ from userpools.crypto.jwt import (
     verify,
 )
 from userpools.crypto.keys import jwks_document, new_signing_key
-from userpools.storage.ports import SigningKeyRecord
+from userpools.domain.records import SigningKeyRecord
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 POOL = "us-east-1_abcdefghi"

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from userpools.domain.list_users_filter import parse_filter
+from userpools.domain.records import FILTERABLE_ATTRIBUTES, UserFilter
 from userpools.errors import InvalidParameterException
-from userpools.storage.ports import FILTERABLE_ATTRIBUTES, UserFilter
 
 
 def refused(message: str):

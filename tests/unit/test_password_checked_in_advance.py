@@ -13,9 +13,9 @@ import pytest
 
 from userpools.crypto import passwords
 from userpools.crypto.datakey import DataKeyCipher
+from userpools.domain.records import UserRecord
 from userpools.operations import userstate
 from userpools.operations.userstate import checked_in_advance, password_matches
-from userpools.storage.ports import UserRecord
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -13,6 +13,7 @@ from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.jwt import SigningKeys, sign
 from userpools.crypto.keys import jwks_document, new_signing_key
 from userpools.domain import tokens
+from userpools.domain.records import ClientRecord, SigningKeyRecord, UserRecord
 from userpools.domain.tokens import (
     ACCESS_TOKEN_EXPIRED,
     ACCESS_TOKEN_REVOKED,
@@ -29,7 +30,6 @@ from userpools.domain.tokens import (
     verify_access_token,
 )
 from userpools.errors import NotAuthorizedException
-from userpools.storage.ports import ClientRecord, SigningKeyRecord, UserRecord
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 SIGNED_IN = NOW - timedelta(hours=2)

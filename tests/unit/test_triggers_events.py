@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from userpools.storage.ports import UserRecord
+from userpools.domain.records import UserRecord
 from userpools.triggers import events
 
 CALLER = events.Caller("us-east-1_TEST", "us-east-1", "8c4f1e2a-user", "client123")

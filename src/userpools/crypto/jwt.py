@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from cryptography.hazmat.primitives import hashes, serialization
@@ -34,7 +34,7 @@ from jwt.utils import base64url_decode, base64url_encode
 
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.keys import private_key_context
-from userpools.storage.ports import SigningKeyRecord
+from userpools.domain.records import SigningKeyRecord
 
 ALGORITHM = "RS256"
 _RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
@@ -171,6 +171,9 @@ class DeferredToken:
     which every worker process shares) only for its own statements."""
 
     __slots__ = ("_claims", "_key", "_kid", "_text")
+
+    #: The response serialiser (protocol.json11) writes such a value as its text, without importing this.
+    serialises_as_text: ClassVar[bool] = True
 
     def __init__(self, claims: Mapping[str, Any], kid: str, private_key: RSAPrivateKey) -> None:
         self._claims: Mapping[str, Any] | None = claims

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from userpools.crypto.datakey import DataKeyCipher
-from userpools.storage.ports import SigningKeyRecord
+from userpools.domain.records import SigningKeyRecord
 
 PURPOSES = ("id", "access")
 

@@ -18,7 +18,8 @@ from userpools import ids
 from userpools.clock import Clock
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.delivery.messages import Message
-from userpools.storage.ports import OutboxRecord, Transaction
+from userpools.domain.records import OutboxRecord
+from userpools.storage.ports import Transaction
 
 log = logging.getLogger("userpools.outbox")
 

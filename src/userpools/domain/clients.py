@@ -17,13 +17,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from userpools.domain.pools import input_members, order_by_shape, shape_named
+from userpools.domain.records import ClientRecord
 from userpools.errors import (
     FeatureUnavailableInTierException,
     InvalidOAuthFlowException,
     InvalidParameterException,
     ScopeDoesNotExistException,
 )
-from userpools.storage.ports import ClientRecord
 
 Settings = dict[str, Any]
 

@@ -16,8 +16,8 @@ below. The model caps the filter at 256 characters before this runs.
 
 from __future__ import annotations
 
+from userpools.domain.records import FILTERABLE_ATTRIBUTES, UserFilter
 from userpools.errors import InvalidParameterException
-from userpools.storage.ports import FILTERABLE_ATTRIBUTES, UserFilter
 
 PARSE_ERROR = "Error while parsing filter."  # [O]
 _SPACE = " \t\n\r\f\v"

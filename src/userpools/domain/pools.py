@@ -27,8 +27,8 @@ from typing import Any
 import botocore.session
 from botocore.model import ListShape, ServiceModel, Shape, StructureShape
 
+from userpools.domain.records import PoolRecord
 from userpools.errors import FeatureUnavailableInTierException, InvalidParameterException
-from userpools.storage.ports import PoolRecord
 
 Settings = dict[str, Any]
 

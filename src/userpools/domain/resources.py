@@ -18,26 +18,16 @@ Kinds and keys (the helpers below build them; nothing else should):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Final
+from typing import Final
+
+from userpools.domain.records import PoolResource
+
+__all__ = ["PoolResource"]
 
 DOMAIN: Final = "domain"
 RESOURCE_SERVER: Final = "resource_server"
 UI_CUSTOMIZATION: Final = "ui_customization"
 KINDS: Final = (DOMAIN, RESOURCE_SERVER, UI_CUSTOMIZATION)
-
-
-@dataclass(frozen=True)
-class PoolResource:
-    """One configuration document of a pool (see the module docstring for kinds, keys and documents)."""
-
-    kind: str
-    key: str
-    pool_id: str
-    created_at: datetime
-    updated_at: datetime
-    document: dict[str, Any] = field(default_factory=dict)
 
 
 def domain_key(domain: str) -> str:

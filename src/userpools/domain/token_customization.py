@@ -33,13 +33,13 @@ from typing import Any
 
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.jwt import SigningKeys
+from userpools.domain.records import ClientRecord, UserRecord
 from userpools.domain.tokens import (
     ADMIN_SCOPE,
     Issued,
     cognito_order,
     issue_tokens,
 )
-from userpools.storage.ports import ClientRecord, UserRecord
 
 GROUP_CLAIMS = frozenset({"cognito:groups", "cognito:roles", "cognito:preferred_role"})
 RESERVED = frozenset(

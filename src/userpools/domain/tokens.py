@@ -35,8 +35,8 @@ from userpools import ids
 from userpools.crypto.datakey import DataKeyCipher, DataKeyError
 from userpools.crypto.jwt import DeferredToken, ExpiredToken, SigningKeys, TokenError, peek, sign, verify
 from userpools.domain.clients import token_validity_seconds
+from userpools.domain.records import ClientRecord, UserRecord
 from userpools.errors import NotAuthorizedException
-from userpools.storage.ports import ClientRecord, UserRecord
 
 ADMIN_SCOPE = "aws.cognito.signin.user.admin"  # the only scope of API-flow access tokens [C]
 

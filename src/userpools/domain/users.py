@@ -37,8 +37,8 @@ from userpools.domain.pools import (
     order_by_shape,
     shape_named,
 )
+from userpools.domain.records import FILTERABLE_ATTRIBUTES, UserRecord
 from userpools.errors import InvalidParameterException, NotAuthorizedException
-from userpools.storage.ports import FILTERABLE_ATTRIBUTES, UserRecord
 
 Settings = Mapping[str, Any]
 Attribute = Mapping[str, Any]  # {"Name": str, "Value": str}

@@ -21,7 +21,7 @@ from userpools.operations import (
     ui_customization,
     users,
 )
-from userpools.protocol.dispatch import Handler
+from userpools.operations.context import Handler
 
 OPERATIONS: Mapping[str, Handler] = {
     # user pools

@@ -20,7 +20,8 @@ InitiateAuth's only to PreAuthentication and UserMigration, as ``validationData`
 to PostAuthentication, PreTokenGeneration and the custom-auth triggers, as ``clientMetadata``.
 
 Triggers run inside the operation's transaction, as in the other operations: a trigger that fails rolls the
-whole request back. CUSTOM_AUTH lives in ``operations.custom_auth``.
+whole request back. CUSTOM_AUTH lives in ``operations.custom_auth``; the steps both share in
+``operations.signin``.
 """
 
 from __future__ import annotations
@@ -28,19 +29,15 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-import orjson
-
 from userpools import ids
-from userpools.crypto import srp
 from userpools.delivery.messages import Message
-from userpools.domain import clients as client_domain
 from userpools.domain import password_policy, user_migration
 from userpools.domain import tokens as token_domain
 from userpools.domain import users as user_domain
+from userpools.domain.records import AuthSessionRecord, ClientRecord, PoolRecord, UserRecord
 from userpools.errors import (
     AliasExistsException,
     InvalidParameterException,
@@ -49,197 +46,48 @@ from userpools.errors import (
     RefreshTokenReuseException,
     ResourceNotFoundException,
     UnexpectedLambdaException,
-    UserNotConfirmedException,
     UserNotFoundException,
 )
 from userpools.operations import custom_auth, hooks
-from userpools.operations.common import check_secret_hash, find_user, load_client
+from userpools.operations.common import check_secret_hash, client_secret, find_user, load_client
 from userpools.operations.context import Context
 from userpools.operations.migration import send_welcome
 from userpools.operations.pools import get_pool_or_raise
-from userpools.operations.tokens import issue_for_refresh, issue_for_sign_in
+from userpools.operations.signin import (
+    EPOCH,
+    NEW_PASSWORD_SOURCE,
+    SESSION_EXPIRED,
+    Attempt,
+    Flow,
+    check_flow_enabled,
+    check_state,
+    fake_srp_parameters,
+    new_password_challenge,
+    open_session,
+    parse_srp_a,
+    password_accepted,
+    pre_authentication,
+    record_failure,
+    require,
+    signed_in,
+    srp_parameters,
+    temporary_password_expired,
+    unknown_user,
+    verify_password_claim,
+)
+from userpools.operations.tokens import issue_for_refresh
 from userpools.operations.userstate import (
     checked_in_advance,
     history_size,
-    open_verifier,
     password_matches,
     required_attributes_missing,
     store_aliases,
     with_password,
 )
-from userpools.storage.ports import (
-    AuthSessionRecord,
-    ClientRecord,
-    Conflict,
-    PoolRecord,
-    Transaction,
-    UserRecord,
-)
+from userpools.storage.ports import Conflict, Transaction
 from userpools.triggers import events
 
-INCORRECT = "Incorrect username or password."
-LOCKED = "Password attempts exceeded"
-SESSION_EXPIRED = "Invalid session for the user, session is expired."
-SRP_STATE_MAX_AGE = timedelta(minutes=5)  # unconfirmed: how long Cognito keeps a PASSWORD_VERIFIER open
-LOCKOUT_THRESHOLD = 5
-LOCKOUT_CAP = timedelta(minutes=15)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-NEW_PASSWORD_SOURCE = "TokenGeneration_NewPasswordChallenge"
-
-
-@dataclass
-class Attempt:
-    """One sign-in request on its way through a flow. ``responding``: a RespondToAuthChallenge request (its
-    ClientMetadata goes to the triggers as ``clientMetadata``), else an InitiateAuth one (``validationData``)."""
-
-    ctx: Context
-    tx: Transaction
-    pool: PoolRecord
-    client: ClientRecord
-    params: dict[str, str]
-    admin: bool
-    client_metadata: dict[str, str] | None = None
-    responding: bool = False
-    failure: Exception | None = None  # raised after the transaction commits (so lockout counters stick)
-    after: list[Callable[[], Awaitable[Any]]] = dataclasses.field(default_factory=list)
-    """Trigger calls made after the transaction commits, before the answer goes out (PostAuthentication)."""
-
-    @property
-    def validation_data(self) -> dict[str, str] | None:
-        """PreAuthentication's and UserMigration's ``validationData``: InitiateAuth's ClientMetadata."""
-        return None if self.responding else self.client_metadata
-
-    @property
-    def trigger_metadata(self) -> dict[str, str] | None:
-        """The ``clientMetadata`` of the other sign-in triggers: RespondToAuthChallenge's ClientMetadata."""
-        return self.client_metadata if self.responding else None
-
-    @property
-    def hides_user_existence(self) -> bool:
-        return self.client.settings.get("PreventUserExistenceErrors") == "ENABLED"
-
-    def session_minutes(self) -> int:
-        return int(self.client.settings.get("AuthSessionValidity") or 3)
-
-
-Flow = Callable[[Attempt], Awaitable[dict[str, Any]]]
-
-
-# --- shared steps ------------------------------------------------------------------------------------
-
-
-def require(params: dict[str, str], name: str) -> str:
-    value = params.get(name)
-    if not value:
-        raise InvalidParameterException(f"Missing required parameter {name}")
-    return value
-
-
-# InvalidParameterException's message for a flow the client does not allow: each as real pools answer it
-# [O: USER_PASSWORD_AUTH in many reports; ADMIN_USER_PASSWORD_AUTH ("Auth flow not enabled for this client")
-# from AdminInitiateAuth calls in several projects; USER_SRP_AUTH from a pycognito project probing real pools
-# and from Amplify users; CUSTOM_AUTH in the error tables of several Amplify apps]. REFRESH_TOKEN_AUTH's is
-# unconfirmed: the form of the flows that became switchable in the same 2019 release (SRP, custom) [U].
-FLOW_NOT_ENABLED = {
-    "USER_PASSWORD_AUTH": "USER_PASSWORD_AUTH flow not enabled for this client",
-    "ADMIN_USER_PASSWORD_AUTH": "Auth flow not enabled for this client",
-    "ADMIN_NO_SRP_AUTH": "Auth flow not enabled for this client",
-    "USER_SRP_AUTH": "USER_SRP_AUTH is not enabled for the client.",
-    "CUSTOM_AUTH": "CUSTOM_AUTH is not enabled for the client.",
-    "REFRESH_TOKEN_AUTH": "REFRESH_TOKEN_AUTH is not enabled for the client.",
-    "REFRESH_TOKEN": "REFRESH_TOKEN_AUTH is not enabled for the client.",
-}
-
-
-def check_flow_enabled(client: ClientRecord, flow: str) -> None:
-    """The client's ExplicitAuthFlows allow ``flow`` (legacy values included, ``domain.clients``); checked
-    before the user is looked up, as Cognito does [O: a flow that is off is refused even for a user that
-    does not exist]."""
-    if flow not in client_domain.enabled_auth_flows(client.settings):
-        raise InvalidParameterException(FLOW_NOT_ENABLED[flow])
-
-
-def check_state(a: Attempt, user: UserRecord) -> None:
-    """The user's state allows a sign-in to start (disabled, reset required, unconfirmed, locked out)."""
-    now = a.ctx.clock.now()
-    if not user.enabled:
-        raise NotAuthorizedException("User is disabled.")
-    if user.status == "RESET_REQUIRED":
-        raise PasswordResetRequiredException("Password reset required for the user")
-    if user.status == "UNCONFIRMED":
-        raise UserNotConfirmedException("User is not confirmed.")
-    if user.locked_until is not None and user.locked_until > now:
-        raise NotAuthorizedException(LOCKED)
-
-
-async def record_failure(a: Attempt, user: UserRecord) -> None:
-    """Counts a wrong password. From the fifth on, the user is locked for 2^(n−5) seconds (capped at 15
-    minutes); a quiet quarter of an hour starts the count again (auth.md §3)."""
-    now = a.ctx.clock.now()
-    quiet = user.locked_until is None or now - user.locked_until > LOCKOUT_CAP
-    count = 1 if (quiet and user.failed_attempts >= LOCKOUT_THRESHOLD) else user.failed_attempts + 1
-    locked_until = user.locked_until
-    if count >= LOCKOUT_THRESHOLD:
-        locked_until = now + min(timedelta(seconds=2 ** (count - LOCKOUT_THRESHOLD)), LOCKOUT_CAP)
-    await a.tx.users.update(
-        dataclasses.replace(user, failed_attempts=count, locked_until=locked_until, updated_at=user.updated_at)
-    )
-    a.failure = NotAuthorizedException(INCORRECT)
-
-
-async def pre_authentication(a: Attempt, user: UserRecord | None, name: str) -> None:
-    """The PreAuthentication trigger (``user`` None: no user has ``name``, which only a client hiding user
-    existence reports to it)."""
-    if not hooks.has(a.pool, "PreAuthentication"):
-        return
-    event = events.pre_authentication(
-        hooks.caller(a.pool, user.username if user else name, a.client.id),
-        user_attributes=hooks.attributes(a.pool, user) if user else {},
-        validation_data=a.validation_data,
-        user_not_found=(user is None) if a.hides_user_existence else None,
-    )
-    await hooks.run(a.ctx, a.pool, "PreAuthentication", event)
-
-
-async def unknown_user(a: Attempt, name: str) -> dict[str, Any]:
-    """No user has ``name``: UserNotFoundException, or "Incorrect username or password." when the client
-    hides user existence (after PreAuthentication has been told)."""
-    if a.hides_user_existence:
-        await pre_authentication(a, None, name)
-        raise NotAuthorizedException(INCORRECT)
-    raise UserNotFoundException("User does not exist.")
-
-
-async def signed_in(a: Attempt, user: UserRecord, *,
-                    source: str = "TokenGeneration_Authentication") -> dict[str, Any]:
-    """The sign-in succeeded: the tokens (PreTokenGeneration first), then PostAuthentication once the
-    transaction has committed — outside it, because such functions often call back into the pool (say,
-    AdminUpdateUserAttributes with a last-login time). Its failure still fails the sign-in: the tokens are
-    not given out. (Cognito calls PostAuthentication before PreTokenGeneration; unconfirmed whether any
-    function can tell.)"""
-    if hooks.has(a.pool, "PostAuthentication"):
-        event = events.post_authentication(
-            hooks.caller(a.pool, user.username, a.client.id), user_attributes=hooks.attributes(a.pool, user),
-            client_metadata=a.trigger_metadata,
-        )
-        a.after.append(lambda: hooks.run(a.ctx, a.pool, "PostAuthentication", event))
-    result = await issue_for_sign_in(a.ctx, a.tx, a.pool, a.client, user, source=source,
-                                     client_metadata=a.trigger_metadata)
-    return {"ChallengeParameters": {}, "AuthenticationResult": result}
-
-
-async def password_accepted(a: Attempt, user: UserRecord) -> UserRecord:
-    """The password was right: the failure count starts again."""
-    if user.failed_attempts or user.locked_until:
-        user = dataclasses.replace(user, failed_attempts=0, locked_until=None)
-        await a.tx.users.update(user)
-    return user
-
-
-def temporary_password_expired(a: Attempt, user: UserRecord) -> bool:
-    policy = (a.pool.settings.get("Policies") or {}).get("PasswordPolicy") or {}
-    days = int(policy.get("TemporaryPasswordValidityDays") or 7)
-    return bool(user.password_changed_at and user.password_changed_at + timedelta(days=days) < a.ctx.clock.now())
+# --- after the password ------------------------------------------------------------------------------------
 
 
 async def _after_password(a: Attempt, user: UserRecord) -> dict[str, Any]:
@@ -250,102 +98,6 @@ async def _after_password(a: Attempt, user: UserRecord) -> dict[str, Any]:
             raise NotAuthorizedException("Temporary password has expired and must be reset by an administrator.")
         return new_password_challenge(a, user)
     return await signed_in(a, user)
-
-
-def new_password_challenge(a: Attempt, user: UserRecord, *, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """NEW_PASSWORD_REQUIRED; ``data`` carries a custom sign-in on through it."""
-    required = required_attributes_missing(a.pool, user.attributes)
-    visible = {k: v for k, v in user.attributes.items() if k not in ("email_verified", "phone_number_verified")}
-    session = token_domain.seal_session(
-        pool_id=a.pool.id, client_id=a.client.id, username=user.username, challenge_name="NEW_PASSWORD_REQUIRED",
-        now=a.ctx.clock.now(), validity_minutes=a.session_minutes(), cipher=a.ctx.cipher, data=data,
-    )
-    return {
-        "ChallengeName": "NEW_PASSWORD_REQUIRED",
-        "Session": session,
-        "ChallengeParameters": {
-            "USER_ID_FOR_SRP": user.username,
-            "requiredAttributes": orjson.dumps([f"userAttributes.{n}" for n in required]).decode(),
-            "userAttributes": orjson.dumps(visible).decode(),
-        },
-    }
-
-
-def parse_srp_a(a_hex: str) -> int:
-    try:
-        big_a = srp.parse_hex(a_hex)
-    except ValueError:
-        raise InvalidParameterException("SRP_A is not a valid hex number") from None
-    if big_a % srp.N == 0:
-        raise NotAuthorizedException(INCORRECT)
-    return big_a
-
-
-def srp_parameters(a: Attempt, user: UserRecord, big_a: int) -> dict[str, str]:
-    """PASSWORD_VERIFIER's ChallengeParameters: the server's B and the salt, and a SECRET_BLOCK that carries
-    the state to the second step."""
-    if user.password_ciphertext is None:
-        raise NotAuthorizedException(INCORRECT)
-    verifier = open_verifier(a.ctx, user)
-    b, big_b = srp.server_ephemeral(verifier.verifier)
-    state = srp.SrpState(
-        pool_id=a.pool.id, client_id=a.client.id, username=user.username, A=big_a, b=b, B=big_b,
-        issued_at=a.ctx.clock.now(),
-    )
-    return {
-        "SALT": srp.salt_hex(verifier.salt),
-        "SECRET_BLOCK": srp.seal_state(state, a.ctx.cipher),
-        "SRP_B": srp.to_pad_hex(big_b),
-        "USERNAME": user.username,
-        "USER_ID_FOR_SRP": user.username,
-    }
-
-
-def fake_srp_parameters(a: Attempt, name: str, big_a: int) -> dict[str, str]:
-    """PreventUserExistenceErrors: parameters indistinguishable from a real user's; the second step then
-    fails with "Incorrect username or password."."""
-    b, big_b = srp.server_ephemeral(int.from_bytes(secrets.token_bytes(48), "big"))
-    state = srp.SrpState(
-        pool_id=a.pool.id, client_id=a.client.id, username=name, A=big_a, b=b, B=big_b,
-        issued_at=a.ctx.clock.now(),
-    )
-    return {
-        "SALT": srp.salt_hex(secrets.token_bytes(16)),
-        "SECRET_BLOCK": srp.seal_state(state, a.ctx.cipher),
-        "SRP_B": srp.to_pad_hex(big_b),
-        "USERNAME": name,
-        "USER_ID_FOR_SRP": name,
-    }
-
-
-async def verify_password_claim(a: Attempt) -> UserRecord | None:
-    """PASSWORD_VERIFIER's answer checked against the key derived from the state in the SECRET_BLOCK: the
-    user when right; None when the signature is wrong (the failure counted and set on the attempt). Other
-    problems raise NotAuthorizedException "Incorrect username or password."."""
-    block = require(a.params, "PASSWORD_CLAIM_SECRET_BLOCK")
-    signature = require(a.params, "PASSWORD_CLAIM_SIGNATURE")
-    timestamp = require(a.params, "TIMESTAMP")
-    name = require(a.params, "USERNAME")
-    state = srp.open_state(block, a.ctx.cipher, now=a.ctx.clock.now(), max_age=SRP_STATE_MAX_AGE)
-    if state is None or state.client_id != a.client.id or state.pool_id != a.pool.id:
-        raise NotAuthorizedException(INCORRECT)
-    user = await a.tx.users.get(a.pool.id, user_domain.username_key(a.pool.settings, state.username),
-                                for_update=True)
-    if user is None:
-        raise NotAuthorizedException(INCORRECT)
-    check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
-    check_state(a, user)
-    if user.password_ciphertext is None or srp.parse_timestamp(timestamp) is None:
-        raise NotAuthorizedException(INCORRECT)
-    verifier = open_verifier(a.ctx, user)
-    try:
-        key = srp.session_key(state.A, state.B, state.b, verifier.verifier)
-    except ValueError:
-        raise NotAuthorizedException(INCORRECT) from None
-    if not srp.check_signature(key, a.pool.id, state.username, block, timestamp, signature):
-        await record_failure(a, user)
-        return None
-    return user
 
 
 # --- UserMigration_Authentication ----------------------------------------------------------------------
@@ -518,14 +270,6 @@ ADMIN_FLOWS: dict[str, Flow] = {
 # --- the challenges ----------------------------------------------------------------------------------
 
 
-def open_session(a: Attempt, session: str | None) -> token_domain.SessionClaims | None:
-    """The Session of this pool and client, if it is one this deployment sealed and it has not expired."""
-    opened = token_domain.open_session(session or "", cipher=a.ctx.cipher, now=a.ctx.clock.now())
-    if opened is None or opened.client_id != a.client.id or opened.pool_id != a.pool.id:
-        return None
-    return opened
-
-
 async def _password_verifier(a: Attempt, session: str | None) -> dict[str, Any]:
     """PASSWORD_VERIFIER: USER_SRP_AUTH's second step, or (with a custom sign-in's Session) the password step
     of CUSTOM_AUTH. The plain second step needs a client that allows USER_SRP_AUTH, so that a custom sign-in's
@@ -691,8 +435,6 @@ async def get_tokens_from_refresh_token(ctx: Context, req: dict[str, Any]) -> di
         client, pool = await load_client(tx, req["ClientId"])
         given_secret = req.get("ClientSecret")
         if client.secret_ciphertext is not None:
-            from userpools.operations.common import client_secret
-
             stored = client_secret(ctx, client)
             if not given_secret or not secrets.compare_digest(given_secret, stored or ""):
                 raise NotAuthorizedException(f"Unable to verify secret hash for client {client.id}")

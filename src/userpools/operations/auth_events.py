@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from userpools.domain.records import AuthEventRecord
 from userpools.errors import InvalidParameterException, UserPoolAddOnNotEnabledException
 from userpools.operations.common import find_user, user_not_found
 from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
-from userpools.storage.ports import AuthEventRecord
 
 
 def _token(event: AuthEventRecord) -> str:

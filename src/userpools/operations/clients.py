@@ -11,13 +11,14 @@ from typing import Any
 
 from userpools import ids
 from userpools.domain import clients as domain
+from userpools.domain.records import ClientRecord
 from userpools.domain.resource_servers import STANDARD_SCOPES, custom_scopes
 from userpools.errors import InvalidParameterException, ResourceNotFoundException
 from userpools.operations import paging
 from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
 from userpools.operations.resource_servers import all_resource_servers
-from userpools.storage.ports import ClientRecord, Conflict, Transaction
+from userpools.storage.ports import Conflict, Transaction
 
 # Members the operation handles itself; everything else is the client's settings document.
 _OWN_MEMBERS = frozenset(

@@ -9,10 +9,11 @@ import re
 from typing import Any
 
 from userpools.domain import users as user_domain
+from userpools.domain.records import ClientRecord, PoolRecord, UserRecord
 from userpools.errors import NotAuthorizedException, UserNotFoundException
 from userpools.operations.clients import client_not_found, secret_context
 from userpools.operations.context import Context
-from userpools.storage.ports import ClientRecord, PoolRecord, Transaction, UserRecord
+from userpools.storage.ports import Transaction
 
 ALIAS_KINDS = ("email", "phone_number", "preferred_username")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

@@ -31,21 +31,19 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from userpools.domain import custom_auth as custom_domain
 from userpools.domain import tokens as token_domain
 from userpools.domain import users as user_domain
 from userpools.domain.custom_auth import CUSTOM_CHALLENGE, PASSWORD_VERIFIER, Progress
+from userpools.domain.records import UserRecord
 from userpools.errors import InvalidLambdaResponseException, InvalidParameterException, NotAuthorizedException
-from userpools.operations import auth, hooks
+from userpools.operations import hooks, signin
 from userpools.operations.common import check_secret_hash, find_user
-from userpools.storage.ports import UserRecord
+from userpools.operations.signin import Attempt
 from userpools.triggers import events
 from userpools.triggers.answers import UNRECOGNIZABLE
-
-if TYPE_CHECKING:
-    from userpools.operations.auth import Attempt
 
 SESSION_USED = "Invalid session for the user."
 AUTHENTICATION = "TokenGeneration_Authentication"
@@ -63,21 +61,21 @@ def is_custom(opened: token_domain.SessionClaims) -> bool:
 async def start(a: Attempt) -> dict[str, Any]:
     """InitiateAuth / AdminInitiateAuth CUSTOM_AUTH (the DefineAuthChallenge trigger exists, the client
     allows the flow)."""
-    name = auth.require(a.params, "USERNAME")
+    name = signin.require(a.params, "USERNAME")
     user = await find_user(a.tx, a.pool, name, for_update=True)
     if user is None:
         if not a.hides_user_existence:
-            return await auth.unknown_user(a, name)
+            return await signin.unknown_user(a, name)
         check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name)
         progress = Progress(name, unknown=True)
     else:
         check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
-        auth.check_state(a, user)
+        signin.check_state(a, user)
         progress = Progress(user.username)
-    await auth.pre_authentication(a, user, name)
+    await signin.pre_authentication(a, user, name)
     big_a = None
     if a.params.get("CHALLENGE_NAME") == custom_domain.SRP_A:
-        big_a = auth.parse_srp_a(auth.require(a.params, "SRP_A"))
+        big_a = signin.parse_srp_a(signin.require(a.params, "SRP_A"))
         progress = progress.then(custom_domain.SRP_A, True)
     return await _define(a, user, progress, big_a=big_a)
 
@@ -85,18 +83,18 @@ async def start(a: Attempt) -> dict[str, Any]:
 async def custom_challenge(a: Attempt, session: str | None) -> dict[str, Any]:
     """RespondToAuthChallenge CUSTOM_CHALLENGE: VerifyAuthChallengeResponse judges ANSWER, then
     DefineAuthChallenge decides."""
-    opened = auth.open_session(a, session)
+    opened = signin.open_session(a, session)
     progress = _progress(opened)
     if opened is None or progress is None or opened.challenge_name != CUSTOM_CHALLENGE:
-        raise NotAuthorizedException(auth.SESSION_EXPIRED)
+        raise NotAuthorizedException(signin.SESSION_EXPIRED)
     await _spend(a, opened)
-    name = auth.require(a.params, "USERNAME")
+    name = signin.require(a.params, "USERNAME")
     if "ANSWER" not in a.params:
         raise InvalidParameterException("Missing required parameter ANSWER")
     user = await _user(a, progress)
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, progress.username)
     if user is not None:
-        auth.check_state(a, user)
+        signin.check_state(a, user)
     correct = False
     if hooks.has(a.pool, "VerifyAuthChallengeResponse"):
         response = await hooks.run(a.ctx, a.pool, "VerifyAuthChallengeResponse",
@@ -115,23 +113,23 @@ async def password_verifier(a: Attempt, opened: token_domain.SessionClaims) -> d
     USER_SRP_AUTH, then DefineAuthChallenge."""
     progress = _progress(opened)
     if progress is None or opened.challenge_name != PASSWORD_VERIFIER:
-        raise NotAuthorizedException(auth.SESSION_EXPIRED)
+        raise NotAuthorizedException(signin.SESSION_EXPIRED)
     await _spend(a, opened)
-    block = auth.require(a.params, "PASSWORD_CLAIM_SECRET_BLOCK")
+    block = signin.require(a.params, "PASSWORD_CLAIM_SECRET_BLOCK")
     if progress.unknown or progress.srp_block != _digest(block):
-        a.failure = NotAuthorizedException(auth.INCORRECT)
+        a.failure = NotAuthorizedException(signin.INCORRECT)
         return {}
-    user = await auth.verify_password_claim(a)
+    user = await signin.verify_password_claim(a)
     if user is None:  # a wrong password: counted, refused after the commit
         return {}
     if user.username != progress.username:
-        raise NotAuthorizedException(auth.INCORRECT)
-    user = await auth.password_accepted(a, user)
+        raise NotAuthorizedException(signin.INCORRECT)
+    user = await signin.password_accepted(a, user)
     progress = progress.then(PASSWORD_VERIFIER, True)
     if user.status == "FORCE_CHANGE_PASSWORD":
-        if auth.temporary_password_expired(a, user):
+        if signin.temporary_password_expired(a, user):
             raise NotAuthorizedException("Temporary password has expired and must be reset by an administrator.")
-        return auth.new_password_challenge(a, user, data=progress.to_data())
+        return signin.new_password_challenge(a, user, data=progress.to_data())
     return await _define(a, user, progress)
 
 
@@ -139,10 +137,10 @@ async def after_new_password(a: Attempt, user: UserRecord, opened: token_domain.
     """NEW_PASSWORD_REQUIRED answered inside a custom sign-in: DefineAuthChallenge decides what follows."""
     progress = _progress(opened)
     if progress is None:
-        raise NotAuthorizedException(auth.SESSION_EXPIRED)
+        raise NotAuthorizedException(signin.SESSION_EXPIRED)
     await _spend(a, opened)
     progress = progress.then(custom_domain.NEW_PASSWORD_REQUIRED, True)
-    return await _define(a, user, progress, source=auth.NEW_PASSWORD_SOURCE)
+    return await _define(a, user, progress, source=signin.NEW_PASSWORD_SOURCE)
 
 
 # --- DefineAuthChallenge and what it asks for ----------------------------------------------------------
@@ -156,11 +154,11 @@ async def _define(a: Attempt, user: UserRecord | None, progress: Progress, *, bi
     ))
     decision = custom_domain.decide(response, progress.history)
     if decision.step == "fail" or (decision.step == "tokens" and user is None):
-        a.failure = NotAuthorizedException(auth.INCORRECT)  # after the commit: the Session stays spent
+        a.failure = NotAuthorizedException(signin.INCORRECT)  # after the commit: the Session stays spent
         return {}
     if decision.step == "tokens":
         assert user is not None
-        return await auth.signed_in(a, user, source=source)
+        return await signin.signed_in(a, user, source=source)
     if decision.challenge == PASSWORD_VERIFIER:
         if big_a is None:
             raise InvalidLambdaResponseException(UNRECOGNIZABLE)
@@ -189,9 +187,9 @@ async def _create(a: Attempt, user: UserRecord | None, progress: Progress) -> di
 
 def _password_challenge(a: Attempt, user: UserRecord | None, progress: Progress, big_a: int) -> dict[str, Any]:
     if user is None:
-        parameters = auth.fake_srp_parameters(a, progress.username, big_a)
+        parameters = signin.fake_srp_parameters(a, progress.username, big_a)
     else:
-        parameters = auth.srp_parameters(a, user, big_a)
+        parameters = signin.srp_parameters(a, user, big_a)
     waiting = progress.waiting(srp_block=_digest(parameters["SECRET_BLOCK"]))
     return {
         "ChallengeName": PASSWORD_VERIFIER,
@@ -221,7 +219,7 @@ def _seal(a: Attempt, progress: Progress, challenge: str) -> str:
 
 async def _spend(a: Attempt, opened: token_domain.SessionClaims) -> None:
     """Marks the Session used, in the store every server process shares; refuses one already used."""
-    uses = await a.tx.counters.hit(f"session:{opened.nonce}", auth.EPOCH,
+    uses = await a.tx.counters.hit(f"session:{opened.nonce}", signin.EPOCH,
                                    expires_at=opened.expires_at + _SPENT_MARGIN)
     if uses > 1:
         raise NotAuthorizedException(SESSION_USED)
@@ -234,7 +232,7 @@ async def _user(a: Attempt, progress: Progress) -> UserRecord | None:
     user = await a.tx.users.get(a.pool.id, user_domain.username_key(a.pool.settings, progress.username),
                                 for_update=True)
     if user is None:
-        raise NotAuthorizedException(auth.INCORRECT)
+        raise NotAuthorizedException(signin.INCORRECT)
     return user
 
 

@@ -12,11 +12,12 @@ import dataclasses
 from typing import Any
 
 from userpools.domain import domains as domain
+from userpools.domain.records import PoolRecord
 from userpools.domain.resources import DOMAIN, PoolResource, domain_key
 from userpools.errors import InvalidParameterException
 from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
-from userpools.storage.ports import Conflict, PoolRecord, Transaction
+from userpools.storage.ports import Conflict, Transaction
 
 
 def _no_such_domain() -> InvalidParameterException:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from userpools.domain.records import PoolRecord, UserRecord
 from userpools.operations.context import Context
-from userpools.storage.ports import PoolRecord, UserRecord
 from userpools.triggers import events
 
 # Cognito's trigger names (the LambdaConfig members) by what the operations call them.

@@ -6,10 +6,11 @@ from __future__ import annotations
 from userpools import ids
 from userpools.delivery.messages import Message
 from userpools.domain import users as user_domain
+from userpools.domain.records import ClientRecord, PoolRecord, UserRecord
 from userpools.operations import hooks
 from userpools.operations.context import Context
 from userpools.operations.userstate import dispatch_message, store_aliases
-from userpools.storage.ports import ClientRecord, Conflict, PoolRecord, Transaction, UserRecord
+from userpools.storage.ports import Conflict, Transaction
 from userpools.triggers import events
 
 FINAL_STATUSES = ("CONFIRMED", "RESET_REQUIRED")

@@ -13,10 +13,11 @@ from typing import Any
 from userpools import ids
 from userpools.crypto.keys import PURPOSES, new_signing_key
 from userpools.domain import pools as domain
+from userpools.domain.records import PoolRecord
 from userpools.errors import InvalidParameterException, ResourceNotFoundException
 from userpools.operations import paging
 from userpools.operations.context import Context
-from userpools.storage.ports import Conflict, PoolRecord, Transaction
+from userpools.storage.ports import Conflict, Transaction
 
 
 def pool_not_found(pool_id: str) -> ResourceNotFoundException:

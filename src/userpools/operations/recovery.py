@@ -20,6 +20,7 @@ from userpools.crypto.codes import new_code
 from userpools.delivery.messages import Message, code_delivery_details, verification_message
 from userpools.domain import password_policy
 from userpools.domain import recovery as rules
+from userpools.domain.records import AuthEventRecord, ClientRecord, CodeRecord, PoolRecord, UserRecord
 from userpools.errors import (
     CodeMismatchException,
     CognitoError,
@@ -37,14 +38,7 @@ from userpools.operations.context import Context
 from userpools.operations.migration import migrate_for_forgot_password
 from userpools.operations.pools import get_pool_or_raise
 from userpools.operations.userstate import dispatch_message, history_size, password_matches, with_password
-from userpools.storage.ports import (
-    AuthEventRecord,
-    ClientRecord,
-    CodeRecord,
-    PoolRecord,
-    Transaction,
-    UserRecord,
-)
+from userpools.storage.ports import Transaction
 from userpools.triggers import events
 
 PURPOSE = "forgot-password"

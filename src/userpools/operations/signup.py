@@ -12,6 +12,7 @@ from userpools import ids
 from userpools.delivery.messages import Message
 from userpools.domain import password_policy
 from userpools.domain import users as user_domain
+from userpools.domain.records import PoolRecord, UserRecord
 from userpools.errors import (
     AliasExistsException,
     CodeMismatchException,
@@ -32,7 +33,7 @@ from userpools.operations.userstate import (
     verification_target,
     with_password,
 )
-from userpools.storage.ports import Conflict, PoolRecord, UserRecord
+from userpools.storage.ports import Conflict
 from userpools.triggers import events
 
 

@@ -18,44 +18,24 @@ from datetime import timedelta
 from typing import Any
 
 from userpools import ids
-from userpools.crypto.jwt import SigningKeys, TokenError, peek
+from userpools.crypto.jwt import TokenError, peek
 from userpools.domain import clients as client_domain
 from userpools.domain import token_customization
 from userpools.domain import tokens as token_domain
+from userpools.domain.records import AuthSessionRecord, ClientRecord, PoolRecord, UserRecord
 from userpools.errors import NotAuthorizedException, UserNotFoundException
 from userpools.operations import hooks
 from userpools.operations.context import Context
-from userpools.storage.ports import AuthSessionRecord, ClientRecord, PoolRecord, Transaction, UserRecord
+from userpools.storage.ports import Transaction
 from userpools.triggers import events
 
 INVALID_ACCESS_TOKEN = "Invalid Access Token"
 REVOKED_ACCESS_TOKEN = "Access Token has been revoked"
 
 
-class KeyRing:
-    """Each pool's signing keys, loaded from the store once per process. A pool's keys never change
-    (rotation will add keys, and will clear the entry), and pool ids are never reused."""
-
-    def __init__(self) -> None:
-        self._keys: dict[str, SigningKeys] = {}
-
-    async def for_pool(self, ctx: Context, tx: Transaction, pool_id: str) -> SigningKeys | None:
-        keys = self._keys.get(pool_id)
-        if keys is None:
-            records = list(await tx.signing_keys.list(pool_id))
-            if not records:
-                return None
-            keys = SigningKeys(records, ctx.cipher)
-            self._keys[pool_id] = keys
-        return keys
-
-    def forget(self, pool_id: str) -> None:
-        self._keys.pop(pool_id, None)
-
-
 def _issuer(ctx: Context, pool_id: str) -> str:
     return token_domain.issuer(
-        pool_id, public_url=ctx.settings.effective_public_url, aws_style=ctx.settings.aws_issuer,
+        pool_id, public_url=ctx.settings.public_url, aws_style=ctx.settings.aws_issuer,
         region=pool_id.split("_", 1)[0],
     )
 
@@ -113,7 +93,7 @@ async def _issue(
     ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
     session: AuthSessionRecord, *, with_refresh: bool, source: str, client_metadata: dict[str, str] | None,
 ) -> dict[str, Any]:
-    keys = await ctx.keyring.for_pool(ctx, tx, pool.id)
+    keys = await ctx.keyring.for_pool(tx, pool.id)
     if keys is None:  # a pool always has keys; their absence is a broken store, not bad input
         raise RuntimeError(f"pool {pool.id} has no signing keys")
     groups: list[str] = []
@@ -165,7 +145,7 @@ async def authenticate(ctx: Context, tx: Transaction, access_token: str, *, for_
         raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
     pool_id = str(unverified.get("iss", "")).rstrip("/").rsplit("/", 1)[-1]
     pool = await tx.pools.get(pool_id) if pool_id else None
-    keys = await ctx.keyring.for_pool(ctx, tx, pool_id) if pool is not None else None
+    keys = await ctx.keyring.for_pool(tx, pool_id) if pool is not None else None
     if pool is None or keys is None:
         raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
     claims = token_domain.verify_access_token(access_token, keys_for_pool=lambda _pid: keys, now=ctx.clock.now())

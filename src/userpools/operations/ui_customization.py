@@ -9,12 +9,13 @@ import dataclasses
 from typing import Any
 
 from userpools.domain import ui_customization as domain
+from userpools.domain.records import PoolRecord
 from userpools.domain.resources import UI_CUSTOMIZATION, PoolResource, ui_customization_key
 from userpools.errors import InvalidParameterException
 from userpools.operations.clients import get_client_or_raise
 from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
-from userpools.storage.ports import PoolRecord, Transaction
+from userpools.storage.ports import Transaction
 
 ALL = "ALL"
 
@@ -36,7 +37,7 @@ async def _target(tx: Transaction, pool: PoolRecord, client_id: str | None) -> s
 def _describe(ctx: Context, found: PoolResource) -> dict[str, Any]:
     return domain.describe(
         found.document,
-        base_url=ctx.settings.effective_public_url,
+        base_url=ctx.settings.public_url,
         created=found.created_at,
         modified=found.updated_at,
     )

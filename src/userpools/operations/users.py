@@ -14,6 +14,7 @@ from userpools import ids
 from userpools.delivery.messages import Message, invitation_message
 from userpools.domain import list_users_filter, password_policy
 from userpools.domain import users as user_domain
+from userpools.domain.records import PoolRecord, UserRecord
 from userpools.errors import (
     NotAuthorizedException,
     UnsupportedUserStateException,
@@ -32,7 +33,7 @@ from userpools.operations.userstate import (
     with_attribute_update,
     with_password,
 )
-from userpools.storage.ports import Conflict, PoolRecord, Transaction, UserRecord
+from userpools.storage.ports import Conflict, Transaction
 from userpools.triggers import events
 
 

@@ -17,6 +17,7 @@ from userpools.crypto.datakey import DataKeyError
 from userpools.delivery.messages import Message, code_delivery_details, verification_message
 from userpools.delivery.senders import DeliveryError
 from userpools.domain import users as user_domain
+from userpools.domain.records import CodeRecord, PoolRecord, UserRecord
 from userpools.errors import (
     AliasExistsException,
     CodeDeliveryFailureException,
@@ -27,7 +28,7 @@ from userpools.errors import (
 )
 from userpools.operations import hooks
 from userpools.operations.context import Context
-from userpools.storage.ports import CodeRecord, Conflict, PoolRecord, Transaction, UserRecord
+from userpools.storage.ports import Conflict, Transaction
 from userpools.triggers import events
 from userpools.triggers.sender_codes import SenderCodeCipher
 

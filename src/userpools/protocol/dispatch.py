@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from userpools import ids
-from userpools.crypto import jwt
 from userpools.errors import (
     CognitoError,
     InternalErrorException,
@@ -27,7 +26,16 @@ from userpools.protocol.validation import validate_input
 
 log = logging.getLogger("userpools.protocol")
 
+#: An operation's handler: (the context it was given, the validated input) → the output members.
 Handler = Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+#: The dispatcher's handling of one request (X-Amz-Target → … → the handler's output).
+Handle = Callable[[Request], Awaitable[dict[str, Any]]]
+
+#: What runs around ``Handle`` for every request when one is installed (app.py's, for --signing-threads):
+#: it is given the handling and the request and returns the handling's output. The wire layer knows nothing
+#: of what it does; without one, a request pays nothing for the possibility.
+Around = Callable[[Handle, Request], Awaitable[dict[str, Any]]]
 
 # Content types a JSON 1.1 request may carry. botocore and the JS SDKs send x-amz-json-1.1; some
 # hand-written clients send application/json, which AWS's front door also takes.
@@ -42,7 +50,7 @@ class Dispatcher:
         *,
         credentials: tuple[sigv4.AdminCredentials, ...],
         now: Callable[[], Any],
-        signer: jwt.Signer | None = None,
+        around: Around | None = None,
     ) -> None:
         unknown = set(operations) - model.operation_names()
         if unknown:
@@ -51,25 +59,19 @@ class Dispatcher:
         self._context = context
         self._credentials = credentials
         self._now = now
-        self._signer = signer or jwt.Signer(0)
+        self._around = around
 
     async def __call__(self, request: Request) -> Response:
         request_id = ids.new_uuid()
         try:
-            output = await (self._handle_then_sign(request) if self._signer.active else self._handle(request))
+            around = self._around
+            output = await (self._handle(request) if around is None else around(self._handle, request))
         except CognitoError as error:
             return json11.error_response(error, request_id)
         except Exception:
             log.exception("internal error (request %s)", request_id)
             return json11.error_response(InternalErrorException("Internal server error"), request_id)
         return json11.success_response(output, request_id)
-
-    async def _handle_then_sign(self, request: Request) -> dict[str, Any]:
-        """``_handle``, then the signatures of the tokens it made, off the event loop (--signing-threads)."""
-        with jwt.collecting() as tokens:
-            output = await self._handle(request)
-        await self._signer.sign(tokens)  # after the operation's transaction
-        return output
 
     async def _handle(self, request: Request) -> dict[str, Any]:
         name = _operation_name(request.headers.get("x-amz-target"))

@@ -26,7 +26,6 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from userpools.crypto.jwt import DeferredToken
 from userpools.errors import CognitoError, RequestEntityTooLargeException, SerializationException
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -91,11 +90,13 @@ def parse_body(body: bytes) -> Any:
 
 
 def _encode_default(value: Any) -> Any:
-    if isinstance(value, DeferredToken):  # signed now, after the operation's transaction
-        return str(value)
     if isinstance(value, datetime):
         # AWS JSON 1.1 sends timestamps as epoch seconds with millisecond precision.
         return round(value.timestamp(), 3)
+    if getattr(value, "serialises_as_text", False):
+        # A value whose text is made late (crypto.jwt's DeferredToken: signed now, after the operation's
+        # transaction); the wire only needs to know that its text is what goes out.
+        return str(value)
     if isinstance(value, bytes | bytearray):
         import base64
 

@@ -36,21 +36,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert
 
+from userpools.domain.records import ClientRecord, OutboxRecord, PoolRecord, SigningKeyRecord
 from userpools.storage.pg_direct import PgDirectConnection
 from userpools.storage.ports import (
     AuthEventPort,
     AuthSessionPort,
     ClientPort,
-    ClientRecord,
     CodePort,
     CounterPort,
     OutboxPort,
-    OutboxRecord,
     PoolPort,
-    PoolRecord,
     ResourcePort,
     SigningKeyPort,
-    SigningKeyRecord,
     UserPort,
 )
 from userpools.storage.schema import config_generation, outbox, signing_keys, user_pool_clients, user_pools

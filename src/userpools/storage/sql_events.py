@@ -28,7 +28,7 @@ from sqlalchemy import Row, bindparam, case, delete, literal, select, tuple_, up
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
-from userpools.storage.ports import AuthEventRecord
+from userpools.domain.records import AuthEventRecord
 from userpools.storage.schema import auth_events, counters
 from userpools.storage.sql_users import dialect_insert, from_micros, insert_or_conflict, to_micros
 

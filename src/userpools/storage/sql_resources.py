@@ -15,7 +15,7 @@ from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
-from userpools.domain.resources import PoolResource
+from userpools.domain.records import PoolResource
 from userpools.storage.schema import pool_resources
 from userpools.storage.sql_users import dialect_insert, from_micros, insert_or_conflict, to_micros
 

@@ -26,14 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert
 
-from userpools.storage.ports import (
+from userpools.domain.records import (
     FILTERABLE_ATTRIBUTES,
     AuthSessionRecord,
     CodeRecord,
-    Conflict,
     UserFilter,
     UserRecord,
 )
+from userpools.storage.ports import Conflict
 from userpools.storage.schema import (
     INDEXED_VALUE_LENGTH,
     auth_sessions,

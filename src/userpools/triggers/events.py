@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from userpools.storage.ports import UserRecord
+from userpools.domain.records import UserRecord
 
 SDK_VERSION_UNKNOWN = "aws-sdk-unknown-unknown"
 CLIENT_ID_NOT_APPLICABLE = "CLIENT_ID_NOT_APPLICABLE"

@@ -1,0 +1,193 @@
+"""The records the store keeps, as the domain works on them: frozen dataclasses, no behaviour.
+
+They belong to the domain (``domain/`` and ``crypto/`` compute on them); ``storage.ports`` declares the
+Protocols that keep and return them, and the storage implementations map them to rows. Nothing here
+imports anything of userpools, so every layer may use them.
+
+Datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PoolRecord:
+    """A user pool.
+
+    ``settings`` is the pool's configuration document in Cognito's own member names (Policies,
+    LambdaConfig, SchemaAttributes, AutoVerifiedAttributes, …: every member of UserPoolType except Id,
+    Name, Arn, the dates and the counters), exactly as DescribeUserPool will show it. It is one document
+    because Cognito treats it as one (UpdateUserPool replaces it as a whole); domains that need typed
+    views of a part parse that part.
+    """
+
+    id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    """An app client. ``id`` is unique across all pools (public operations find the pool from it).
+
+    ``secret_ciphertext`` is the client secret encrypted under the deployment's data key (None when the
+    client has no secret). ``settings`` holds every other member of UserPoolClientType in Cognito's names.
+    """
+
+    id: str
+    pool_id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    secret_ciphertext: bytes | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SigningKeyRecord:
+    """One RSA signing key of a pool. ``purpose`` is "id" or "access" (Cognito signs each token type with
+    its own kid). The private key is PEM encrypted under the data key; ``public_jwk`` is what JWKS serves."""
+
+    kid: str
+    pool_id: str
+    purpose: str
+    private_key_ciphertext: bytes
+    public_jwk: dict[str, Any]
+    created_at: datetime
+    active: bool = True
+
+
+#: Names ListUsers can filter on (Cognito's list). The store keeps an index of exactly these per user, so
+#: a filtered listing never scans a pool: the attributes of the same names, plus
+#: ``cognito:user_status`` (the user's status) and ``status`` ("Enabled" / "Disabled").
+FILTERABLE_ATTRIBUTES = (
+    "username",
+    "email",
+    "phone_number",
+    "name",
+    "given_name",
+    "family_name",
+    "preferred_username",
+    "cognito:user_status",
+    "status",
+    "sub",
+)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A user of a pool.
+
+    ``username`` is the name as created (case kept); ``username_key`` is its lookup form, unique in the pool
+    (lower-cased when the pool's UsernameConfiguration.CaseSensitive is false; the domain decides).
+    ``attributes`` holds every attribute except ``sub``, with string values as Cognito keeps them
+    (``"email_verified": "true"``). ``password_ciphertext`` is the encrypted SRP salt and verifier (never
+    the password); ``password_history_ciphertext`` the encrypted list of earlier ones. ``extra`` holds what
+    later domains keep per user (MFA settings, preferences) as a small document.
+    """
+
+    pool_id: str
+    username: str
+    username_key: str
+    sub: str
+    status: str
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    attributes: dict[str, str] = field(default_factory=dict)
+    password_ciphertext: bytes | None = None
+    password_changed_at: datetime | None = None
+    password_history_ciphertext: bytes | None = None
+    failed_attempts: int = 0
+    locked_until: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    """One ListUsers filter: ``name = "value"`` (exact) or ``name ^= "value"`` (prefix)."""
+
+    name: str
+    value: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class CodeRecord:
+    """A one-time code (sign-up confirmation, attribute verification, password reset). Only its keyed
+    hash is kept; there is at most one per (pool, user, purpose), so a new code replaces the old one."""
+
+    pool_id: str
+    username_key: str
+    purpose: str
+    code_hash: bytes
+    created_at: datetime
+    expires_at: datetime
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class AuthSessionRecord:
+    """One sign-in's token family: the refresh token and every access/ID token issued from it share
+    ``origin_jti``. Revoking it (RevokeToken, GlobalSignOut) revokes all of them."""
+
+    origin_jti: str
+    pool_id: str
+    client_id: str
+    username_key: str
+    auth_time: datetime
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    generation: int = 0
+    """Refresh-token rotation: the generation of the family's current refresh token (0 until rotated)."""
+    rotated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """A message the pool sent. ``payload_ciphertext`` is the encrypted JSON of subject, body and code:
+    a copy of the database must not reveal codes."""
+
+    id: str
+    pool_id: str
+    username: str
+    destination: str
+    delivery_medium: str
+    trigger_source: str
+    created_at: datetime
+    payload_ciphertext: bytes
+
+
+@dataclass(frozen=True)
+class AuthEventRecord:
+    """One entry of a user's auth-event history (AdminListUserAuthEvents): what was asked, when, how it ended,
+    and the context the client sent (UserContextData: IP address, device data)."""
+
+    id: str
+    pool_id: str
+    username_key: str
+    event_type: str  # SignIn | SignUp | ForgotPassword | PasswordChange | ResendCode
+    created_at: datetime
+    response: str  # Pass | Fail | InProgress
+    challenge_responses: list[dict[str, str]] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+    feedback: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class PoolResource:
+    """One configuration document of a pool: kinds, keys and documents are described in ``domain.resources``."""
+
+    kind: str
+    key: str
+    pool_id: str
+    created_at: datetime
+    updated_at: datetime
+    document: dict[str, Any] = field(default_factory=dict)
