@@ -284,3 +284,31 @@ def test_the_public_url_is_https_when_serving_tls_unless_given() -> None:
 def test_tls_options_that_do_not_go_together_are_refused(options: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings(**options).check()  # type: ignore[arg-type]
+
+
+def test_a_self_signed_certificate_with_admin_credentials_is_allowed_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from userpools.protocol.sigv4 import AdminCredentials
+
+    settings = Settings(data_dir=tmp_path, tls_self_signed=True, admin_credentials=(AdminCredentials("AK", "S"),))
+    with caplog.at_level("WARNING", logger="userpools"):
+        assert tls.prepare(settings, now=NOW) is not None
+    cert = tmp_path / "tls" / "cert.pem"
+    warning = (f"--tls-self-signed is for development: clients must be told to trust {cert} by hand; serve a "
+               "certificate from your CA with --tls-cert/--tls-key")
+    assert [r.getMessage() for r in caplog.records] == [warning]
+
+
+def test_an_expired_or_not_yet_valid_operator_certificate_starts_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    files, _ = make_chain(tmp_path)
+    settings = Settings(tls_cert=files.cert, tls_key=files.key)
+    with caplog.at_level("WARNING", logger="userpools"):
+        tls.prepare(settings, now=NOW + timedelta(days=10))
+        tls.prepare(settings, now=NOW - timedelta(days=2))
+        tls.prepare(settings, now=NOW)
+    assert [r.getMessage().split(": ")[-1] for r in caplog.records] == [
+        "clients will refuse it", "clients will refuse it until then"]
+    assert "expired on 2026-12-15" in caplog.records[0].getMessage()
