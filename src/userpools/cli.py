@@ -70,12 +70,23 @@ def main() -> None:
 @click.option("--workers", envvar="USERPOOLS_WORKERS", type=click.IntRange(min=1), default=1, show_default=True,
               help="Server processes sharing the port and the store (PostgreSQL to scale out; SQLite works too). "
                    "Above 1, the development clock endpoint is refused.")
+@click.option("--tls-cert", envvar="USERPOOLS_TLS_CERT", type=click.Path(path_type=Path), default=None,
+              help="PEM certificate file (the server's certificate first, then intermediates): serve HTTPS. "
+                   "Needs --tls-key.")
+@click.option("--tls-key", envvar="USERPOOLS_TLS_KEY", type=click.Path(path_type=Path), default=None,
+              help="The certificate's unencrypted PEM private key.")
+@click.option("--tls-self-signed", envvar="USERPOOLS_TLS_SELF_SIGNED", is_flag=True, default=False,
+              help="Development: serve HTTPS with a self-signed certificate made once in --data-dir/tls "
+                   "(localhost, 127.0.0.1, ::1, *.auth.<region>.amazoncognito.com, --tls-name).")
+@click.option("--tls-name", "tls_names", envvar="USERPOOLS_TLS_NAME", multiple=True,
+              help="Another DNS name or IP address for the self-signed certificate (a custom domain); repeatable.")
 def serve(host: str, port: int, data_dir: Path, database_url: str | None, region: str, account_id: str,
           admin_credentials: str | None, data_key: str | None, public_url: str | None, aws_issuer: bool,
           config_file: Path | None, lambda_endpoint: str | None, smtp_url: str | None,
           sms_webhook: str | None, recovery_attempts_per_hour: int, recovery_requests_per_second: int,
           signing_threads: int, log_level: str,
-          access_log: bool, workers: int) -> None:
+          access_log: bool, workers: int, tls_cert: Path | None, tls_key: Path | None, tls_self_signed: bool,
+          tls_names: tuple[str, ...]) -> None:
     """Run the server."""
     import uvicorn
 
@@ -92,6 +103,7 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
         sms_webhook=sms_webhook,
         recovery_attempts_per_hour=recovery_attempts_per_hour,
         recovery_requests_per_second=recovery_requests_per_second, workers=workers, signing_threads=signing_threads,
+        tls_cert=tls_cert, tls_key=tls_key, tls_self_signed=tls_self_signed, tls_names=tuple(tls_names),
     )
     try:
         settings.check()
@@ -105,6 +117,20 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cert: str | None = None  # uvicorn's defaults: plain HTTP
+    key: str | None = None
+    if settings.tls:
+        from userpools import tls
+
+        try:
+            files = tls.prepare(settings)  # before any worker starts: each loads these files
+        except ConfigError as exc:
+            click.echo(f"userpools: {exc}", err=True)
+            sys.exit(2)
+        assert files is not None
+        if settings.tls_self_signed:
+            click.echo(tls.trust_hint(files.cert), err=True)
+        cert, key = str(files.cert), str(files.key)
     try:
         app = create_app(settings)
     except ValueError as exc:  # a bad configuration file, data key, or sender URL
@@ -116,7 +142,8 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
         # X-Forwarded-For is read only for the access log: nothing else uses the client's address (Cognito's
         # takes it from UserContextData), and uvicorn's middleware for it costs every request a call.
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, server_header=False,
-                    http=OneWriteHttpToolsProtocol, proxy_headers=access_log)
+                    http=OneWriteHttpToolsProtocol, proxy_headers=access_log,
+                    ssl_certfile=cert, ssl_keyfile=key)
         return
     del app  # built only to refuse a bad configuration before any process starts; each worker builds its own
     from userpools.workers import serve_workers

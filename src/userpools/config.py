@@ -40,7 +40,8 @@ class Settings:
     """Base64 of 32 bytes; encrypts secrets at rest. Default: a key file generated under data_dir."""
 
     public_url: str | None = None
-    """The base URL clients reach this server at (issuer, jwks_uri). Default: http://host:port."""
+    """The base URL clients reach this server at (issuer, jwks_uri). Default: http://host:port, or
+    https://host:port when serving HTTPS."""
 
     config_file: Path | None = None
     """The configuration file (--config): trigger targets ([lambda], [functions."<arn>"], [custom_senders]),
@@ -79,6 +80,20 @@ class Settings:
     """Sign tokens with AWS's issuer (https://cognito-idp.<region>.amazonaws.com/<poolId>) instead of the
     server's own, for apps (aws-jwt-verify, Amplify's SSR adapters) that hard-code it."""
 
+    tls_cert: Path | None = None
+    """A PEM certificate file (the server's certificate first, then any intermediates): serve HTTPS with it
+    and ``tls_key``. Checked at start-up (userpools.tls)."""
+
+    tls_key: Path | None = None
+    """The unencrypted PEM private key of ``tls_cert``."""
+
+    tls_self_signed: bool = False
+    """Development: serve HTTPS with a self-signed certificate made once under ``data_dir/tls`` (cert.pem,
+    key.pem), for localhost, 127.0.0.1, ::1, ``*.auth.<region>.amazoncognito.com`` and ``tls_names``."""
+
+    tls_names: tuple[str, ...] = ()
+    """Extra DNS names or IP addresses for the self-signed certificate (a custom domain, a LAN name)."""
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -90,7 +105,22 @@ class Settings:
         if self.public_url:
             return self.public_url.rstrip("/")
         host = self.host if ":" not in self.host else f"[{self.host}]"
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    @property
+    def tls(self) -> bool:
+        """Serve HTTPS (a certificate given, or the self-signed development one)."""
+        return self.tls_self_signed or self.tls_cert is not None
+
+    @property
+    def effective_tls_files(self) -> tuple[Path, Path] | None:
+        """(certificate, key) to serve HTTPS with, or None for plain HTTP."""
+        if self.tls_self_signed:
+            folder = self.data_dir / "tls"
+            return folder / "cert.pem", folder / "key.pem"
+        if self.tls_cert is not None and self.tls_key is not None:
+            return self.tls_cert, self.tls_key
+        return None
 
     @property
     def development_mode(self) -> bool:
@@ -98,7 +128,18 @@ class Settings:
         return not self.admin_credentials
 
     def check(self) -> None:
-        """Refuses settings that would expose an unauthenticated admin API to other machines."""
+        """Refuses settings that would expose an unauthenticated admin API to other machines, and TLS options
+        that do not go together."""
+        if self.tls_self_signed and (self.tls_cert is not None or self.tls_key is not None):
+            raise ConfigError(
+                "--tls-self-signed makes its own certificate: give either it or --tls-cert/--tls-key, not both"
+            )
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("--tls-cert and --tls-key go together: give the certificate file and its private "
+                              "key file")
+        if self.tls_names and not self.tls_self_signed:
+            raise ConfigError("--tls-name adds a name to the self-signed certificate: use it with "
+                              "--tls-self-signed (a certificate given with --tls-cert already has its names)")
         if not is_loopback(self.host) and not self.admin_credentials:
             raise ConfigError(
                 f"refusing to bind {self.host}: it is reachable from other machines, and without admin "

@@ -89,9 +89,11 @@ def _uvicorn_config(app: Any, settings: Settings, *, log_level: str, access_log:
 
     from userpools.http import OneWriteHttpToolsProtocol
 
+    files = settings.effective_tls_files  # checked (or made) by cli.serve before the workers start
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level,
                           access_log=access_log, server_header=False, http=OneWriteHttpToolsProtocol,
-                          proxy_headers=access_log)  # see cli.serve
+                          proxy_headers=access_log,  # see cli.serve
+                          ssl_certfile=files[0] if files else None, ssl_keyfile=files[1] if files else None)
 
 
 def _run_worker(settings: Settings, sock: socket.socket, *, workers: int, log_level: str, access_log: bool,

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import shutil
 import subprocess
 import uuid
@@ -189,12 +190,13 @@ def require_node() -> str:
     return node
 
 
-def run_node(script: str, args: dict[str, Any], timeout: float = 60.0) -> NodeResult:
+def run_node(script: str, args: dict[str, Any], timeout: float = 60.0, env: dict[str, str] | None = None
+             ) -> NodeResult:
     """``node tests/node/<script> '<json>'``: the script prints one JSON object on stdout; a failure exits
-    non-zero with ``{"error": {"name", "code", "message", …}}``."""
+    non-zero with ``{"error": {"name", "code", "message", …}}``. ``env`` adds environment variables."""
     node = require_node()
     proc = subprocess.run([node, str(NODE_DIR / script), json.dumps(args)], check=False, capture_output=True,
-                          text=True, timeout=timeout, cwd=NODE_DIR)
+                          text=True, timeout=timeout, cwd=NODE_DIR, env=os.environ | env if env else None)
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     try:
         output = json.loads(lines[-1]) if lines else {}

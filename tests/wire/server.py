@@ -35,10 +35,12 @@ class ServerProcess:
     host: str = "127.0.0.1"
     proc: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
+    scheme: str = "http"  # "https" for a server started with a --tls-* option
+    cafile: Path | None = None  # the certificate clients trust for https (boto3's verify=)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def command(self) -> list[str]:
         cmd = [sys.executable, "-m", "userpools", "serve", "--host", self.host, "--port", str(self.port),
@@ -92,6 +94,8 @@ class ServerProcess:
     def client(self, service: str = "cognito-idp", *, validate: bool = True, **kwargs: Any) -> Any:
         """A boto3 client pointed at this server, as a user would configure it. ``validate=False`` turns
         off botocore's own client-side checks, so the server's answer to bad input can be seen."""
+        if self.cafile is not None:
+            kwargs.setdefault("verify", str(self.cafile))
         return boto3.client(
             service,
             endpoint_url=self.url,
