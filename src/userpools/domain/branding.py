@@ -1,0 +1,305 @@
+"""Managed login branding: the style (settings document and image assets) of an app client's managed login
+(ManagedLoginVersion 2) pages.
+
+Stored formats (see ``domain.resources`` for kinds and keys):
+
+- ``managed_login_branding`` (key ``<pool id>/<ManagedLoginBrandingId>``)::
+
+      {"ManagedLoginBrandingId": "<UUID v4>", "UserPoolId", "ClientId",
+       "UseCognitoProvidedValues": bool,
+       "Settings": {…only what the caller customised…},
+       "Assets": [{"Category", "ColorMode", "Extension", "Bytes": "<base64>", "ResourceId"}, …]}
+
+  ``ClientId`` is ours (ManagedLoginBrandingType has none) and is left out of every answer.
+- ``managed_login_branding_client`` (key ``<pool id>/<client id>``): ``{"ManagedLoginBrandingId"}``, one style
+  per app client (ManagedLoginBrandingExistsException).
+
+What a page renders is ``merged(document)``: ``DEFAULT_SETTINGS`` with the style's Settings laid over it
+(objects merged member by member, anything else replaced), and ``DEFAULT_ASSETS`` with the style's assets in
+place of those of the same (Category, ColorMode). Cognito's own defaults are not published; these are ours,
+in the member names Cognito's settings documents use [U]. The members the v2 pages read:
+
+- ``categories.global.colorSchemeMode``: ``LIGHT``, ``DARK`` or ``DYNAMIC`` (follow the browser).
+- ``components.pageBackground.{lightMode,darkMode}.color``: the page background colour.
+- ``components.form.{lightMode,darkMode}.defaults.{backgroundColor,borderColor}``, ``components.form.borderRadius``:
+  the sign-in card.
+- ``components.form.logo.enabled`` and ``.location`` (``START``, ``CENTER``, ``END``): the logo above the form,
+  drawn from the ``FORM_LOGO`` asset of the colour mode (``DYNAMIC`` serves both); the default is ours, an SVG.
+- ``components.primaryButton.{lightMode,darkMode}.{defaults,hover}.{backgroundColor,textColor}``: the main
+  button; ``componentClasses.buttons.borderRadius`` its corners.
+- ``components.pageText.{lightMode,darkMode}.{headingColor,bodyColor,descriptionColor}``: text.
+- ``componentClasses.input.{lightMode,darkMode}.defaults.{backgroundColor,borderColor}``,
+  ``componentClasses.input.borderRadius``: text fields.
+- ``componentClasses.link.{lightMode,darkMode}.{defaults,hover}.textColor``: links.
+- ``components.alert.{lightMode,darkMode}.error.{backgroundColor,borderColor}``: the error next to a field.
+- ``components.favicon.enabledTypes``: which of the ``FAVICON_ICO``/``FAVICON_SVG`` assets to link.
+
+Colours are ``RRGGBBAA`` hex without ``#``, as in Cognito's documents; every member whose name ends in
+``Color`` must be one (6 digits are taken as opaque), so a page can put them into CSS unescaped [U: Cognito
+checks its settings against a JSON schema of its own that is not published].
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import orjson
+import regex
+
+from userpools.errors import InvalidParameterException
+
+Document = dict[str, Any]
+
+#: [C: Create/UpdateManagedLoginBranding: "This operation has a 2-megabyte request-size limit"]
+MAX_REQUEST_BYTES: Final = 2_000_000
+
+_COLOUR = regex.compile(r"[0-9a-fA-F]{6}(?:[0-9a-fA-F]{2})?")
+
+
+def _mode(light: Any, dark: Any) -> Document:
+    return {"lightMode": light, "darkMode": dark}
+
+
+#: Our default style (see the module docstring for what the pages read).
+DEFAULT_SETTINGS: Final[Mapping[str, Any]] = {
+    "categories": {
+        "global": {
+            "colorSchemeMode": "LIGHT",
+            "spacingDensity": "REGULAR",
+            "pageHeader": {"enabled": False},
+            "pageFooter": {"enabled": False},
+        },
+        "form": {"displayGraphics": True, "location": {"horizontal": "CENTER", "vertical": "CENTER"}},
+        "auth": {"federation": {"interfaceStyle": "BUTTON_LIST", "order": []}},
+    },
+    "components": {
+        "pageBackground": {
+            "image": {"enabled": False},
+            **_mode({"color": "f4f6f8ff"}, {"color": "0d1117ff"}),
+        },
+        "form": {
+            "borderRadius": 12,
+            "backgroundImage": {"enabled": False},
+            "logo": {"enabled": True, "location": "CENTER", "position": "TOP", "formInclusion": "IN"},
+            **_mode(
+                {"defaults": {"backgroundColor": "ffffffff", "borderColor": "d0d7deff"}},
+                {"defaults": {"backgroundColor": "161b22ff", "borderColor": "30363dff"}},
+            ),
+        },
+        "primaryButton": _mode(
+            {
+                "defaults": {"backgroundColor": "1f6febff", "textColor": "ffffffff"},
+                "hover": {"backgroundColor": "1a5fd0ff", "textColor": "ffffffff"},
+            },
+            {
+                "defaults": {"backgroundColor": "388bfdff", "textColor": "0d1117ff"},
+                "hover": {"backgroundColor": "58a6ffff", "textColor": "0d1117ff"},
+            },
+        ),
+        "pageText": _mode(
+            {"headingColor": "1f2328ff", "bodyColor": "1f2328ff", "descriptionColor": "59636eff"},
+            {"headingColor": "f0f6fcff", "bodyColor": "e6edf3ff", "descriptionColor": "9198a1ff"},
+        ),
+        "alert": _mode(
+            {"error": {"backgroundColor": "fff1f0ff", "borderColor": "cf222eff"}},
+            {"error": {"backgroundColor": "25171cff", "borderColor": "f85149ff"}},
+        ),
+        "favicon": {"enabledTypes": ["ICO", "SVG"]},
+    },
+    "componentClasses": {
+        "buttons": {"borderRadius": 8},
+        "input": {
+            "borderRadius": 8,
+            **_mode(
+                {"defaults": {"backgroundColor": "ffffffff", "borderColor": "8c959fff"}},
+                {"defaults": {"backgroundColor": "0d1117ff", "borderColor": "6e7681ff"}},
+            ),
+        },
+        "link": _mode(
+            {"defaults": {"textColor": "0969daff"}, "hover": {"textColor": "0550aeff"}},
+            {"defaults": {"textColor": "4493f8ff"}, "hover": {"textColor": "79c0ffff"}},
+        ),
+    },
+}
+
+_LOGO_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">'
+    '<rect width="64" height="64" rx="14" fill="#1f6feb"/><circle cx="32" cy="26" r="9" fill="#ffffff"/>'
+    '<rect x="28" y="31" width="8" height="18" rx="3" fill="#ffffff"/></svg>'
+)
+
+#: Our default assets: the form logo (both colour modes).
+DEFAULT_ASSETS: Final[Sequence[Mapping[str, Any]]] = (
+    {
+        "Category": "FORM_LOGO",
+        "ColorMode": "DYNAMIC",
+        "Extension": "SVG",
+        "Bytes": base64.b64encode(_LOGO_SVG.encode()).decode("ascii"),
+        "ResourceId": "userpools-default-form-logo",
+    },
+)
+
+#: The extensions each category takes [C: the category names FAVICON_ICO/FAVICON_SVG; U: ICO for nothing else]
+_ONLY: Final[Mapping[str, str]] = {"FAVICON_ICO": "ICO", "FAVICON_SVG": "SVG"}
+
+
+def _looks_like(extension: str, data: bytes) -> bool:
+    """Whether the bytes are a file of the extension, by its signature [U: Cognito's checks are unpublished]."""
+    if extension == "PNG":
+        return data.startswith(b"\x89PNG\r\n\x1a\n")
+    if extension == "JPEG":
+        return data.startswith(b"\xff\xd8\xff")
+    if extension == "WEBP":
+        return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    if extension == "ICO":
+        return data[:4] == b"\x00\x00\x01\x00"
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()  # SVG: XML text whose root is svg
+    return head.startswith((b"<svg", b"<?xml")) and b"<svg" in data.lower()
+
+
+def _check_assets(
+    assets: Sequence[Mapping[str, Any]], known: Mapping[str, Mapping[str, Any]]
+) -> list[Document]:
+    """The request's assets, checked; ``known`` are the style's stored assets by ResourceId (an asset may
+    name one of them instead of sending Bytes again)."""
+    out: list[Document] = []
+    seen: set[tuple[str, str]] = set()
+    for asset in assets:
+        category, mode, extension = asset["Category"], asset["ColorMode"], asset["Extension"]
+        wanted = _ONLY.get(category)
+        if (wanted is not None and extension != wanted) or (wanted is None and extension == "ICO"):
+            # [U] wording
+            raise InvalidParameterException(
+                f"Extension {extension} is not supported for asset category {category}."
+            )
+        if (category, mode) in seen:
+            # [U] a category twice in one colour mode is refused
+            raise InvalidParameterException(f"Duplicate asset for category {category} and color mode {mode}.")
+        seen.add((category, mode))
+        item: Document = {"Category": category, "ColorMode": mode, "Extension": extension}
+        resource_id = asset.get("ResourceId")
+        encoded = asset.get("Bytes")
+        if encoded is None:
+            stored = known.get(resource_id or "")
+            if stored is None:
+                # [U] wording: Bytes may be left out only to keep an asset the style has
+                raise InvalidParameterException(f"Bytes is required for asset category {category}.")
+            encoded = stored["Bytes"]
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            data = b""
+        if not data or not _looks_like(extension, data):
+            # [U] wording
+            raise InvalidParameterException(
+                f"The asset for category {category} is not a valid {extension} file."
+            )
+        item["Bytes"] = encoded
+        item["ResourceId"] = resource_id or f"{category.lower()}-{mode.lower()}"  # [U] Cognito's are its own
+        out.append(item)
+    return out
+
+
+def _check_colours(value: Any, path: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if str(key).endswith(("Color", "color")) and not (
+                isinstance(item, str) and _COLOUR.fullmatch(item)
+            ):
+                # [U] wording
+                raise InvalidParameterException(f"Settings {where} must be a hex colour RRGGBBAA: {item!r}")
+            _check_colours(item, where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_colours(item, f"{path}[{i}]")
+
+
+def _check_request(request: Mapping[str, Any]) -> None:
+    given = "Settings" in request or bool(request.get("Assets"))
+    if request.get("UseCognitoProvidedValues") and given:
+        # [C] "When you specify true for this option, you must also omit values for Settings and Assets";
+        # [U] wording
+        raise InvalidParameterException(
+            "Settings and Assets must not be provided when UseCognitoProvidedValues is true."
+        )
+    if "Settings" in request:
+        if not isinstance(request["Settings"], dict):
+            raise InvalidParameterException("Settings must be a JSON object.")  # [U] wording
+        _check_colours(request["Settings"], "")
+    size = len(orjson.dumps(request.get("Settings"))) + sum(
+        len(a.get("Bytes") or "") for a in request.get("Assets") or []
+    )
+    if size > MAX_REQUEST_BYTES:
+        # [C] the 2 MB limit; [U] error type and wording (here the settings and the assets' base64 count)
+        raise InvalidParameterException(
+            "The request exceeds the 2 MB size limit: send the assets in several requests."
+        )
+
+
+def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> Document:
+    out = copy.deepcopy(dict(base))
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _merge_assets(base: Sequence[Mapping[str, Any]], over: Sequence[Mapping[str, Any]]) -> list[Document]:
+    replaced = {(a["Category"], a["ColorMode"]) for a in over}
+    return [dict(a) for a in base if (a["Category"], a["ColorMode"]) not in replaced] + [
+        dict(a) for a in over
+    ]
+
+
+def new_document(request: Mapping[str, Any], branding_id: str, pool_id: str) -> Document:
+    """CreateManagedLoginBranding input (shape-checked) → the stored document."""
+    _check_request(request)
+    return {
+        "ManagedLoginBrandingId": branding_id,
+        "UserPoolId": pool_id,
+        "ClientId": request["ClientId"],
+        "UseCognitoProvidedValues": bool(request.get("UseCognitoProvidedValues")),
+        "Settings": copy.deepcopy(request.get("Settings") or {}),
+        "Assets": _check_assets(request.get("Assets") or [], {}),
+    }
+
+
+def updated_document(existing: Mapping[str, Any], request: Mapping[str, Any]) -> Document:
+    """UpdateManagedLoginBranding: UseCognitoProvidedValues true resets the style to the defaults; otherwise
+    Settings are merged into the stored ones and assets replace those of the same (Category, ColorMode)
+    [C: "Amazon Cognito … preserves existing style settings that you don't specify"]."""
+    _check_request(request)
+    out = dict(existing)
+    if request.get("UseCognitoProvidedValues"):
+        return {**out, "UseCognitoProvidedValues": True, "Settings": {}, "Assets": []}
+    known = {a["ResourceId"]: a for a in existing.get("Assets") or []}
+    assets = _check_assets(request.get("Assets") or [], known)
+    if "Settings" in request or assets:
+        out["UseCognitoProvidedValues"] = False
+    if "Settings" in request:
+        out["Settings"] = _deep_merge(existing.get("Settings") or {}, request["Settings"])
+    out["Assets"] = _merge_assets(existing.get("Assets") or [], assets)
+    return out
+
+
+def merged(document: Mapping[str, Any]) -> Document:
+    """The style as the pages render it: the defaults with the style's own values over them."""
+    return {
+        **document,
+        "Settings": _deep_merge(DEFAULT_SETTINGS, document.get("Settings") or {}),
+        "Assets": _merge_assets(DEFAULT_ASSETS, document.get("Assets") or []),
+    }
+
+
+def described(document: Mapping[str, Any], *, merge: bool) -> Document:
+    """ManagedLoginBrandingType without its dates: ReturnMergedResources → ``merged``; our ClientId left out."""
+    shown = merged(document) if merge else dict(document)
+    shown.pop("ClientId", None)
+    return shown
