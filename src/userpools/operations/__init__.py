@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from userpools.operations import (
     auth,
     auth_events,
+    branding,
+    cimd,
     clients,
     domains,
     pools,
@@ -18,6 +20,7 @@ from userpools.operations import (
     resource_servers,
     self_service,
     signup,
+    terms,
     users,
 )
 from userpools.protocol.dispatch import Handler
@@ -41,6 +44,27 @@ OPERATIONS: Mapping[str, Handler] = {
     "UpdateResourceServer": resource_servers.update_resource_server,
     "DeleteResourceServer": resource_servers.delete_resource_server,
     "ListResourceServers": resource_servers.list_resource_servers,
+    # terms documents
+    "CreateTerms": terms.create_terms,
+    "DescribeTerms": terms.describe_terms,
+    "DescribeTermsByClient": terms.describe_terms_by_client,
+    "UpdateTerms": terms.update_terms,
+    "DeleteTerms": terms.delete_terms,
+    "ListTerms": terms.list_terms,
+    # managed login branding
+    "CreateManagedLoginBranding": branding.create_managed_login_branding,
+    "DescribeManagedLoginBranding": branding.describe_managed_login_branding,
+    "DescribeManagedLoginBrandingByClient": branding.describe_managed_login_branding_by_client,
+    "UpdateManagedLoginBranding": branding.update_managed_login_branding,
+    "DeleteManagedLoginBranding": branding.delete_managed_login_branding,
+    # client ID metadata document policies
+    "CreateCIMDPolicy": cimd.create_cimd_policy,
+    "DescribeCIMDPolicy": cimd.describe_cimd_policy,
+    "UpdateCIMDPolicy": cimd.update_cimd_policy,
+    "DeleteCIMDPolicy": cimd.delete_cimd_policy,
+    "ListCIMDPolicies": cimd.list_cimd_policies,
+    "ListClientMetadataURLs": cimd.list_client_metadata_urls,
+    "UpdateClientMetadataURLState": cimd.update_client_metadata_url_state,
     # app clients
     "CreateUserPoolClient": clients.create_user_pool_client,
     "DescribeUserPoolClient": clients.describe_user_pool_client,
