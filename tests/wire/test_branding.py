@@ -9,9 +9,13 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from server_db import resources_of
 from test_pools import error_of
 
 from userpools.domain.branding import DEFAULT_ASSETS, DEFAULT_SETTINGS
+from userpools.domain.resources import MANAGED_LOGIN_BRANDING, MANAGED_LOGIN_BRANDING_CLIENT
+
+KINDS = (MANAGED_LOGIN_BRANDING, MANAGED_LOGIN_BRANDING_CLIENT)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
 ICO = b"\x00\x00\x01\x00\x01\x00" + bytes(16)
@@ -23,6 +27,13 @@ SETTINGS = {"components": {"primaryButton": {"lightMode": {"defaults": {"backgro
 @pytest.fixture
 def client(cognito: Any, pool: dict[str, Any]) -> dict[str, Any]:
     return cognito.create_user_pool_client(UserPoolId=pool["Id"], ClientName="web")["UserPoolClient"]
+
+
+def nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
 
 
 def asset(category: str = "FORM_LOGO", mode: str = "LIGHT", extension: str = "PNG", data: bytes = PNG,
@@ -144,6 +155,7 @@ def test_the_right_files_are_accepted(cognito: Any, client: dict[str, Any]) -> N
         ({"x": {"textColor": "ffffff; background: url(x)"}},
          "Settings x.textColor must be a hex colour RRGGBBAA: 'ffffff; background: url(x)'"),
         (["not", "an", "object"], "Settings must be a JSON object."),
+        (nested(40), "Settings must not nest deeper than 32 levels."),
     ],
 )
 def test_invalid_settings_are_refused(cognito: Any, client: dict[str, Any], settings: Any, message: str) -> None:
@@ -258,7 +270,7 @@ def test_unknown_styles_are_resource_not_found(cognito: Any, client: dict[str, A
     assert error_of(no_client) == ("ResourceNotFoundException", "User pool client nosuchclient0000000000000a does not exist.")
 
 
-def test_delete_frees_the_client_for_a_new_style(cognito: Any, client: dict[str, Any]) -> None:
+def test_delete_frees_the_client_for_a_new_style(cognito: Any, client: dict[str, Any], server: Any) -> None:
     style = create(cognito, client, UseCognitoProvidedValues=True)
     cognito.delete_managed_login_branding(UserPoolId=client["UserPoolId"], ManagedLoginBrandingId=style["ManagedLoginBrandingId"])
     with pytest.raises(ClientError) as gone:
@@ -266,10 +278,11 @@ def test_delete_frees_the_client_for_a_new_style(cognito: Any, client: dict[str,
             UserPoolId=client["UserPoolId"], ManagedLoginBrandingId=style["ManagedLoginBrandingId"]
         )
     assert error_of(gone)[0] == "ResourceNotFoundException"
+    assert resources_of(server, client["UserPoolId"], *KINDS) == []
     assert create(cognito, client, Settings=SETTINGS)["ManagedLoginBrandingId"] != style["ManagedLoginBrandingId"]
 
 
-def test_deleting_the_client_deletes_its_style(cognito: Any, client: dict[str, Any]) -> None:
+def test_deleting_the_client_deletes_its_style(cognito: Any, client: dict[str, Any], server: Any) -> None:
     style = create(cognito, client, Settings=SETTINGS)
     cognito.delete_user_pool_client(UserPoolId=client["UserPoolId"], ClientId=client["ClientId"])
     with pytest.raises(ClientError) as gone:
@@ -277,3 +290,13 @@ def test_deleting_the_client_deletes_its_style(cognito: Any, client: dict[str, A
             UserPoolId=client["UserPoolId"], ManagedLoginBrandingId=style["ManagedLoginBrandingId"]
         )
     assert error_of(gone)[0] == "ResourceNotFoundException"
+    assert resources_of(server, client["UserPoolId"], *KINDS) == []
+
+
+def test_deleting_the_pool_deletes_its_styles(cognito: Any, server: Any) -> None:
+    pool = cognito.create_user_pool(PoolName="doomed")["UserPool"]
+    client = cognito.create_user_pool_client(UserPoolId=pool["Id"], ClientName="web")["UserPoolClient"]
+    create(cognito, client, Settings=SETTINGS, Assets=[asset()])
+    assert len(resources_of(server, pool["Id"], *KINDS)) == 2
+    cognito.delete_user_pool(UserPoolId=pool["Id"])
+    assert resources_of(server, pool["Id"], *KINDS) == []

@@ -6,18 +6,18 @@ the tests record fetches into the server's own database with the function the en
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from server_db import in_transaction, resources_of
 from test_pools import error_of
 
-from userpools.config import Settings
 from userpools.domain import cimd as domain
+from userpools.domain.resources import CIMD_POLICY, CIMD_URL, cimd_policy_key
 from userpools.operations.cimd import record_fetch
-from userpools.storage.engine import open_store
+from userpools.storage.ports import Transaction
 
 PATTERNS = ["https://apps.example.com/*/client.json", "https://*.example.org/cimd.json"]
 
@@ -37,18 +37,13 @@ def create(cognito: Any, client: dict[str, Any], **kwargs: Any) -> dict[str, Any
 def fetched(server: Any, pool_id: str, policy_id: str, url: str, max_age: int | None = None) -> None:
     """What the authorization endpoint does after fetching ``url``: records it in the server's database."""
 
-    async def record() -> None:
-        store = await open_store(Settings(data_dir=server.data_dir, database_url=server.database_url).effective_database_url)
-        try:
-            async with store.transaction() as tx:
-                policy = await tx.resources.get("cimd_policy", f"{pool_id}/{policy_id}")
-                assert policy is not None
-                metadata = {"client_id": url, "redirect_uris": ["https://app.example/cb"]}
-                await record_fetch(tx, pool_id, policy.document, url, metadata, datetime.now(UTC), max_age)
-        finally:
-            await store.close()
+    async def record(tx: Transaction) -> None:
+        policy = await tx.resources.get(CIMD_POLICY, cimd_policy_key(pool_id, policy_id))
+        assert policy is not None
+        metadata = {"client_id": url, "redirect_uris": ["https://app.example/cb"]}
+        await record_fetch(tx, pool_id, policy.document, url, metadata, datetime.now(UTC), max_age)
 
-    asyncio.run(record())
+    in_transaction(server, record)
 
 
 def test_create_then_describe_shows_the_policy_as_created(cognito: Any, client: dict[str, Any]) -> None:
@@ -92,6 +87,7 @@ def test_the_model_constraints_are_checked(
     ("patterns", "message"),
     [
         (["https:///////////x"], "URL pattern https:///////////x has no host."),
+        (["https://[::1/client"], "URL pattern https://[::1/client has no host."),
         (["https://a.example.com/x", "https://a.example.com/x"], "URL patterns must be unique."),
     ],
 )
@@ -254,13 +250,17 @@ def test_deleting_a_policy_deletes_its_urls(cognito: Any, client: dict[str, Any]
         cognito.describe_cimd_policy(UserPoolId=client["UserPoolId"], CIMDPolicyId=policy["CIMDPolicyId"])
     assert error_of(gone)[0] == "ResourceNotFoundException"
     assert cognito.list_cimd_policies(UserPoolId=client["UserPoolId"])["CIMDPolicies"] == []
+    assert resources_of(server, client["UserPoolId"], CIMD_POLICY, CIMD_URL) == []
 
 
-def test_deleting_the_pool_deletes_its_policies(cognito: Any) -> None:
+def test_deleting_the_pool_deletes_its_policies(cognito: Any, server: Any) -> None:
     pool = cognito.create_user_pool(PoolName="doomed")["UserPool"]
     client = cognito.create_user_pool_client(UserPoolId=pool["Id"], ClientName="web")["UserPoolClient"]
     policy = create(cognito, client)
+    fetched(server, pool["Id"], policy["CIMDPolicyId"], "https://apps.example.com/a/client.json")
+    assert len(resources_of(server, pool["Id"], CIMD_POLICY, CIMD_URL)) == 2
     cognito.delete_user_pool(UserPoolId=pool["Id"])
+    assert resources_of(server, pool["Id"], CIMD_POLICY, CIMD_URL) == []
     with pytest.raises(ClientError) as gone:
         cognito.describe_cimd_policy(UserPoolId=pool["Id"], CIMDPolicyId=policy["CIMDPolicyId"])
     assert error_of(gone)[0] == "ResourceNotFoundException"

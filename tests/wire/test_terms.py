@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from server_db import resources_of
 from test_pools import error_of
+
+from userpools.domain.resources import TERMS, TERMS_NAME
 
 LINKS = {"cognito:default": "https://example.com/terms", "cognito:spanish": "https://example.com/es/terms"}
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -73,6 +76,8 @@ def test_a_client_holds_one_document_of_each_name(cognito: Any, client: dict[str
         ("Links", {"cognito:default": "terms.html"},
          "The URL for cognito:default must be an absolute https URL: terms.html"),
         ("Links", None, "Links must contain at least one language and URL."),
+        ("Links", {"cognito:default": "https://[::1/x"},
+         "The URL for cognito:default must be an absolute https URL: https://[::1/x"),
     ],
 )
 def test_links_must_be_https_urls(
@@ -217,7 +222,7 @@ def test_list_pages_through_every_clients_terms(cognito: Any, pool: dict[str, An
     assert error_of(foreign) == ("InvalidParameterException", "Invalid pagination token.")
 
 
-def test_deleting_the_client_deletes_its_terms(cognito: Any, client: dict[str, Any]) -> None:
+def test_deleting_the_client_deletes_its_terms(cognito: Any, client: dict[str, Any], server: Any) -> None:
     terms = create(cognito, client)
     privacy = create(cognito, client, "privacy-policy")
     cognito.delete_user_pool_client(UserPoolId=client["UserPoolId"], ClientId=client["ClientId"])
@@ -226,13 +231,16 @@ def test_deleting_the_client_deletes_its_terms(cognito: Any, client: dict[str, A
             cognito.describe_terms(UserPoolId=client["UserPoolId"], TermsId=gone["TermsId"])
         assert error_of(missing)[0] == "ResourceNotFoundException"
     assert cognito.list_terms(UserPoolId=client["UserPoolId"])["Terms"] == []
+    assert resources_of(server, client["UserPoolId"], TERMS, TERMS_NAME) == []
 
 
-def test_deleting_the_pool_deletes_its_terms(cognito: Any) -> None:
+def test_deleting_the_pool_deletes_its_terms(cognito: Any, server: Any) -> None:
     pool = cognito.create_user_pool(PoolName="doomed")["UserPool"]
     client = cognito.create_user_pool_client(UserPoolId=pool["Id"], ClientName="web")["UserPoolClient"]
     terms = create(cognito, client)
+    assert len(resources_of(server, pool["Id"], TERMS, TERMS_NAME)) == 2
     cognito.delete_user_pool(UserPoolId=pool["Id"])
+    assert resources_of(server, pool["Id"], TERMS, TERMS_NAME) == []
     with pytest.raises(ClientError) as missing:
         cognito.describe_terms(UserPoolId=pool["Id"], TermsId=terms["TermsId"])
     assert error_of(missing)[0] == "ResourceNotFoundException"

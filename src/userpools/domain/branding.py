@@ -56,6 +56,8 @@ Document = dict[str, Any]
 
 #: [C: Create/UpdateManagedLoginBranding: "This operation has a 2-megabyte request-size limit"]
 MAX_REQUEST_BYTES: Final = 2_000_000
+#: [U] how deep Settings may nest
+MAX_SETTINGS_DEPTH: Final = 32
 
 _COLOUR = regex.compile(r"[0-9a-fA-F]{6}(?:[0-9a-fA-F]{2})?")
 
@@ -204,7 +206,10 @@ def _check_assets(
     return out
 
 
-def _check_colours(value: Any, path: str) -> None:
+def _check_colours(value: Any, path: str, depth: int = 0) -> None:
+    if depth > MAX_SETTINGS_DEPTH:
+        # [U] Cognito's documents nest four or five levels; a limit keeps the checks and merges bounded
+        raise InvalidParameterException(f"Settings must not nest deeper than {MAX_SETTINGS_DEPTH} levels.")
     if isinstance(value, dict):
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
@@ -213,10 +218,10 @@ def _check_colours(value: Any, path: str) -> None:
             ):
                 # [U] wording
                 raise InvalidParameterException(f"Settings {where} must be a hex colour RRGGBBAA: {item!r}")
-            _check_colours(item, where)
+            _check_colours(item, where, depth + 1)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            _check_colours(item, f"{path}[{i}]")
+            _check_colours(item, f"{path}[{i}]", depth + 1)
 
 
 def _check_request(request: Mapping[str, Any]) -> None:

@@ -59,7 +59,10 @@ def check_patterns(patterns: Sequence[str]) -> list[str]:
     """URLPatterns (shape-checked: 1–5, each 12–256 and of the model's characters) with the rules the model
     cannot express: a host, and each pattern once."""
     for pattern in patterns:
-        host = urlsplit(pattern.replace("*", "x")).hostname
+        try:
+            host = urlsplit(pattern.replace("*", "x")).hostname
+        except ValueError:  # an unclosed IPv6 bracket
+            host = None
         if not host:
             raise InvalidParameterException(f"URL pattern {pattern} has no host.")  # [U] wording
     if len(set(patterns)) != len(patterns):

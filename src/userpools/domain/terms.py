@@ -58,8 +58,12 @@ def check_links(links: Mapping[str, str] | None) -> dict[str, str]:
     if not links:
         raise InvalidParameterException("Links must contain at least one language and URL.")  # [U] wording
     for language, url in links.items():
-        parts = urlsplit(url)
-        if parts.scheme != "https" or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+        except ValueError:  # an unclosed IPv6 bracket
+            host = None
+        if host is None or parts.scheme != "https":
             # [U] wording
             raise InvalidParameterException(f"The URL for {language} must be an absolute https URL: {url}")
     return dict(links)
