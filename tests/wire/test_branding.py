@@ -95,15 +95,20 @@ def test_cognito_provided_values_store_nothing_of_their_own(cognito: Any, client
     assert merged["Assets"] == [{**a, "Bytes": base64.b64decode(a["Bytes"])} for a in DEFAULT_ASSETS]
 
 
-@pytest.mark.parametrize("extra", [{"Settings": SETTINGS}, {"Assets": [asset()]}])
-def test_cognito_provided_values_exclude_settings_and_assets(
-    cognito: Any, client: dict[str, Any], extra: dict[str, Any]
-) -> None:
+def test_cognito_provided_values_exclude_settings(cognito: Any, client: dict[str, Any]) -> None:
     with pytest.raises(ClientError) as refused:
-        create(cognito, client, UseCognitoProvidedValues=True, **extra)
+        create(cognito, client, UseCognitoProvidedValues=True, Settings=SETTINGS)
     assert error_of(refused) == (
-        "InvalidParameterException", "Settings and Assets must not be provided when UseCognitoProvidedValues is true."
+        "InvalidParameterException", "Settings must not be provided when UseCognitoProvidedValues is true."
     )
+
+
+def test_cognito_provided_values_may_come_with_assets(cognito: Any, client: dict[str, Any]) -> None:
+    created = create(cognito, client, UseCognitoProvidedValues=True, Assets=[asset("PAGE_FOOTER_BACKGROUND", "DARK")])
+    assert created["UseCognitoProvidedValues"] is True
+    assert [(a["Category"], a["ColorMode"], a["Bytes"]) for a in created["Assets"]] == [
+        ("PAGE_FOOTER_BACKGROUND", "DARK", PNG)
+    ]
 
 
 def test_a_client_has_one_style(cognito: Any, client: dict[str, Any]) -> None:
@@ -234,6 +239,11 @@ def test_update_with_cognito_provided_values_resets_the_style(cognito: Any, clie
         UseCognitoProvidedValues=True,
     )["ManagedLoginBranding"]
     assert (reset["UseCognitoProvidedValues"], reset["Settings"], reset["Assets"]) == (True, {}, [])
+    # an asset alone keeps the style Cognito's
+    with_asset = cognito.update_managed_login_branding(
+        UserPoolId=client["UserPoolId"], ManagedLoginBrandingId=style["ManagedLoginBrandingId"], Assets=[asset()],
+    )["ManagedLoginBranding"]
+    assert (with_asset["UseCognitoProvidedValues"], len(with_asset["Assets"])) == (True, 1)
     customised = cognito.update_managed_login_branding(
         UserPoolId=client["UserPoolId"], ManagedLoginBrandingId=style["ManagedLoginBrandingId"], Settings=SETTINGS,
     )["ManagedLoginBranding"]

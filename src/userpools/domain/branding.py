@@ -17,21 +17,29 @@ Stored formats (see ``domain.resources`` for kinds and keys):
 What a page renders is ``merged(document)``: ``DEFAULT_SETTINGS`` with the style's Settings laid over it
 (objects merged member by member, anything else replaced), and ``DEFAULT_ASSETS`` with the style's assets in
 place of those of the same (Category, ColorMode). Cognito's own defaults are not published; these are ours,
-in the member names Cognito's settings documents use [U]. The members the v2 pages read:
+in the member layout of the settings document in AWS's CreateManagedLoginBranding example [C: API reference
+example], with values of ours [U: Cognito's own default values are not published]. The members the v2 pages
+read (each colour under ``lightMode`` and ``darkMode``):
 
 - ``categories.global.colorSchemeMode``: ``LIGHT``, ``DARK`` or ``DYNAMIC`` (follow the browser).
-- ``components.pageBackground.{lightMode,darkMode}.color``: the page background colour.
-- ``components.form.{lightMode,darkMode}.defaults.{backgroundColor,borderColor}``, ``components.form.borderRadius``:
-  the sign-in card.
-- ``components.form.logo.enabled`` and ``.location`` (``START``, ``CENTER``, ``END``): the logo above the form,
+- ``components.pageBackground.{lightMode,darkMode}.color``: the page background colour;
+  ``components.pageBackground.image.enabled`` with the ``PAGE_BACKGROUND`` asset.
+- ``components.form.{lightMode,darkMode}.{backgroundColor,borderColor}``, ``components.form.borderRadius``: the
+  sign-in card.
+- ``components.form.logo.enabled`` and ``.location`` (``START``, ``CENTER``, ``END``): the logo in the form,
   drawn from the ``FORM_LOGO`` asset of the colour mode (``DYNAMIC`` serves both); the default is ours, an SVG.
-- ``components.primaryButton.{lightMode,darkMode}.{defaults,hover}.{backgroundColor,textColor}``: the main
-  button; ``componentClasses.buttons.borderRadius`` its corners.
+- ``components.primaryButton.{lightMode,darkMode}.{defaults,hover,active,disabled}.{backgroundColor,textColor}``:
+  the main button (``secondaryButton`` likewise, with ``borderColor``); ``componentClasses.buttons.borderRadius``
+  their corners.
 - ``components.pageText.{lightMode,darkMode}.{headingColor,bodyColor,descriptionColor}``: text.
-- ``componentClasses.input.{lightMode,darkMode}.defaults.{backgroundColor,borderColor}``,
-  ``componentClasses.input.borderRadius``: text fields.
+- ``componentClasses.input.{lightMode,darkMode}.defaults.{backgroundColor,borderColor}`` and ``.placeholderColor``,
+  ``componentClasses.input.borderRadius``, ``componentClasses.inputLabel.*.textColor``,
+  ``componentClasses.focusState.*.borderColor``: text fields.
 - ``componentClasses.link.{lightMode,darkMode}.{defaults,hover}.textColor``: links.
 - ``components.alert.{lightMode,darkMode}.error.{backgroundColor,borderColor}``: the error next to a field.
+- ``components.idpButton.standard.*``: the buttons of external identity providers.
+- ``components.pageHeader``/``pageFooter``: ``background.color``, ``borderColor``, ``logo`` (shown when
+  ``categories.global.pageHeader.enabled``/``pageFooter.enabled``).
 - ``components.favicon.enabledTypes``: which of the ``FAVICON_ICO``/``FAVICON_SVG`` assets to link.
 
 Colours are ``RRGGBBAA`` hex without ``#``, as in Cognito's documents; every member whose name ends in
@@ -66,71 +74,193 @@ def _mode(light: Any, dark: Any) -> Document:
     return {"lightMode": light, "darkMode": dark}
 
 
-#: Our default style (see the module docstring for what the pages read).
+def _states(**states: tuple[str, str, str | None]) -> Document:
+    """``{state: {backgroundColor, textColor[, borderColor]}}`` from (background, text, border) triples."""
+    out: Document = {}
+    for state, (background, text, border) in states.items():
+        out[state] = {"backgroundColor": background, "textColor": text}
+        if border is not None:
+            out[state]["borderColor"] = border
+    return out
+
+
+def _bar(background: str, border: str) -> Document:
+    return {"background": {"color": background}, "borderColor": border}
+
+
+#: Our default style: the members of the settings document in AWS's CreateManagedLoginBranding example, with
+#: colours of our own (a slate and blue palette). See the module docstring for what the pages read.
 DEFAULT_SETTINGS: Final[Mapping[str, Any]] = {
     "categories": {
-        "global": {
-            "colorSchemeMode": "LIGHT",
-            "spacingDensity": "REGULAR",
-            "pageHeader": {"enabled": False},
-            "pageFooter": {"enabled": False},
-        },
-        "form": {"displayGraphics": True, "location": {"horizontal": "CENTER", "vertical": "CENTER"}},
-        "auth": {"federation": {"interfaceStyle": "BUTTON_LIST", "order": []}},
-    },
-    "components": {
-        "pageBackground": {
-            "image": {"enabled": False},
-            **_mode({"color": "f4f6f8ff"}, {"color": "0d1117ff"}),
+        "auth": {
+            "authMethodOrder": [
+                [
+                    {"display": "BUTTON", "type": "FEDERATED"},
+                    {"display": "INPUT", "type": "USERNAME_PASSWORD"},
+                ]
+            ],
+            "federation": {"interfaceStyle": "BUTTON_LIST", "order": []},
         },
         "form": {
-            "borderRadius": 12,
-            "backgroundImage": {"enabled": False},
-            "logo": {"enabled": True, "location": "CENTER", "position": "TOP", "formInclusion": "IN"},
-            **_mode(
-                {"defaults": {"backgroundColor": "ffffffff", "borderColor": "d0d7deff"}},
-                {"defaults": {"backgroundColor": "161b22ff", "borderColor": "30363dff"}},
-            ),
+            "displayGraphics": True,
+            "instructions": {"enabled": False},
+            "languageSelector": {"enabled": False},
+            "location": {"horizontal": "CENTER", "vertical": "CENTER"},
+            "sessionTimerDisplay": "NONE",
         },
-        "primaryButton": _mode(
-            {
-                "defaults": {"backgroundColor": "1f6febff", "textColor": "ffffffff"},
-                "hover": {"backgroundColor": "1a5fd0ff", "textColor": "ffffffff"},
-            },
-            {
-                "defaults": {"backgroundColor": "388bfdff", "textColor": "0d1117ff"},
-                "hover": {"backgroundColor": "58a6ffff", "textColor": "0d1117ff"},
-            },
-        ),
-        "pageText": _mode(
-            {"headingColor": "1f2328ff", "bodyColor": "1f2328ff", "descriptionColor": "59636eff"},
-            {"headingColor": "f0f6fcff", "bodyColor": "e6edf3ff", "descriptionColor": "9198a1ff"},
-        ),
-        "alert": _mode(
-            {"error": {"backgroundColor": "fff1f0ff", "borderColor": "cf222eff"}},
-            {"error": {"backgroundColor": "25171cff", "borderColor": "f85149ff"}},
-        ),
-        "favicon": {"enabledTypes": ["ICO", "SVG"]},
+        "global": {
+            "colorSchemeMode": "LIGHT",
+            "pageHeader": {"enabled": False},
+            "pageFooter": {"enabled": False},
+            "spacingDensity": "REGULAR",
+        },
+        "signUp": {"acceptanceElements": [{"enforcement": "NONE", "textKey": "en"}]},
     },
     "componentClasses": {
-        "buttons": {"borderRadius": 8},
+        "buttons": {"borderRadius": 8.0},
+        "divider": _mode({"borderColor": "e2e8f0ff"}, {"borderColor": "334155ff"}),
+        "focusState": _mode({"borderColor": "2563ebff"}, {"borderColor": "60a5faff"}),
+        "idpButtons": {"icons": {"enabled": True}},
         "input": {
-            "borderRadius": 8,
+            "borderRadius": 8.0,
             **_mode(
-                {"defaults": {"backgroundColor": "ffffffff", "borderColor": "8c959fff"}},
-                {"defaults": {"backgroundColor": "0d1117ff", "borderColor": "6e7681ff"}},
+                {
+                    "defaults": {"backgroundColor": "ffffffff", "borderColor": "94a3b8ff"},
+                    "placeholderColor": "64748bff",
+                },
+                {
+                    "defaults": {"backgroundColor": "0f172aff", "borderColor": "64748bff"},
+                    "placeholderColor": "94a3b8ff",
+                },
             ),
         },
+        "inputDescription": _mode({"textColor": "64748bff"}, {"textColor": "94a3b8ff"}),
+        "inputLabel": _mode({"textColor": "0f172aff"}, {"textColor": "e2e8f0ff"}),
         "link": _mode(
-            {"defaults": {"textColor": "0969daff"}, "hover": {"textColor": "0550aeff"}},
-            {"defaults": {"textColor": "4493f8ff"}, "hover": {"textColor": "79c0ffff"}},
+            {"defaults": {"textColor": "2563ebff"}, "hover": {"textColor": "1e40afff"}},
+            {"defaults": {"textColor": "60a5faff"}, "hover": {"textColor": "93c5fdff"}},
+        ),
+        "statusIndicator": _mode(
+            {
+                "error": {
+                    "backgroundColor": "fef2f2ff",
+                    "borderColor": "dc2626ff",
+                    "indicatorColor": "dc2626ff",
+                },
+                "success": {
+                    "backgroundColor": "f0fdf4ff",
+                    "borderColor": "16a34aff",
+                    "indicatorColor": "16a34aff",
+                },
+                "warning": {
+                    "backgroundColor": "fffbebff",
+                    "borderColor": "d97706ff",
+                    "indicatorColor": "d97706ff",
+                },
+            },
+            {
+                "error": {
+                    "backgroundColor": "2a0f12ff",
+                    "borderColor": "f87171ff",
+                    "indicatorColor": "f87171ff",
+                },
+                "success": {
+                    "backgroundColor": "0c2415ff",
+                    "borderColor": "4ade80ff",
+                    "indicatorColor": "4ade80ff",
+                },
+                "warning": {
+                    "backgroundColor": "2a1d05ff",
+                    "borderColor": "fbbf24ff",
+                    "indicatorColor": "fbbf24ff",
+                },
+            },
+        ),
+    },
+    "components": {
+        "alert": {
+            "borderRadius": 12.0,
+            **_mode(
+                {"error": {"backgroundColor": "fef2f2ff", "borderColor": "dc2626ff"}},
+                {"error": {"backgroundColor": "2a0f12ff", "borderColor": "f87171ff"}},
+            ),
+        },
+        "favicon": {"enabledTypes": ["ICO", "SVG"]},
+        "form": {
+            "backgroundImage": {"enabled": False},
+            "borderRadius": 12.0,
+            "logo": {"enabled": True, "formInclusion": "IN", "location": "CENTER", "position": "TOP"},
+            **_mode(
+                {"backgroundColor": "ffffffff", "borderColor": "e2e8f0ff"},
+                {"backgroundColor": "1e293bff", "borderColor": "334155ff"},
+            ),
+        },
+        "idpButton": {
+            "custom": {},
+            "standard": _mode(
+                _states(
+                    defaults=("ffffffff", "334155ff", "cbd5e1ff"),
+                    hover=("f1f5f9ff", "0f172aff", "94a3b8ff"),
+                    active=("e2e8f0ff", "0f172aff", "64748bff"),
+                ),
+                _states(
+                    defaults=("0f172aff", "e2e8f0ff", "475569ff"),
+                    hover=("1e293bff", "f8fafcff", "64748bff"),
+                    active=("334155ff", "f8fafcff", "94a3b8ff"),
+                ),
+            ),
+        },
+        "pageBackground": {
+            "image": {"enabled": False},
+            **_mode({"color": "f1f5f9ff"}, {"color": "0f172aff"}),
+        },
+        "pageFooter": {
+            "backgroundImage": {"enabled": False},
+            "logo": {"enabled": False, "location": "START"},
+            **_mode(_bar("f8fafcff", "e2e8f0ff"), _bar("0b1220ff", "334155ff")),
+        },
+        "pageHeader": {
+            "backgroundImage": {"enabled": False},
+            "logo": {"enabled": False, "location": "START"},
+            **_mode(_bar("f8fafcff", "e2e8f0ff"), _bar("0b1220ff", "334155ff")),
+        },
+        "pageText": _mode(
+            {"headingColor": "0f172aff", "bodyColor": "334155ff", "descriptionColor": "64748bff"},
+            {"headingColor": "f8fafcff", "bodyColor": "cbd5e1ff", "descriptionColor": "94a3b8ff"},
+        ),
+        "phoneNumberSelector": {"displayType": "TEXT"},
+        "primaryButton": _mode(
+            _states(
+                defaults=("2563ebff", "ffffffff", None),
+                hover=("1d4ed8ff", "ffffffff", None),
+                active=("1e40afff", "ffffffff", None),
+                disabled=("cbd5e1ff", "64748bff", None),
+            ),
+            _states(
+                defaults=("3b82f6ff", "0f172aff", None),
+                hover=("60a5faff", "0f172aff", None),
+                active=("93c5fdff", "0f172aff", None),
+                disabled=("334155ff", "94a3b8ff", None),
+            ),
+        ),
+        "secondaryButton": _mode(
+            _states(
+                defaults=("ffffffff", "2563ebff", "2563ebff"),
+                hover=("eff6ffff", "1d4ed8ff", "1d4ed8ff"),
+                active=("dbeafeff", "1e40afff", "1e40afff"),
+            ),
+            _states(
+                defaults=("0f172aff", "60a5faff", "60a5faff"),
+                hover=("1e293bff", "93c5fdff", "93c5fdff"),
+                active=("334155ff", "bfdbfeff", "bfdbfeff"),
+            ),
         ),
     },
 }
 
 _LOGO_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">'
-    '<rect width="64" height="64" rx="14" fill="#1f6feb"/><circle cx="32" cy="26" r="9" fill="#ffffff"/>'
+    '<rect width="64" height="64" rx="14" fill="#2563eb"/><circle cx="32" cy="26" r="9" fill="#ffffff"/>'
     '<rect x="28" y="31" width="8" height="18" rx="3" fill="#ffffff"/></svg>'
 )
 
@@ -225,12 +355,12 @@ def _check_colours(value: Any, path: str, depth: int = 0) -> None:
 
 
 def _check_request(request: Mapping[str, Any]) -> None:
-    given = "Settings" in request or bool(request.get("Assets"))
-    if request.get("UseCognitoProvidedValues") and given:
-        # [C] "When you specify true for this option, you must also omit values for Settings and Assets";
-        # [U] wording
+    if request.get("UseCognitoProvidedValues") and "Settings" in request:
+        # [C] "When you specify true for this option, you must also omit values for Settings and Assets"; but
+        # [O] terraform-provider-aws's acceptance tests create styles with UseCognitoProvidedValues true and
+        # assets, and read the assets back, so only Settings is refused. [U] wording
         raise InvalidParameterException(
-            "Settings and Assets must not be provided when UseCognitoProvidedValues is true."
+            "Settings must not be provided when UseCognitoProvidedValues is true."
         )
     if "Settings" in request:
         if not isinstance(request["Settings"], dict):
@@ -277,18 +407,19 @@ def new_document(request: Mapping[str, Any], branding_id: str, pool_id: str) -> 
 
 
 def updated_document(existing: Mapping[str, Any], request: Mapping[str, Any]) -> Document:
-    """UpdateManagedLoginBranding: UseCognitoProvidedValues true resets the style to the defaults; otherwise
-    Settings are merged into the stored ones and assets replace those of the same (Category, ColorMode)
-    [C: "Amazon Cognito … preserves existing style settings that you don't specify"]."""
+    """UpdateManagedLoginBranding: UseCognitoProvidedValues true resets the style to the defaults, keeping only
+    the assets of this request [U]; otherwise Settings are merged into the stored ones (the style is then no
+    longer Cognito's) and assets replace those of the same (Category, ColorMode) [C: "Amazon Cognito …
+    preserves existing style settings that you don't specify"; O: terraform-provider-aws notes that an asset of
+    another (category, color mode) pair is added beside the existing ones]."""
     _check_request(request)
     out = dict(existing)
-    if request.get("UseCognitoProvidedValues"):
-        return {**out, "UseCognitoProvidedValues": True, "Settings": {}, "Assets": []}
     known = {a["ResourceId"]: a for a in existing.get("Assets") or []}
     assets = _check_assets(request.get("Assets") or [], known)
-    if "Settings" in request or assets:
-        out["UseCognitoProvidedValues"] = False
+    if request.get("UseCognitoProvidedValues"):
+        return {**out, "UseCognitoProvidedValues": True, "Settings": {}, "Assets": assets}
     if "Settings" in request:
+        out["UseCognitoProvidedValues"] = False
         out["Settings"] = _deep_merge(existing.get("Settings") or {}, request["Settings"])
     out["Assets"] = _merge_assets(existing.get("Assets") or [], assets)
     return out
