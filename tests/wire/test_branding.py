@@ -310,3 +310,22 @@ def test_deleting_the_pool_deletes_its_styles(cognito: Any, server: Any) -> None
     assert len(resources_of(server, pool["Id"], *KINDS)) == 2
     cognito.delete_user_pool(UserPoolId=pool["Id"])
     assert resources_of(server, pool["Id"], *KINDS) == []
+
+
+def test_a_style_holds_40_assets(cognito: Any, client: dict[str, Any]) -> None:
+    categories = ("FORM_LOGO", "PAGE_BACKGROUND", "FORM_BACKGROUND", "PAGE_HEADER_LOGO", "PAGE_FOOTER_LOGO",
+                  "PAGE_HEADER_BACKGROUND", "PAGE_FOOTER_BACKGROUND", "EMAIL_GRAPHIC", "SMS_GRAPHIC",
+                  "AUTH_APP_GRAPHIC", "PASSWORD_GRAPHIC", "PASSKEY_GRAPHIC", "IDP_BUTTON_ICON")
+    pairs = [(c, m) for c in categories for m in ("LIGHT", "DARK", "DYNAMIC")]  # 39
+    style = create(cognito, client, Assets=[asset(c, m) for c, m in pairs[:30]])
+    update = cognito.update_managed_login_branding
+    grown = update(UserPoolId=client["UserPoolId"], ManagedLoginBrandingId=style["ManagedLoginBrandingId"],
+                   Assets=[asset(c, m) for c, m in pairs[30:]] + [asset("FAVICON_SVG", "LIGHT", "SVG", SVG)])
+    assert len(grown["ManagedLoginBranding"]["Assets"]) == 40
+    with pytest.raises(ClientError) as full:
+        update(UserPoolId=client["UserPoolId"], ManagedLoginBrandingId=style["ManagedLoginBrandingId"],
+               Assets=[asset("FAVICON_SVG", "DARK", "SVG", SVG)])
+    assert error_of(full) == ("InvalidParameterException", "A style holds at most 40 assets.")
+    # replacing an asset of a pair the style has is no growth
+    update(UserPoolId=client["UserPoolId"], ManagedLoginBrandingId=style["ManagedLoginBrandingId"],
+           Assets=[asset("FORM_LOGO", "LIGHT", "SVG", SVG)])

@@ -64,6 +64,8 @@ Document = dict[str, Any]
 
 #: [C: Create/UpdateManagedLoginBranding: "This operation has a 2-megabyte request-size limit"]
 MAX_REQUEST_BYTES: Final = 2_000_000
+#: [C: AssetListType, 0–40 in a request and in ManagedLoginBrandingType]
+MAX_ASSETS: Final = 40
 #: [U] how deep Settings may nest
 MAX_SETTINGS_DEPTH: Final = 32
 
@@ -422,6 +424,10 @@ def updated_document(existing: Mapping[str, Any], request: Mapping[str, Any]) ->
         out["UseCognitoProvidedValues"] = False
         out["Settings"] = _deep_merge(existing.get("Settings") or {}, request["Settings"])
     out["Assets"] = _merge_assets(existing.get("Assets") or [], assets)
+    if len(out["Assets"]) > MAX_ASSETS:
+        # [U] the model allows 40 assets in a style (ManagedLoginBrandingType); 15 categories × 3 colour modes
+        # could make 45, so an update that would pass 40 is refused. [U] wording
+        raise InvalidParameterException(f"A style holds at most {MAX_ASSETS} assets.")
     return out
 
 
