@@ -24,7 +24,7 @@ from userpools.operations import paging
 from userpools.operations.clients import get_client_or_raise
 from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
-from userpools.storage.ports import PoolRecord, Transaction
+from userpools.storage.ports import Conflict, PoolRecord, Transaction
 
 #: List pages when MaxResults is not given [U: the model allows 1–60; the largest is taken]
 DEFAULT_PAGE = 60
@@ -89,14 +89,18 @@ async def record_fetch(
     (a ``cimd_policy`` document), cached for ``domain.cache_seconds``; returns the record."""
     document = domain.url_record(url, metadata, now, domain.cache_seconds(policy, max_age))
     key = cimd_url_key(pool_id, policy["CIMDPolicyId"], url)
-    existing = await tx.resources.get(CIMD_URL, key, for_update=True)
-    if existing is None:
+    while True:
+        existing = await tx.resources.get(CIMD_URL, key, for_update=True)
+        if existing is not None:
+            record = dataclasses.replace(existing, document=document, updated_at=now)
+            await tx.resources.update(record)
+            return record
         record = PoolResource(CIMD_URL, key, pool_id, now, now, document)
-        await tx.resources.insert(record)
-    else:
-        record = dataclasses.replace(existing, document=document, updated_at=now)
-        await tx.resources.update(record)
-    return record
+        try:
+            await tx.resources.insert(record)
+            return record
+        except Conflict:  # another request recorded the URL meanwhile: update it (the newer fetch wins)
+            continue
 
 
 async def create_cimd_policy(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
