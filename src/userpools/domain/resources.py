@@ -40,3 +40,47 @@ def resource_server_key(pool_id: str, identifier: str) -> str:
 
 def ui_customization_key(pool_id: str, client_id: str | None) -> str:
     return f"{pool_id}/{client_id or 'ALL'}"
+
+
+# --- terms, managed login branding, client ID metadata documents (branch oauth-terms) ---------------------
+#
+# - ``terms``: key = ``<pool id>/<TermsId>``. Document: TermsType without the dates (see ``domain.terms``).
+# - ``terms_name``: key = ``<pool id>/<client id>/<TermsName>``; document ``{"TermsId"}``. The index that makes
+#   a TermsName unique per app client and serves DescribeTermsByClient.
+# - ``managed_login_branding``: key = ``<pool id>/<ManagedLoginBrandingId>``. Document: see ``domain.branding``.
+# - ``managed_login_branding_client``: key = ``<pool id>/<client id>``; document ``{"ManagedLoginBrandingId"}``.
+#   One style per app client, and DescribeManagedLoginBrandingByClient.
+# - ``cimd_policy``: key = ``<pool id>/<CIMDPolicyId>``. Document: see ``domain.cimd``.
+# - ``cimd_url``: key = ``<pool id>/<CIMDPolicyId>/<URL>``: a client metadata document URL the authorization
+#   endpoint met under the policy, with its cached document (see ``domain.cimd``).
+
+TERMS: Final = "terms"
+TERMS_NAME: Final = "terms_name"
+MANAGED_LOGIN_BRANDING: Final = "managed_login_branding"
+MANAGED_LOGIN_BRANDING_CLIENT: Final = "managed_login_branding_client"
+CIMD_POLICY: Final = "cimd_policy"
+CIMD_URL: Final = "cimd_url"
+
+
+def terms_key(pool_id: str, terms_id: str) -> str:
+    return f"{pool_id}/{terms_id}"
+
+
+def terms_name_key(pool_id: str, client_id: str, terms_name: str) -> str:
+    return f"{pool_id}/{client_id}/{terms_name}"
+
+
+def branding_key(pool_id: str, branding_id: str) -> str:
+    return f"{pool_id}/{branding_id}"
+
+
+def branding_client_key(pool_id: str, client_id: str) -> str:
+    return f"{pool_id}/{client_id}"
+
+
+def cimd_policy_key(pool_id: str, policy_id: str) -> str:
+    return f"{pool_id}/{policy_id}"
+
+
+def cimd_url_key(pool_id: str, policy_id: str, url: str) -> str:
+    return f"{pool_id}/{policy_id}/{url}"

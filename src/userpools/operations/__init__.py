@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from userpools.operations import (
     auth,
     auth_events,
+    branding,
+    cimd,
     clients,
     domains,
     pools,
@@ -18,6 +20,7 @@ from userpools.operations import (
     resource_servers,
     self_service,
     signup,
+    terms,
     ui_customization,
     users,
 )
@@ -45,6 +48,27 @@ OPERATIONS: Mapping[str, Handler] = {
     # the classic hosted UI's branding
     "SetUICustomization": ui_customization.set_ui_customization,
     "GetUICustomization": ui_customization.get_ui_customization,
+    # terms documents
+    "CreateTerms": terms.create_terms,
+    "DescribeTerms": terms.describe_terms,
+    "DescribeTermsByClient": terms.describe_terms_by_client,
+    "UpdateTerms": terms.update_terms,
+    "DeleteTerms": terms.delete_terms,
+    "ListTerms": terms.list_terms,
+    # managed login branding
+    "CreateManagedLoginBranding": branding.create_managed_login_branding,
+    "DescribeManagedLoginBranding": branding.describe_managed_login_branding,
+    "DescribeManagedLoginBrandingByClient": branding.describe_managed_login_branding_by_client,
+    "UpdateManagedLoginBranding": branding.update_managed_login_branding,
+    "DeleteManagedLoginBranding": branding.delete_managed_login_branding,
+    # client ID metadata document policies
+    "CreateCIMDPolicy": cimd.create_cimd_policy,
+    "DescribeCIMDPolicy": cimd.describe_cimd_policy,
+    "UpdateCIMDPolicy": cimd.update_cimd_policy,
+    "DeleteCIMDPolicy": cimd.delete_cimd_policy,
+    "ListCIMDPolicies": cimd.list_cimd_policies,
+    "ListClientMetadataURLs": cimd.list_client_metadata_urls,
+    "UpdateClientMetadataURLState": cimd.update_client_metadata_url_state,
     # app clients
     "CreateUserPoolClient": clients.create_user_pool_client,
     "DescribeUserPoolClient": clients.describe_user_pool_client,

@@ -144,6 +144,12 @@ async def delete_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str
     async with ctx.store.transaction() as tx:
         await get_pool_or_raise(tx, req["UserPoolId"])
         client = await get_client_or_raise(tx, req["UserPoolId"], req["ClientId"], for_update=True)
+        # The client's terms documents and managed login style go with it (CIMD policies stay: see
+        # domain.cimd). Imported here: those modules import this one.
+        from userpools.operations import branding, terms
+
+        await terms.forget_client(tx, client.pool_id, client.id)
+        await branding.forget_client(tx, client.pool_id, client.id)
         await tx.clients.delete(client.id)
     return {}
 
