@@ -46,6 +46,7 @@ RULES: tuple[Rule, ...] = (
     Rule("userpools.compatibility", ()),
     Rule("userpools.http", (), web=True),
     Rule("userpools.config", ("userpools.protocol.sigv4",)),
+    Rule("userpools.tls", ("userpools.config",)),
     Rule("userpools.domain.records", ()),
     Rule("userpools.domain", ("userpools.domain", "userpools.crypto", "userpools.triggers.events",
                               "userpools.triggers.answers")),

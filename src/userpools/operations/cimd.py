@@ -22,7 +22,7 @@ from userpools.errors import (
     ResourceNotFoundException,
 )
 from userpools.operations import paging
-from userpools.operations.clients import get_client_or_raise
+from userpools.operations.client_lookup import get_client_or_raise
 from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
 from userpools.storage.ports import Conflict, Transaction

@@ -13,8 +13,9 @@ from userpools import ids
 from userpools.domain import clients as domain
 from userpools.domain.records import ClientRecord
 from userpools.domain.resource_servers import STANDARD_SCOPES, custom_scopes
-from userpools.errors import InvalidParameterException, ResourceNotFoundException
-from userpools.operations import paging
+from userpools.errors import InvalidParameterException
+from userpools.operations import branding, paging, terms
+from userpools.operations.client_lookup import get_client_or_raise
 from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
 from userpools.operations.resource_servers import all_resource_servers
@@ -26,21 +27,8 @@ _OWN_MEMBERS = frozenset(
 )
 
 
-def client_not_found(client_id: str) -> ResourceNotFoundException:
-    return ResourceNotFoundException(f"User pool client {client_id} does not exist.")
-
-
 def secret_context(client_id: str) -> bytes:
     return f"client-secret:{client_id}".encode()
-
-
-async def get_client_or_raise(
-    tx: Transaction, pool_id: str, client_id: str, *, for_update: bool = False
-) -> ClientRecord:
-    client = await tx.clients.get(client_id, for_update=for_update)
-    if client is None or client.pool_id != pool_id:
-        raise client_not_found(client_id)
-    return client
 
 
 def _secret(ctx: Context, client: ClientRecord) -> str | None:
@@ -145,9 +133,7 @@ async def delete_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str
         await get_pool_or_raise(tx, req["UserPoolId"])
         client = await get_client_or_raise(tx, req["UserPoolId"], req["ClientId"], for_update=True)
         # The client's terms documents and managed login style go with it (CIMD policies stay: see
-        # domain.cimd). Imported here: those modules import this one.
-        from userpools.operations import branding, terms
-
+        # domain.cimd).
         await terms.forget_client(tx, client.pool_id, client.id)
         await branding.forget_client(tx, client.pool_id, client.id)
         await tx.clients.delete(client.id)

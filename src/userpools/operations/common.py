@@ -11,7 +11,8 @@ from typing import Any
 from userpools.domain import users as user_domain
 from userpools.domain.records import ClientRecord, PoolRecord, UserRecord
 from userpools.errors import NotAuthorizedException, UserNotFoundException
-from userpools.operations.clients import client_not_found, secret_context
+from userpools.operations.client_lookup import client_not_found
+from userpools.operations.clients import secret_context
 from userpools.operations.context import Context
 from userpools.storage.ports import Transaction
 

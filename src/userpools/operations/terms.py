@@ -14,7 +14,7 @@ from userpools.domain import terms as domain
 from userpools.domain.resources import TERMS, TERMS_NAME, PoolResource, terms_key, terms_name_key
 from userpools.errors import ResourceNotFoundException, TermsExistsException
 from userpools.operations import paging
-from userpools.operations.clients import get_client_or_raise
+from userpools.operations.client_lookup import get_client_or_raise
 from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
 from userpools.storage.ports import Conflict, Transaction

@@ -12,7 +12,7 @@ from userpools.domain import ui_customization as domain
 from userpools.domain.records import PoolRecord
 from userpools.domain.resources import UI_CUSTOMIZATION, PoolResource, ui_customization_key
 from userpools.errors import InvalidParameterException
-from userpools.operations.clients import get_client_or_raise
+from userpools.operations.client_lookup import get_client_or_raise
 from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
 from userpools.storage.ports import Transaction
