@@ -364,6 +364,41 @@ class ResourcePort(Protocol):
         ``limit``."""
 
 
+@dataclass(frozen=True)
+class OAuthGrantRecord:
+    """Short-lived OAuth state of a pool's domain, found by the keyed hash of a secret someone holds.
+
+    ``kind`` "code": an authorization code (the client holds the code); ``document`` binds it to the client,
+    redirect_uri, PKCE challenge, nonce, scopes and the signed-in user; ``used_at`` is set when it is redeemed
+    (single use), with the token family it gave in the document (for what RFC 6749 §4.1.2 advises on replay).
+    ``kind`` "session": a hosted-UI sign-in session (the browser's cookie holds the secret); ``document``
+    names the user and the time of the sign-in."""
+
+    kind: str
+    key: str
+    pool_id: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    document: dict[str, Any] = field(default_factory=dict)
+
+
+class OAuthGrantPort(Protocol):
+    async def insert(self, grant: OAuthGrantRecord) -> None:
+        """Raises Conflict if (kind, key) exists."""
+
+    async def get(self, kind: str, key: str, *, for_update: bool = False) -> OAuthGrantRecord | None: ...
+
+    async def use(self, kind: str, key: str, at: datetime, document: dict[str, Any]) -> bool:
+        """Marks an unused grant used at ``at`` and replaces its document, atomically; False (nothing changed)
+        when it is unknown or already used — of two concurrent redemptions exactly one gets True."""
+
+    async def delete(self, kind: str, key: str) -> bool: ...
+
+    async def purge(self, now: datetime) -> int:
+        """Deletes the grants whose expires_at has passed; returns how many."""
+
+
 class Transaction(Protocol):
     pools: PoolPort
     clients: ClientPort
@@ -375,6 +410,7 @@ class Transaction(Protocol):
     auth_events: AuthEventPort
     counters: CounterPort
     resources: ResourcePort
+    oauth_grants: OAuthGrantPort
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         """A part of the transaction that is undone alone when it raises (the exception goes on); what the
