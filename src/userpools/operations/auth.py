@@ -103,6 +103,9 @@ class Attempt:
     failure: Exception | None = None  # raised after the transaction commits (so lockout counters stick)
     after: list[Callable[[], Awaitable[Any]]] = dataclasses.field(default_factory=list)
     """Trigger calls made after the transaction commits, before the answer goes out (PostAuthentication)."""
+    finish: Callable[[Attempt, UserRecord, str], Awaitable[dict[str, Any]]] | None = None
+    """What a successful sign-in ends with instead of tokens (the hosted UI: a session and a code); it gets
+    the user and the PreTokenGeneration trigger source the tokens would have had."""
 
     @property
     def validation_data(self) -> dict[str, str] | None:
@@ -216,6 +219,8 @@ async def signed_in(a: Attempt, user: UserRecord, *,
             client_metadata=a.trigger_metadata,
         )
         a.after.append(lambda: hooks.run(a.ctx, a.pool, "PostAuthentication", event))
+    if a.finish is not None:
+        return await a.finish(a, user, source)
     result = await issue_for_sign_in(a.ctx, a.tx, a.pool, a.client, user, source=source,
                                      client_metadata=a.trigger_metadata)
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
@@ -462,7 +467,7 @@ async def _refresh(ctx: Context, tx: Transaction, pool: PoolRecord, client: Clie
         raise NotAuthorizedException("User is disabled.")
     session, rotate = await _rotation(ctx, tx, client, claims.generation, session, rotate=rotate)
     result = await issue_for_refresh(ctx, tx, pool, client, user, session, rotate=rotate,
-                                     client_metadata=client_metadata)
+                                     client_metadata=client_metadata, scopes=claims.scopes)
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
 
@@ -489,6 +494,24 @@ async def _rotation(ctx: Context, tx: Transaction, client: ClientRecord, generat
 
 async def _custom_auth(a: Attempt) -> dict[str, Any]:
     return await custom_auth.start(a)
+
+
+async def password_sign_in(a: Attempt) -> dict[str, Any]:
+    """The password in one step (the hosted sign-in form): USER_PASSWORD_AUTH's logic without the client's
+    ExplicitAuthFlows check (the hosted UI needs none)."""
+    return await _password_flow(a)
+
+
+async def new_password_sign_in(a: Attempt, session: str | None) -> dict[str, Any]:
+    """NEW_PASSWORD_REQUIRED answered (the hosted new-password form)."""
+    return await _new_password_required(a, session)
+
+
+async def refresh_tokens(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, token: str, *,
+                         rotate: bool) -> dict[str, Any]:
+    """A refresh token redeemed without SECRET_HASH (the token endpoint authenticates the client itself)."""
+    return await _refresh(ctx, tx, pool, client, token, secret_hash=None, rotate=rotate, check_hash=False,
+                          client_metadata=None)
 
 
 PUBLIC_FLOWS: dict[str, Flow] = {
