@@ -121,7 +121,7 @@ def redirect_uri_for(settings: Mapping[str, Any], given: str | None) -> str:
     """The authorization request's redirect_uri: exactly one of the client's CallbackURLs (compared as
     strings, a trailing slash included [O: StackOverflow 50264679]); without one, DefaultRedirectURI [U: the
     guide makes redirect_uri required; the default is what the parameter is for]."""
-    callbacks = settings.get("CallbackURLs") or [] if oauth_enabled(settings) else []
+    callbacks = (settings.get("CallbackURLs") or []) if oauth_enabled(settings) else []
     if not given:
         default = settings.get("DefaultRedirectURI")
         if default and default in callbacks:
