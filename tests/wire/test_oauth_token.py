@@ -22,8 +22,9 @@ from oauthkit import (
     redeem,
     sign_in_through_form,
 )
+from test_triggers_signin import triggered
 
-__all__ = ["domain_pool"]  # the fixture, used by name
+__all__ = ["domain_pool", "triggered"]  # the fixtures, used by name
 
 
 def verified(server: Any, pool_id: str, token: str, **kwargs: Any) -> dict[str, Any]:
@@ -333,3 +334,39 @@ def test_revoke_errors(domain_pool: DomainPool) -> None:
     no_secret = httpx.post(revoke, data={"token": tokens["refresh_token"], "client_id": client_id})
     assert error_of(no_secret) == (401, "invalid_client")
     assert userinfo(dp, tokens["access_token"]).status_code == 200  # nothing was revoked
+
+
+# --- triggers -------------------------------------------------------------------------------------------
+
+
+def test_hosted_tokens_run_pre_token_generation_with_the_hosted_auth_source(
+    triggered: Any, calls: Any
+) -> None:
+    from test_triggers_signin import arn, received
+
+    def v2(event: dict[str, Any]) -> dict[str, Any]:
+        event["response"]["claimsAndScopeOverrideDetails"] = {
+            "accessTokenGeneration": {"claimsToAddOrOverride": {"tenant": "acme"}, "scopesToAdd": ["extra/one"]}}
+        return event
+
+    calls.register("pre-token-hosted", v2)
+    cognito = triggered.client()
+    pool_id = cognito.create_user_pool(
+        PoolName="hosted-triggers", LambdaConfig={"PreTokenGeneration": arn("pre-token-hosted"),
+                                                  "PreTokenGenerationConfig": {"LambdaVersion": "V2_0",
+                                                                               "LambdaArn": arn("pre-token-hosted")}},
+    )["UserPool"]["Id"]
+    dp = DomainPool(triggered, cognito, pool_id, f"hosted-{pool_id.split('_')[1].lower()}")
+    cognito.create_user_pool_domain(UserPoolId=pool_id, Domain=dp.domain)
+    try:
+        client_id = dp.client(scopes=("openid", "email"))["ClientId"]
+        username = dp.user()
+        tokens = redeem(dp, client_id, a_code(dp, client_id, username)).json()
+        (event,) = received(calls, "pre-token-hosted")
+        assert event["triggerSource"] == "TokenGeneration_HostedAuth" and event["userName"] == username
+        assert event["request"]["scopes"] == ["openid", "email"]
+        access = verified(triggered, pool_id, tokens["access_token"])
+        assert access["tenant"] == "acme" and access["scope"] == "openid email extra/one"
+    finally:
+        cognito.delete_user_pool_domain(UserPoolId=pool_id, Domain=dp.domain)
+        cognito.delete_user_pool(UserPoolId=pool_id)

@@ -36,6 +36,7 @@ from userpools.storage.ports import ClientRecord, OAuthGrantRecord, PoolRecord, 
 CODE = "code"
 SESSION = "session"
 HOSTED_SOURCE = "TokenGeneration_HostedAuth"  # PreTokenGeneration's source for managed login [C]
+PURGE_ONE_IN = 64  # one code issue in so many also deletes the expired codes and sessions (indexed)
 _keys: weakref.WeakKeyDictionary[DataKeyCipher, bytes] = weakref.WeakKeyDictionary()
 
 
@@ -193,6 +194,8 @@ async def _answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: Clien
     """The signed-in user's answer to the client: a code (code grant) or the tokens in the fragment (implicit)."""
     now = ctx.clock.now()
     if request.response_type == "code":
+        if secrets.randbelow(PURGE_ONE_IN) == 0:
+            await tx.oauth_grants.purge(now)  # expired codes and sessions go, a few at a time, by the way
         code = ids.new_uuid()  # Cognito's codes are UUIDs [O]; 122 random bits
         await tx.oauth_grants.insert(OAuthGrantRecord(
             CODE, grant_key(ctx.cipher, CODE, code), pool.id, now,
