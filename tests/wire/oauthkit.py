@@ -59,6 +59,20 @@ def domain_pool(server: Any, cognito: Any) -> Iterator[DomainPool]:
     cognito.delete_user_pool(UserPoolId=pool_id)
 
 
+@pytest.fixture
+def frozen_clock(server: Any) -> Iterator[Any]:
+    """Stops the server's clock for a test (development endpoint), and lets the test move it."""
+
+    def move(seconds: float) -> None:
+        httpx.post(f"{server.url}/_userpools/clock", json={"advanceSeconds": seconds}).raise_for_status()
+
+    httpx.post(f"{server.url}/_userpools/clock", json={"freeze": True}).raise_for_status()
+    try:
+        yield move
+    finally:
+        httpx.post(f"{server.url}/_userpools/clock", json={"reset": True}).raise_for_status()
+
+
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()

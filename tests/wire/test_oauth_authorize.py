@@ -18,13 +18,14 @@ from oauthkit import (
     csrf_of,
     domain_pool,
     fragment_of,
+    frozen_clock,
     new_browser,
     query_of,
     redeem,
     sign_in_through_form,
 )
 
-__all__ = ["domain_pool"]  # the fixture, used by name
+__all__ = ["domain_pool", "frozen_clock"]  # the fixtures, used by name
 
 
 def goes_to_error_page(dp: DomainPool, response: httpx.Response, error: str) -> None:
@@ -162,6 +163,31 @@ def test_an_unconfirmed_user_is_told_and_gets_no_code(domain_pool: DomainPool) -
     with new_browser() as browser:
         response = sign_in_through_form(browser, dp, client_id, username)
     assert response.status_code == 400 and "User is not confirmed." in response.text
+
+
+def test_repeated_wrong_passwords_lock_the_user_out_of_the_form_too(domain_pool: DomainPool,
+                                                                   frozen_clock: Any) -> None:
+    dp = domain_pool
+    client_id = dp.client()["ClientId"]
+    username = dp.user()
+    with new_browser() as browser:
+        for _ in range(5):
+            wrong = sign_in_through_form(browser, dp, client_id, username, password="Wrong-Password-1")
+            assert "Incorrect username or password." in wrong.text
+        locked = sign_in_through_form(browser, dp, client_id, username)
+        assert locked.status_code == 400 and "Password attempts exceeded" in locked.text
+        frozen_clock(2)  # the fifth failure locks for 2^0 seconds
+        code_from(sign_in_through_form(browser, dp, client_id, username))
+
+
+def test_a_session_of_a_disabled_user_signs_in_nobody(domain_pool: DomainPool) -> None:
+    dp = domain_pool
+    client_id = dp.client()["ClientId"]
+    username = dp.user()
+    with new_browser() as browser:
+        code_from(sign_in_through_form(browser, dp, client_id, username))
+        dp.cognito.admin_disable_user(UserPoolId=dp.pool_id, Username=username)
+        assert authorize(browser, dp, client_id).headers["location"].startswith(f"{dp.base}/login?")
 
 
 def test_a_temporary_password_leads_to_the_new_password_form_then_a_code(domain_pool: DomainPool) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,6 +16,7 @@ from oauthkit import (
     DomainPool,
     code_from,
     domain_pool,
+    frozen_clock,
     new_browser,
     pkce_pair,
     redeem,
@@ -24,7 +24,7 @@ from oauthkit import (
 )
 from test_triggers_signin import triggered
 
-__all__ = ["domain_pool", "triggered"]  # the fixtures, used by name
+__all__ = ["domain_pool", "frozen_clock", "triggered"]  # the fixtures, used by name
 
 
 def verified(server: Any, pool_id: str, token: str, **kwargs: Any) -> dict[str, Any]:
@@ -45,18 +45,6 @@ def token_post(dp: DomainPool, data: dict[str, str], **kwargs: Any) -> httpx.Res
 
 def error_of(response: httpx.Response) -> tuple[int, str]:
     return response.status_code, response.json()["error"]
-
-
-@pytest.fixture
-def frozen_clock(server: Any) -> Iterator[Any]:
-    def move(seconds: float) -> None:
-        httpx.post(f"{server.url}/_userpools/clock", json={"advanceSeconds": seconds}).raise_for_status()
-
-    httpx.post(f"{server.url}/_userpools/clock", json={"freeze": True}).raise_for_status()
-    try:
-        yield move
-    finally:
-        httpx.post(f"{server.url}/_userpools/clock", json={"reset": True}).raise_for_status()
 
 
 # --- authorization_code ---------------------------------------------------------------------------------
