@@ -239,15 +239,16 @@ async def authorize(ctx: Context, pool: PoolRecord, params: dict[str, str], sess
                     ) -> Redirect | ShowLogin:
     """GET /oauth2/authorize: with a live session (single sign-on) the answer at once, unless prompt=login;
     prompt=none without one → error=login_required [C: OIDC; U: Cognito's support of prompt=none]."""
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.transaction(readonly=True) as tx:  # most requests only read: the sign-in page follows
         client, request = await check_authorize(tx, pool, params)
         signed_in = None if request.prompt == "login" else await _session_user(ctx, tx, pool, session_secret)
-        if signed_in is not None:
-            return Redirect(await _answer(ctx, tx, pool, client, signed_in[0], request, signed_in[1]))
+    if signed_in is None:
         if request.prompt == "none":
             raise AuthorizeRedirect(request.redirect_uri, rules.LoginRequired(), request.state,
                                     fragment=request.response_type == "token")
-    return ShowLogin()
+        return ShowLogin()
+    async with ctx.store.transaction() as tx:
+        return Redirect(await _answer(ctx, tx, pool, client, signed_in[0], request, signed_in[1]))
 
 
 async def check_login_request(ctx: Context, pool: PoolRecord, params: dict[str, str]) -> AuthorizeRequest:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from userpools.crypto.jwt import TokenError, peek, sign
+from userpools.crypto.jwt import DeferredToken, TokenError, peek
 from userpools.domain import clients as client_domain
 from userpools.domain import oauth as rules
 from userpools.domain import tokens as token_domain
@@ -145,9 +145,12 @@ async def _client_credentials(ctx: Context, tx: Transaction, pool: PoolRecord, c
         client_id=client.id, issuer=_issuer(ctx, pool.id), scopes=scopes, iat=now, exp=now + validity
     )
     kid, key = keys.for_purpose("access")
-    return {"access_token": sign(claims, kid, key), "expires_in": validity, "token_type": "Bearer"}
+    # signed after the (read-only) transaction, when the answer is serialised
+    return {"access_token": DeferredToken(claims, kid, key), "expires_in": validity, "token_type": "Bearer"}
 
 
+#: Grants that write nothing (they run in a read-only transaction: on SQLite, beside the writer)
+READ_ONLY_GRANTS = frozenset({"client_credentials"})
 GRANTS: dict[str, Grant] = {
     "authorization_code": _authorization_code,
     "refresh_token": _refresh_token,
@@ -165,13 +168,13 @@ async def token(ctx: Context, pool: PoolRecord, form: Mapping[str, str], authori
     if grant is None:
         raise rules.UnsupportedGrantType()
     creds = rules.client_credentials(authorization, form)
-    async with ctx.store.transaction() as tx:
+    async with ctx.store.transaction(readonly=grant_type in READ_ONLY_GRANTS) as tx:
         client = await authenticate_client(ctx, tx, pool, creds)
         out = await grant(ctx, tx, pool, client, form)
     failure = out.get("failure")
     if isinstance(failure, rules.OAuthError):
         raise failure
-    return out
+    return {name: str(value) if isinstance(value, DeferredToken) else value for name, value in out.items()}
 
 
 def _issuer(ctx: Context, pool_id: str) -> str:
