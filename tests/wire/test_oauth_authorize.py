@@ -140,6 +140,7 @@ def test_a_wrong_password_is_shown_next_to_the_field_in_the_requested_language(d
         french = sign_in_through_form(browser, dp, client_id, username, password="Wrong-Password-1", lang="fr")
     assert english.status_code == 400
     assert re.search(r'id="password-error"[^>]*>Incorrect username or password\.<', english.text)
+    assert ' required autofocus aria-invalid="true" aria-describedby="password-error">' in english.text
     assert '<html lang="fr">' in french.text
     assert "Nom d&#39;utilisateur ou mot de passe incorrect." in french.text
 
