@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from starlette.applications import Starlette
@@ -29,8 +30,11 @@ from userpools.crypto.keys import jwks_document
 from userpools.delivery.outbox import Outbox
 from userpools.delivery.senders import Delivery
 from userpools.domain.resources import UI_CUSTOMIZATION, ui_customization_key
-from userpools.domain.tokens import issuer as token_issuer
 from userpools.domain.ui_customization import image_path
+from userpools.hosted_ui.routes import domain_mount
+from userpools.oauth.endpoints import discovery_document
+from userpools.oauth.site import base_url
+from userpools.oauth.site import rewrite as rewrite_domain_request
 from userpools.operations import OPERATIONS
 from userpools.operations.context import Context, OperationSettings
 from userpools.operations.keyring import KeyRing
@@ -55,6 +59,8 @@ class UserPoolsApp(Starlette):
     lifespan) goes through Starlette as before."""
 
     api: Callable[[Request], Awaitable[Response]] | None = None
+    own_hosts: frozenset[str] = frozenset()
+    """The server's own host names: a request with another Host on a domain path is that domain's (oauth.site)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -67,6 +73,8 @@ class UserPoolsApp(Starlette):
             response = await self.api(Request(scope, receive))
             await response(scope, receive, send)
             return
+        if scope["type"] == "http":
+            rewrite_domain_request(scope, self.own_hosts)
         await super().__call__(scope, receive, send)
 
 
@@ -197,25 +205,16 @@ def create_app(
         return _json(jwks_document(keys))
 
     async def openid_configuration(request: Request) -> Response:
+        """The pool's OpenID configuration; with a domain, its endpoints there (the prefix domain's, else the
+        custom domain's, on the server's own address: they need no DNS)."""
         pool_id = request.path_params["pool_id"]
         async with state["store"].transaction(readonly=True) as tx:
             pool = await tx.pools.get(pool_id)
         if pool is None:
             return _not_found_pool(pool_id)
-        issuer = token_issuer(pool_id, public_url=settings.effective_public_url, aws_style=settings.aws_issuer,
-                              region=pool_id.split("_", 1)[0])
-        base = f"{settings.effective_public_url}/{pool_id}"
-        return _json(
-            {
-                "issuer": issuer,
-                "jwks_uri": f"{base}/.well-known/jwks.json",
-                "response_types_supported": ["code", "token"],
-                "scopes_supported": ["openid", "email", "phone", "profile"],
-                "subject_types_supported": ["public"],
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            }
-        )
+        domain = pool.settings.get("Domain") or pool.settings.get("CustomDomain")
+        base = base_url(settings.effective_public_url, domain) if domain else None
+        return _json(discovery_document(state["context"], pool_id, base))
 
     async def ui_image(request: Request) -> Response:
         """The classic hosted UI's logo (SetUICustomization's ImageUrl); the version in the path makes each
@@ -247,6 +246,7 @@ def create_app(
         Route("/_userpools/ui/{pool_id}/{client_id}/{version}/assets/images/{file}", ui_image, methods=["GET"]),
         Route("/{pool_id}/.well-known/jwks.json", jwks, methods=["GET"]),
         Route("/{pool_id}/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
+        domain_mount(lambda: state["context"]),
     ]
     middleware = [
         Middleware(
@@ -262,6 +262,7 @@ def create_app(
         routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={HTTPException: http_error}
     )
     app.api = api
+    app.own_hosts = frozenset(h for h in (urlsplit(settings.effective_public_url).hostname,) if h)
     return app
 
 

@@ -191,3 +191,22 @@ class PoolResource:
     created_at: datetime
     updated_at: datetime
     document: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OAuthGrantRecord:
+    """Short-lived OAuth state of a pool's domain, found by the keyed hash of a secret someone holds.
+
+    ``kind`` "code": an authorization code (the client holds the code); ``document`` binds it to the client,
+    redirect_uri, PKCE challenge, nonce, scopes and the signed-in user; ``used_at`` is set when it is redeemed
+    (single use), with the token family it gave in the document (for what RFC 6749 §4.1.2 advises on replay).
+    ``kind`` "session": a hosted-UI sign-in session (the browser's cookie holds the secret); ``document``
+    names the user and the time of the sign-in."""
+
+    kind: str
+    key: str
+    pool_id: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    document: dict[str, Any] = field(default_factory=dict)

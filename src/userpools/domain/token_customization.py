@@ -37,6 +37,7 @@ from userpools.domain.records import ClientRecord, UserRecord
 from userpools.domain.tokens import (
     ADMIN_SCOPE,
     Issued,
+    OAuthGrant,
     cognito_order,
     issue_tokens,
 )
@@ -199,6 +200,7 @@ def issue_customized_tokens(
     overrides: TokenOverrides,
     scopes: tuple[str, ...] = (ADMIN_SCOPE,),
     deferred: bool = False,
+    oauth: OAuthGrant | None = None,
 ) -> Issued:
     """``domain.tokens.issue_tokens`` with a PreTokenGeneration answer applied: the same claims, built by the
     same functions, changed by ``overrides`` before they are signed."""
@@ -211,5 +213,5 @@ def issue_customized_tokens(
         pool_id=pool_id, client=client, user=user, groups=groups, keys=keys, now=now, auth_time=auth_time,
         origin_jti=origin_jti, issuer=issuer, readable_attributes=readable_attributes, with_refresh=with_refresh,
         refresh_expires_at=refresh_expires_at, cipher=cipher, refresh_generation=refresh_generation,
-        scope=" ".join(scopes), customize=customize, deferred=deferred,
+        scope=" ".join(scopes), customize=customize, deferred=deferred, oauth=oauth,
     )

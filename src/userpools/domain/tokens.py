@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 import secrets
@@ -76,9 +77,29 @@ _RESERVED = frozenset(
 class Issued:
     #: text, or (``deferred=True``) a token signed when first serialised
     access_token: str | DeferredToken
-    id_token: str | DeferredToken
+    id_token: str | DeferredToken | None  # None: an OAuth grant without the openid scope
     expires_in: int
     refresh_token: str | None
+
+
+@dataclass(frozen=True)
+class OAuthGrant:
+    """What makes tokens of the OAuth endpoints differ from the API's: the granted ``scopes`` (the access
+    token's ``scope``, and sealed in the refresh token so a refresh keeps them), ``"version": 2`` in the access
+    token [O: hosted-UI tokens, groups-federation-oauth.md §3], the ``nonce`` of the authorization request and
+    ``at_hash`` in the ID token [C: auth.md §4], and no ID token without ``openid`` [C: token endpoint]."""
+
+    scopes: tuple[str, ...]
+    nonce: str | None = None
+
+    @property
+    def with_id_token(self) -> bool:
+        return "openid" in self.scopes
+
+
+def at_hash(access_token: str) -> str:
+    """OIDC Core §3.1.3.6: base64url of the left half of SHA-256 over the access token's ASCII (RS256)."""
+    return _b64(hashlib.sha256(access_token.encode("ascii")).digest()[:16])
 
 
 def issuer(pool_id: str, *, public_url: str, aws_style: bool, region: str) -> str:
@@ -212,6 +233,28 @@ def access_token_claims(
     return cognito_order(claims, buckets=32)
 
 
+def client_credentials_claims(
+    *, client_id: str, issuer: str, scopes: Iterable[str], iat: int, exp: int, jti: str | None = None
+) -> dict[str, Any]:
+    """A machine-to-machine access token (client_credentials): ``sub`` and ``client_id`` are the app client;
+    no username, groups, event_id or origin_jti; ``version: 2`` [U: the widely reported pattern,
+    groups-federation-oauth.md §3; no authoritative sample]."""
+    return cognito_order(
+        {
+            "sub": client_id,
+            "token_use": "access",
+            "scope": " ".join(scopes),
+            "auth_time": iat,
+            "iss": issuer,
+            "exp": exp,
+            "iat": iat,
+            "version": 2,
+            "jti": jti or ids.new_uuid(),
+            "client_id": client_id,
+        }
+    )
+
+
 def issue_tokens(
     *,
     pool_id: str,
@@ -231,6 +274,7 @@ def issue_tokens(
     scope: str = ADMIN_SCOPE,
     customize: Callable[[dict[str, Any], dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]] | None = None,
     deferred: bool = False,
+    oauth: OAuthGrant | None = None,
 ) -> Issued:
     """An ID token and an access token (signed with the pool's "id" and "access" keys, so their kids differ
     [C]) sharing event_id, origin_jti, auth_time and iat; a refresh token too when ``with_refresh`` (not on
@@ -262,13 +306,25 @@ def issue_tokens(
         auth_time=auth,
         iat=iat,
         exp=iat + validity["AccessToken"],
-        scope=scope,
+        scope=" ".join(oauth.scopes) if oauth is not None else scope,
     )
+    if oauth is not None:
+        access_claims = cognito_order({**access_claims, "version": 2}, buckets=32)
+        if oauth.nonce is not None:
+            id_claims = cognito_order({**id_claims, "nonce": oauth.nonce})
     if customize is not None:  # a PreTokenGeneration answer (domain.token_customization)
         id_claims, access_claims = customize(id_claims, access_claims)
-    if deferred:  # signed when the response is serialised, after the transaction (crypto.jwt.DeferredToken)
-        id_token: str | DeferredToken = DeferredToken(id_claims, id_kid, id_key)
-        access_token: str | DeferredToken = DeferredToken(access_claims, access_kid, access_key)
+    id_token: str | DeferredToken | None
+    if oauth is not None:
+        # at_hash needs the access token's text first; the ID token may still wait (deferred)
+        access_token: str | DeferredToken = sign(access_claims, access_kid, access_key)
+        id_claims = cognito_order({**id_claims, "at_hash": at_hash(access_token)})
+        id_token = None
+        if oauth.with_id_token:
+            id_token = DeferredToken(id_claims, id_kid, id_key) if deferred else sign(id_claims, id_kid, id_key)
+    elif deferred:  # signed when the response is serialised, after the transaction (crypto.jwt.DeferredToken)
+        id_token = DeferredToken(id_claims, id_kid, id_key)
+        access_token = DeferredToken(access_claims, access_kid, access_key)
     else:
         id_token = sign(id_claims, id_kid, id_key)
         access_token = sign(access_claims, access_kid, access_key)
@@ -284,6 +340,7 @@ def issue_tokens(
             expires_at=refresh_expires_at or now + timedelta(seconds=validity["RefreshToken"]),
             cipher=cipher,
             generation=refresh_generation,
+            scopes=oauth.scopes if oauth is not None else None,
         )
     return Issued(access_token, id_token, validity["AccessToken"], refresh_token)
 
@@ -362,6 +419,7 @@ class RefreshClaims:
     issued_at: datetime
     expires_at: datetime
     generation: int = 0  # refresh-token rotation: the family's generation this token belongs to
+    scopes: tuple[str, ...] | None = None  # the OAuth grant's scopes (None: a token of the API's flows)
 
 
 def seal_refresh_token(
@@ -375,9 +433,12 @@ def seal_refresh_token(
     expires_at: datetime,
     cipher: DataKeyCipher,
     generation: int = 0,
+    scopes: tuple[str, ...] | None = None,
 ) -> str:
+    extra: dict[str, Any] = {} if scopes is None else {"scope": " ".join(scopes)}
     body = orjson.dumps(
         {
+            **extra,
             "v": 1,
             "pool": pool_id,
             "client": client_id,
@@ -412,6 +473,7 @@ def open_refresh_token(token: str, cipher: DataKeyCipher, now: datetime) -> Refr
             issued_at=_moment(data["iat"]),
             expires_at=_moment(data["exp"]),
             generation=int(data.get("gen", 0)),
+            scopes=tuple(str(data["scope"]).split()) if "scope" in data else None,
         )
     except (AttributeError, ValueError, KeyError, TypeError, binascii.Error, DataKeyError, OverflowError):
         return None

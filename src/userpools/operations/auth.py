@@ -221,7 +221,7 @@ async def _refresh(ctx: Context, tx: Transaction, pool: PoolRecord, client: Clie
         raise NotAuthorizedException("User is disabled.")
     session, rotate = await _rotation(ctx, tx, client, claims.generation, session, rotate=rotate)
     result = await issue_for_refresh(ctx, tx, pool, client, user, session, rotate=rotate,
-                                     client_metadata=client_metadata)
+                                     client_metadata=client_metadata, scopes=claims.scopes)
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
 
@@ -248,6 +248,24 @@ async def _rotation(ctx: Context, tx: Transaction, client: ClientRecord, generat
 
 async def _custom_auth(a: Attempt) -> dict[str, Any]:
     return await custom_auth.start(a)
+
+
+async def password_sign_in(a: Attempt) -> dict[str, Any]:
+    """The password in one step (the hosted sign-in form): USER_PASSWORD_AUTH's logic without the client's
+    ExplicitAuthFlows check (the hosted UI needs none)."""
+    return await _password_flow(a)
+
+
+async def new_password_sign_in(a: Attempt, session: str | None) -> dict[str, Any]:
+    """NEW_PASSWORD_REQUIRED answered (the hosted new-password form)."""
+    return await _new_password_required(a, session)
+
+
+async def refresh_tokens(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, token: str, *,
+                         rotate: bool) -> dict[str, Any]:
+    """A refresh token redeemed without SECRET_HASH (the token endpoint authenticates the client itself)."""
+    return await _refresh(ctx, tx, pool, client, token, secret_hash=None, rotate=rotate, check_hash=False,
+                          client_metadata=None)
 
 
 PUBLIC_FLOWS: dict[str, Flow] = {

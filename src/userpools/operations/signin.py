@@ -63,6 +63,9 @@ class Attempt:
     failure: Exception | None = None  # raised after the transaction commits (so lockout counters stick)
     after: list[Callable[[], Awaitable[Any]]] = dataclasses.field(default_factory=list)
     """Trigger calls made after the transaction commits, before the answer goes out (PostAuthentication)."""
+    finish: Callable[[Attempt, UserRecord, str], Awaitable[dict[str, Any]]] | None = None
+    """What a successful sign-in ends with instead of tokens (the hosted UI: a session and a code); it gets
+    the user and the PreTokenGeneration trigger source the tokens would have had."""
 
     @property
     def validation_data(self) -> dict[str, str] | None:
@@ -180,6 +183,8 @@ async def signed_in(a: Attempt, user: UserRecord, *,
             client_metadata=a.trigger_metadata,
         )
         a.after.append(lambda: hooks.run(a.ctx, a.pool, "PostAuthentication", event))
+    if a.finish is not None:
+        return await a.finish(a, user, source)
     result = await issue_for_sign_in(a.ctx, a.tx, a.pool, a.client, user, source=source,
                                      client_metadata=a.trigger_metadata)
     return {"ChallengeParameters": {}, "AuthenticationResult": result}

@@ -14,7 +14,7 @@ ClientMetadata of each operation].
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from userpools import ids
@@ -48,26 +48,41 @@ def _readable(client: ClientRecord) -> set[str] | None:
 async def issue_for_sign_in(
     ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord, *,
     source: str = "TokenGeneration_Authentication", client_metadata: dict[str, str] | None = None,
+    oauth: token_domain.OAuthGrant | None = None, auth_time: datetime | None = None, with_refresh: bool = True,
 ) -> dict[str, Any]:
-    """A new token family: refresh, access and ID tokens (AuthenticationResult)."""
+    """A new token family: refresh, access and ID tokens (AuthenticationResult). ``oauth``: tokens of the OAuth
+    endpoints (scopes, nonce; see ``domain.tokens.OAuthGrant``); ``auth_time``: when the user signed in, if
+    not now (a hosted-UI session's sign-in)."""
+    session = await new_family(ctx, tx, pool, client, user, auth_time=auth_time)
+    return await issue_in_family(ctx, tx, pool, client, user, session, with_refresh=with_refresh, source=source,
+                                 client_metadata=client_metadata, oauth=oauth)
+
+
+async def new_family(
+    ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord, *,
+    auth_time: datetime | None = None,
+) -> AuthSessionRecord:
+    """A new token family (the auth session every token of one sign-in names as ``origin_jti``)."""
     now = ctx.clock.now()
     refresh_seconds = client_domain.token_validity_seconds(client.settings)["RefreshToken"]
     session = AuthSessionRecord(
         origin_jti=ids.new_uuid(), pool_id=pool.id, client_id=client.id, username_key=user.username_key,
-        auth_time=now, created_at=now, expires_at=now + timedelta(seconds=refresh_seconds),
+        auth_time=auth_time or now, created_at=now, expires_at=now + timedelta(seconds=refresh_seconds),
     )
     await tx.auth_sessions.insert(session)
-    return await _issue(ctx, tx, pool, client, user, session, with_refresh=True, source=source,
-                        client_metadata=client_metadata)
+    return session
 
 
 async def issue_for_refresh(
     ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
     session: AuthSessionRecord, *, rotate: bool, client_metadata: dict[str, str] | None = None,
+    scopes: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """New access and ID tokens of an existing family (and a new refresh token when rotation is on)."""
-    return await _issue(ctx, tx, pool, client, user, session, with_refresh=rotate,
-                        source="TokenGeneration_RefreshTokens", client_metadata=client_metadata)
+    """New access and ID tokens of an existing family (and a new refresh token when rotation is on). ``scopes``:
+    those sealed in an OAuth refresh token, which the new tokens keep (None: an API-flow family)."""
+    oauth = None if scopes is None else token_domain.OAuthGrant(scopes)
+    return await issue_in_family(ctx, tx, pool, client, user, session, with_refresh=rotate,
+                        source="TokenGeneration_RefreshTokens", client_metadata=client_metadata, oauth=oauth)
 
 
 async def _pre_token_generation(
@@ -89,15 +104,16 @@ async def _pre_token_generation(
     return token_customization.read_overrides(response or {}, version)
 
 
-async def _issue(
+async def issue_in_family(
     ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
     session: AuthSessionRecord, *, with_refresh: bool, source: str, client_metadata: dict[str, str] | None,
+    oauth: token_domain.OAuthGrant | None = None,
 ) -> dict[str, Any]:
     keys = await ctx.keyring.for_pool(tx, pool.id)
     if keys is None:  # a pool always has keys; their absence is a broken store, not bad input
         raise RuntimeError(f"pool {pool.id} has no signing keys")
     groups: list[str] = []
-    scopes = (token_domain.ADMIN_SCOPE,)  # API-flow tokens [C]
+    scopes = oauth.scopes if oauth is not None else (token_domain.ADMIN_SCOPE,)  # API-flow tokens [C]
     overrides = await _pre_token_generation(ctx, pool, client, user, source=source, groups=groups,
                                             scopes=scopes, client_metadata=client_metadata)
     now, issuer, readable = ctx.clock.now(), _issuer(ctx, pool.id), _readable(client)
@@ -106,7 +122,7 @@ async def _issue(
             pool_id=pool.id, client=client, user=user, groups=groups, keys=keys, now=now,
             auth_time=session.auth_time, origin_jti=session.origin_jti, issuer=issuer,
             readable_attributes=readable, with_refresh=with_refresh, refresh_expires_at=session.expires_at,
-            cipher=ctx.cipher, refresh_generation=session.generation, deferred=True,
+            cipher=ctx.cipher, refresh_generation=session.generation, deferred=True, oauth=oauth,
         )
     else:
         issued = token_customization.issue_customized_tokens(
@@ -114,14 +130,15 @@ async def _issue(
             auth_time=session.auth_time, origin_jti=session.origin_jti, issuer=issuer,
             readable_attributes=readable, with_refresh=with_refresh, refresh_expires_at=session.expires_at,
             cipher=ctx.cipher, overrides=overrides, scopes=scopes, refresh_generation=session.generation,
-            deferred=True,
+            deferred=True, oauth=oauth,
         )
     result: dict[str, Any] = {
         "AccessToken": issued.access_token,
         "ExpiresIn": issued.expires_in,
         "TokenType": "Bearer",
-        "IdToken": issued.id_token,
     }
+    if issued.id_token is not None:
+        result["IdToken"] = issued.id_token
     if issued.refresh_token is not None:
         result["RefreshToken"] = issued.refresh_token
     return result

@@ -27,6 +27,7 @@ from userpools.domain.records import (
     AuthSessionRecord,
     ClientRecord,
     CodeRecord,
+    OAuthGrantRecord,
     OutboxRecord,
     PoolRecord,
     PoolResource,
@@ -208,6 +209,22 @@ class ResourcePort(Protocol):
         ``limit``."""
 
 
+class OAuthGrantPort(Protocol):
+    async def insert(self, grant: OAuthGrantRecord) -> None:
+        """Raises Conflict if (kind, key) exists."""
+
+    async def get(self, kind: str, key: str, *, for_update: bool = False) -> OAuthGrantRecord | None: ...
+
+    async def use(self, kind: str, key: str, at: datetime, document: dict[str, Any]) -> bool:
+        """Marks an unused grant used at ``at`` and replaces its document, atomically; False (nothing changed)
+        when it is unknown or already used — of two concurrent redemptions exactly one gets True."""
+
+    async def delete(self, kind: str, key: str) -> bool: ...
+
+    async def purge(self, now: datetime) -> int:
+        """Deletes the grants whose expires_at has passed; returns how many."""
+
+
 class Transaction(Protocol):
     pools: PoolPort
     clients: ClientPort
@@ -219,6 +236,7 @@ class Transaction(Protocol):
     auth_events: AuthEventPort
     counters: CounterPort
     resources: ResourcePort
+    oauth_grants: OAuthGrantPort
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         """A part of the transaction that is undone alone when it raises (the exception goes on); what the

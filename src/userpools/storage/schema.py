@@ -246,3 +246,17 @@ pool_resources = sa.Table(
     # A pool's resources of one kind in key order (keyset pages); also the cascade from user_pools.
     sa.Index(None, "pool_id", "kind", "key"),
 )
+
+oauth_grants = sa.Table(
+    "oauth_grants",
+    metadata,
+    # Short-lived OAuth state (ports.OAuthGrantRecord): kind "code" (authorization codes) or "session" (hosted-UI
+    # sign-in sessions); key = keyed hash (hex) of the secret the client or the browser holds.
+    sa.Column("kind", Id, primary_key=True),
+    sa.Column("key", Id, primary_key=True),
+    sa.Column("pool_id", Id, sa.ForeignKey("user_pools.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("expires_at", Micros, nullable=False, index=True),
+    sa.Column("used_at", Micros, nullable=True),
+    sa.Column("document", Document, nullable=False),
+)

@@ -1,0 +1,27 @@
+"""The routes of a pool's domain, OAuth endpoints and hosted pages together, mounted by app.py under
+``/domain/{domain}`` (see ``oauth.site``)."""
+
+from __future__ import annotations
+
+from starlette.routing import Mount, Route
+
+from userpools.hosted_ui.views import HostedPages
+from userpools.oauth.endpoints import Endpoints, GetContext
+from userpools.oauth.site import PREFIX
+
+
+def domain_mount(context: GetContext) -> Mount:
+    endpoints, pages = Endpoints(context), HostedPages(context)
+    return Mount(f"{PREFIX}/{{domain}}", routes=[
+        Route("/oauth2/authorize", endpoints.authorize, methods=["GET"]),
+        Route("/oauth2/token", endpoints.token, methods=["POST"]),
+        # Cognito's path is /oauth2/userInfo [C]; OIDC libraries read it from discovery, some lower-case it
+        Route("/oauth2/userInfo", endpoints.userinfo, methods=["GET", "POST"]),
+        Route("/oauth2/userinfo", endpoints.userinfo, methods=["GET", "POST"]),
+        Route("/oauth2/revoke", endpoints.revoke, methods=["POST"]),
+        Route("/logout", endpoints.logout, methods=["GET"]),
+        Route("/login", pages.login, methods=["GET", "POST"]),
+        Route("/error", pages.error, methods=["GET"]),
+        Route("/.well-known/openid-configuration", endpoints.openid_configuration, methods=["GET"]),
+        Route("/.well-known/jwks.json", endpoints.jwks, methods=["GET"]),
+    ])

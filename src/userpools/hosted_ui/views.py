@@ -1,0 +1,153 @@
+"""The hosted pages' handlers: /login (sign-in and new-password forms) and /error.
+
+/login carries the authorization request in its query string (``/oauth2/authorize`` redirects there with
+it, as Cognito does), re-checks it on every request, and ends a successful sign-in with the domain's session
+cookie and a redirect to the client's redirect_uri with the code (or, implicit grant, the tokens).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from userpools.domain import oauth as rules
+from userpools.errors import (
+    CognitoError,
+    InvalidPasswordException,
+    UserNotFoundException,
+)
+from userpools.hosted_ui import csrf
+from userpools.hosted_ui.pages import Page, page_for, render
+from userpools.oauth.endpoints import GetContext, error_page_redirect, not_found, set_session
+from userpools.oauth.responses import redirect
+from userpools.oauth.site import Site, site_of
+from userpools.operations import oauth as flows
+from userpools.operations import signin
+
+_ATTRIBUTE_FIELD = re.compile(r"requiredAttributes\[([\w:.-]{1,64})\]")
+
+
+def _with_csrf(response: Response, site: Site, token: str, is_new: bool) -> Response:
+    if is_new:
+        response.set_cookie(csrf.COOKIE, token, path=site.cookie_path, secure=site.secure, httponly=True,
+                            samesite="lax")
+    return response
+
+
+def _login_errors(page: Page, exc: CognitoError) -> tuple[dict[str, str], str | None]:
+    """A sign-in failure → (errors by field, banner). Cognito's own messages, in the page's language."""
+    message = page.t[exc.message]
+    if isinstance(exc, UserNotFoundException):
+        return {"username": message}, None
+    if exc.message == signin.INCORRECT:
+        return {"password": message}, None
+    return {}, message
+
+
+class HostedPages:
+    def __init__(self, context: GetContext) -> None:
+        self._context = context
+
+    async def login(self, request: Request) -> Response:
+        ctx = self._context()
+        site = await site_of(request, ctx)
+        if site is None:
+            return not_found()
+        params = dict(request.query_params)
+        page = page_for(params.get("lang"), site.base)
+        try:
+            await flows.check_login_request(ctx, site.pool, params)
+        except rules.PageError as exc:
+            return error_page_redirect(site, exc, params)
+        except flows.AuthorizeRedirect as exc:
+            return redirect(exc.location)
+        if request.method == "GET":
+            return self._login_form(request, site, page)
+        form = {k: v for k, v in (await request.form()).multi_items() if isinstance(v, str)}
+        if not csrf.valid(request.cookies.get(csrf.COOKIE), form.get(csrf.FIELD)):
+            return self._login_form(request, site, page, banner=page.t["csrf"], status=403,
+                                    username=form.get("username"))
+        if "challenge_session" in form:
+            return await self._new_password(request, site, page, params, form)
+        username, password = form.get("username", "").strip(), form.get("password", "")
+        if not username or not password:
+            errors = {name: page.t["required"] for name, value in (("username", username), ("password", password))
+                      if not value}
+            return self._login_form(request, site, page, errors=errors, username=username, status=400)
+        try:
+            outcome = await flows.sign_in(ctx, site.pool, params, username, password)
+        except flows.AuthorizeRedirect as exc:
+            return redirect(exc.location)
+        except CognitoError as exc:
+            errors, banner = _login_errors(page, exc)
+            return self._login_form(request, site, page, errors=errors, banner=banner, username=username,
+                                    status=400)
+        return self._outcome(request, site, page, outcome)
+
+    def _action(self, request: Request, site: Site) -> str:
+        return site.url("/login?" + request.url.query)
+
+    def _login_form(self, request: Request, site: Site, page: Page, *, errors: dict[str, str] | None = None,
+                    banner: str | None = None, username: str | None = None, status: int = 200) -> Response:
+        token, is_new = csrf.token_for(request.cookies.get(csrf.COOKIE))
+        response = render(page, "login.html", status=status, action=self._action(request, site), csrf=token,
+                          errors=errors or {}, banner=banner, username=username)
+        return _with_csrf(response, site, token, is_new)
+
+    def _new_password_form(self, request: Request, site: Site, page: Page, challenge: flows.NewPasswordRequired,
+                           *, errors: dict[str, str] | None = None, banner: str | None = None,
+                           status: int = 200) -> Response:
+        token, is_new = csrf.token_for(request.cookies.get(csrf.COOKIE))
+        response = render(page, "new_password.html", status=status, action=self._action(request, site),
+                          csrf=token, errors=errors or {}, banner=banner, challenge_session=challenge.session,
+                          username=challenge.username, required_attributes=challenge.required_attributes)
+        return _with_csrf(response, site, token, is_new)
+
+    def _outcome(self, request: Request, site: Site, page: Page,
+                 outcome: flows.Redirect | flows.NewPasswordRequired) -> Response:
+        if isinstance(outcome, flows.NewPasswordRequired):
+            return self._new_password_form(request, site, page, outcome)
+        response = redirect(outcome.location)
+        if outcome.session_secret:
+            set_session(response, site, outcome.session_secret)
+        return response
+
+    async def _new_password(self, request: Request, site: Site, page: Page, params: dict[str, str],
+                            form: dict[str, Any]) -> Response:
+        attributes = {m.group(1): str(v) for k, v in form.items() if (m := _ATTRIBUTE_FIELD.fullmatch(k))}
+        challenge = flows.NewPasswordRequired(str(form.get("challenge_session", "")), str(form.get("username", "")),
+                                              tuple(attributes))
+        password, confirm = str(form.get("new_password", "")), str(form.get("confirm_new_password", ""))
+        errors: dict[str, str] = {name: page.t["required"] for name, value in attributes.items() if not value}
+        if not password:
+            errors["new_password"] = page.t["required"]
+        elif password != confirm:
+            errors["confirm_new_password"] = page.t["passwords_differ"]
+        if errors:
+            return self._new_password_form(request, site, page, challenge, errors=errors, status=400)
+        try:
+            outcome = await flows.new_password(self._context(), site.pool, params, challenge.session,
+                                               challenge.username, password, attributes)
+        except flows.AuthorizeRedirect as exc:
+            return redirect(exc.location)
+        except InvalidPasswordException as exc:
+            return self._new_password_form(request, site, page, challenge,
+                                           errors={"new_password": page.t[exc.message]}, status=400)
+        except CognitoError as exc:
+            if exc.message == signin.SESSION_EXPIRED:
+                return self._login_form(request, site, page, banner=page.t[exc.message], status=400)
+            return self._new_password_form(request, site, page, challenge, banner=page.t[exc.message], status=400)
+        return self._outcome(request, site, page, outcome)
+
+    async def error(self, request: Request) -> Response:
+        site = await site_of(request, self._context())
+        if site is None:
+            return not_found()
+        params = request.query_params
+        page = page_for(params.get("lang"), site.base)
+        return render(page, "error.html", status=400, error=params.get("error") or "invalid_request",
+                      description=params.get("error_description"))
+

@@ -1,0 +1,212 @@
+"""The OAuth 2.0 / OIDC endpoints of a pool's domain: HTTP in, HTTP out. The rules are in ``operations.oauth``
+and ``operations.oauth_tokens``; what Cognito answers on each error is noted there and in ``domain.oauth``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from userpools.crypto.keys import jwks_document
+from userpools.domain import oauth as rules
+from userpools.domain.tokens import issuer as token_issuer
+from userpools.oauth.responses import SECURITY_HEADERS, redirect
+from userpools.oauth.site import SESSION_COOKIE, Site, site_of
+from userpools.operations import oauth as flows
+from userpools.operations import oauth_tokens
+from userpools.operations.context import Context
+
+GetContext = Callable[[], Context]
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json",
+                    headers={**_NO_STORE, **(headers or {})})
+
+
+def oauth_error(exc: rules.OAuthError, *, bearer: bool = False, basic: bool = False) -> Response:
+    """Cognito's JSON error: ``{"error": "..."}`` (and ``error_description`` where it gives one)."""
+    body: dict[str, str] = {"error": exc.error}
+    if exc.description and exc.description != exc.error:
+        body["error_description"] = exc.description
+    headers: dict[str, str] = {}
+    if bearer:
+        challenge = f'Bearer error="{exc.error}"'
+        if exc.description and exc.description != exc.error:
+            challenge += f', error_description="{exc.description}"'
+        headers["WWW-Authenticate"] = challenge
+    elif basic and exc.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="oauth2"'
+    return json_response(body, exc.status, headers)
+
+
+def not_found() -> Response:
+    return json_response({"error": "not_found", "error_description": "No such domain"}, 404)
+
+
+def error_page_redirect(site: Site, exc: rules.PageError, params: dict[str, str]) -> Response:
+    """An authorization request that must not go back to the client: the domain's own error page [O]."""
+    query = {"error": exc.error}
+    if exc.description != exc.error:
+        query["error_description"] = exc.description
+    if params.get("client_id"):
+        query["client_id"] = params["client_id"]
+    if params.get("lang"):
+        query["lang"] = params["lang"]
+    return redirect(site.url("/error?" + urlencode(query)))
+
+
+def session_cookie(request: Request) -> str | None:
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def set_session(response: Response, site: Site, secret: str) -> None:
+    response.set_cookie(SESSION_COOKIE, secret, max_age=rules.SESSION_LIFETIME_SECONDS, path=site.cookie_path,
+                        secure=site.secure, httponly=True, samesite="lax")
+
+
+def clear_session(response: Response, site: Site) -> None:
+    response.delete_cookie(SESSION_COOKIE, path=site.cookie_path, secure=site.secure, httponly=True,
+                           samesite="lax")
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body; a parameter given twice is a bad request (RFC 6749 §3.1)."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+        raise rules.InvalidRequest("Content-Type must be application/x-www-form-urlencoded")
+    form = await request.form()
+    out: dict[str, str] = {}
+    for name, value in form.multi_items():
+        if name in out or not isinstance(value, str):
+            raise rules.InvalidRequest(f"Duplicate parameter {name}")
+        out[name] = value
+    return out
+
+
+class Endpoints:
+    """The handlers, each bound to the server's Context (available once the app has started)."""
+
+    def __init__(self, context: GetContext) -> None:
+        self._context = context
+
+    async def _site(self, request: Request) -> Site | None:
+        return await site_of(request, self._context())
+
+    async def authorize(self, request: Request) -> Response:
+        site = await self._site(request)
+        if site is None:
+            return not_found()
+        params = dict(request.query_params)
+        try:
+            outcome = await flows.authorize(self._context(), site.pool, params, session_cookie(request))
+        except rules.PageError as exc:
+            return error_page_redirect(site, exc, params)
+        except flows.AuthorizeRedirect as exc:
+            return redirect(exc.location)
+        if isinstance(outcome, flows.ShowLogin):
+            return redirect(site.url("/login?" + request.url.query))
+        return redirect(outcome.location)
+
+    async def token(self, request: Request) -> Response:
+        site = await self._site(request)
+        if site is None:
+            return not_found()
+        authorization = request.headers.get("authorization")
+        try:
+            form = await _form(request)
+            body = await oauth_tokens.token(self._context(), site.pool, form, authorization)
+        except rules.OAuthError as exc:
+            return oauth_error(exc, basic=bool(authorization))
+        return json_response(body)
+
+    async def userinfo(self, request: Request) -> Response:
+        site = await self._site(request)
+        if site is None:
+            return not_found()
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return oauth_error(rules.InvalidRequest("Missing access token"), bearer=True)  # [C] 400
+        try:
+            claims = await oauth_tokens.userinfo(self._context(), site.pool, token.strip())
+        except rules.OAuthError as exc:
+            return oauth_error(exc, bearer=True)
+        return json_response(claims)
+
+    async def revoke(self, request: Request) -> Response:
+        site = await self._site(request)
+        if site is None:
+            return not_found()
+        authorization = request.headers.get("authorization")
+        try:
+            form = await _form(request)
+            await oauth_tokens.revoke(self._context(), site.pool, form, authorization)
+        except rules.OAuthError as exc:
+            return oauth_error(exc, basic=bool(authorization))
+        return Response(status_code=200, headers=_NO_STORE)
+
+    async def logout(self, request: Request) -> Response:
+        site = await self._site(request)
+        if site is None:
+            return not_found()
+        params = dict(request.query_params)
+        try:
+            outcome = await flows.logout(self._context(), site.pool, params, session_cookie(request),
+                                         site.url("/login"))
+        except rules.PageError as exc:
+            return error_page_redirect(site, exc, params)
+        except flows.AuthorizeRedirect as exc:
+            return redirect(exc.location)
+        response = redirect(outcome.location)
+        clear_session(response, site)
+        return response
+
+    async def openid_configuration(self, request: Request) -> Response:
+        site = await self._site(request)
+        if site is None:
+            return not_found()
+        ctx = self._context()
+        return json_response(discovery_document(ctx, site.pool.id, site.base), headers=dict(SECURITY_HEADERS))
+
+    async def jwks(self, request: Request) -> Response:
+        site = await self._site(request)
+        if site is None:
+            return not_found()
+        async with self._context().store.transaction(readonly=True) as tx:
+            keys = list(await tx.signing_keys.list(site.pool.id))
+        return json_response(jwks_document(keys))
+
+
+def discovery_document(ctx: Context, pool_id: str, domain_base: str | None) -> dict[str, Any]:
+    """The pool's OpenID configuration [O: a real 2022 document, auth.md §6]; with a domain, its endpoints
+    (end_session_endpoint and revocation_endpoint as reported since 2024 [O]; their exact list is [U])."""
+    settings = ctx.settings
+    issuer = token_issuer(pool_id, public_url=settings.public_url, aws_style=settings.aws_issuer,
+                          region=pool_id.split("_", 1)[0])
+    document: dict[str, Any] = {}
+    if domain_base is not None:
+        document["authorization_endpoint"] = f"{domain_base}/oauth2/authorize"
+        document["end_session_endpoint"] = f"{domain_base}/logout"
+    document["id_token_signing_alg_values_supported"] = ["RS256"]
+    document["issuer"] = issuer
+    document["jwks_uri"] = f"{settings.public_url}/{pool_id}/.well-known/jwks.json"
+    document["response_types_supported"] = ["code", "token"]
+    if domain_base is not None:
+        document["revocation_endpoint"] = f"{domain_base}/oauth2/revoke"
+    document["scopes_supported"] = ["openid", "email", "phone", "profile"]
+    document["subject_types_supported"] = ["public"]
+    document["token_endpoint_auth_methods_supported"] = ["client_secret_basic", "client_secret_post"]
+    if domain_base is not None:
+        document["token_endpoint"] = f"{domain_base}/oauth2/token"
+        document["userinfo_endpoint"] = f"{domain_base}/oauth2/userInfo"
+        document["code_challenge_methods_supported"] = ["S256"]
+        document["grant_types_supported"] = ["authorization_code", "implicit", "refresh_token",
+                                             "client_credentials"]
+    return document
+
+
+Handler = Callable[[Request], Awaitable[Response]]

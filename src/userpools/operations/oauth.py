@@ -1,0 +1,353 @@
+"""A pool domain's authorization side: /oauth2/authorize, the hosted sign-in, sessions (single sign-on) and
+/logout. Each function is one transaction; the HTTP handlers (``userpools.oauth``, ``userpools.hosted_ui``) turn
+what they return into redirects and pages.
+
+Codes and sessions are ``oauth_grants`` (``storage.ports.OAuthGrantRecord``), found by the keyed hash of the
+secret the client (the code) or the browser (the session cookie) holds: a copy of the database holds neither.
+Reference: AWS "user pool endpoints and managed login reference" (authorize, login, logout endpoints).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import weakref
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import orjson
+
+from userpools import ids
+from userpools.crypto.datakey import DataKeyCipher
+from userpools.domain import oauth as rules
+from userpools.domain import tokens as token_domain
+from userpools.domain.records import ClientRecord, OAuthGrantRecord, PoolRecord, UserRecord
+from userpools.domain.resource_servers import custom_scopes
+from userpools.domain.resources import DOMAIN, RESOURCE_SERVER, domain_key
+from userpools.errors import InvalidParameterException
+from userpools.operations import auth, signin
+from userpools.operations.common import client_secret, secret_hash
+from userpools.operations.context import Context
+from userpools.operations.tokens import issue_for_sign_in
+from userpools.storage.ports import Transaction
+
+CODE = "code"
+SESSION = "session"
+HOSTED_SOURCE = "TokenGeneration_HostedAuth"  # PreTokenGeneration's source for managed login [C]
+PURGE_ONE_IN = 64  # one code issue in so many also deletes the expired codes and sessions (indexed)
+_keys: weakref.WeakKeyDictionary[DataKeyCipher, bytes] = weakref.WeakKeyDictionary()
+
+
+def grant_key(cipher: DataKeyCipher, kind: str, secret: str) -> str:
+    """The stored key of a code or session: HMAC-SHA256 under a key derived from the data key (hex)."""
+    key = _keys.get(cipher)
+    if key is None:
+        key = _keys[cipher] = cipher.derive("oauth-grants")
+    return hmac.new(key, f"{kind}\x1f{secret}".encode(), hashlib.sha256).hexdigest()
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp() * 1_000_000)
+
+
+def _moment(micros: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+
+
+# --- the domain and the request ----------------------------------------------------------------------
+
+
+async def pool_of_domain(ctx: Context, domain: str) -> PoolRecord | None:
+    """The pool whose domain (prefix or custom name) this is; None when no pool has it."""
+    async with ctx.store.transaction(readonly=True) as tx:
+        found = await tx.resources.get(DOMAIN, domain_key(domain))
+        return None if found is None else await tx.pools.get(found.pool_id)
+
+
+@dataclass(frozen=True)
+class AuthorizeRequest:
+    """An authorization request that passed every check: where to answer, and what to grant."""
+
+    client_id: str
+    redirect_uri: str
+    response_type: str
+    state: str | None
+    scopes: tuple[str, ...]
+    nonce: str | None
+    code_challenge: str | None
+    prompt: str | None
+
+
+class AuthorizeRedirect(Exception):
+    """An error the client hears of at its redirect_uri (``?error=…&state=…``)."""
+
+    def __init__(self, redirect_uri: str, error: rules.OAuthError, state: str | None, *, fragment: bool) -> None:
+        super().__init__(error.error)
+        params = {"error": error.error}
+        if error.description:
+            params["error_description"] = error.description
+        if state is not None:
+            params["state"] = state
+        self.location = with_params(redirect_uri, params, fragment=fragment)
+
+
+def with_params(uri: str, params: dict[str, str], *, fragment: bool = False) -> str:
+    parts = urlsplit(uri)
+    encoded = urlencode(params)
+    if fragment:
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, encoded))
+    query = f"{parts.query}&{encoded}" if parts.query else encoded
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+async def _client_of_pool(tx: Transaction, pool: PoolRecord, client_id: str | None) -> ClientRecord:
+    if not client_id:
+        raise rules.PageError("invalid_request", "Missing required parameter client_id")
+    client = await tx.clients.get(client_id)
+    if client is None or client.pool_id != pool.id:
+        raise rules.PageError("invalid_request", "Invalid client_id")  # [U] Cognito's page for it
+    return client
+
+
+async def defined_custom_scopes(tx: Transaction, pool_id: str) -> set[str]:
+    servers = await tx.resources.list(pool_id, RESOURCE_SERVER, limit=1000)
+    return custom_scopes(server.document for server in servers)
+
+
+async def check_authorize(tx: Transaction, pool: PoolRecord, params: dict[str, str]) -> tuple[ClientRecord, AuthorizeRequest]:
+    """Cognito's checks of an authorization request, in the order that decides where an error goes: no usable
+    client or redirect_uri → PageError (never a redirect: no open redirect); any later error → AuthorizeRedirect."""
+    client = await _client_of_pool(tx, pool, params.get("client_id"))
+    settings = client.settings
+    redirect_uri = rules.redirect_uri_for(settings, params.get("redirect_uri"))
+    state = params.get("state")
+    response_type = params.get("response_type") or ""
+
+    def fail(error: rules.OAuthError) -> AuthorizeRedirect:
+        return AuthorizeRedirect(redirect_uri, error, state, fragment=response_type == "token")
+
+    if not response_type:
+        raise fail(rules.InvalidRequest("Missing required parameter response_type"))
+    if response_type not in ("code", "token"):
+        raise fail(rules.UnsupportedResponseType())
+    flow = "code" if response_type == "code" else "implicit"
+    if flow not in rules.allowed_flows(settings):
+        raise fail(rules.UnauthorizedClient())
+    provider = params.get("identity_provider")
+    if (provider is not None and provider != "COGNITO") or params.get("idp_identifier"):
+        # [U] federation (other identity providers) is not served by userpools yet
+        raise fail(rules.InvalidRequest("Unsupported identity provider"))
+    if not rules.supports_cognito_sign_in(settings):
+        raise fail(rules.UnauthorizedClient())  # [U] a client without COGNITO has no sign-in page
+    try:
+        scopes = rules.granted_scopes(
+            rules.parse_scopes(params.get("scope")), rules.allowed_scopes(settings),
+            await defined_custom_scopes(tx, pool.id), user_grant=True,
+        )
+        challenge = params.get("code_challenge")
+        rules.check_challenge(challenge, params.get("code_challenge_method"))
+    except rules.OAuthError as exc:
+        raise fail(exc) from None
+    if challenge is not None and response_type == "token":
+        challenge = None  # PKCE is for the code grant; the implicit grant ignores it [U]
+    prompt = params.get("prompt")
+    request = AuthorizeRequest(
+        client_id=client.id, redirect_uri=redirect_uri, response_type=response_type, state=state, scopes=scopes,
+        nonce=params.get("nonce"), code_challenge=challenge, prompt=prompt if prompt in ("login", "none") else None,
+    )
+    return client, request
+
+
+# --- sessions, codes and implicit tokens --------------------------------------------------------------
+
+
+async def _new_session(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord) -> str:
+    now = ctx.clock.now()
+    secret = secrets.token_urlsafe(32)
+    await tx.oauth_grants.insert(OAuthGrantRecord(
+        SESSION, grant_key(ctx.cipher, SESSION, secret), pool.id, now,
+        now + timedelta(seconds=rules.SESSION_LIFETIME_SECONDS), None,
+        {"username_key": user.username_key, "sub": user.sub, "auth_time": _epoch(now)},
+    ))
+    return secret
+
+
+async def _session_user(
+    ctx: Context, tx: Transaction, pool: PoolRecord, secret: str | None
+) -> tuple[UserRecord, datetime] | None:
+    """The signed-in user of a live session of this pool's domain, and when it signed in."""
+    if not secret:
+        return None
+    grant = await tx.oauth_grants.get(SESSION, grant_key(ctx.cipher, SESSION, secret))
+    if grant is None or grant.pool_id != pool.id or grant.expires_at <= ctx.clock.now():
+        return None
+    user = await tx.users.get(pool.id, str(grant.document.get("username_key")))
+    if user is None or user.sub != grant.document.get("sub") or not user.enabled:
+        return None
+    return user, _moment(int(grant.document["auth_time"]))
+
+
+async def _answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
+                  request: AuthorizeRequest, auth_time: datetime) -> str:
+    """The signed-in user's answer to the client: a code (code grant) or the tokens in the fragment (implicit)."""
+    now = ctx.clock.now()
+    if request.response_type == "code":
+        if secrets.randbelow(PURGE_ONE_IN) == 0:
+            await tx.oauth_grants.purge(now)  # expired codes and sessions go, a few at a time, by the way
+        code = ids.new_uuid()  # Cognito's codes are UUIDs [O]; 122 random bits
+        await tx.oauth_grants.insert(OAuthGrantRecord(
+            CODE, grant_key(ctx.cipher, CODE, code), pool.id, now,
+            now + timedelta(seconds=rules.CODE_LIFETIME_SECONDS), None,
+            {"client_id": client.id, "redirect_uri": request.redirect_uri, "scopes": list(request.scopes),
+             "nonce": request.nonce, "code_challenge": request.code_challenge,
+             "username_key": user.username_key, "sub": user.sub, "auth_time": _epoch(auth_time)},
+        ))
+        params = {"code": code}
+        if request.state is not None:
+            params["state"] = request.state
+        return with_params(request.redirect_uri, params)
+    result = await issue_for_sign_in(
+        ctx, tx, pool, client, user, source=HOSTED_SOURCE, auth_time=auth_time, with_refresh=False,
+        oauth=token_domain.OAuthGrant(request.scopes, request.nonce),
+    )
+    fragment = {"access_token": str(result["AccessToken"])}
+    if "IdToken" in result:
+        fragment["id_token"] = str(result["IdToken"])
+    fragment.update({"token_type": "Bearer", "expires_in": str(result["ExpiresIn"])})
+    if request.state is not None:
+        fragment["state"] = request.state
+    return with_params(request.redirect_uri, fragment, fragment=True)
+
+
+# --- /oauth2/authorize ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Redirect:
+    location: str
+    session_secret: str | None = None  # a new session to set in the cookie
+
+
+@dataclass(frozen=True)
+class ShowLogin:
+    """No session (or prompt=login): the sign-in page, with the same request."""
+
+
+async def authorize(ctx: Context, pool: PoolRecord, params: dict[str, str], session_secret: str | None
+                    ) -> Redirect | ShowLogin:
+    """GET /oauth2/authorize: with a live session (single sign-on) the answer at once, unless prompt=login;
+    prompt=none without one → error=login_required [C: OIDC; U: Cognito's support of prompt=none]."""
+    async with ctx.store.transaction(readonly=True) as tx:  # most requests only read: the sign-in page follows
+        client, request = await check_authorize(tx, pool, params)
+        signed_in = None if request.prompt == "login" else await _session_user(ctx, tx, pool, session_secret)
+    if signed_in is None:
+        if request.prompt == "none":
+            raise AuthorizeRedirect(request.redirect_uri, rules.LoginRequired(), request.state,
+                                    fragment=request.response_type == "token")
+        return ShowLogin()
+    async with ctx.store.transaction() as tx:
+        return Redirect(await _answer(ctx, tx, pool, client, signed_in[0], request, signed_in[1]))
+
+
+async def check_login_request(ctx: Context, pool: PoolRecord, params: dict[str, str]) -> AuthorizeRequest:
+    """GET /login: the same checks as the authorization request it continues."""
+    async with ctx.store.transaction(readonly=True) as tx:
+        return (await check_authorize(tx, pool, params))[1]
+
+
+# --- the hosted sign-in ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewPasswordRequired:
+    """The user signed in with a temporary password: the new-password form, carrying the challenge Session."""
+
+    session: str
+    username: str
+    required_attributes: tuple[str, ...]
+
+
+async def _hosted(ctx: Context, pool: PoolRecord, params: dict[str, str], auth_params: dict[str, str], step: Any,
+                  ) -> Redirect | NewPasswordRequired:
+    """Runs one step of the API's sign-in logic (lockout, PreventUserExistenceErrors, triggers) for the hosted
+    pages; a success ends in a session and the answer to the client instead of tokens."""
+    session_box: list[str] = []
+    async with ctx.store.transaction() as tx:
+        client, request = await check_authorize(tx, pool, params)
+        secret = client_secret(ctx, client)
+        if secret is not None and auth_params.get("USERNAME"):
+            # the server knows the secret: the API flow's SECRET_HASH check passes as it would for the app
+            auth_params["SECRET_HASH"] = secret_hash(secret, auth_params["USERNAME"], client.id)
+
+        async def finish(a: signin.Attempt, user: UserRecord, source: str) -> dict[str, Any]:
+            session_box.append(await _new_session(ctx, tx, pool, user))
+            return {"Location": await _answer(ctx, tx, pool, client, user, request, ctx.clock.now())}
+
+        attempt = signin.Attempt(ctx=ctx, tx=tx, pool=pool, client=client, params=auth_params, admin=False,
+                               finish=finish)
+        out = await step(attempt)
+    if attempt.failure is not None:
+        raise attempt.failure
+    for call in attempt.after:
+        await call()
+    if out.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
+        parameters = out["ChallengeParameters"]
+        required = tuple(n.removeprefix("userAttributes.") for n in _json_list(parameters["requiredAttributes"]))
+        return NewPasswordRequired(out["Session"], parameters["USER_ID_FOR_SRP"], required)
+    if "Location" not in out:
+        # a challenge the hosted pages do not serve yet (custom auth, MFA): [U] refused plainly
+        raise InvalidParameterException("This sign-in needs a step the hosted pages do not offer yet.")
+    return Redirect(out["Location"], session_box[0] if session_box else None)
+
+
+def _json_list(text: str) -> list[str]:
+    value = orjson.loads(text)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+async def sign_in(ctx: Context, pool: PoolRecord, params: dict[str, str], username: str, password: str
+                  ) -> Redirect | NewPasswordRequired:
+    """POST /login. Raises the sign-in's CognitoError (wrong password, unknown user, not confirmed, locked)."""
+    return await _hosted(ctx, pool, params, {"USERNAME": username, "PASSWORD": password}, auth.password_sign_in)
+
+
+async def new_password(ctx: Context, pool: PoolRecord, params: dict[str, str], session: str, username: str,
+                       password: str, attributes: dict[str, str]) -> Redirect | NewPasswordRequired:
+    """POST of the new-password form (NEW_PASSWORD_REQUIRED)."""
+    auth_params = {"USERNAME": username, "NEW_PASSWORD": password}
+    auth_params.update({f"userAttributes.{name}": value for name, value in attributes.items()})
+
+    async def step(a: signin.Attempt) -> dict[str, Any]:
+        return await auth.new_password_sign_in(a, session)
+
+    return await _hosted(ctx, pool, params, auth_params, step)
+
+
+# --- /logout -------------------------------------------------------------------------------------------
+
+
+async def logout(ctx: Context, pool: PoolRecord, params: dict[str, str], session_secret: str | None,
+                 login_url: str) -> Redirect:
+    """GET /logout: ``client_id`` and ``logout_uri`` (one of the client's LogoutURLs) → the session ends, then
+    to logout_uri; or ``redirect_uri`` and ``response_type`` → the session ends, then to the sign-in page
+    with that request [C: logout endpoint]. Anything else → PageError (never a redirect)."""
+    async with ctx.store.transaction() as tx:
+        client = await _client_of_pool(tx, pool, params.get("client_id"))
+        logout_uri = params.get("logout_uri")
+        if logout_uri is not None:
+            if not rules.logout_uri_allowed(client.settings, logout_uri):
+                raise rules.PageError("redirect_mismatch", "redirect_mismatch")  # [U] the page's error
+            location = logout_uri
+        elif params.get("redirect_uri") and params.get("response_type"):
+            await check_authorize(tx, pool, params)
+            keep = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge",
+                    "code_challenge_method", "lang")
+            location = with_params(login_url, {k: params[k] for k in keep if k in params})
+        else:
+            raise rules.PageError("invalid_request", "Missing required parameter logout_uri")  # [U] wording
+        if session_secret:
+            await tx.oauth_grants.delete(SESSION, grant_key(ctx.cipher, SESSION, session_secret))
+    return Redirect(location)
