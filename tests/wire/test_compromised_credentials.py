@@ -145,3 +145,25 @@ def test_the_range_service_only_sees_the_hash_prefix(server_factory: Any, range_
     with pytest.raises(ClientError):
         cognito.sign_up(ClientId=client_id, Username=unique(), Password=BREACHED)
     assert range_service.asked == [sha1(BREACHED)[:5]]
+
+
+def test_a_new_password_challenge_refuses_a_breached_password(checking: Any) -> None:
+    cognito = checking.client()
+    pool_id = enforced_pool(cognito)
+    client_id = make_client(cognito, pool_id)["ClientId"]
+    name = unique()
+    cognito.admin_create_user(UserPoolId=pool_id, Username=name, TemporaryPassword="Temporary-Pass-1",
+                              MessageAction="SUPPRESS")
+    challenge = sign_in(cognito, client_id, name, "Temporary-Pass-1")
+    assert challenge["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    event = cognito.admin_list_user_auth_events(UserPoolId=pool_id, Username=name)["AuthEvents"][0]
+    assert event["EventResponse"] == "InProgress"
+    with pytest.raises(ClientError) as excinfo:
+        cognito.respond_to_auth_challenge(ClientId=client_id, ChallengeName="NEW_PASSWORD_REQUIRED",
+                                          Session=challenge["Session"],
+                                          ChallengeResponses={"USERNAME": name, "NEW_PASSWORD": BREACHED})
+    assert error_of(excinfo)[0] == "InvalidPasswordException"
+    done = cognito.respond_to_auth_challenge(ClientId=client_id, ChallengeName="NEW_PASSWORD_REQUIRED",
+                                             Session=challenge["Session"],
+                                             ChallengeResponses={"USERNAME": name, "NEW_PASSWORD": PASSWORD})
+    assert "AuthenticationResult" in done

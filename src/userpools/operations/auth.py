@@ -320,6 +320,8 @@ async def _new_password_required(a: Attempt, session: str | None) -> dict[str, A
         new_password, (a.pool.settings.get("Policies") or {}).get("PasswordPolicy") or {},
         prefix=password_policy.POLICY_PREFIX,
     )
+    await threats.refuse_breached(a.ctx, a.tx, a.pool, a.client.id, new_password, "PASSWORD_CHANGE",
+                                  admin=a.admin)
     user = with_password(a.ctx, user, new_password, history_size=history_size(a.pool))
     user = dataclasses.replace(user, status="CONFIRMED", attributes=attributes, updated_at=a.ctx.clock.now())
     await a.tx.users.update(user)

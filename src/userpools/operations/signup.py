@@ -62,7 +62,7 @@ async def sign_up(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
         password, pool.settings.get("Policies", {}).get("PasswordPolicy", {}),
         prefix=password_policy.SIGNUP_PREFIX,
     )
-    if threats.mode(pool) is not None:
+    if threats.mode(pool) is not None and ctx.breached.configured:
         async with ctx.store.transaction(readonly=True) as tx:
             await threats.refuse_breached(ctx, tx, pool, client.id, password, "SIGN_UP")
     # PreSignUp runs outside any transaction: such functions often call back into the pool (a ListUsers

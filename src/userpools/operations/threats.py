@@ -188,7 +188,9 @@ async def screen_sign_in(ctx: Context, tx: Transaction, pool: PoolRecord, client
         if notify:
             notify_action = action
     event_id = ids.new_ordered_uuid()
-    await record(ctx, tx, pool, user, event_type="SignIn", response="Fail" if failure else "Pass", where=where,
+    # A user who must still choose a password has not finished signing in [U: Cognito's InProgress here].
+    response = "Fail" if failure else ("InProgress" if user.status == "FORCE_CHANGE_PASSWORD" else "Pass")
+    await record(ctx, tx, pool, user, event_type="SignIn", response=response, where=where,
                  client_id=client.id, event_risk=event_risk, password_result="Success", event_id=event_id)
     if notify_action is not None:
         await _notify(ctx, tx, pool, user, config, notify_action, where, event_id)
