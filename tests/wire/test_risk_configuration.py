@@ -204,3 +204,17 @@ def test_blocked_range_through_a_trusted_proxy(behind_proxy: Any, cognito: Any) 
     forwarded_for(cognito, "203.0.113.50")
     assert "AuthenticationResult" in sign_in(cognito, other_client, other)
     assert events_of(cognito, other_pool, other)[0]["EventContextData"]["IpAddress"] == "127.0.0.1"
+
+
+def test_a_deleted_clients_risk_configuration_is_gone_and_the_pools_stays(cognito: Any) -> None:
+    pool_id = protected_pool(cognito)
+    cognito.set_risk_configuration(UserPoolId=pool_id, RiskExceptionConfiguration={"BlockedIPRangeList": [BLOCKED]})
+    client_id = make_client(cognito, pool_id)["ClientId"]
+    cognito.set_risk_configuration(UserPoolId=pool_id, ClientId=client_id,
+                                   RiskExceptionConfiguration={"SkippedIPRangeList": [SKIPPED]})
+    cognito.delete_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
+    with pytest.raises(ClientError) as excinfo:
+        cognito.describe_risk_configuration(UserPoolId=pool_id, ClientId=client_id)
+    assert error_of(excinfo)[0] == "ResourceNotFoundException"
+    pool_level = cognito.describe_risk_configuration(UserPoolId=pool_id)["RiskConfiguration"]
+    assert pool_level["RiskExceptionConfiguration"] == {"BlockedIPRangeList": [BLOCKED]}
