@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ipaddress
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -36,9 +37,11 @@ from userpools.oauth.endpoints import discovery_document
 from userpools.oauth.site import base_url
 from userpools.oauth.site import rewrite as rewrite_domain_request
 from userpools.operations import OPERATIONS
-from userpools.operations.context import Context, OperationSettings
+from userpools.operations.breached import BreachedPasswords
+from userpools.operations.context import CALLER, Caller, Context, OperationSettings
 from userpools.operations.keyring import KeyRing
 from userpools.operations.pacing import Pacer
+from userpools.operations.threats import FEEDBACK_PATH, feedback_link
 from userpools.protocol.dispatch import Around, Dispatcher, Handle
 from userpools.storage.engine import open_store
 from userpools.storage.ports import Store
@@ -109,6 +112,8 @@ def operation_settings(settings: Settings) -> OperationSettings:
         aws_issuer=settings.aws_issuer, workers=settings.workers,
         recovery_attempts_per_hour=settings.recovery_attempts_per_hour,
         recovery_requests_per_second=settings.recovery_requests_per_second,
+        breached_passwords=str(settings.breached_passwords) if settings.breached_passwords else None,
+        breached_passwords_url=settings.breached_passwords_url, log_dir=str(settings.effective_log_dir),
     )
 
 
@@ -127,6 +132,10 @@ def create_app(
     )
     if triggers is None:
         invoker.preload()
+    breached = BreachedPasswords(
+        str(settings.breached_passwords) if settings.breached_passwords else None, settings.breached_passwords_url
+    )
+    proxies = tuple(ipaddress.ip_network(item, strict=False) for item in settings.trusted_proxies)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -136,6 +145,7 @@ def create_app(
             outbox=Outbox(cipher, clock, echo=settings.development_mode), codes=CodeHasher(cipher),
             keyring=KeyRing(cipher), pacer=Pacer(), delivery=delivery, triggers=invoker,
             simulation_key=cipher.derive("simulated-answers"),
+            breached=breached,
         )
         log.info("delivery: %s", delivery.describe())
         state["store"] = opened
@@ -156,7 +166,13 @@ def create_app(
                 await invoker.aclose()
 
     async def api(request: Request) -> Response:
+        CALLER.set(Caller(ip=client_ip(request, proxies), user_agent=request.headers.get("user-agent")))
         return await state["dispatch"](request)
+
+    async def auth_event_feedback(request: Request) -> Response:
+        """The one-click links of threat protection's notification emails (operations.threats)."""
+        text, status = await feedback_link(state["context"], dict(request.query_params))
+        return Response(text, status_code=status, media_type="text/plain; charset=utf-8")
 
     async def health(request: Request) -> Response:
         try:
@@ -243,6 +259,7 @@ def create_app(
         Route("/_userpools/health", health, methods=["GET"]),
         Route("/_userpools/outbox", outbox, methods=["GET"]),
         Route("/_userpools/clock", move_clock, methods=["POST"]),
+        Route(FEEDBACK_PATH, auth_event_feedback, methods=["GET"]),
         Route("/_userpools/ui/{pool_id}/{client_id}/{version}/assets/images/{file}", ui_image, methods=["GET"]),
         Route("/{pool_id}/.well-known/jwks.json", jwks, methods=["GET"]),
         Route("/{pool_id}/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
@@ -264,6 +281,32 @@ def create_app(
     app.api = api
     app.own_hosts = frozenset(h for h in (urlsplit(settings.effective_public_url).hostname,) if h)
     return app
+
+
+def client_ip(request: Request, proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> str | None:
+    """The client's address: the connection's peer, or, when the peer is a trusted proxy, the last address of
+    X-Forwarded-For that is not itself a trusted proxy (the first one a trusted hop saw)."""
+    peer = request.client.host if request.client else None
+    if not proxies or peer is None:
+        return peer
+
+    def trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in proxies)
+
+    if not trusted(peer):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not trusted(hop):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a malformed header: the proxy's own address, never a made-up one
+    return hops[0] if hops else peer
 
 
 def _not_found_pool(pool_id: str) -> Response:

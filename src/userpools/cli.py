@@ -65,6 +65,16 @@ def main() -> None:
 @click.option("--signing-threads", envvar="USERPOOLS_SIGNING_THREADS", type=click.IntRange(min=0), default=0,
               show_default=True, help="Threads per process that sign tokens beside the event loop (0: on the loop); "
                                       "they pay on a machine with CPUs to spare.")
+@click.option("--trusted-proxies", envvar="USERPOOLS_TRUSTED_PROXIES", default="",
+              help="CIDR,... of reverse proxies whose X-Forwarded-For is believed (default: none).")
+@click.option("--breached-passwords", envvar="USERPOOLS_BREACHED_PASSWORDS",
+              type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="File of upper-case SHA-1 hashes (optionally HASH:count) of breached passwords, for threat "
+                   "protection's compromised-credentials check.")
+@click.option("--breached-passwords-url", envvar="USERPOOLS_BREACHED_PASSWORDS_URL", default=None,
+              help="k-anonymity range service for breached passwords (like https://api.pwnedpasswords.com/range/).")
+@click.option("--log-dir", envvar="USERPOOLS_LOG_DIR", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="Where log delivery writes its JSON lines (default: --data-dir/logs).")
 @click.option("--log-level", envvar="USERPOOLS_LOG_LEVEL", default="info", show_default=True)
 @click.option("--access-log/--no-access-log", envvar="USERPOOLS_ACCESS_LOG", default=False, show_default=True)
 @click.option("--workers", envvar="USERPOOLS_WORKERS", type=click.IntRange(min=1), default=1, show_default=True,
@@ -84,7 +94,8 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
           admin_credentials: str | None, data_key: str | None, public_url: str | None, aws_issuer: bool,
           config_file: Path | None, lambda_endpoint: str | None, smtp_url: str | None,
           sms_webhook: str | None, recovery_attempts_per_hour: int, recovery_requests_per_second: int,
-          signing_threads: int, log_level: str,
+          signing_threads: int, trusted_proxies: str, breached_passwords: Path | None,
+          breached_passwords_url: str | None, log_dir: Path | None, log_level: str,
           access_log: bool, workers: int, tls_cert: Path | None, tls_key: Path | None, tls_self_signed: bool,
           tls_names: tuple[str, ...]) -> None:
     """Run the server."""
@@ -104,6 +115,8 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
         recovery_attempts_per_hour=recovery_attempts_per_hour,
         recovery_requests_per_second=recovery_requests_per_second, workers=workers, signing_threads=signing_threads,
         tls_cert=tls_cert, tls_key=tls_key, tls_self_signed=tls_self_signed, tls_names=tuple(tls_names),
+        trusted_proxies=tuple(p.strip() for p in trusted_proxies.split(",") if p.strip()),
+        breached_passwords=breached_passwords, breached_passwords_url=breached_passwords_url, log_dir=log_dir,
     )
     try:
         settings.check()

@@ -94,6 +94,24 @@ class Settings:
     tls_names: tuple[str, ...] = ()
     """Extra DNS names or IP addresses for the self-signed certificate (a custom domain, a LAN name)."""
 
+    trusted_proxies: tuple[str, ...] = ()
+    """CIDR ranges of reverse proxies whose ``X-Forwarded-For`` header is believed: a request from one of
+    them is taken to come from the last address of the header that is not itself a trusted proxy. Default:
+    none (the peer address of the connection is the client's). Threat protection's IP ranges act on it."""
+
+    breached_passwords: Path | None = None
+    """A file of breached-password hashes for threat protection's compromised-credentials check: one
+    upper-case SHA-1 hex per line, optionally ``HASH:count`` (the Have I Been Pwned download format). Files
+    over 64 MiB are searched in place and must be sorted (as that download is)."""
+
+    breached_passwords_url: str | None = None
+    """A k-anonymity range service (``https://api.pwnedpasswords.com/range/``, or one of its own): GET
+    ``<url>/<first five hex of the SHA-1>`` (or ``{prefix}`` in the URL replaced) answers ``SUFFIX:count``
+    lines. Asked with a short timeout; an unreachable service finds nothing (the password is allowed)."""
+
+    log_dir: Path | None = None
+    """Where SetLogDeliveryConfiguration's destinations are written (JSON lines). Default: data_dir/logs."""
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -106,6 +124,10 @@ class Settings:
             return self.public_url.rstrip("/")
         host = self.host if ":" not in self.host else f"[{self.host}]"
         return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    @property
+    def effective_log_dir(self) -> Path:
+        return self.log_dir if self.log_dir is not None else self.data_dir / "logs"
 
     @property
     def tls(self) -> bool:
@@ -140,6 +162,11 @@ class Settings:
         if self.tls_names and not self.tls_self_signed:
             raise ConfigError("--tls-name adds a name to the self-signed certificate: use it with "
                               "--tls-self-signed (a certificate given with --tls-cert already has its names)")
+        for item in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ConfigError(f"--trusted-proxies: {item!r} is not an IP address or CIDR range") from None
         if not is_loopback(self.host) and not self.admin_credentials:
             raise ConfigError(
                 f"refusing to bind {self.host}: it is reachable from other machines, and without admin "

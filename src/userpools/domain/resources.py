@@ -84,3 +84,23 @@ def cimd_policy_key(pool_id: str, policy_id: str) -> str:
 
 def cimd_url_key(pool_id: str, policy_id: str, url: str) -> str:
     return f"{pool_id}/{policy_id}/{url}"
+
+
+# --- threat protection and log delivery (branch risk) ------------------------------------------------------
+#
+# - ``risk_configuration``: key = ``<pool id>/<client id or ALL>``. Document: SetRiskConfiguration's
+#   CompromisedCredentialsRiskConfiguration, AccountTakeoverRiskConfiguration and RiskExceptionConfiguration as
+#   given (see ``domain.risk``); ALL is the pool's own, a client's replaces it for that client.
+# - ``log_delivery``: key = ``<pool id>``. Document: ``{"LogConfigurations": [...]}`` as
+#   SetLogDeliveryConfiguration gave them (see ``operations.log_delivery``).
+
+RISK_CONFIGURATION: Final = "risk_configuration"
+LOG_DELIVERY: Final = "log_delivery"
+
+
+def risk_configuration_key(pool_id: str, client_id: str | None) -> str:
+    return f"{pool_id}/{client_id or 'ALL'}"
+
+
+def log_delivery_key(pool_id: str) -> str:
+    return pool_id

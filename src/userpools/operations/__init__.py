@@ -15,9 +15,11 @@ from userpools.operations import (
     cimd,
     clients,
     domains,
+    log_delivery,
     pools,
     recovery,
     resource_servers,
+    risk,
     self_service,
     signup,
     terms,
@@ -112,4 +114,12 @@ OPERATIONS: Mapping[str, Handler] = {
     "ConfirmForgotPassword": recovery.confirm_forgot_password,
     "AdminResetUserPassword": recovery.admin_reset_user_password,
     "AdminListUserAuthEvents": auth_events.list_events,
+    # threat protection
+    "SetRiskConfiguration": risk.set_risk_configuration,
+    "DescribeRiskConfiguration": risk.describe_risk_configuration,
+    "AdminUpdateAuthEventFeedback": risk.admin_update_auth_event_feedback,
+    "UpdateAuthEventFeedback": risk.update_auth_event_feedback,
+    # log delivery
+    "SetLogDeliveryConfiguration": log_delivery.set_log_delivery_configuration,
+    "GetLogDeliveryConfiguration": log_delivery.get_log_delivery_configuration,
 }

@@ -48,7 +48,7 @@ from userpools.errors import (
     UnexpectedLambdaException,
     UserNotFoundException,
 )
-from userpools.operations import custom_auth, hooks
+from userpools.operations import custom_auth, hooks, threats
 from userpools.operations.common import check_secret_hash, client_secret, find_user, load_client
 from userpools.operations.context import Context
 from userpools.operations.migration import send_welcome
@@ -90,8 +90,15 @@ from userpools.triggers import events
 # --- after the password ------------------------------------------------------------------------------------
 
 
-async def _after_password(a: Attempt, user: UserRecord) -> dict[str, Any]:
-    """The password was right: the user's next step (a new password, or tokens)."""
+async def _after_password(a: Attempt, user: UserRecord, *, password: str | None = None) -> dict[str, Any]:
+    """The password was right: threat protection's decision when it is on (``password``: the one a password
+    flow was given, for the compromised-credentials check), then the user's next step (a new password, or
+    tokens)."""
+    if threats.mode(a.pool) is not None:
+        refused = await threats.screen_sign_in(a.ctx, a.tx, a.pool, a.client, user, a.seen(), password=password)
+        if refused is not None:
+            a.failure = refused
+            return {}
     user = await password_accepted(a, user)
     if user.status == "FORCE_CHANGE_PASSWORD":
         if temporary_password_expired(a, user):
@@ -170,7 +177,7 @@ async def _password_flow(a: Attempt) -> dict[str, Any]:
     if not password_matches(a.ctx, user, password):
         await record_failure(a, user)
         return {}
-    return await _after_password(a, user)
+    return await _after_password(a, user, password=password)
 
 
 async def _srp_flow(a: Attempt) -> dict[str, Any]:
@@ -331,6 +338,8 @@ async def _new_password_required(a: Attempt, session: str | None) -> dict[str, A
         new_password, (a.pool.settings.get("Policies") or {}).get("PasswordPolicy") or {},
         prefix=password_policy.POLICY_PREFIX,
     )
+    await threats.refuse_breached(a.ctx, a.tx, a.pool, a.client.id, new_password, "PASSWORD_CHANGE",
+                                  admin=a.admin)
     user = with_password(a.ctx, user, new_password, history_size=history_size(a.pool))
     user = dataclasses.replace(user, status="CONFIRMED", attributes=attributes, updated_at=a.ctx.clock.now())
     await a.tx.users.update(user)
@@ -367,7 +376,8 @@ async def _run(ctx: Context, req: dict[str, Any], step: Callable[[Attempt], Awai
         else:
             client, pool = await load_client(tx, client_id)
         attempt = Attempt(ctx=ctx, tx=tx, pool=pool, client=client, params=params, admin=admin,
-                          client_metadata=req.get("ClientMetadata"), responding=responding)
+                          client_metadata=req.get("ClientMetadata"), responding=responding,
+                          context_data=req.get("ContextData") if admin else req.get("UserContextData"))
         out = await step(attempt)
     if attempt.failure is not None:
         raise attempt.failure

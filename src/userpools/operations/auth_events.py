@@ -1,8 +1,8 @@
 """AdminListUserAuthEvents: the auth events userpools records (recovery requests and confirmations today).
 
 Cognito serves these only with threat protection on (UserPoolAddOns.AdvancedSecurityMode AUDIT or ENFORCED);
-userpools records every event and serves them on the same condition. It does no risk scoring: every event
-reports RiskDecision "NoRisk" (shared/cognito/admin-misc.md §4).
+userpools records every event and serves them on the same condition. EventRisk is shown only for the
+events threat protection assessed (``operations.threats``): it is never made up for the others.
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ def _event_type(event: AuthEventRecord) -> dict[str, Any]:
         "EventType": event.event_type,
         "CreationDate": event.created_at,
         "EventResponse": event.response,
-        "EventRisk": {"RiskDecision": "NoRisk", "CompromisedCredentialsDetected": False},
         "ChallengeResponses": event.challenge_responses,
     }
+    if event.context.get("EventRisk"):
+        out["EventRisk"] = event.context["EventRisk"]
     context = {k: v for k, v in event.context.items() if k in ("IpAddress", "DeviceName", "Timezone", "City",
                                                                  "Country")}
     if context:

@@ -13,6 +13,7 @@ from userpools import ids
 from userpools.domain import clients as domain
 from userpools.domain.records import ClientRecord
 from userpools.domain.resource_servers import STANDARD_SCOPES, custom_scopes
+from userpools.domain.resources import RISK_CONFIGURATION, risk_configuration_key
 from userpools.errors import InvalidParameterException
 from userpools.operations import branding, paging, terms
 from userpools.operations.client_lookup import get_client_or_raise
@@ -136,6 +137,8 @@ async def delete_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str
         # domain.cimd).
         await terms.forget_client(tx, client.pool_id, client.id)
         await branding.forget_client(tx, client.pool_id, client.id)
+        # The client's own risk configuration goes with it (threat protection; no operation module needed).
+        await tx.resources.delete(RISK_CONFIGURATION, risk_configuration_key(client.pool_id, client.id))
         await tx.clients.delete(client.id)
     return {}
 

@@ -5,7 +5,8 @@ service: this module only names them, so it imports nothing of the operations th
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from userpools.clock import Clock
@@ -13,6 +14,7 @@ from userpools.crypto.codes import CodeHasher
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.delivery.outbox import Outbox
 from userpools.delivery.senders import Delivery
+from userpools.operations.breached import BreachedPasswords
 from userpools.operations.keyring import KeyRing
 from userpools.operations.pacing import Pacer
 from userpools.storage.ports import Store
@@ -33,6 +35,10 @@ class OperationSettings:
     workers: int
     recovery_attempts_per_hour: int
     recovery_requests_per_second: int
+    breached_passwords: str | None
+    breached_passwords_url: str | None
+    log_dir: str
+    """Settings.effective_log_dir."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,21 @@ class Context:
     triggers: TriggerInvoker
     simulation_key: bytes
     """Keys the simulated answers of PreventUserExistenceErrors (``cipher.derive("simulated-answers")``)."""
+    breached: BreachedPasswords = field(default_factory=BreachedPasswords)
+    """Threat protection's compromised-credentials list (settings breached_passwords[_url]); none by default."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What the web face knows of the request an operation serves: the client's address (the connection's
+    peer, or what a trusted proxy's X-Forwarded-For says) and its User-Agent."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+#: Set by app.py for each API request before the dispatcher runs the operation (threat protection reads it).
+CALLER: ContextVar[Caller] = ContextVar("userpools_caller", default=Caller())  # noqa: B039 - immutable default
 
 
 #: An operation's handler, as the OPERATIONS table holds it.

@@ -32,7 +32,7 @@ from userpools.errors import (
     TooManyRequestsException,
     UserNotFoundException,
 )
-from userpools.operations import hooks
+from userpools.operations import hooks, log_delivery, threats
 from userpools.operations.common import check_secret_hash, find_user, load_client, user_not_found
 from userpools.operations.context import Context
 from userpools.operations.migration import migrate_for_forgot_password
@@ -135,12 +135,15 @@ def _context_data(req: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def _event(ctx: Context, tx: Transaction, user: UserRecord, event_type: str, response: str,
-                 req: dict[str, Any]) -> None:
-    await tx.auth_events.add(AuthEventRecord(
+async def _event(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, event_type: str,
+                 response: str, req: dict[str, Any]) -> None:
+    event = AuthEventRecord(
         id=ids.new_ordered_uuid(), pool_id=user.pool_id, username_key=user.username_key, event_type=event_type,
         created_at=ctx.clock.now(), response=response, context=_context_data(req),
-    ))
+    )
+    await tx.auth_events.add(event)
+    if threats.mode(pool) is not None:
+        await log_delivery.auth_event(ctx, tx, pool, event, user)
 
 
 async def _send_reset_code(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, attribute: str,
@@ -205,7 +208,7 @@ async def forgot_password(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
         else:
             outcome = await _request_code(ctx, tx, pool, user, hides=hides, pending=pending, client_id=client.id,
                                           client_metadata=req.get("ClientMetadata"))
-            await _event(ctx, tx, user, "ForgotPassword", "Pass" if isinstance(outcome, dict) else "Fail", req)
+            await _event(ctx, tx, pool, user, "ForgotPassword", "Pass" if isinstance(outcome, dict) else "Fail", req)
     if outcome is SIMULATE:
         await ctx.pacer.hold_simulated("ForgotPassword", started)
         return {"CodeDeliveryDetails": rules.simulated_delivery(pool.settings, name, ctx.simulation_key)}
@@ -235,7 +238,7 @@ async def confirm_forgot_password(ctx: Context, req: dict[str, Any]) -> dict[str
         else:
             failure = await _confirm(ctx, tx, pool, user, req)
         if user is not None:
-            await _event(ctx, tx, user, "PasswordChange", "Fail" if failure else "Pass", req)
+            await _event(ctx, tx, pool, user, "PasswordChange", "Fail" if failure else "Pass", req)
         confirmed = await tx.users.get(pool.id, user.username_key) if user is not None and failure is None else None
     if user is None:
         raise CodeMismatchException(MISMATCH) if hides else UserNotFoundException(NOT_FOUND)
@@ -266,6 +269,7 @@ async def _confirm(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRe
     policy = (pool.settings.get("Policies") or {}).get("PasswordPolicy") or {}
     try:
         password_policy.check_password(password, policy, prefix=password_policy.POLICY_PREFIX)
+        await threats.refuse_breached(ctx, tx, pool, req.get("ClientId"), password, "PASSWORD_CHANGE")
     except CognitoError as error:
         return error
     size = history_size(pool)

@@ -24,6 +24,7 @@ from userpools.errors import (
     UnsupportedOperationException,
     UnsupportedTokenTypeException,
 )
+from userpools.operations import threats
 from userpools.operations.common import client_secret, load_client
 from userpools.operations.context import Context
 from userpools.operations.tokens import authenticate
@@ -110,6 +111,7 @@ async def change_password(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
             proposed, (pool.settings.get("Policies") or {}).get("PasswordPolicy") or {},
             prefix=password_policy.POLICY_PREFIX,
         )
+        await threats.refuse_breached(ctx, tx, pool, None, proposed, "PASSWORD_CHANGE")
         size = history_size(pool)
         if size and (password_matches(ctx, user, proposed) or (
             user.password_history_ciphertext is not None

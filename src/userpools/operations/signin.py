@@ -29,7 +29,7 @@ from userpools.errors import (
     UserNotConfirmedException,
     UserNotFoundException,
 )
-from userpools.operations import hooks
+from userpools.operations import hooks, threats
 from userpools.operations.common import check_secret_hash
 from userpools.operations.context import Context
 from userpools.operations.tokens import issue_for_sign_in
@@ -66,6 +66,11 @@ class Attempt:
     finish: Callable[[Attempt, UserRecord, str], Awaitable[dict[str, Any]]] | None = None
     """What a successful sign-in ends with instead of tokens (the hosted UI: a session and a code); it gets
     the user and the PreTokenGeneration trigger source the tokens would have had."""
+    context_data: dict[str, Any] | None = None
+    """UserContextData (public operations) or ContextData (admin ones): threat protection reads them."""
+
+    def seen(self) -> threats.Seen:
+        return threats.seen(self.client, self.context_data, admin=self.admin)
 
     @property
     def validation_data(self) -> dict[str, str] | None:
@@ -144,6 +149,8 @@ async def record_failure(a: Attempt, user: UserRecord) -> None:
     await a.tx.users.update(
         dataclasses.replace(user, failed_attempts=count, locked_until=locked_until, updated_at=user.updated_at)
     )
+    if threats.mode(a.pool) is not None:
+        await threats.sign_in_failed(a.ctx, a.tx, a.pool, a.client, user, a.seen())
     a.failure = NotAuthorizedException(INCORRECT)
 
 

@@ -22,7 +22,7 @@ from userpools.errors import (
     UsernameExistsException,
     UserNotFoundException,
 )
-from userpools.operations import hooks
+from userpools.operations import hooks, threats
 from userpools.operations.common import check_secret_hash, client_not_found, find_user, load_client
 from userpools.operations.context import Context
 from userpools.operations.userstate import (
@@ -62,6 +62,9 @@ async def sign_up(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
         password, pool.settings.get("Policies", {}).get("PasswordPolicy", {}),
         prefix=password_policy.SIGNUP_PREFIX,
     )
+    if threats.mode(pool) is not None and ctx.breached.configured:
+        async with ctx.store.transaction(readonly=True) as tx:
+            await threats.refuse_breached(ctx, tx, pool, client.id, password, "SIGN_UP")
     # PreSignUp runs outside any transaction: such functions often call back into the pool (a ListUsers
     # to refuse a duplicate email is the classic), which must not wait on this request.
     status = "UNCONFIRMED"

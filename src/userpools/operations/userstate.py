@@ -26,7 +26,7 @@ from userpools.errors import (
     InvalidLambdaResponseException,
     UnexpectedLambdaException,
 )
-from userpools.operations import hooks
+from userpools.operations import hooks, log_delivery
 from userpools.operations.context import Context
 from userpools.storage.ports import Conflict, Transaction
 from userpools.triggers import events
@@ -162,6 +162,7 @@ async def dispatch_message(ctx: Context, tx: Transaction, pool: PoolRecord, mess
         await ctx.delivery.deliver(message, pool.settings)
     except DeliveryError as exc:
         log.warning("%s", exc)
+        await log_delivery.notification_error(ctx, tx, pool, str(exc), medium=exc.medium)
         raise CodeDeliveryFailureException(
             "Invalid email provided/Unable to send the email" if exc.medium == "EMAIL"
             else "Unable to send the SMS"  # unconfirmed wording for SMS
