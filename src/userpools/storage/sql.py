@@ -44,6 +44,7 @@ from userpools.storage.ports import (
     ClientRecord,
     CodePort,
     CounterPort,
+    GroupPort,
     OutboxPort,
     OutboxRecord,
     PoolPort,
@@ -55,6 +56,7 @@ from userpools.storage.ports import (
 )
 from userpools.storage.schema import config_generation, outbox, signing_keys, user_pool_clients, user_pools
 from userpools.storage.sql_events import EventStatements, SqlAuthEvents, SqlCounters
+from userpools.storage.sql_groups import GroupStatements, SqlGroups
 from userpools.storage.sql_resources import SqlResources, resource_insert
 from userpools.storage.sql_users import (
     SqlAuthSessions,
@@ -180,6 +182,7 @@ class _Inserts:
         self.key: Insert = insert(signing_keys).on_conflict_do_nothing(index_elements=[_K.kid])
         self.message: Insert = insert(outbox).on_conflict_do_nothing(index_elements=[_O.id])
         self.resource: Insert = resource_insert(dialect_name)
+        self.groups = GroupStatements(dialect_name)
 
 
 # --- row mapping -------------------------------------------------------------------------------------
@@ -529,6 +532,7 @@ class SqlTransaction:
         "clients",
         "codes",
         "counters",
+        "groups",
         "outbox",
         "pools",
         "resources",
@@ -546,6 +550,7 @@ class SqlTransaction:
     auth_events: AuthEventPort
     counters: CounterPort
     resources: ResourcePort
+    groups: GroupPort
 
     def __init__(
         self, conn: AsyncConnection, inserts: _Inserts, generation: _AnyGeneration | None = None
@@ -565,6 +570,7 @@ class SqlTransaction:
         self.auth_events = SqlAuthEvents(conn, inserts.events)
         self.counters = SqlCounters(conn, inserts.events)
         self.resources = SqlResources(conn, inserts.resource)
+        self.groups = SqlGroups(conn, inserts.groups)
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         return self._conn.savepoint()  # type: ignore[attr-defined, no-any-return]
