@@ -24,7 +24,7 @@ import binascii
 import json
 import re
 import secrets
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -55,6 +55,8 @@ _RESERVED = frozenset(
     [
         "sub",
         "cognito:groups",
+        "cognito:roles",
+        "cognito:preferred_role",
         "iss",
         "cognito:username",
         "origin_jti",
@@ -153,11 +155,19 @@ def id_token_claims(
     exp: int,
     readable_attributes: Collection[str] | None,
     jti: str | None = None,
+    roles: Sequence[str] = (),
+    preferred_role: str | None = None,
 ) -> dict[str, Any]:
+    """``roles`` and ``preferred_role``: the groups' IAM roles (``domain.groups.group_claims``), claimed in the ID
+    token only [C: developer guide, "Adding groups to a user pool"], as a JSON array [O: real tokens]."""
     attributes = _readable(user, readable_attributes)
     claims: dict[str, Any] = {"sub": user.sub}
     if group_list := list(groups):
         claims["cognito:groups"] = group_list  # only when the user is in a group [O]
+    if roles:
+        claims["cognito:roles"] = list(roles)
+    if preferred_role is not None:
+        claims["cognito:preferred_role"] = preferred_role
     claims.update((n, _attribute_claim(n, v)) for n, v in attributes if n in _VERIFIED_FLAGS)
     claims.update(
         {
@@ -228,6 +238,8 @@ def issue_tokens(
     refresh_expires_at: datetime | None,
     cipher: DataKeyCipher,
     refresh_generation: int = 0,
+    roles: Sequence[str] = (),
+    preferred_role: str | None = None,
     scope: str = ADMIN_SCOPE,
     customize: Callable[[dict[str, Any], dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]] | None = None,
     deferred: bool = False,
@@ -251,6 +263,8 @@ def issue_tokens(
         iat=iat,
         exp=iat + validity["IdToken"],
         readable_attributes=readable_attributes,
+        roles=roles,
+        preferred_role=preferred_role,
     )
     access_claims = access_token_claims(
         client_id=client.id,
