@@ -19,6 +19,7 @@ from userpools.operations import (
     resource_servers,
     self_service,
     signup,
+    tags,
     users,
 )
 from userpools.protocol.dispatch import Handler
@@ -31,6 +32,10 @@ OPERATIONS: Mapping[str, Handler] = {
     "DeleteUserPool": pools.delete_user_pool,
     "ListUserPools": pools.list_user_pools,
     "AddCustomAttributes": pools.add_custom_attributes,
+    # tags
+    "TagResource": tags.tag_resource,
+    "UntagResource": tags.untag_resource,
+    "ListTagsForResource": tags.list_tags_for_resource,
     # domains
     "CreateUserPoolDomain": domains.create_user_pool_domain,
     "DescribeUserPoolDomain": domains.describe_user_pool_domain,
