@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from userpools.operations import (
     auth,
     auth_events,
+    client_secrets,
     clients,
     domains,
     groups,
@@ -53,6 +54,9 @@ OPERATIONS: Mapping[str, Handler] = {
     "UpdateUserPoolClient": clients.update_user_pool_client,
     "DeleteUserPoolClient": clients.delete_user_pool_client,
     "ListUserPoolClients": clients.list_user_pool_clients,
+    "AddUserPoolClientSecret": client_secrets.add_user_pool_client_secret,
+    "DeleteUserPoolClientSecret": client_secrets.delete_user_pool_client_secret,
+    "ListUserPoolClientSecrets": client_secrets.list_user_pool_client_secrets,
     # users, administered
     "AdminCreateUser": users.admin_create_user,
     "AdminGetUser": users.admin_get_user,
