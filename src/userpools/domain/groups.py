@@ -89,30 +89,33 @@ class GroupClaims:
 NO_GROUPS: Final = GroupClaims()
 
 
-def _order(group: GroupRecord) -> tuple[bool, int, str]:
-    return (group.precedence is None, group.precedence or 0, group.name)
+#: What a sign-in needs of each of the user's groups: (name, role ARN, precedence), as the store reads it.
+TokenGroup = tuple[str, str | None, int | None]
 
 
-def group_claims(groups: Sequence[GroupRecord]) -> GroupClaims:
+def _rank(group: TokenGroup) -> tuple[bool, int]:
+    return (group[2] is None, group[2] or 0)
+
+
+def group_claims(groups: Sequence[TokenGroup]) -> GroupClaims:
     """The group claims of a member of ``groups`` (see the module docstring for the rules)."""
     if not groups:
         return NO_GROUPS
-    ordered = sorted(groups, key=_order)
+    ordered = sorted(groups, key=lambda group: (*_rank(group), group[0]))
     roles: list[str] = []
-    for group in ordered:
-        if group.role_arn is not None and group.role_arn not in roles:
-            roles.append(group.role_arn)
+    for _name, role, _precedence in ordered:
+        if role is not None and role not in roles:
+            roles.append(role)
     return GroupClaims(
-        groups=tuple(group.name for group in ordered), roles=tuple(roles), preferred_role=preferred_role(ordered)
+        groups=tuple(group[0] for group in ordered), roles=tuple(roles), preferred_role=preferred_role(ordered)
     )
 
 
-def preferred_role(groups: Sequence[GroupRecord]) -> str | None:
+def preferred_role(groups: Sequence[TokenGroup]) -> str | None:
     """The RoleArn of the group with the lowest Precedence, None on a tie between different ARNs."""
-    with_role = [group for group in groups if group.role_arn is not None]
+    with_role = [group for group in groups if group[1] is not None]
     if not with_role:
         return None
-    best = min(with_role, key=lambda group: _order(group)[:2])
-    best_rank = _order(best)[:2]
-    tied = {group.role_arn for group in with_role if _order(group)[:2] == best_rank}
-    return best.role_arn if len(tied) == 1 else None
+    best = min(_rank(group) for group in with_role)
+    tied = {group[1] for group in with_role if _rank(group) == best}
+    return tied.pop() if len(tied) == 1 else None

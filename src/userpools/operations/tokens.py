@@ -120,9 +120,7 @@ async def _issue(
         raise RuntimeError(f"pool {pool.id} has no signing keys")
     # The user's groups, read now (membership changes show at the next sign-in or refresh [U]): one range of
     # the members' (pool, user) index inside the operation's transaction.
-    groups = group_domain.group_claims(
-        await tx.groups.list_for_user(pool.id, user.username_key, limit=group_domain.MAX_GROUPS_PER_USER)
-    )
+    groups = group_domain.group_claims(await tx.groups.token_groups(pool.id, user.username_key))
     scopes = (token_domain.ADMIN_SCOPE,)  # API-flow tokens [C]
     overrides = await _pre_token_generation(ctx, pool, client, user, source=source, groups=groups,
                                             scopes=scopes, client_metadata=client_metadata)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from userpools.domain.groups import GroupRecord
+from userpools.domain.groups import GroupRecord, TokenGroup
 from userpools.domain.resources import PoolResource
 
 
@@ -397,6 +397,10 @@ class GroupPort(Protocol):
         self, pool_id: str, username_key: str, *, limit: int, after_key: str | None = None
     ) -> Sequence[GroupRecord]:
         """The user's groups in name_key order, those after ``after_key``, at most ``limit`` (one index range)."""
+
+    async def token_groups(self, pool_id: str, username_key: str) -> Sequence[TokenGroup]:
+        """(name, role_arn, precedence) of every group of the user (at most 100): what tokens claim. One range
+        of the members' (pool, user) index, each group read by its key; nothing else is converted."""
 
     async def list_members(
         self, pool_id: str, group_key: str, *, limit: int, after_key: str | None = None

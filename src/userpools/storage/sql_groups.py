@@ -17,7 +17,7 @@ from sqlalchemy import Row, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
-from userpools.domain.groups import GroupRecord
+from userpools.domain.groups import GroupRecord, TokenGroup
 from userpools.storage.ports import UserRecord
 from userpools.storage.schema import group_members, groups, users
 from userpools.storage.sql_users import (
@@ -78,6 +78,11 @@ _FOR_USER = (
     .limit(bindparam("b_limit"))
 )
 _FOR_USER_AFTER = _FOR_USER.where(_M.group_key > bindparam("b_after"))
+_TOKEN_GROUPS = (
+    select(_G.name, _G.role_arn, _G.precedence)
+    .select_from(group_members.join(groups, (_G.pool_id == _M.pool_id) & (_G.name_key == _M.group_key)))
+    .where(_M.pool_id == bindparam("b_pool_id"), _M.username_key == bindparam("b_username_key"))
+)
 _MEMBERS = (
     select(*USER_COLUMNS)
     .select_from(group_members.join(users, (_U.pool_id == _M.pool_id) & (_U.username_key == _M.username_key)))
@@ -187,6 +192,10 @@ class SqlGroups:
             params["b_after"] = after_key
         statement = _FOR_USER if after_key is None else _FOR_USER_AFTER
         return [_group(row) for row in await self._conn.execute(statement, params)]
+
+    async def token_groups(self, pool_id: str, username_key: str) -> Sequence[TokenGroup]:
+        params = {"b_pool_id": pool_id, "b_username_key": username_key}
+        return [tuple(row) for row in await self._conn.execute(_TOKEN_GROUPS, params)]  # type: ignore[misc]
 
     async def list_members(
         self, pool_id: str, group_key: str, *, limit: int, after_key: str | None = None
