@@ -107,7 +107,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                                    "AuthParameters": {"USERNAME": names["grouped"][0],
                                                                       "PASSWORD": PASSWORD}})
         id_claims = claims_of(check["AuthenticationResult"]["IdToken"])
-        if len(id_claims.get("cognito:groups", [])) != args.groups or "cognito:preferred_role" not in id_claims:
+        if len(id_claims.get("cognito:groups", [])) != args.groups or (
+            args.groups and "cognito:preferred_role" not in id_claims
+        ):
             raise SystemExit(f"a grouped user's ID token lacks its group claims: {id_claims}")
         log(f"warm-up {args.warmup:g} s")
         await sign_ins(wire, client_id, names["plain"] + names["grouped"], seconds=args.warmup,
