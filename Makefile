@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 NPM      ?= npm
 NODE_DIR := tests/node
 
-.PHONY: serve test install dev postgres node lint clean bench others
+.PHONY: serve test install dev postgres node lint clean bench bench-groups others
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ postgres:
 BENCH_ARGS ?=
 bench: $(VENV)/.bench-installed others
 	$(BIN)/python bench/compare.py $(BENCH_ARGS)
+
+## Group claims: the server's CPU per sign-in of a user in 10 groups against one in none (target: at most 5% more)
+bench-groups: $(VENV)/.bench-installed
+	$(BIN)/python bench/group_claims.py --out bench/results/group_claims_sqlite.json $(BENCH_GROUPS_ARGS)
 
 # The servers `make bench` compares against, in bench/.others/ (git-ignored), each installed once: moto's
 # server in a virtualenv of its own (its dependencies never meet ours), cognito-local with npm. Pinned so

@@ -15,9 +15,15 @@ One command runs the whole comparison (bench/LARGE_POOL.md says what each step d
 2. seed: the same pool grown to ``--users`` by bulk inserts into the project's own tables (executemany on
    SQLite, COPY on PostgreSQL), each row built by the server's own functions; the measured users are spread
    evenly over the pool (user0, user1000, user2000, … of user0 … user999999).
-3. explain: the four operations and every ListUsers filter run once in-process with every SQL statement
-   recorded, then each statement's plan (EXPLAIN QUERY PLAN / EXPLAIN (ANALYZE, BUFFERS)) and its time.
+3. explain: the four operations, every ListUsers filter and the group listings run once in-process with every
+   SQL statement recorded, then each statement's plan (EXPLAIN QUERY PLAN / EXPLAIN (ANALYZE, BUFFERS)) and
+   its time.
 4. large: step 1's measurements again, on the grown pool.
+
+Groups: the pool has a group of every user (``everyone``: the measured users join it through the API, the
+seeded ones by bulk insert) and ten more (``team-00`` … ``team-09``) that every measured user joins, so sign-in
+issues tokens with 11 groups, ListUsersInGroup reads the first pages of a group of ``--users`` members and
+AdminListGroupsForUser the groups of one user.
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ from userpools.crypto.datakey import DataKeyCipher
 from userpools.domain import users as user_domain
 from userpools.domain.records import UserRecord
 from userpools.storage.engine import async_url, migrate_async
-from userpools.storage.schema import user_aliases, user_index, users
+from userpools.storage.schema import group_members, user_aliases, user_index, users
 from userpools.storage.sql_users import indexed_values, to_micros
 
 MEASURED_SCENARIOS = ("sign_in", "get_user", "forgot_password")
@@ -123,6 +129,10 @@ FAMILY_NAMES = (
 USER_COLUMNS = [c.name for c in users.columns]
 INDEX_COLUMNS = [c.name for c in user_index.columns]
 ALIAS_COLUMNS = [c.name for c in user_aliases.columns]
+MEMBER_COLUMNS = [c.name for c in group_members.columns]
+#: The group every user is in, and the ten more every measured user is in (see the module docstring).
+ALL_GROUP = "everyone"
+TEAM_GROUPS = tuple(f"team-{g:02d}" for g in range(10))
 YEAR_MICROS = 365 * 24 * 3600 * 1_000_000
 
 
@@ -441,7 +451,25 @@ async def create_pool(wire: CognitoWire, name: str) -> tuple[str, str]:
             "ExplicitAuthFlows": AUTH_FLOWS,
         },
     )
+    await _must(wire, "CreateGroup", {"UserPoolId": pool_id, "GroupName": ALL_GROUP})
+    for precedence, group in enumerate(TEAM_GROUPS):
+        await _must(
+            wire,
+            "CreateGroup",
+            {
+                "UserPoolId": pool_id,
+                "GroupName": group,
+                "Precedence": precedence,
+                "RoleArn": f"arn:aws:iam::123456789012:role/{group}",
+            },
+        )
     return pool_id, client["UserPoolClient"]["ClientId"]
+
+
+async def join_groups(wire: CognitoWire, pool_id: str, i: int) -> None:
+    """Measured user ``i`` joins every group (ALL_GROUP and TEAM_GROUPS)."""
+    for group in (ALL_GROUP, *TEAM_GROUPS):
+        await _must(wire, "AdminAddUserToGroup", {"UserPoolId": pool_id, "Username": username(i), "GroupName": group})
 
 
 async def create_user(wire: CognitoWire, pool_id: str, client_id: str, i: int, step: int) -> str:
@@ -459,6 +487,7 @@ async def create_user(wire: CognitoWire, pool_id: str, client_id: str, i: int, s
                 "UserAttributes": wire_attributes(i, status),
             },
         )
+        await join_groups(wire, pool_id, i)
         return str(body["UserSub"])
     body = await _must(
         wire,
@@ -484,6 +513,7 @@ async def create_user(wire: CognitoWire, pool_id: str, client_id: str, i: int, s
         )
     if not enabled:
         await _must(wire, "AdminDisableUser", {"UserPoolId": pool_id, "Username": name})
+    await join_groups(wire, pool_id, i)
     return str(sub)
 
 
@@ -545,19 +575,23 @@ async def seed(db: RawDb, seeder: Seeder, fillers: Sequence[int], batch: int) ->
     subs: list[str] = []
     done = 0
     for first in range(0, len(fillers), batch):
-        user_rows, index_rows, alias_rows = [], [], []
+        user_rows, index_rows, alias_rows, member_rows = [], [], [], []
         for i in fillers[first : first + batch]:
             record = seeder.record(i)
             row, index, aliases = seeder.rows(record)
             user_rows.append(row)
             index_rows += index
             alias_rows += aliases
+            member_rows.append(
+                {"pool_id": seeder.pool_id, "group_key": ALL_GROUP, "username_key": record.username_key}
+            )
             if len(subs) < 2000 and i % 499 == 0:
                 subs.append(record.sub)
         async with db.bulk():
             await db.insert("users", USER_COLUMNS, user_rows)
             await db.insert("user_index", INDEX_COLUMNS, index_rows)
             await db.insert("user_aliases", ALIAS_COLUMNS, alias_rows)
+            await db.insert("group_members", MEMBER_COLUMNS, member_rows)
         done += len(user_rows)
         elapsed = time.perf_counter() - started
         log(f"seed: {done:,}/{len(fillers):,} users in {elapsed:.0f} s ({done / elapsed:,.0f}/s)")
@@ -569,6 +603,7 @@ async def seed(db: RawDb, seeder: Seeder, fillers: Sequence[int], batch: int) ->
         await db.execute("VACUUM ANALYZE users")
         await db.execute("VACUUM ANALYZE user_index")
         await db.execute("VACUUM ANALYZE user_aliases")
+        await db.execute("VACUUM ANALYZE group_members")
     return time.perf_counter() - started, subs
 
 
@@ -653,6 +688,57 @@ async def time_list_users(
     return out
 
 
+#: label → (operation, payload from (pool id, a measured username), second page?)
+GROUP_LISTINGS: dict[str, tuple[str, Callable[[str, str], dict[str, Any]], bool]] = {
+    f"ListUsersInGroup {ALL_GROUP}": (
+        "ListUsersInGroup", lambda pool, user: {"UserPoolId": pool, "GroupName": ALL_GROUP}, False
+    ),
+    f"ListUsersInGroup {ALL_GROUP}, page 2": (
+        "ListUsersInGroup", lambda pool, user: {"UserPoolId": pool, "GroupName": ALL_GROUP}, True
+    ),
+    "AdminListGroupsForUser (11 groups)": (
+        "AdminListGroupsForUser", lambda pool, user: {"UserPoolId": pool, "Username": user}, False
+    ),
+}
+
+
+async def time_group_listings(
+    wire: CognitoWire, fixtures: Fixtures, *, requests: int, seconds: float, only: str | None
+) -> dict[str, Any]:
+    """Each group listing one request at a time, as ``time_list_users`` times the filters (Limit 60)."""
+    rng = random.Random(13)
+    out: dict[str, Any] = {}
+    for label, (operation, make, second_page) in GROUP_LISTINGS.items():
+        if only and not re.search(only, label):
+            continue
+        series, returned = Series(), []
+        deadline = time.perf_counter() + seconds
+        for n in range(requests + 3):
+            payload = {**make(fixtures.pool_id, rng.choice(fixtures.usernames)), "Limit": 60}
+            if second_page:
+                first = await wire.call(operation, payload)
+                token = first.body.get("NextToken")
+                if token is None:
+                    series.add(first.latency_ns, first.error or "no NextToken")
+                    continue
+                payload["NextToken"] = token
+            reply = await wire.call(operation, payload)
+            if n >= 3:  # the first three warm up
+                series.add(reply.latency_ns, reply.error)
+                returned.append(len(reply.body.get("Users", reply.body.get("Groups", []))))
+            if time.perf_counter() > deadline and n >= 5:
+                break
+        summary = series.summary(0)
+        summary["users_per_page_mean"] = sum(returned) / len(returned) if returned else 0
+        out[label] = summary
+        lat = summary["latency_ms"]
+        log(
+            f"list: {label:<40} n={summary['count']:>4} p50 {_ms(lat['p50'])} p99 {_ms(lat['p99'])} ms"
+            f"{'  errors ' + str(summary['errors']) if summary['errors'] else ''}"
+        )
+    return out
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:,.2f}"
 
@@ -694,6 +780,11 @@ async def measure_phase(
             requests=args.list_requests,
             seconds=args.list_seconds,
             only=args.list_only,
+        )
+        listing.update(
+            await time_group_listings(
+                wire, fixtures, requests=args.list_requests, seconds=args.list_seconds, only=args.list_only
+            )
         )
     finally:
         await wire.aclose()
@@ -803,6 +894,12 @@ async def explain(
                     first = await call("(first page)", "ListUsers", payload)
                     payload["PaginationToken"] = first.get("PaginationToken", "")
                 await call(f"ListUsers {label}: {text}", "ListUsers", payload)
+            for label, (operation, make, second_page) in GROUP_LISTINGS.items():
+                payload = {**make(fixtures.pool_id, user), "Limit": 60}
+                if second_page:
+                    first = await call("(first page)", operation, payload)
+                    payload["NextToken"] = first.get("NextToken", "")
+                await call(label, operation, payload)
         # Each statement once, except the user listings: their plans and times depend on the filter.
         plans = []
         done: set[str] = set()
@@ -919,7 +1016,7 @@ def render(report: dict[str, Any]) -> str:
             f"{'p99 large':>10}{'users':>7}  target p99 < {FIRST_PAGE_TARGET_MS:g} ms"
         ),
     ]
-    for label in LIST_FILTERS:
+    for label in (*LIST_FILTERS, *GROUP_LISTINGS):
         s = (small.get("list_users") or {}).get(label, {})
         g = (large.get("list_users") or {}).get(label, {})
         if not s and not g:

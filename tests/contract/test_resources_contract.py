@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from userpools.domain.records import PoolRecord
 from userpools.domain.resources import (
     DOMAIN,
     RESOURCE_SERVER,
@@ -17,7 +18,7 @@ from userpools.domain.resources import (
     resource_server_key,
     ui_customization_key,
 )
-from userpools.storage.ports import Conflict, PoolRecord, Store
+from userpools.storage.ports import Conflict, Store
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
 POOL = "us-east-1_Pool00001"

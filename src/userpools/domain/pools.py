@@ -27,6 +27,7 @@ from typing import Any
 import botocore.session
 from botocore.model import ListShape, ServiceModel, Shape, StructureShape
 
+from userpools.domain import tags
 from userpools.domain.records import PoolRecord
 from userpools.errors import FeatureUnavailableInTierException, InvalidParameterException
 
@@ -492,6 +493,7 @@ def _check_create(settings: Mapping[str, Any]) -> None:
 def _check_common(settings: Mapping[str, Any]) -> None:
     _check_sign_in_policy(settings)
     _check_tier(settings)
+    tags.check_tags(settings.get("UserPoolTags") or {})
 
 
 # --- the API ---------------------------------------------------------------------------------------------

@@ -210,3 +210,20 @@ class OAuthGrantRecord:
     expires_at: datetime
     used_at: datetime | None = None
     document: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GroupRecord:
+    """One group of a pool. ``name_key`` is ``group_key(name)``, unique in the pool."""
+
+    pool_id: str
+    name: str
+    name_key: str
+    created_at: datetime
+    updated_at: datetime
+    description: str | None = None
+    role_arn: str | None = None
+    precedence: int | None = None
+
+#: What a sign-in needs of each of the user's groups: (name, role ARN, precedence), as the store reads it.
+TokenGroup = tuple[str, str | None, int | None]

@@ -197,6 +197,8 @@ def issue_customized_tokens(
     refresh_expires_at: datetime | None,
     cipher: DataKeyCipher,
     refresh_generation: int = 0,
+    roles: tuple[str, ...] = (),
+    preferred_role: str | None = None,
     overrides: TokenOverrides,
     scopes: tuple[str, ...] = (ADMIN_SCOPE,),
     deferred: bool = False,
@@ -213,5 +215,6 @@ def issue_customized_tokens(
         pool_id=pool_id, client=client, user=user, groups=groups, keys=keys, now=now, auth_time=auth_time,
         origin_jti=origin_jti, issuer=issuer, readable_attributes=readable_attributes, with_refresh=with_refresh,
         refresh_expires_at=refresh_expires_at, cipher=cipher, refresh_generation=refresh_generation,
-        scope=" ".join(scopes), customize=customize, deferred=deferred, oauth=oauth,
+        roles=roles, preferred_role=preferred_role, scope=" ".join(scopes), customize=customize, deferred=deferred,
+        oauth=oauth,
     )

@@ -27,7 +27,6 @@ whole request back. CUSTOM_AUTH lives in ``operations.custom_auth``; the steps b
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -49,7 +48,7 @@ from userpools.errors import (
     UserNotFoundException,
 )
 from userpools.operations import custom_auth, hooks, threats
-from userpools.operations.common import check_secret_hash, client_secret, find_user, load_client
+from userpools.operations.common import check_secret_hash, find_user, load_client, matches_a_secret
 from userpools.operations.context import Context
 from userpools.operations.migration import send_welcome
 from userpools.operations.pools import get_pool_or_raise
@@ -462,10 +461,10 @@ async def get_tokens_from_refresh_token(ctx: Context, req: dict[str, Any]) -> di
     async with ctx.store.transaction() as tx:
         client, pool = await load_client(tx, req["ClientId"])
         given_secret = req.get("ClientSecret")
-        if client.secret_ciphertext is not None:
-            stored = client_secret(ctx, client)
-            if not given_secret or not secrets.compare_digest(given_secret, stored or ""):
-                raise NotAuthorizedException(f"Unable to verify secret hash for client {client.id}")
+        if client.secret_ciphertext is not None and (
+            not given_secret or not matches_a_secret(ctx, client, given_secret)
+        ):
+            raise NotAuthorizedException(f"Unable to verify secret hash for client {client.id}")
         check_flow_enabled(client, "REFRESH_TOKEN_AUTH")
         rotation = (client.settings.get("RefreshTokenRotation") or {}).get("Feature") == "ENABLED"
         out = await _refresh(ctx, tx, pool, client, req["RefreshToken"], secret_hash=None, rotate=rotation,

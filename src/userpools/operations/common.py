@@ -8,6 +8,7 @@ import hmac
 import re
 from typing import Any
 
+from userpools.domain import client_secrets as client_secret_domain
 from userpools.domain import users as user_domain
 from userpools.domain.records import ClientRecord, PoolRecord, UserRecord
 from userpools.errors import NotAuthorizedException, UserNotFoundException
@@ -36,9 +37,30 @@ async def load_client(tx: Transaction, client_id: str) -> tuple[ClientRecord, Po
 
 
 def client_secret(ctx: Context, client: ClientRecord) -> str | None:
+    """The client's oldest secret (what DescribeUserPoolClient shows), None for a public client."""
     if client.secret_ciphertext is None:
         return None
     return ctx.cipher.decrypt(client.secret_ciphertext, context=secret_context(client.id)).decode()
+
+
+def client_secrets(ctx: Context, client: ClientRecord) -> list[str]:
+    """Every active secret of the client (two during a rotation, see ``domain.client_secrets``); empty for a
+    public client. Each one is accepted wherever a secret is."""
+    if client.secret_ciphertext is None:
+        return []
+    stored = client_secret_domain.stored_secrets(
+        client.settings, client_id=client.id, created_at=client.created_at, column=client.secret_ciphertext
+    )
+    context = secret_context(client.id)
+    return [ctx.cipher.decrypt(s.ciphertext, context=context).decode() for s in stored]
+
+
+def matches_a_secret(ctx: Context, client: ClientRecord, given: str) -> bool:
+    """Whether ``given`` is one of the client's secrets (compared in constant time, each of them)."""
+    found = False
+    for secret in client_secrets(ctx, client):
+        found |= hmac.compare_digest(secret.encode(), given.encode())
+    return found
 
 
 def secret_hash(secret: str, username: str, client_id: str) -> str:
@@ -49,17 +71,17 @@ def secret_hash(secret: str, username: str, client_id: str) -> str:
 def check_secret_hash(ctx: Context, client: ClientRecord, given: str | None, *usernames: str | None) -> None:
     """SECRET_HASH = Base64(HMAC-SHA256(client secret, username ‖ client id)), required when the client has
     a secret. Clients compute it over the name the user typed or over the internal username (refresh,
-    email-as-username pools), so either is accepted."""
-    secret = client_secret(ctx, client)
-    if secret is None:
+    email-as-username pools), so either is accepted; with two secrets (a rotation), either secret."""
+    if client.secret_ciphertext is None:
         return
     if not given:
         raise NotAuthorizedException(
             f"Client {client.id} is configured with secret but SECRET_HASH was not received"
         )
-    for name in usernames:
-        if name and hmac.compare_digest(secret_hash(secret, name, client.id).encode(), given.encode()):
-            return
+    for secret in client_secrets(ctx, client):
+        for name in usernames:
+            if name and hmac.compare_digest(secret_hash(secret, name, client.id).encode(), given.encode()):
+                return
     raise NotAuthorizedException(f"Unable to verify secret hash for client {client.id}")
 
 

@@ -8,7 +8,6 @@ API reference: https://docs.aws.amazon.com/cognito-user-identity-pools/latest/AP
 from __future__ import annotations
 
 import dataclasses
-import hmac
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +24,7 @@ from userpools.errors import (
     UnsupportedTokenTypeException,
 )
 from userpools.operations import threats
-from userpools.operations.common import client_secret, load_client
+from userpools.operations.common import load_client, matches_a_secret
 from userpools.operations.context import Context
 from userpools.operations.tokens import authenticate
 from userpools.operations.userstate import (
@@ -178,8 +177,7 @@ async def revoke_token(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     """API_RevokeToken: the refresh token and every access/ID token issued from it."""
     async with ctx.store.transaction() as tx:
         client, _pool = await load_client(tx, req["ClientId"])
-        stored = client_secret(ctx, client)
-        if stored is not None and not hmac.compare_digest(stored.encode(), (req.get("ClientSecret") or "").encode()):
+        if client.secret_ciphertext is not None and not matches_a_secret(ctx, client, req.get("ClientSecret") or ""):
             raise NotAuthorizedException(f"Client {client.id} is configured with secret but secret was not received"
                                          if not req.get("ClientSecret") else "Invalid client secret")
         if client.settings.get("EnableTokenRevocation") is False:

@@ -20,6 +20,7 @@ from typing import Any
 from userpools import ids
 from userpools.crypto.jwt import TokenError, peek
 from userpools.domain import clients as client_domain
+from userpools.domain import groups as group_domain
 from userpools.domain import token_customization
 from userpools.domain import tokens as token_domain
 from userpools.domain.records import AuthSessionRecord, ClientRecord, PoolRecord, UserRecord
@@ -86,8 +87,8 @@ async def issue_for_refresh(
 
 
 async def _pre_token_generation(
-    ctx: Context, pool: PoolRecord, client: ClientRecord, user: UserRecord, *, source: str, groups: list[str],
-    scopes: tuple[str, ...], client_metadata: dict[str, str] | None,
+    ctx: Context, pool: PoolRecord, client: ClientRecord, user: UserRecord, *, source: str,
+    groups: group_domain.GroupClaims, scopes: tuple[str, ...], client_metadata: dict[str, str] | None,
 ) -> token_customization.TokenOverrides | None:
     """The pool's PreTokenGeneration answer as overrides; None without the trigger."""
     if not hooks.has(pool, "PreTokenGeneration"):
@@ -97,7 +98,8 @@ async def _pre_token_generation(
         version = "V1_0"
     event = events.pre_token_generation(
         hooks.caller(pool, user.username, client.id), source, user_attributes=hooks.attributes(pool, user),
-        groups=groups, version=version, scopes=scopes,  # type: ignore[arg-type]
+        groups=groups.groups, iam_roles=groups.roles, preferred_role=groups.preferred_role,
+        version=version, scopes=scopes,  # type: ignore[arg-type]
         client_metadata=client_metadata,
     )
     response = await hooks.run(ctx, pool, "PreTokenGeneration", event)
@@ -112,21 +114,25 @@ async def issue_in_family(
     keys = await ctx.keyring.for_pool(tx, pool.id)
     if keys is None:  # a pool always has keys; their absence is a broken store, not bad input
         raise RuntimeError(f"pool {pool.id} has no signing keys")
-    groups: list[str] = []
+    # The user's groups, read now (membership changes show at the next sign-in or refresh [U]): one range of
+    # the members' (pool, user) index inside the operation's transaction.
+    groups = group_domain.group_claims(await tx.groups.token_groups(pool.id, user.username_key))
     scopes = oauth.scopes if oauth is not None else (token_domain.ADMIN_SCOPE,)  # API-flow tokens [C]
     overrides = await _pre_token_generation(ctx, pool, client, user, source=source, groups=groups,
                                             scopes=scopes, client_metadata=client_metadata)
     now, issuer, readable = ctx.clock.now(), _issuer(ctx, pool.id), _readable(client)
     if overrides is None:
         issued = token_domain.issue_tokens(
-            pool_id=pool.id, client=client, user=user, groups=groups, keys=keys, now=now,
+            pool_id=pool.id, client=client, user=user, groups=list(groups.groups), roles=groups.roles,
+            preferred_role=groups.preferred_role, keys=keys, now=now,
             auth_time=session.auth_time, origin_jti=session.origin_jti, issuer=issuer,
             readable_attributes=readable, with_refresh=with_refresh, refresh_expires_at=session.expires_at,
             cipher=ctx.cipher, refresh_generation=session.generation, deferred=True, oauth=oauth,
         )
     else:
         issued = token_customization.issue_customized_tokens(
-            pool_id=pool.id, client=client, user=user, groups=groups, keys=keys, now=now,
+            pool_id=pool.id, client=client, user=user, groups=list(groups.groups), roles=groups.roles,
+            preferred_role=groups.preferred_role, keys=keys, now=now,
             auth_time=session.auth_time, origin_jti=session.origin_jti, issuer=issuer,
             readable_attributes=readable, with_refresh=with_refresh, refresh_expires_at=session.expires_at,
             cipher=ctx.cipher, overrides=overrides, scopes=scopes, refresh_generation=session.generation,

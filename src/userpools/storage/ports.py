@@ -27,11 +27,13 @@ from userpools.domain.records import (
     AuthSessionRecord,
     ClientRecord,
     CodeRecord,
+    GroupRecord,
     OAuthGrantRecord,
     OutboxRecord,
     PoolRecord,
     PoolResource,
     SigningKeyRecord,
+    TokenGroup,
     UserFilter,
     UserRecord,
 )
@@ -55,7 +57,7 @@ class PoolPort(Protocol):
         """Replaces name, updated_at and settings of an existing pool."""
 
     async def delete(self, pool_id: str) -> bool:
-        """Deletes the pool and everything in it (clients, keys, and later users, groups, …)."""
+        """Deletes the pool and everything in it (clients, keys, users, groups, …)."""
 
     async def list(self, *, limit: int, after_id: str | None = None) -> Sequence[PoolRecord]:
         """Pools ordered by id, those with id > after_id, at most ``limit``."""
@@ -225,6 +227,49 @@ class OAuthGrantPort(Protocol):
         """Deletes the grants whose expires_at has passed; returns how many."""
 
 
+class GroupPort(Protocol):
+    """A pool's groups and their members (``userpools.domain.groups``); groups by ``name_key``."""
+
+    async def insert(self, group: GroupRecord) -> None:
+        """Raises Conflict if (pool_id, name_key) exists."""
+
+    async def get(self, pool_id: str, name_key: str, *, for_update: bool = False) -> GroupRecord | None: ...
+
+    async def update(self, group: GroupRecord) -> None:
+        """Replaces description, role_arn, precedence and updated_at."""
+
+    async def delete(self, pool_id: str, name_key: str) -> bool:
+        """Deletes the group and its memberships."""
+
+    async def count(self, pool_id: str) -> int: ...
+
+    async def list(self, pool_id: str, *, limit: int, after_key: str | None = None) -> Sequence[GroupRecord]:
+        """The pool's groups in name_key order (byte-wise), those after ``after_key``, at most ``limit``."""
+
+    async def add_member(self, pool_id: str, group_key: str, username_key: str) -> bool:
+        """Adds the user to the group; False when it was a member already. Both must exist."""
+
+    async def remove_member(self, pool_id: str, group_key: str, username_key: str) -> bool: ...
+
+    async def is_member(self, pool_id: str, group_key: str, username_key: str) -> bool: ...
+
+    async def count_for_user(self, pool_id: str, username_key: str) -> int: ...
+
+    async def list_for_user(
+        self, pool_id: str, username_key: str, *, limit: int, after_key: str | None = None
+    ) -> Sequence[GroupRecord]:
+        """The user's groups in name_key order, those after ``after_key``, at most ``limit`` (one index range)."""
+
+    async def token_groups(self, pool_id: str, username_key: str) -> Sequence[TokenGroup]:
+        """(name, role_arn, precedence) of every group of the user (at most 100): what tokens claim. One range
+        of the members' (pool, user) index, each group read by its key; nothing else is converted."""
+
+    async def list_members(
+        self, pool_id: str, group_key: str, *, limit: int, after_key: str | None = None
+    ) -> Sequence[UserRecord]:
+        """The group's users in username_key order, those after ``after_key``, at most ``limit``."""
+
+
 class Transaction(Protocol):
     pools: PoolPort
     clients: ClientPort
@@ -237,6 +282,7 @@ class Transaction(Protocol):
     counters: CounterPort
     resources: ResourcePort
     oauth_grants: OAuthGrantPort
+    groups: GroupPort
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         """A part of the transaction that is undone alone when it raises (the exception goes on); what the

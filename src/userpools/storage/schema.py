@@ -260,3 +260,32 @@ oauth_grants = sa.Table(
     sa.Column("used_at", Micros, nullable=True),
     sa.Column("document", Document, nullable=False),
 )
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    # A pool's groups (domain.groups): name_key is the name lower-cased (names are unique regardless of case),
+    # name as created. The primary key serves GetGroup, ListGroups' keyset pages and the cascade from pools.
+    sa.Column("pool_id", Id, sa.ForeignKey("user_pools.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("name_key", Id, primary_key=True),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("description", sa.Text(), nullable=True),
+    sa.Column("role_arn", sa.Text(), nullable=True),
+    sa.Column("precedence", sa.BigInteger(), nullable=True),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("updated_at", Micros, nullable=False),
+)
+
+group_members = sa.Table(
+    "group_members",
+    metadata,
+    # One row per (group, user). The primary key serves ListUsersInGroup (a group's members in username_key
+    # order) and the cascade from groups; the second index AdminListGroupsForUser, the groups of a sign-in's
+    # tokens, and the cascade from users.
+    sa.Column("pool_id", Id, primary_key=True),
+    sa.Column("group_key", Id, primary_key=True),
+    sa.Column("username_key", Id, primary_key=True),
+    sa.ForeignKeyConstraint(["pool_id", "group_key"], ["groups.pool_id", "groups.name_key"], ondelete="CASCADE"),
+    _user_foreign_key(),
+    sa.Index(None, "pool_id", "username_key", "group_key"),
+)

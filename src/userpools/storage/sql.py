@@ -44,6 +44,7 @@ from userpools.storage.ports import (
     ClientPort,
     CodePort,
     CounterPort,
+    GroupPort,
     OAuthGrantPort,
     OutboxPort,
     PoolPort,
@@ -53,6 +54,7 @@ from userpools.storage.ports import (
 )
 from userpools.storage.schema import config_generation, outbox, signing_keys, user_pool_clients, user_pools
 from userpools.storage.sql_events import EventStatements, SqlAuthEvents, SqlCounters
+from userpools.storage.sql_groups import GroupStatements, SqlGroups
 from userpools.storage.sql_oauth import SqlOAuthGrants, grant_insert
 from userpools.storage.sql_resources import SqlResources, resource_insert
 from userpools.storage.sql_users import (
@@ -180,6 +182,7 @@ class _Inserts:
         self.message: Insert = insert(outbox).on_conflict_do_nothing(index_elements=[_O.id])
         self.resource: Insert = resource_insert(dialect_name)
         self.grant: Insert = grant_insert(dialect_name)
+        self.groups = GroupStatements(dialect_name)
 
 
 # --- row mapping -------------------------------------------------------------------------------------
@@ -529,6 +532,7 @@ class SqlTransaction:
         "clients",
         "codes",
         "counters",
+        "groups",
         "oauth_grants",
         "outbox",
         "pools",
@@ -548,6 +552,7 @@ class SqlTransaction:
     counters: CounterPort
     resources: ResourcePort
     oauth_grants: OAuthGrantPort
+    groups: GroupPort
 
     def __init__(
         self, conn: AsyncConnection, inserts: _Inserts, generation: _AnyGeneration | None = None
@@ -568,6 +573,7 @@ class SqlTransaction:
         self.counters = SqlCounters(conn, inserts.events)
         self.resources = SqlResources(conn, inserts.resource)
         self.oauth_grants = SqlOAuthGrants(conn, inserts.grant)
+        self.groups = SqlGroups(conn, inserts.groups)
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         return self._conn.savepoint()  # type: ignore[attr-defined, no-any-return]

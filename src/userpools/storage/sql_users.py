@@ -554,3 +554,8 @@ class SqlAuthSessions:
         params = {"b_origin_jti": origin_jti, "rotated_at": to_micros(at)}
         row = (await self._conn.execute(_ROTATE_SESSION, params)).first()
         return None if row is None else int(row[0])
+
+
+#: For the ports of other tables that read whole users (``sql_groups``: a group's members).
+USER_COLUMNS = _USER_COLUMNS
+user_from_row = _user
