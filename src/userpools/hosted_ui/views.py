@@ -1,4 +1,5 @@
-"""The hosted pages' handlers: /login (sign-in and new-password forms) and /error.
+"""The hosted pages' handlers: /login (sign-in and new-password forms) and /error (the account pages are in
+``accounts``).
 
 /login carries the authorization request in its query string (``/oauth2/authorize`` redirects there with
 it, as Cognito does), re-checks it on every request, and ends a successful sign-in with the domain's session
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,12 +22,13 @@ from userpools.errors import (
     UserNotFoundException,
 )
 from userpools.hosted_ui import csrf
+from userpools.hosted_ui.accounts import NOTICES
 from userpools.hosted_ui.pages import Page, page_for, render
 from userpools.oauth.endpoints import GetContext, error_page_redirect, not_found, set_session
 from userpools.oauth.responses import redirect
 from userpools.oauth.site import Site, site_of
+from userpools.operations import hosted, signin
 from userpools.operations import oauth as flows
-from userpools.operations import signin
 
 _ATTRIBUTE_FIELD = re.compile(r"requiredAttributes\[([\w:.-]{1,64})\]")
 
@@ -57,15 +60,18 @@ class HostedPages:
         if site is None:
             return not_found()
         params = dict(request.query_params)
-        page = page_for(params.get("lang"), site.base)
+        page = page_for(params.get("lang"), site.base, request.headers.get("accept-language"))
         try:
             await flows.check_login_request(ctx, site.pool, params)
         except rules.PageError as exc:
             return error_page_redirect(site, exc, params)
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
+        page = page.styled(await hosted.style_of(ctx, site.pool, site.domain, params.get("client_id")))
         if request.method == "GET":
-            return self._login_form(request, site, page)
+            notice = params.get("notice")
+            return self._login_form(request, site, page, username=params.get("username"),
+                                    notice=page.t[notice] if notice in NOTICES else None)
         form = {k: v for k, v in (await request.form()).multi_items() if isinstance(v, str)}
         if not csrf.valid(request.cookies.get(csrf.COOKIE), form.get(csrf.FIELD)):
             return self._login_form(request, site, page, banner=page.t["csrf"], status=403,
@@ -90,11 +96,23 @@ class HostedPages:
     def _action(self, request: Request, site: Site) -> str:
         return site.url("/login?" + request.url.query)
 
+    @staticmethod
+    def _links(request: Request, site: Site) -> dict[str, str]:
+        """The sign-up and forgot-password links, with the authorization request (not the page's own additions);
+        no sign-up link where only administrators create users [C: AllowAdminCreateUserOnly]."""
+        query = urlencode({k: v for k, v in request.query_params.items() if k not in ("username", "notice")})
+        links = {"forgot": site.url(f"/forgotPassword?{query}")}
+        if not (site.pool.settings.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
+            links["signup"] = site.url(f"/signup?{query}")
+        return links
+
     def _login_form(self, request: Request, site: Site, page: Page, *, errors: dict[str, str] | None = None,
-                    banner: str | None = None, username: str | None = None, status: int = 200) -> Response:
+                    banner: str | None = None, username: str | None = None, status: int = 200,
+                    notice: str | None = None) -> Response:
         token, is_new = csrf.token_for(request.cookies.get(csrf.COOKIE))
         response = render(page, "login.html", status=status, action=self._action(request, site), csrf=token,
-                          errors=errors or {}, banner=banner, username=username)
+                          errors=errors or {}, banner=banner, username=username, notice=notice,
+                          links=self._links(request, site))
         return _with_csrf(response, site, token, is_new)
 
     def _new_password_form(self, request: Request, site: Site, page: Page, challenge: flows.NewPasswordRequired,
@@ -147,7 +165,8 @@ class HostedPages:
         if site is None:
             return not_found()
         params = request.query_params
-        page = page_for(params.get("lang"), site.base)
+        page = page_for(params.get("lang"), site.base, request.headers.get("accept-language"))
+        page = page.styled(await hosted.style_of(self._context(), site.pool, site.domain, params.get("client_id")))
         return render(page, "error.html", status=400, error=params.get("error") or "invalid_request",
                       description=params.get("error_description"))
 
