@@ -125,14 +125,14 @@ def _branding_style(document: dict[str, Any]) -> Style:
     logo = None
     if _get(settings, "components", "form", "logo", "enabled") is not False:
         wanted = ("DARK", "DYNAMIC") if scheme == "DARK" else ("LIGHT", "DYNAMIC")
-        for asset in shown["Assets"]:
-            if asset.get("Category") == "FORM_LOGO" and asset.get("ColorMode") in wanted and asset.get("Bytes"):
-                mime = _MIME.get(str(asset.get("Extension")), "image/png")
-                data = asset["Bytes"]
-                if isinstance(data, bytes):
-                    data = base64.b64encode(data).decode("ascii")
-                logo = f"data:{mime};base64,{data}"
-                break
+        logos = [a for a in shown["Assets"] if a.get("Category") == "FORM_LOGO" and a.get("ColorMode") in wanted
+                 and a.get("Bytes")]
+        logos.sort(key=lambda a: wanted.index(a["ColorMode"]))  # the scheme's own logo before a DYNAMIC one
+        if logos:
+            data = logos[0]["Bytes"]
+            if isinstance(data, bytes):
+                data = base64.b64encode(data).decode("ascii")
+            logo = f"data:{_MIME.get(str(logos[0].get('Extension')), 'image/png')};base64,{data}"
     return Style(2, logo=logo, vars=_branding_vars(settings, "lightMode"),
                  dark_vars=_branding_vars(settings, "darkMode"), scheme=scheme)
 
