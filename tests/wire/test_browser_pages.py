@@ -7,9 +7,10 @@ API's, covered on both by the other wire tests)."""
 
 from __future__ import annotations
 
-import base64
 import re
+import struct
 import uuid
+import zlib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -251,9 +252,17 @@ def test_lang_chooses_french_over_the_browsers_language(domain_pool: DomainPool,
     shoot(page, "forgot-password-fr")
 
 
-PNG_1PX = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
+def square_png(size: int, rgb: tuple[int, int, int]) -> bytes:
+    """A PNG of one colour (a logo to see in the screenshots)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+LOGO = square_png(48, (181, 137, 0))
 
 
 @SQLITE_ONLY
@@ -263,14 +272,14 @@ def test_classic_pages_take_the_ui_customization_css_and_logo(domain_pool: Domai
     css = (".background-customizable { background-color: #fdf6e3; }\n"
            ".submitButton-customizable { background-color: #b58900; }")
     out = dp.cognito.set_ui_customization(UserPoolId=dp.pool_id, ClientId=client_id, CSS=css,
-                                          ImageFile=PNG_1PX)["UICustomization"]
+                                          ImageFile=LOGO)["UICustomization"]
     page.goto(authorize_url(dp, app, client_id))
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     button = page.evaluate("getComputedStyle(document.querySelector('button[type=submit]')).backgroundColor")
     assert background == "rgb(253, 246, 227)" and button == "rgb(181, 137, 0)"
     logo = page.locator("img.logo-customizable")
     assert logo.get_attribute("src") == out["ImageUrl"]
-    assert page.evaluate("document.querySelector('img.logo-customizable').naturalWidth") == 1  # CSP let it load
+    assert page.evaluate("document.querySelector('img.logo-customizable').naturalWidth") == 48  # CSP let it load
     shoot(page, "login-classic-css")
 
 
@@ -286,7 +295,7 @@ def test_managed_login_pages_take_the_branding_colours_and_logo(server: Any, cog
             "pageBackground": {"lightMode": {"color": "0f3d3eff"}},
             "primaryButton": {"lightMode": {"defaults": {"backgroundColor": "e76f51ff", "textColor": "ffffffff"}}},
         },
-    }, Assets=[{"Category": "FORM_LOGO", "ColorMode": "LIGHT", "Extension": "PNG", "Bytes": PNG_1PX}])
+    }, Assets=[{"Category": "FORM_LOGO", "ColorMode": "LIGHT", "Extension": "PNG", "Bytes": LOGO}])
     try:
         page.goto(authorize_url(dp, app, client_id))
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
