@@ -12,8 +12,18 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from accounts import outbox, unique
-from oauthkit import CALLBACK, DomainPool, code_from, csrf_of, domain_pool, new_browser, query_of, redeem
+from accounts import latest_code, outbox, unique
+from oauthkit import (
+    CALLBACK,
+    DomainPool,
+    code_from,
+    csrf_of,
+    domain_pool,
+    new_browser,
+    query_of,
+    redeem,
+    sign_in_through_form,
+)
 
 __all__ = ["domain_pool"]  # the fixture, used by name
 
@@ -141,3 +151,36 @@ def test_accept_language_chooses_the_language_without_lang(domain_pool: DomainPo
                               headers={"Accept-Language": "fr"})
     assert '<html lang="fr">' in french.text and "Mot de passe oublié" in french.text
     assert '<html lang="en">' in english.text
+
+
+def test_a_user_whose_password_an_administrator_reset_enters_the_code_and_is_signed_in(
+        domain_pool: DomainPool) -> None:
+    dp = domain_pool
+    client_id = dp.client()["ClientId"]
+    username = dp.user(email="reset-by-admin@example.com", email_verified="true")
+    dp.cognito.admin_reset_user_password(UserPoolId=dp.pool_id, Username=username)
+    with new_browser() as browser:
+        told = sign_in_through_form(browser, dp, client_id, username, state="s-reset")
+        assert told.status_code == 302
+        step = told.headers["location"]
+        assert step.startswith(f"{dp.base}/confirmForgotPassword?")
+        assert query_of(step)["username"] == username and query_of(step)["state"] == "s-reset"
+        form = browser.get(step)
+        code = latest_code(dp.server, dp.pool_id, username)
+        done = browser.post(step, data={"_csrf": csrf_of(form.text), "code": code, "password": PASSWORD,
+                                        "confirmPassword": PASSWORD})
+    assert query_of(done.headers["location"])["state"] == "s-reset"
+    assert redeem(dp, client_id, code_from(done)).status_code == 200
+
+
+def test_an_unconfirmed_user_is_shown_the_way_to_the_confirmation_page(domain_pool: DomainPool) -> None:
+    dp = domain_pool
+    client_id = dp.client()["ClientId"]
+    username = unique()
+    dp.cognito.sign_up(ClientId=client_id, Username=username, Password=PASSWORD,
+                       UserAttributes=[{"Name": "email", "Value": "later@example.com"}])
+    with new_browser() as browser:
+        told = sign_in_through_form(browser, dp, client_id, username)
+    assert told.status_code == 400
+    link = re.search(r'href="([^"]*/confirm\?[^"]*)"', told.text)
+    assert link and f"username={username}" in link.group(1).replace("&amp;", "&")

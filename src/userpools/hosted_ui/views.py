@@ -19,6 +19,8 @@ from userpools.domain import oauth as rules
 from userpools.errors import (
     CognitoError,
     InvalidPasswordException,
+    PasswordResetRequiredException,
+    UserNotConfirmedException,
     UserNotFoundException,
 )
 from userpools.hosted_ui import csrf
@@ -48,6 +50,11 @@ def _login_errors(page: Page, exc: CognitoError) -> tuple[dict[str, str], str | 
     if exc.message == signin.INCORRECT:
         return {"password": message}, None
     return {}, message
+
+
+def _carried(params: dict[str, str], **extra: str) -> str:
+    """The authorization request's query without the page's own additions, plus ``extra``."""
+    return urlencode({**{k: v for k, v in params.items() if k not in ("username", "notice")}, **extra})
 
 
 class HostedPages:
@@ -87,10 +94,17 @@ class HostedPages:
             outcome = await flows.sign_in(ctx, site.pool, params, username, password)
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
+        except PasswordResetRequiredException:
+            # the code an administrator's reset sent is entered on /confirmForgotPassword [U: the classic hosted
+            # UI's step; the API answers PasswordResetRequiredException before checking the password too]
+            return redirect(site.url(f"/confirmForgotPassword?{_carried(params, username=username)}"))
         except CognitoError as exc:
             errors, banner = _login_errors(page, exc)
+            confirm = None
+            if isinstance(exc, UserNotConfirmedException):  # told (as the API tells), with the way to confirm
+                confirm = site.url(f"/confirm?{_carried(params, username=username)}")
             return self._login_form(request, site, page, errors=errors, banner=banner, username=username,
-                                    status=400)
+                                    status=400, confirm_link=confirm)
         return self._outcome(request, site, page, outcome)
 
     def _action(self, request: Request, site: Site) -> str:
@@ -100,7 +114,7 @@ class HostedPages:
     def _links(request: Request, site: Site) -> dict[str, str]:
         """The sign-up and forgot-password links, with the authorization request (not the page's own additions);
         no sign-up link where only administrators create users [C: AllowAdminCreateUserOnly]."""
-        query = urlencode({k: v for k, v in request.query_params.items() if k not in ("username", "notice")})
+        query = _carried(dict(request.query_params))
         links = {"forgot": site.url(f"/forgotPassword?{query}")}
         if not (site.pool.settings.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
             links["signup"] = site.url(f"/signup?{query}")
@@ -108,11 +122,11 @@ class HostedPages:
 
     def _login_form(self, request: Request, site: Site, page: Page, *, errors: dict[str, str] | None = None,
                     banner: str | None = None, username: str | None = None, status: int = 200,
-                    notice: str | None = None) -> Response:
+                    notice: str | None = None, confirm_link: str | None = None) -> Response:
         token, is_new = csrf.token_for(request.cookies.get(csrf.COOKIE))
         response = render(page, "login.html", status=status, action=self._action(request, site), csrf=token,
                           errors=errors or {}, banner=banner, username=username, notice=notice,
-                          links=self._links(request, site))
+                          links=self._links(request, site), confirm_link=confirm_link)
         return _with_csrf(response, site, token, is_new)
 
     def _new_password_form(self, request: Request, site: Site, page: Page, challenge: flows.NewPasswordRequired,
