@@ -184,3 +184,20 @@ def test_an_unconfirmed_user_is_shown_the_way_to_the_confirmation_page(domain_po
     assert told.status_code == 400
     link = re.search(r'href="([^"]*/confirm\?[^"]*)"', told.text)
     assert link and f"username={username}" in link.group(1).replace("&amp;", "&")
+
+
+def test_the_account_pages_answer_at_the_root_under_cognitos_host_name(domain_pool: DomainPool) -> None:
+    dp = domain_pool
+    client_id = dp.client()["ClientId"]
+    username = dp.user(email="host@example.com", email_verified="true")
+    host = f"{dp.domain}.auth.us-east-1.amazoncognito.com"
+    query = {"client_id": client_id, "response_type": "code", "redirect_uri": CALLBACK}
+    with httpx.Client(base_url=dp.server.url, headers={"Host": host}, follow_redirects=False) as browser:
+        for path in ("/signup", "/forgotPassword", "/confirmForgotPassword", "/confirm"):
+            page = browser.get(path, params=query)
+            assert page.status_code == 200, (path, page.text)
+            assert f'action="http://{host}{path}?' in page.text
+        form = browser.get("/forgotPassword", params=query)
+        sent = browser.post("/forgotPassword", params=query, data={"_csrf": csrf_of(form.text),
+                                                                    "username": username})
+    assert sent.headers["location"].startswith(f"http://{host}/confirmForgotPassword?")
