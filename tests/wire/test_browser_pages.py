@@ -121,6 +121,7 @@ def test_sign_up_then_confirm_with_the_emailed_code_then_sign_in(signup_pool: Do
     page.fill("#password", "short")
     page.click("button[name=signUpButton]")
     assert "Password" in field_error(page, "password")  # the pool's policy, from SignUp's own check
+    assert page.evaluate("document.activeElement.id") == "password"
     assert page.locator("#attr-given_name").input_value() == "Ada"
     shoot(page, "signup-invalid-password")
     page.fill("#password", NEW_PASSWORD)
@@ -167,6 +168,7 @@ def test_forgot_password_sends_a_code_and_the_new_password_signs_in(domain_pool:
     page.fill("#confirm_password", NEW_PASSWORD + "x")
     page.click("button[name=reset_password]")
     assert field_error(page, "confirm_password") == "Passwords do not match."
+    assert page.evaluate("document.activeElement.id") == "confirm_password"  # focus on the field to fix
     shoot(page, "confirm-forgot-password-mismatch")
     page.fill("#new_password", NEW_PASSWORD)
     page.fill("#confirm_password", NEW_PASSWORD)
