@@ -49,7 +49,7 @@ node: $(NODE_DIR)/node_modules/.package-lock.json
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  echo "installing chromium with apt"; \
-	  apt-get update && apt-get install -y chromium; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
 
 # The PostgreSQL tests use the server at 127.0.0.1:5432; start the local cluster if it is not running.
