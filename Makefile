@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 NPM      ?= npm
 NODE_DIR := tests/node
 
-.PHONY: serve test install dev postgres node lint clean bench bench-groups others
+.PHONY: serve test install dev postgres node chromium lint clean bench bench-groups others
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ serve: $(VENV)/.installed
 	$(BIN)/userpools serve
 
 ## Install the dev extras and the JS clients, make sure PostgreSQL is up, run the whole suite
-test: $(VENV)/.dev-installed postgres node
+test: $(VENV)/.dev-installed postgres node chromium
 	$(BIN)/pytest
 
 # The JavaScript clients the wire tests drive (pinned in tests/node/package-lock.json): installed when
@@ -43,6 +43,14 @@ $(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package.json $(NODE_DIR
 	touch $@
 
 node: $(NODE_DIR)/node_modules/.package-lock.json
+
+# The browser tests (tests/e2e/) drive Debian's chromium through Playwright's executable_path: installed with
+# apt when /usr/bin/chromium is missing (CI runs as root). Nothing downloads a browser: never `playwright install`.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing chromium with apt"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
 
 # The PostgreSQL tests use the server at 127.0.0.1:5432; start the local cluster if it is not running.
 postgres:

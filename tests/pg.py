@@ -8,6 +8,7 @@ that says how to start it, never a reason to skip.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import secrets
 from typing import Any
@@ -23,22 +24,33 @@ class PostgresUnavailable(RuntimeError):
     pass
 
 
+def _run(coroutine: Any) -> Any:
+    """``asyncio.run``, on a thread of its own when this thread already runs an event loop (Playwright's sync
+    API keeps one running while the browser tests ask for a PostgreSQL server)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def create_database(prefix: str = "userpools_test") -> str:
     """Creates an empty database ``<prefix>_<random hex>`` and returns its ``postgresql://`` URL."""
     name = f"{prefix}_{secrets.token_hex(6)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    _run(_admin(f'CREATE DATABASE "{name}"'))
     return make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(database_url: str) -> None:
     """Drops the database, disconnecting whoever is still connected."""
     name = make_url(database_url).database
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def truncate_all(database_url: str) -> None:
     """Empties every table of the database's public schema except Alembic's version table."""
-    asyncio.run(_truncate_all(database_url))
+    _run(_truncate_all(database_url))
 
 
 async def _truncate_all(database_url: str) -> None:

@@ -32,6 +32,44 @@ TEXTS: dict[str, dict[str, str]] = {
         "User is not confirmed.": "User is not confirmed.",
         "Password attempts exceeded": "Password attempts exceeded",
         "User is disabled.": "User is disabled.",
+        "sign_up_title": "Sign up",
+        "sign_up_lead": "Create an account",
+        "sign_up": "Sign up",
+        "email": "Email",
+        "phone_number": "Phone number",
+        "email_or_phone": "Email or phone number",
+        "have_account": "Already have an account?",
+        "no_account": "Need an account?",
+        "forgot_link": "Forgot your password?",
+        "password_rules": "Password requirements",
+        "rule_length": "At least {n} characters",
+        "rule_lower": "A lowercase letter",
+        "rule_upper": "An uppercase letter",
+        "rule_number": "A number",
+        "rule_symbol": "A special character",
+        "terms_lead": "By signing up, you agree to the",
+        "terms_of_use": "Terms of use",
+        "privacy_policy": "Privacy policy",
+        "and": "and",
+        "confirm_title": "Confirm your account",
+        "confirm_lead": "Enter the code we sent to confirm your account.",
+        "code_sent": "We sent a code by {medium} to {destination}.",
+        "EMAIL": "email",
+        "SMS": "text message",
+        "code": "Verification code",
+        "confirm": "Confirm account",
+        "resend": "Send a new code",
+        "resent": "A new code is on its way.",
+        "confirmed": "Your account is confirmed. Please sign in.",
+        "password_changed": "Your password was changed. Please sign in.",
+        "forgot_title": "Forgot your password?",
+        "forgot_lead": "Enter your username and we will send you a code to reset your password.",
+        "reset_password": "Reset my password",
+        "confirm_forgot_title": "Reset your password",
+        "confirm_forgot_lead": "Enter the code and choose a new password.",
+        "change_password": "Change password",
+        "back_to_sign_in": "Back to sign in",
+        "show_password": "Show password",
     },
     "fr": {
         "sign_in_title": "Connexion",
@@ -54,17 +92,80 @@ TEXTS: dict[str, dict[str, str]] = {
         "User is not confirmed.": "L'utilisateur n'est pas confirmé.",
         "Password attempts exceeded": "Nombre de tentatives de mot de passe dépassé",
         "User is disabled.": "L'utilisateur est désactivé.",
+        "sign_up_title": "Inscription",
+        "sign_up_lead": "Créer un compte",
+        "sign_up": "S'inscrire",
+        "email": "Adresse e-mail",
+        "phone_number": "Numéro de téléphone",
+        "email_or_phone": "Adresse e-mail ou numéro de téléphone",
+        "have_account": "Vous avez déjà un compte ?",
+        "no_account": "Pas encore de compte ?",
+        "forgot_link": "Mot de passe oublié ?",
+        "password_rules": "Exigences du mot de passe",
+        "rule_length": "Au moins {n} caractères",
+        "rule_lower": "Une lettre minuscule",
+        "rule_upper": "Une lettre majuscule",
+        "rule_number": "Un chiffre",
+        "rule_symbol": "Un caractère spécial",
+        "terms_lead": "En vous inscrivant, vous acceptez les",
+        "terms_of_use": "Conditions d'utilisation",
+        "privacy_policy": "Politique de confidentialité",
+        "and": "et la",
+        "confirm_title": "Confirmez votre compte",
+        "confirm_lead": "Saisissez le code que nous vous avons envoyé pour confirmer votre compte.",
+        "code_sent": "Nous avons envoyé un code par {medium} à {destination}.",
+        "EMAIL": "e-mail",
+        "SMS": "SMS",
+        "code": "Code de vérification",
+        "confirm": "Confirmer le compte",
+        "resend": "Envoyer un nouveau code",
+        "resent": "Un nouveau code vous a été envoyé.",
+        "confirmed": "Votre compte est confirmé. Veuillez vous connecter.",
+        "password_changed": "Votre mot de passe a été changé. Veuillez vous connecter.",
+        "forgot_title": "Mot de passe oublié ?",
+        "forgot_lead": "Saisissez votre nom d'utilisateur : nous vous enverrons un code pour réinitialiser votre mot de passe.",
+        "reset_password": "Réinitialiser mon mot de passe",
+        "confirm_forgot_title": "Réinitialisez votre mot de passe",
+        "confirm_forgot_lead": "Saisissez le code et choisissez un nouveau mot de passe.",
+        "change_password": "Changer le mot de passe",
+        "back_to_sign_in": "Retour à la connexion",
+        "show_password": "Afficher le mot de passe",
+        "User already exists": "Ce nom d'utilisateur existe déjà.",
+        "Invalid verification code provided, please try again.": "Code de vérification non valide, veuillez réessayer.",
+        "Invalid code provided, please request a code again.": "Code non valide, veuillez demander un nouveau code.",
+        "Attempt limit exceeded, please try after some time.": "Nombre de tentatives dépassé, veuillez réessayer plus tard.",
+        "Username/client id combination not found.": "Utilisateur introuvable.",
     },
 }
 
 
-def language(requested: str | None) -> str:
-    """The language to show: the requested one when there are texts for it (``fr``, ``fr-FR``), else English."""
+def language(requested: str | None, accept_language: str | None = None) -> str:
+    """The language to show: the requested one (``lang``) when there are texts for it (``fr``, ``fr-FR``);
+    without ``lang``, the first of the browser's Accept-Language (by quality) that has texts; else English."""
     if requested:
         code = requested.replace("_", "-").split("-", 1)[0].lower()
+        return code if code in TEXTS else DEFAULT
+    for code in _accepted(accept_language or ""):
         if code in TEXTS:
             return code
     return DEFAULT
+
+
+def _accepted(header: str) -> list[str]:
+    """Accept-Language's primary language codes, best first (RFC 9110 §12.5.4); q=0 ones left out."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, item in enumerate(header.split(",")[:20]):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        code = tag.strip().split("-", 1)[0].lower()
+        if code and code != "*" and quality > 0:
+            ranked.append((-quality, index, code))
+    return [code for _q, _i, code in sorted(ranked)]
 
 
 class Texts(Mapping[str, str]):

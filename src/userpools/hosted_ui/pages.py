@@ -7,15 +7,17 @@ A view calls ``render(request, "login.html", status, **values)``; ``Page`` carri
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
 from userpools.hosted_ui.i18n import Texts, language
 from userpools.oauth.responses import SECURITY_HEADERS
+from userpools.operations.hosted import Style
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
@@ -29,16 +31,32 @@ class Page:
 
     lang: str
     base: str
+    style: Style = field(default_factory=lambda: Style(1))
     t: Texts = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "t", Texts(self.lang))
 
+    def styled(self, style: Style) -> Page:
+        return replace(self, style=style)
 
-def page_for(lang: str | None, base: str) -> Page:
-    return Page(language(lang), base)
+
+def page_for(lang: str | None, base: str, accept_language: str | None = None) -> Page:
+    return Page(language(lang, accept_language), base)
+
+
+def _headers(page: Page) -> dict[str, str]:
+    """The security headers; the CSP's img-src also names the origin of a classic-UI logo served on the
+    server's own address when the page is on another (a domain's Host name)."""
+    logo = page.style.logo
+    if not logo or logo.startswith("data:"):
+        return SECURITY_HEADERS
+    parts = urlsplit(logo)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    csp = SECURITY_HEADERS["Content-Security-Policy"].replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+    return {**SECURITY_HEADERS, "Content-Security-Policy": csp}
 
 
 def render(page: Page, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
-    html = _env.get_template(template).render(page=page, t=page.t, **values)
-    return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+    html = _env.get_template(template).render(page=page, t=page.t, style=page.style, **values)
+    return HTMLResponse(html, status_code=status, headers=_headers(page))

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from starlette.routing import Mount, Route
 
+from userpools.hosted_ui.accounts import AccountPages
 from userpools.hosted_ui.views import HostedPages
 from userpools.oauth.endpoints import Endpoints, GetContext
 from userpools.oauth.site import PREFIX
 
 
 def domain_mount(context: GetContext) -> Mount:
-    endpoints, pages = Endpoints(context), HostedPages(context)
+    endpoints, pages, accounts = Endpoints(context), HostedPages(context), AccountPages(context)
     return Mount(f"{PREFIX}/{{domain}}", routes=[
         Route("/oauth2/authorize", endpoints.authorize, methods=["GET"]),
         Route("/oauth2/token", endpoints.token, methods=["POST"]),
@@ -22,6 +23,11 @@ def domain_mount(context: GetContext) -> Mount:
         Route("/logout", endpoints.logout, methods=["GET"]),
         Route("/login", pages.login, methods=["GET", "POST"]),
         Route("/error", pages.error, methods=["GET"]),
+        Route("/signup", accounts.signup, methods=["GET", "POST"]),
+        Route("/confirm", accounts.confirm, methods=["GET", "POST"]),
+        Route("/resendcode", accounts.resend_code, methods=["GET", "POST"]),
+        Route("/forgotPassword", accounts.forgot_password, methods=["GET", "POST"]),
+        Route("/confirmForgotPassword", accounts.confirm_forgot_password, methods=["GET", "POST"]),
         Route("/.well-known/openid-configuration", endpoints.openid_configuration, methods=["GET"]),
         Route("/.well-known/jwks.json", endpoints.jwks, methods=["GET"]),
     ])

@@ -1,4 +1,5 @@
-"""The hosted pages' handlers: /login (sign-in and new-password forms) and /error.
+"""The hosted pages' handlers: /login (sign-in and new-password forms) and /error (the account pages are in
+``accounts``).
 
 /login carries the authorization request in its query string (``/oauth2/authorize`` redirects there with
 it, as Cognito does), re-checks it on every request, and ends a successful sign-in with the domain's session
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,15 +19,18 @@ from userpools.domain import oauth as rules
 from userpools.errors import (
     CognitoError,
     InvalidPasswordException,
+    PasswordResetRequiredException,
+    UserNotConfirmedException,
     UserNotFoundException,
 )
 from userpools.hosted_ui import csrf
+from userpools.hosted_ui.accounts import NOTICES
 from userpools.hosted_ui.pages import Page, page_for, render
 from userpools.oauth.endpoints import GetContext, error_page_redirect, not_found, set_session
 from userpools.oauth.responses import redirect
 from userpools.oauth.site import Site, site_of
+from userpools.operations import hosted, signin
 from userpools.operations import oauth as flows
-from userpools.operations import signin
 
 _ATTRIBUTE_FIELD = re.compile(r"requiredAttributes\[([\w:.-]{1,64})\]")
 
@@ -47,6 +52,11 @@ def _login_errors(page: Page, exc: CognitoError) -> tuple[dict[str, str], str | 
     return {}, message
 
 
+def _carried(params: dict[str, str], **extra: str) -> str:
+    """The authorization request's query without the page's own additions, plus ``extra``."""
+    return urlencode({**{k: v for k, v in params.items() if k not in ("username", "notice")}, **extra})
+
+
 class HostedPages:
     def __init__(self, context: GetContext) -> None:
         self._context = context
@@ -57,15 +67,18 @@ class HostedPages:
         if site is None:
             return not_found()
         params = dict(request.query_params)
-        page = page_for(params.get("lang"), site.base)
+        page = page_for(params.get("lang"), site.base, request.headers.get("accept-language"))
         try:
             await flows.check_login_request(ctx, site.pool, params)
         except rules.PageError as exc:
             return error_page_redirect(site, exc, params)
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
+        page = page.styled(await hosted.style_of(ctx, site.pool, site.domain, params.get("client_id")))
         if request.method == "GET":
-            return self._login_form(request, site, page)
+            notice = params.get("notice")
+            return self._login_form(request, site, page, username=params.get("username"),
+                                    notice=page.t[notice] if notice in NOTICES else None)
         form = {k: v for k, v in (await request.form()).multi_items() if isinstance(v, str)}
         if not csrf.valid(request.cookies.get(csrf.COOKIE), form.get(csrf.FIELD)):
             return self._login_form(request, site, page, banner=page.t["csrf"], status=403,
@@ -81,20 +94,39 @@ class HostedPages:
             outcome = await flows.sign_in(ctx, site.pool, params, username, password)
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
+        except PasswordResetRequiredException:
+            # the code an administrator's reset sent is entered on /confirmForgotPassword [U: the classic hosted
+            # UI's step; the API answers PasswordResetRequiredException before checking the password too]
+            return redirect(site.url(f"/confirmForgotPassword?{_carried(params, username=username)}"))
         except CognitoError as exc:
             errors, banner = _login_errors(page, exc)
+            confirm = None
+            if isinstance(exc, UserNotConfirmedException):  # told (as the API tells), with the way to confirm
+                confirm = site.url(f"/confirm?{_carried(params, username=username)}")
             return self._login_form(request, site, page, errors=errors, banner=banner, username=username,
-                                    status=400)
+                                    status=400, confirm_link=confirm)
         return self._outcome(request, site, page, outcome)
 
     def _action(self, request: Request, site: Site) -> str:
         return site.url("/login?" + request.url.query)
 
+    @staticmethod
+    def _links(request: Request, site: Site) -> dict[str, str]:
+        """The sign-up and forgot-password links, with the authorization request (not the page's own additions);
+        no sign-up link where only administrators create users [C: AllowAdminCreateUserOnly]."""
+        query = _carried(dict(request.query_params))
+        links = {"forgot": site.url(f"/forgotPassword?{query}")}
+        if not (site.pool.settings.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
+            links["signup"] = site.url(f"/signup?{query}")
+        return links
+
     def _login_form(self, request: Request, site: Site, page: Page, *, errors: dict[str, str] | None = None,
-                    banner: str | None = None, username: str | None = None, status: int = 200) -> Response:
+                    banner: str | None = None, username: str | None = None, status: int = 200,
+                    notice: str | None = None, confirm_link: str | None = None) -> Response:
         token, is_new = csrf.token_for(request.cookies.get(csrf.COOKIE))
         response = render(page, "login.html", status=status, action=self._action(request, site), csrf=token,
-                          errors=errors or {}, banner=banner, username=username)
+                          errors=errors or {}, banner=banner, username=username, notice=notice,
+                          links=self._links(request, site), confirm_link=confirm_link)
         return _with_csrf(response, site, token, is_new)
 
     def _new_password_form(self, request: Request, site: Site, page: Page, challenge: flows.NewPasswordRequired,
@@ -147,7 +179,8 @@ class HostedPages:
         if site is None:
             return not_found()
         params = request.query_params
-        page = page_for(params.get("lang"), site.base)
+        page = page_for(params.get("lang"), site.base, request.headers.get("accept-language"))
+        page = page.styled(await hosted.style_of(self._context(), site.pool, site.domain, params.get("client_id")))
         return render(page, "error.html", status=400, error=params.get("error") or "invalid_request",
                       description=params.get("error_description"))
 

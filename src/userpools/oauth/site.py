@@ -26,8 +26,8 @@ PREFIX = "/domain"
 HOST_KEY = "userpools.domain_host"
 SESSION_COOKIE = "cognito"  # the managed-login session cookie's name [O]
 #: The paths a domain serves at its root (Host form); everything else stays the server's own.
-DOMAIN_PATHS = ("/oauth2/", "/login", "/logout", "/error", "/.well-known/openid-configuration",
-                "/.well-known/jwks.json")
+DOMAIN_PATHS = ("/oauth2/", "/login", "/logout", "/error", "/signup", "/confirm", "/resendcode", "/forgotPassword",
+                "/.well-known/openid-configuration", "/.well-known/jwks.json")
 
 
 def domain_of_host(host: str, own_hosts: frozenset[str]) -> str | None:
