@@ -13,6 +13,7 @@ from userpools.operations import (
     auth_events,
     branding,
     cimd,
+    client_tokens,
     clients,
     domains,
     pools,
@@ -107,6 +108,9 @@ OPERATIONS: Mapping[str, Handler] = {
     "RespondToAuthChallenge": auth.respond_to_auth_challenge,
     "AdminRespondToAuthChallenge": auth.admin_respond_to_auth_challenge,
     "GetTokensFromRefreshToken": auth.get_tokens_from_refresh_token,
+    # tokens for app clients: machine to machine, and token exchange
+    "GetClientToken": client_tokens.get_client_token,
+    "GetDerivedToken": client_tokens.get_derived_token,
     # account recovery
     "ForgotPassword": recovery.forgot_password,
     "ConfirmForgotPassword": recovery.confirm_forgot_password,
