@@ -109,6 +109,7 @@ def operation_settings(settings: Settings) -> OperationSettings:
         aws_issuer=settings.aws_issuer, workers=settings.workers,
         recovery_attempts_per_hour=settings.recovery_attempts_per_hour,
         recovery_requests_per_second=settings.recovery_requests_per_second,
+        cimd_allow_loopback=settings.cimd_allow_loopback,
     )
 
 

@@ -19,9 +19,10 @@ from userpools.domain import clients as client_domain
 from userpools.domain import oauth as rules
 from userpools.domain import token_customization
 from userpools.domain import tokens as token_domain
+from userpools.domain.cimd import is_metadata_url
 from userpools.domain.records import ClientRecord, PoolRecord
 from userpools.errors import CognitoError
-from userpools.operations import auth, hooks, token_exchange
+from userpools.operations import auth, cimd_clients, hooks, token_exchange
 from userpools.operations.common import client_secret
 from userpools.operations.context import Context
 from userpools.operations.oauth import CODE, HOSTED_SOURCE, defined_custom_scopes, grant_key
@@ -36,7 +37,10 @@ async def authenticate_client(ctx: Context, tx: Transaction, pool: PoolRecord,
                               creds: rules.ClientCredentials) -> ClientRecord:
     """The app client of this pool the caller proves to be: a client with a secret must send it (Basic or
     form); a public client sends its id alone [C]. Anything else → invalid_client."""
-    client = await tx.clients.get(creds.client_id)
+    if is_metadata_url(creds.client_id):
+        client = await cimd_clients.client_for(tx, pool, creds.client_id)
+    else:
+        client = await tx.clients.get(creds.client_id)
     if client is None or client.pool_id != pool.id:
         raise rules.InvalidClient()
     secret = client_secret(ctx, client)
@@ -245,6 +249,7 @@ async def token(ctx: Context, pool: PoolRecord, form: Mapping[str, str], authori
     if grant is None:
         raise rules.UnsupportedGrantType()
     creds = rules.client_credentials(authorization, form)
+    await _ensure(ctx, pool, creds.client_id)
     async with ctx.store.transaction(readonly=grant_type in READ_ONLY_GRANTS) as tx:
         client = await authenticate_client(ctx, tx, pool, creds)
         out = await grant(ctx, tx, pool, client, form)
@@ -252,6 +257,13 @@ async def token(ctx: Context, pool: PoolRecord, form: Mapping[str, str], authori
     if isinstance(failure, rules.OAuthError):
         raise failure
     return {name: str(value) if isinstance(value, DeferredToken) else value for name, value in out.items()}
+
+
+async def _ensure(ctx: Context, pool: PoolRecord, client_id: str) -> None:
+    try:
+        await cimd_clients.ensure(ctx, pool, client_id)  # a metadata document expired since authorize
+    except cimd_clients.FetchError:
+        raise rules.InvalidClient() from None
 
 
 def _issuer(ctx: Context, pool_id: str) -> str:
@@ -299,6 +311,7 @@ async def revoke(ctx: Context, pool: PoolRecord, form: Mapping[str, str], author
     already revoked token answers 200 as well (RFC 7009 §2.2) [C]."""
     token = _require(form, "token")
     creds = rules.client_credentials(authorization, form)
+    await _ensure(ctx, pool, creds.client_id)
     async with ctx.store.transaction() as tx:
         client = await authenticate_client(ctx, tx, pool, creds)
         if client.settings.get("EnableTokenRevocation") is False:
