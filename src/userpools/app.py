@@ -215,7 +215,7 @@ def create_app(
             return _not_found_pool(pool_id)
         domain = pool.settings.get("Domain") or pool.settings.get("CustomDomain")
         base = base_url(settings.effective_public_url, domain) if domain else None
-        return _json(discovery_document(state["context"], pool_id, base))
+        return _json(discovery_document(state["context"], pool_id, base, pool=pool))
 
     async def ui_image(request: Request) -> Response:
         """The classic hosted UI's logo (SetUICustomization's ImageUrl); the version in the path makes each

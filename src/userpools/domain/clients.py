@@ -386,6 +386,11 @@ def updated_client_settings(
     return settings
 
 
+def client_type(settings: Mapping[str, Any]) -> str:
+    """REGULAR, or DCR for a client registered through dynamic client registration (kept in the settings)."""
+    return str(settings.get("ClientType") or "REGULAR")
+
+
 def describe_client(client: ClientRecord, *, secret: str | None) -> Settings:
     """UserPoolClientType for Create/Describe/UpdateUserPoolClient, in Cognito's member order [O: cli-upc]."""
     document = dict(client.settings)

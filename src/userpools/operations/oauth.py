@@ -26,7 +26,7 @@ from userpools.domain import cimd
 from userpools.domain import oauth as rules
 from userpools.domain import tokens as token_domain
 from userpools.domain.records import ClientRecord, OAuthGrantRecord, PoolRecord, UserRecord
-from userpools.domain.resource_servers import custom_scopes
+from userpools.domain.resource_servers import DCR_SCOPE, custom_scopes
 from userpools.domain.resources import DOMAIN, RESOURCE_SERVER, domain_key
 from userpools.errors import InvalidParameterException
 from userpools.operations import auth, cimd_clients, signin
@@ -127,7 +127,7 @@ async def ensure_client(ctx: Context, pool: PoolRecord, client_id: str | None) -
 
 async def defined_custom_scopes(tx: Transaction, pool_id: str) -> set[str]:
     servers = await tx.resources.list(pool_id, RESOURCE_SERVER, limit=1000)
-    return custom_scopes(server.document for server in servers)
+    return custom_scopes(server.document for server in servers) | {DCR_SCOPE}
 
 
 async def check_authorize(tx: Transaction, pool: PoolRecord, params: dict[str, str]) -> tuple[ClientRecord, AuthorizeRequest]:
