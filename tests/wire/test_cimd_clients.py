@@ -182,6 +182,8 @@ def test_a_metadata_document_client_signs_in_with_pkce_and_redeems_its_code(cimd
     refreshed = httpx.post(f"{dp.base}/oauth2/token", data={
         "grant_type": "refresh_token", "client_id": url, "refresh_token": tokens["refresh_token"]})
     assert refreshed.status_code == 200, refreshed.text
+    info = httpx.get(f"{dp.base}/oauth2/userInfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert (info.status_code, info.json()["email"], info.json()["username"]) == (200, "cim@example.com", username)
     assert documents.fetches(f"/{prefix}/app.json") == 1  # cached: the login page and the token endpoint reuse it
     (listed,) = dp.cognito.list_client_metadata_urls(UserPoolId=dp.pool_id,
                                                      CIMDPolicyId=policy_id)["ClientMetadataURLs"]

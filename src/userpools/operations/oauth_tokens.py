@@ -297,7 +297,9 @@ async def userinfo(ctx: Context, pool: PoolRecord, access_token: str) -> dict[st
         user = await tx.users.get(pool.id, session.username_key)
         if user is None or user.sub != claims.get("sub") or not user.enabled:
             raise rules.InvalidToken("User does not exist.")
-        client = await tx.clients.get(str(claims.get("client_id")))
+        client_id = str(claims.get("client_id"))
+        client = (await cimd_clients.client_for(tx, pool, client_id) if is_metadata_url(client_id)
+                  else await tx.clients.get(client_id))
         readable = client.settings.get("ReadAttributes") if client is not None else None
     return rules.userinfo_claims(sub=user.sub, username=user.username, attributes=user.attributes, scopes=scopes,
                                  readable=set(readable) if readable else None)
