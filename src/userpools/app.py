@@ -114,6 +114,7 @@ def operation_settings(settings: Settings) -> OperationSettings:
         recovery_requests_per_second=settings.recovery_requests_per_second,
         breached_passwords=str(settings.breached_passwords) if settings.breached_passwords else None,
         breached_passwords_url=settings.breached_passwords_url, log_dir=str(settings.effective_log_dir),
+        cimd_allow_loopback=settings.cimd_allow_loopback,
     )
 
 
@@ -230,7 +231,7 @@ def create_app(
             return _not_found_pool(pool_id)
         domain = pool.settings.get("Domain") or pool.settings.get("CustomDomain")
         base = base_url(settings.effective_public_url, domain) if domain else None
-        return _json(discovery_document(state["context"], pool_id, base))
+        return _json(discovery_document(state["context"], pool_id, base, pool=pool))
 
     async def ui_image(request: Request) -> Response:
         """The classic hosted UI's logo (SetUICustomization's ImageUrl); the version in the path makes each

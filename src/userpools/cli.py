@@ -90,6 +90,9 @@ def main() -> None:
                    "(localhost, 127.0.0.1, ::1, *.auth.<region>.amazoncognito.com, --tls-name).")
 @click.option("--tls-name", "tls_names", envvar="USERPOOLS_TLS_NAME", multiple=True,
               help="Another DNS name or IP address for the self-signed certificate (a custom domain); repeatable.")
+@click.option("--cimd-allow-loopback", envvar="USERPOOLS_CIMD_ALLOW_LOOPBACK", is_flag=True, default=False,
+              help="Development: fetch client ID metadata documents from loopback addresses too (off: refused "
+                   "with every other private address).")
 def serve(host: str, port: int, data_dir: Path, database_url: str | None, region: str, account_id: str,
           admin_credentials: str | None, data_key: str | None, public_url: str | None, aws_issuer: bool,
           config_file: Path | None, lambda_endpoint: str | None, smtp_url: str | None,
@@ -97,7 +100,7 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
           signing_threads: int, trusted_proxies: str, breached_passwords: Path | None,
           breached_passwords_url: str | None, log_dir: Path | None, log_level: str,
           access_log: bool, workers: int, tls_cert: Path | None, tls_key: Path | None, tls_self_signed: bool,
-          tls_names: tuple[str, ...]) -> None:
+          tls_names: tuple[str, ...], cimd_allow_loopback: bool) -> None:
     """Run the server."""
     import uvicorn
 
@@ -117,6 +120,7 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
         tls_cert=tls_cert, tls_key=tls_key, tls_self_signed=tls_self_signed, tls_names=tuple(tls_names),
         trusted_proxies=tuple(p.strip() for p in trusted_proxies.split(",") if p.strip()),
         breached_passwords=breached_passwords, breached_passwords_url=breached_passwords_url, log_dir=log_dir,
+        cimd_allow_loopback=cimd_allow_loopback,
     )
     try:
         settings.check()

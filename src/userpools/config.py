@@ -112,6 +112,11 @@ class Settings:
     log_dir: Path | None = None
     """Where SetLogDeliveryConfiguration's destinations are written (JSON lines). Default: data_dir/logs."""
 
+    cimd_allow_loopback: bool = False
+    """Development and tests: let the authorization endpoint fetch client ID metadata documents from loopback
+    addresses (127.0.0.0/8, ::1). Off, every private, loopback, link-local, multicast or reserved address is
+    refused after DNS resolution (the SSRF guard)."""
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -245,6 +245,24 @@ def test_client_credentials_refuses_standard_or_unknown_scopes_and_other_clients
     assert error_of(response) == (400, "unauthorized_client")
 
 
+def test_either_secret_of_a_client_in_rotation_authenticates_it_at_the_token_endpoint(
+    domain_pool: DomainPool, api_server: str
+) -> None:
+    dp = domain_pool
+    client = dp.client(secret=True, flows=("client_credentials",), scopes=(f"{api_server}/read",))
+    client_id, first = client["ClientId"], client["ClientSecret"]
+    added = dp.cognito.add_user_pool_client_secret(UserPoolId=dp.pool_id, ClientId=client_id)
+    second = added["ClientSecretDescriptor"]["ClientSecretValue"]
+    assert second != first
+    for secret in (first, second):
+        by_basic = token_post(dp, {"grant_type": "client_credentials"}, auth=(client_id, secret))
+        assert by_basic.status_code == 200, by_basic.text
+        by_post = token_post(dp, {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
+        assert by_post.status_code == 200, by_post.text
+    assert error_of(token_post(dp, {"grant_type": "client_credentials"}, auth=(client_id, first + "x")))[1] == (
+        "invalid_client")
+
+
 def test_a_scope_deleted_from_its_resource_server_is_dropped_silently(domain_pool: DomainPool,
                                                                     api_server: str) -> None:
     dp = domain_pool

@@ -186,3 +186,82 @@ def invalidated(record: Mapping[str, Any]) -> Document:
 
 def refreshed(record: Mapping[str, Any], now: datetime) -> Document:
     return {**record, "ExpirationDate": min(now.timestamp(), record.get("ExpirationDate") or now.timestamp())}
+
+
+# --- a metadata document as an OAuth client ---------------------------------------------------------------
+#
+# The rules of draft-ietf-oauth-client-id-metadata-document (CIMD) and Cognito's [C: developer guide, "client
+# ID metadata documents"]: the document's client_id equals the URL it was fetched from; the client is public
+# (token_endpoint_auth_method "none"; no client_secret); a grant type counts only when both the document and
+# the policy's app client allow it (client_credentials never). [U] choices: redirect_uris come from the
+# document alone (it is the client's registration); "scope", when given, narrows the app client's
+# AllowedOAuthScopes; post_logout_redirect_uris become the LogoutURLs; the implicit grant is not offered (a
+# public client fetched by URL gets the code grant with PKCE, which the endpoint requires).
+
+#: [U] documents larger than this are refused (the draft asks servers to cap the size; it suggests 5 KB)
+MAX_DOCUMENT_BYTES: Final = 10_240
+
+
+class MetadataError(ValueError):
+    """A metadata document that cannot be used as a client; the message says why."""
+
+
+def is_metadata_url(client_id: str | None) -> bool:
+    return bool(client_id) and str(client_id).startswith("https://")
+
+
+def check_metadata_url(url: str) -> None:
+    """The draft's client_id URL: https, a host, a path, no fragment, no user info, no dot segments."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.username is not None or parts.fragment:
+        raise MetadataError("client_id is not an https URL with a host and without a fragment or user info")
+    if not parts.path or parts.path == "/" or any(s in (".", "..") for s in parts.path.split("/")):
+        raise MetadataError("client_id URL must have a path without dot segments")
+
+
+def _strings_of(document: Mapping[str, Any], name: str, default: list[str]) -> list[str]:
+    value = document.get(name, default)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise MetadataError(f"{name} must be an array of strings")
+    return list(value)
+
+
+def client_settings(document: Mapping[str, Any], url: str, app_settings: Mapping[str, Any]) -> Document:
+    """The settings of the client a metadata document describes, on the policy's app client's settings.
+    Raises MetadataError."""
+    if document.get("client_id") != url:
+        raise MetadataError("the document's client_id is not the URL it was fetched from")
+    if document.get("token_endpoint_auth_method") != "none":
+        raise MetadataError("token_endpoint_auth_method must be none: client ID metadata clients are public")
+    if "client_secret" in document or "client_secret_expires_at" in document:
+        raise MetadataError("a client ID metadata document can not hold a client secret")
+    redirects = _strings_of(document, "redirect_uris", [])
+    if not redirects:
+        raise MetadataError("redirect_uris is required")
+    for uri in redirects:
+        parts = urlsplit(uri)
+        if not parts.scheme or parts.fragment or (parts.scheme in ("http", "https") and not parts.netloc):
+            raise MetadataError(f"redirect_uri {uri} is not an absolute URI without a fragment")
+    grants = _strings_of(document, "grant_types", ["authorization_code"])
+    responses = _strings_of(document, "response_types", ["code"])
+    scope = document.get("scope")
+    if scope is not None and not isinstance(scope, str):
+        raise MetadataError("scope must be a string")
+    app_flows = set(app_settings.get("AllowedOAuthFlows") or ())
+    settings: Document = {k: v for k, v in app_settings.items() if k not in ("DefaultRedirectURI",)}
+    settings["AllowedOAuthFlows"] = ["code"] if "authorization_code" in grants and "code" in responses \
+        and "code" in app_flows else []
+    app_scopes = list(app_settings.get("AllowedOAuthScopes") or ())
+    settings["AllowedOAuthScopes"] = app_scopes if scope is None else [s for s in app_scopes if s in scope.split()]
+    settings["CallbackURLs"] = redirects
+    settings["LogoutURLs"] = _strings_of(document, "post_logout_redirect_uris", [])
+    flows = [f for f in app_settings.get("ExplicitAuthFlows") or () if f != "ALLOW_REFRESH_TOKEN_AUTH"]
+    if "refresh_token" in grants and "ALLOW_REFRESH_TOKEN_AUTH" in (app_settings.get("ExplicitAuthFlows") or ()):
+        flows.append("ALLOW_REFRESH_TOKEN_AUTH")
+    settings["ExplicitAuthFlows"] = flows or ["ALLOW_USER_SRP_AUTH"]
+    return settings
+
+
+def client_name(document: Mapping[str, Any], url: str) -> str:
+    name = document.get("client_name")
+    return name if isinstance(name, str) and name else url

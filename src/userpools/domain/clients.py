@@ -43,6 +43,8 @@ _DEFAULTS: Settings = {
     "AuthSessionValidity": 3,
 }
 DEFAULT_EXPLICIT_AUTH_FLOWS = ("ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH")  # [C]
+CLIENT_TOKEN_FLOW = "ALLOW_CLIENT_TOKEN_AUTH"  # GetClientToken's flow; the client's only one [C]
+TOKEN_EXCHANGE_FLOWS = frozenset({"ALLOW_TOKEN_EXCHANGE_IMPERSONATION", "ALLOW_TOKEN_EXCHANGE_DELEGATION"})
 LEGACY_AUTH_FLOWS = frozenset({"ADMIN_NO_SRP_AUTH", "CUSTOM_AUTH_FLOW_ONLY", "USER_PASSWORD_AUTH"})  # [C]
 
 # The AuthFlow values (InitiateAuth/AdminInitiateAuth) each ExplicitAuthFlows value lets a client start.
@@ -166,7 +168,15 @@ def _validities(request: Mapping[str, Any]) -> Settings:
     return out
 
 
-def _check_auth_flows(flows: list[str], pool_settings: Mapping[str, Any]) -> None:
+def _check_auth_flows(flows: list[str], pool_settings: Mapping[str, Any], has_secret: bool | None = None) -> None:
+    if CLIENT_TOKEN_FLOW in flows:
+        # [C] "The ALLOW_CLIENT_TOKEN_AUTH flow is mutually exclusive with user authentication flows. It must be
+        # the only authentication flow that you configure for the app client", and it needs a secret; [U] the
+        # exception and wording of both refusals.
+        if len(flows) > 1:
+            raise _invalid("ALLOW_CLIENT_TOKEN_AUTH can not be combined with other ExplicitAuthFlows.")
+        if has_secret is False:
+            raise _invalid("ALLOW_CLIENT_TOKEN_AUTH can not be selected if client does not have a client secret.")
     if is_legacy(flows) and any(f.startswith("ALLOW_") for f in flows):
         # [C] "You can't assign these legacy ExplicitAuthFlows values … at the same time as values that begin
         # with ALLOW_"; [U] wording.
@@ -296,7 +306,7 @@ def _assemble(
     settings.update(_validities(request))
     for key, value in _DEFAULTS.items():
         settings.setdefault(key, copy.deepcopy(value))
-    _check_auth_flows(settings.get("ExplicitAuthFlows") or [], pool_settings)
+    _check_auth_flows(settings.get("ExplicitAuthFlows") or [], pool_settings, has_secret)
     _check_attributes(settings, pool_settings, verb)
     _check_oauth(settings, has_secret=has_secret)
     _check_scopes(settings, known_scopes)
@@ -374,6 +384,11 @@ def updated_client_settings(
         if key not in updatable:
             settings[key] = copy.deepcopy(value)
     return settings
+
+
+def client_type(settings: Mapping[str, Any]) -> str:
+    """REGULAR, or DCR for a client registered through dynamic client registration (kept in the settings)."""
+    return str(settings.get("ClientType") or "REGULAR")
 
 
 def describe_client(client: ClientRecord, *, secret: str | None) -> Settings:

@@ -69,6 +69,10 @@ class InvalidScope(OAuthError):
     error = "invalid_scope"
 
 
+class InvalidTarget(OAuthError):
+    error = "invalid_target"  # RFC 8693 §2.2.2: the requested resource or audience is unknown
+
+
 class UnsupportedResponseType(OAuthError):
     error = "unsupported_response_type"
 

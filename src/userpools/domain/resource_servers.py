@@ -24,6 +24,9 @@ Document = dict[str, Any]
 MAX_RESOURCE_SERVERS = 25
 #: The standard scopes an app client may allow besides its resource servers' [C: CreateUserPoolClient]
 STANDARD_SCOPES = frozenset({"openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"})
+#: The system-managed scope of dynamic client registration's initial access tokens: an app client may allow
+#: it with no resource server defining it [C: developer guide, "Dynamic client registration"]
+DCR_SCOPE = "aws.cognito/dcr/register"
 
 
 def document(request: Mapping[str, Any]) -> Document:

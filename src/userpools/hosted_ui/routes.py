@@ -20,6 +20,7 @@ def domain_mount(context: GetContext) -> Mount:
         Route("/oauth2/userInfo", endpoints.userinfo, methods=["GET", "POST"]),
         Route("/oauth2/userinfo", endpoints.userinfo, methods=["GET", "POST"]),
         Route("/oauth2/revoke", endpoints.revoke, methods=["POST"]),
+        Route("/oauth2/register", endpoints.register, methods=["POST"]),
         Route("/logout", endpoints.logout, methods=["GET"]),
         Route("/login", pages.login, methods=["GET", "POST"]),
         Route("/error", pages.error, methods=["GET"]),

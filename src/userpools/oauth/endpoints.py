@@ -13,11 +13,12 @@ from starlette.responses import Response
 
 from userpools.crypto.keys import jwks_document
 from userpools.domain import oauth as rules
+from userpools.domain.records import PoolRecord
 from userpools.domain.tokens import issuer as token_issuer
 from userpools.oauth.responses import SECURITY_HEADERS, redirect
 from userpools.oauth.site import SESSION_COOKIE, Site, site_of
+from userpools.operations import dcr, oauth_tokens
 from userpools.operations import oauth as flows
-from userpools.operations import oauth_tokens
 from userpools.operations.context import Context
 
 GetContext = Callable[[], Context]
@@ -165,12 +166,36 @@ class Endpoints:
         clear_session(response, site)
         return response
 
+    async def register(self, request: Request) -> Response:
+        """POST /oauth2/register: dynamic client registration (``operations.dcr``); 201 with the client."""
+        site = await self._site(request)
+        if site is None:
+            return not_found()
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
+        try:
+            if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+                raise dcr.RegistrationError("invalid_client_metadata", "Content-Type must be application/json")
+            try:
+                body = orjson.loads(await request.body())
+            except orjson.JSONDecodeError:
+                raise dcr.RegistrationError("invalid_client_metadata", "The body is not JSON") from None
+            client = await dcr.register(self._context(), site.pool, body, bearer)
+        except dcr.NotEnabled:
+            return json_response({"error": "not_found",
+                                  "error_description": "Dynamic client registration is not enabled"}, 404)
+        except dcr.RegistrationError as exc:
+            headers = {"WWW-Authenticate": f'Bearer error="{exc.error}"'} if exc.status == 401 else None
+            return json_response({"error": exc.error, "error_description": exc.description}, exc.status, headers)
+        return json_response(client, 201)
+
     async def openid_configuration(self, request: Request) -> Response:
         site = await self._site(request)
         if site is None:
             return not_found()
         ctx = self._context()
-        return json_response(discovery_document(ctx, site.pool.id, site.base), headers=dict(SECURITY_HEADERS))
+        document = discovery_document(ctx, site.pool.id, site.base, pool=site.pool)
+        return json_response(document, headers=dict(SECURITY_HEADERS))
 
     async def jwks(self, request: Request) -> Response:
         site = await self._site(request)
@@ -181,7 +206,8 @@ class Endpoints:
         return json_response(jwks_document(keys))
 
 
-def discovery_document(ctx: Context, pool_id: str, domain_base: str | None) -> dict[str, Any]:
+def discovery_document(ctx: Context, pool_id: str, domain_base: str | None, *,
+                       pool: PoolRecord | None = None) -> dict[str, Any]:
     """The pool's OpenID configuration [O: a real 2022 document, auth.md §6]; with a domain, its endpoints
     (end_session_endpoint and revocation_endpoint as reported since 2024 [O]; their exact list is [U])."""
     settings = ctx.settings
@@ -206,6 +232,10 @@ def discovery_document(ctx: Context, pool_id: str, domain_base: str | None) -> d
         document["code_challenge_methods_supported"] = ["S256"]
         document["grant_types_supported"] = ["authorization_code", "implicit", "refresh_token",
                                              "client_credentials"]
+        if pool is not None and dcr.configuration(pool) is not None:
+            # [C] "When dynamic client registration is on and your user pool has a domain, the OpenID Connect
+            # discovery document of your user pool lists the registration endpoint as registration_endpoint"
+            document["registration_endpoint"] = f"{domain_base}/oauth2/register"
     return document
 
 

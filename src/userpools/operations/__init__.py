@@ -14,6 +14,7 @@ from userpools.operations import (
     branding,
     cimd,
     client_secrets,
+    client_tokens,
     clients,
     domains,
     groups,
@@ -129,6 +130,9 @@ OPERATIONS: Mapping[str, Handler] = {
     "RespondToAuthChallenge": auth.respond_to_auth_challenge,
     "AdminRespondToAuthChallenge": auth.admin_respond_to_auth_challenge,
     "GetTokensFromRefreshToken": auth.get_tokens_from_refresh_token,
+    # tokens for app clients: machine to machine, and token exchange
+    "GetClientToken": client_tokens.get_client_token,
+    "GetDerivedToken": client_tokens.get_derived_token,
     # account recovery
     "ForgotPassword": recovery.forgot_password,
     "ConfirmForgotPassword": recovery.confirm_forgot_password,

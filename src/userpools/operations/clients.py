@@ -12,7 +12,7 @@ from typing import Any
 from userpools import ids
 from userpools.domain import clients as domain
 from userpools.domain.records import ClientRecord
-from userpools.domain.resource_servers import STANDARD_SCOPES, custom_scopes
+from userpools.domain.resource_servers import DCR_SCOPE, STANDARD_SCOPES, custom_scopes
 from userpools.domain.resources import RISK_CONFIGURATION, risk_configuration_key
 from userpools.errors import InvalidParameterException
 from userpools.operations import branding, paging, terms
@@ -50,10 +50,31 @@ async def _known_scopes(tx: Transaction, pool_id: str, req: dict[str, Any]) -> f
     """The scopes a client of the pool may allow: the standard ones and its resource servers' (read only when
     the request names a scope that is not standard)."""
     requested = set(req.get("AllowedOAuthScopes") or ())
-    if requested <= STANDARD_SCOPES:
-        return STANDARD_SCOPES
+    if requested <= STANDARD_SCOPES | {DCR_SCOPE}:
+        return STANDARD_SCOPES | {DCR_SCOPE}
     servers = await all_resource_servers(tx, pool_id)
-    return STANDARD_SCOPES | custom_scopes(server.document for server in servers)
+    return STANDARD_SCOPES | {DCR_SCOPE} | custom_scopes(server.document for server in servers)
+
+
+async def insert_client(ctx: Context, tx: Transaction, pool_id: str, name: str, settings: dict[str, Any],
+                        secret: str | None) -> ClientRecord:
+    """A new client with a fresh 26-character id (its secret encrypted under the data key)."""
+    now = ctx.clock.now()
+    for _attempt in range(5):
+        client_id = ids.new_client_id()
+        client = ClientRecord(
+            id=client_id, pool_id=pool_id, name=name, created_at=now, updated_at=now,
+            secret_ciphertext=(
+                None if secret is None else ctx.cipher.encrypt(secret.encode(), context=secret_context(client_id))
+            ),
+            settings=settings,
+        )
+        try:
+            await tx.clients.insert(client)
+        except Conflict:  # a client id drawn twice (36^26 ids): draw again
+            continue
+        return client
+    raise RuntimeError("could not draw an unused client id")
 
 
 async def create_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +91,6 @@ async def create_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str
             "returns the ClientSecret itself."
         )
     secret = custom_secret if custom_secret is not None else (ids.new_client_secret() if generate else None)
-    now = ctx.clock.now()
     async with ctx.store.transaction() as tx:
         # Lock the pool so a concurrent DeleteUserPool cannot remove it under the new client.
         pool = await get_pool_or_raise(tx, req["UserPoolId"], for_update=True)
@@ -79,23 +99,7 @@ async def create_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str
             identity_providers=(),  # federation (identity providers) comes in a later issue
             known_scopes=await _known_scopes(tx, pool.id, req),
         )
-        for _attempt in range(5):
-            client_id = ids.new_client_id()
-            client = ClientRecord(
-                id=client_id, pool_id=pool.id, name=req["ClientName"], created_at=now, updated_at=now,
-                secret_ciphertext=(
-                    None if secret is None
-                    else ctx.cipher.encrypt(secret.encode(), context=secret_context(client_id))
-                ),
-                settings=settings,
-            )
-            try:
-                await tx.clients.insert(client)
-            except Conflict:  # a client id drawn twice (36^26 ids): draw again
-                continue
-            break
-        else:
-            raise RuntimeError("could not draw an unused client id")
+        client = await insert_client(ctx, tx, pool.id, req["ClientName"], settings, secret)
     return {"UserPoolClient": domain.describe_client(client, secret=secret)}
 
 
@@ -145,16 +149,17 @@ async def delete_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str
 
 async def list_user_pool_clients(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     """API_ListUserPoolClients: MaxResults (1–60, default 60 — unconfirmed) per page, NextToken to go on.
-    Every client userpools makes is a REGULAR one (it has no dynamic client registration yet), so the
-    ClientType filter DCR matches none."""
+    ClientType keeps the page's clients of that type (REGULAR: not registered through dynamic client
+    registration), so a page may hold fewer than MaxResults [C: "a page of results can contain fewer app
+    clients than MaxResults, or none, while the response still includes a NextToken"]."""
     limit = req.get("MaxResults", 60)
     after = paging.decode("clients", req.get("NextToken"))
     async with ctx.store.transaction(readonly=True) as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
-        if req.get("ClientType") == "DCR":
-            return {"UserPoolClients": []}
         page = list(await tx.clients.list(pool.id, limit=limit + 1, after_id=after))
-    out: dict[str, Any] = {"UserPoolClients": [domain.client_summary(c) for c in page[:limit]]}
+    wanted = req.get("ClientType")
+    shown = [c for c in page[:limit] if wanted is None or domain.client_type(c.settings) == wanted]
+    out: dict[str, Any] = {"UserPoolClients": [domain.client_summary(c) for c in shown]}
     if len(page) > limit:
         out["NextToken"] = paging.encode("clients", page[limit - 1].id)
     return out

@@ -39,6 +39,7 @@ class OperationSettings:
     breached_passwords_url: str | None
     log_dir: str
     """Settings.effective_log_dir."""
+    cimd_allow_loopback: bool
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,14 @@ import orjson
 
 from userpools import ids
 from userpools.crypto.datakey import DataKeyCipher
+from userpools.domain import cimd
 from userpools.domain import oauth as rules
 from userpools.domain import tokens as token_domain
 from userpools.domain.records import ClientRecord, OAuthGrantRecord, PoolRecord, UserRecord
-from userpools.domain.resource_servers import custom_scopes
+from userpools.domain.resource_servers import DCR_SCOPE, custom_scopes
 from userpools.domain.resources import DOMAIN, RESOURCE_SERVER, domain_key
 from userpools.errors import InvalidParameterException
-from userpools.operations import auth, signin
+from userpools.operations import auth, cimd_clients, signin
 from userpools.operations.common import client_secret, secret_hash
 from userpools.operations.context import Context
 from userpools.operations.tokens import issue_for_sign_in
@@ -106,15 +107,27 @@ def with_params(uri: str, params: dict[str, str], *, fragment: bool = False) -> 
 async def _client_of_pool(tx: Transaction, pool: PoolRecord, client_id: str | None) -> ClientRecord:
     if not client_id:
         raise rules.PageError("invalid_request", "Missing required parameter client_id")
-    client = await tx.clients.get(client_id)
+    if cimd.is_metadata_url(client_id):
+        client = await cimd_clients.client_for(tx, pool, client_id)
+    else:
+        client = await tx.clients.get(client_id)
     if client is None or client.pool_id != pool.id:
         raise rules.PageError("invalid_request", "Invalid client_id")  # [U] Cognito's page for it
     return client
 
 
+async def ensure_client(ctx: Context, pool: PoolRecord, client_id: str | None) -> None:
+    """Before the transaction: a client ID metadata document is fetched if not cached (``cimd_clients``); a
+    document that cannot be fetched or used is the error page's (never a redirect)."""
+    try:
+        await cimd_clients.ensure(ctx, pool, client_id)
+    except cimd_clients.FetchError as exc:
+        raise rules.PageError("invalid_client", f"Invalid client metadata document: {exc}") from None
+
+
 async def defined_custom_scopes(tx: Transaction, pool_id: str) -> set[str]:
     servers = await tx.resources.list(pool_id, RESOURCE_SERVER, limit=1000)
-    return custom_scopes(server.document for server in servers)
+    return custom_scopes(server.document for server in servers) | {DCR_SCOPE}
 
 
 async def check_authorize(tx: Transaction, pool: PoolRecord, params: dict[str, str]) -> tuple[ClientRecord, AuthorizeRequest]:
@@ -151,6 +164,8 @@ async def check_authorize(tx: Transaction, pool: PoolRecord, params: dict[str, s
         rules.check_challenge(challenge, params.get("code_challenge_method"))
     except rules.OAuthError as exc:
         raise fail(exc) from None
+    if challenge is None and cimd.is_metadata_url(client.id):
+        raise fail(rules.InvalidRequest("PKCE is required for client ID metadata document clients"))  # [U]
     if challenge is not None and response_type == "token":
         challenge = None  # PKCE is for the code grant; the implicit grant ignores it [U]
     prompt = params.get("prompt")
@@ -240,6 +255,7 @@ async def authorize(ctx: Context, pool: PoolRecord, params: dict[str, str], sess
                     ) -> Redirect | ShowLogin:
     """GET /oauth2/authorize: with a live session (single sign-on) the answer at once, unless prompt=login;
     prompt=none without one → error=login_required [C: OIDC; U: Cognito's support of prompt=none]."""
+    await ensure_client(ctx, pool, params.get("client_id"))
     async with ctx.store.transaction(readonly=True) as tx:  # most requests only read: the sign-in page follows
         client, request = await check_authorize(tx, pool, params)
         signed_in = None if request.prompt == "login" else await _session_user(ctx, tx, pool, session_secret)
@@ -254,6 +270,7 @@ async def authorize(ctx: Context, pool: PoolRecord, params: dict[str, str], sess
 
 async def check_login_request(ctx: Context, pool: PoolRecord, params: dict[str, str]) -> AuthorizeRequest:
     """GET /login: the same checks as the authorization request it continues."""
+    await ensure_client(ctx, pool, params.get("client_id"))
     async with ctx.store.transaction(readonly=True) as tx:
         return (await check_authorize(tx, pool, params))[1]
 
@@ -275,6 +292,7 @@ async def _hosted(ctx: Context, pool: PoolRecord, params: dict[str, str], auth_p
     """Runs one step of the API's sign-in logic (lockout, PreventUserExistenceErrors, triggers) for the hosted
     pages; a success ends in a session and the answer to the client instead of tokens."""
     session_box: list[str] = []
+    await ensure_client(ctx, pool, params.get("client_id"))
     async with ctx.store.transaction() as tx:
         client, request = await check_authorize(tx, pool, params)
         secret = client_secret(ctx, client)
@@ -334,6 +352,7 @@ async def logout(ctx: Context, pool: PoolRecord, params: dict[str, str], session
     """GET /logout: ``client_id`` and ``logout_uri`` (one of the client's LogoutURLs) → the session ends, then
     to logout_uri; or ``redirect_uri`` and ``response_type`` → the session ends, then to the sign-in page
     with that request [C: logout endpoint]. Anything else → PageError (never a redirect)."""
+    await ensure_client(ctx, pool, params.get("client_id"))
     async with ctx.store.transaction() as tx:
         client = await _client_of_pool(tx, pool, params.get("client_id"))
         logout_uri = params.get("logout_uri")

@@ -7,23 +7,27 @@ Reference: AWS "user pool endpoints and managed login reference" (token, userInf
 
 from __future__ import annotations
 
-import hmac
+import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from userpools.crypto.jwt import DeferredToken, TokenError, peek
 from userpools.domain import clients as client_domain
 from userpools.domain import oauth as rules
+from userpools.domain import token_customization
 from userpools.domain import tokens as token_domain
+from userpools.domain.cimd import is_metadata_url
 from userpools.domain.records import ClientRecord, PoolRecord
 from userpools.errors import CognitoError
-from userpools.operations import auth
-from userpools.operations.common import client_secret
+from userpools.operations import auth, cimd_clients, hooks, token_exchange
+from userpools.operations.common import matches_a_secret
 from userpools.operations.context import Context
 from userpools.operations.oauth import CODE, HOSTED_SOURCE, defined_custom_scopes, grant_key
 from userpools.operations.tokens import issue_in_family, new_family
 from userpools.storage.ports import Transaction
+from userpools.triggers import events
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -32,15 +36,18 @@ async def authenticate_client(ctx: Context, tx: Transaction, pool: PoolRecord,
                               creds: rules.ClientCredentials) -> ClientRecord:
     """The app client of this pool the caller proves to be: a client with a secret must send it (Basic or
     form); a public client sends its id alone [C]. Anything else → invalid_client."""
-    client = await tx.clients.get(creds.client_id)
+    if is_metadata_url(creds.client_id):
+        client = await cimd_clients.client_for(tx, pool, creds.client_id)
+    else:
+        client = await tx.clients.get(creds.client_id)
     if client is None or client.pool_id != pool.id:
         raise rules.InvalidClient()
-    secret = client_secret(ctx, client)
-    if secret is None:
+    if client.secret_ciphertext is None:
         if creds.secret:
             raise rules.InvalidClient()  # [U] a secret for a client that has none
         return client
-    if not creds.secret or not hmac.compare_digest(creds.secret.encode(), secret.encode()):
+    # either secret of a client in the middle of a rotation (AddUserPoolClientSecret) [C]
+    if not creds.secret or not matches_a_secret(ctx, client, creds.secret):
         raise rules.InvalidClient()
     return client
 
@@ -131,10 +138,27 @@ async def _client_credentials(ctx: Context, tx: Transaction, pool: PoolRecord, c
     only; an access token alone [C]."""
     if client.secret_ciphertext is None or "client_credentials" not in rules.allowed_flows(client.settings):
         raise rules.UnauthorizedClient()
-    scopes = rules.granted_scopes(
-        rules.parse_scopes(form.get("scope")), rules.allowed_scopes(client.settings),
-        await defined_custom_scopes(tx, pool.id), user_grant=False,
-    )
+    minted = await mint_client_token(ctx, tx, pool, client, rules.parse_scopes(form.get("scope")),
+                                     rules.allowed_scopes(client.settings), client_metadata=None)
+    return {"access_token": minted.token, "expires_in": minted.expires_in, "token_type": "Bearer"}
+
+
+@dataclass(frozen=True)
+class ClientToken:
+    token: DeferredToken
+    expires_in: int
+    scopes: tuple[str, ...]
+
+
+async def mint_client_token(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord,
+                            requested: tuple[str, ...], client_scopes: tuple[str, ...], *,
+                            client_metadata: Mapping[str, str] | None) -> ClientToken:
+    """The M2M access token of the client_credentials grant and of GetClientToken: the requested custom
+    scopes (or, none requested, every one the client allows) that its resource servers still define; the
+    pool's PreTokenGeneration runs when its LambdaVersion is V3_0 [C] with TokenGeneration_ClientCredentials.
+    Raises InvalidScope; signed after the transaction, when the answer is serialised."""
+    scopes = rules.granted_scopes(requested, client_scopes, await defined_custom_scopes(tx, pool.id),
+                                  user_grant=False)
     if not scopes:
         raise rules.InvalidScope()  # [U] every scope the client names is gone from its resource servers
     keys = await ctx.keyring.for_pool(tx, pool.id)
@@ -145,17 +169,72 @@ async def _client_credentials(ctx: Context, tx: Transaction, pool: PoolRecord, c
     claims = token_domain.client_credentials_claims(
         client_id=client.id, issuer=_issuer(ctx, pool.id), scopes=scopes, iat=now, exp=now + validity
     )
+    if hooks.has(pool, "PreTokenGeneration") and hooks.pre_token_generation_version(pool) == "V3_0":
+        event = events.pre_token_generation_m2m(hooks.caller(pool, "", client.id), scopes=scopes,
+                                                client_metadata=client_metadata)
+        response = await hooks.run(ctx, pool, "PreTokenGeneration", event)
+        overrides = token_customization.read_overrides(response or {}, "V3_0")
+        overrides = dataclasses.replace(overrides, group_override=None)  # no user, no groups
+        claims = token_customization.customize_access_claims(claims, overrides, client_id=client.id)
     kid, key = keys.for_purpose("access")
-    # signed after the (read-only) transaction, when the answer is serialised
-    return {"access_token": DeferredToken(claims, kid, key), "expires_in": validity, "token_type": "Bearer"}
+    granted = tuple(str(claims.get("scope", "")).split())
+    return ClientToken(DeferredToken(claims, kid, key), validity, granted)
+
+
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+_EXCHANGE_ERRORS: dict[str, type[rules.OAuthError]] = {
+    "invalid_request": rules.InvalidRequest, "invalid_grant": rules.InvalidGrant,
+    "unauthorized_client": rules.UnauthorizedClient, "invalid_scope": rules.InvalidScope,
+    "invalid_target": rules.InvalidTarget,
+}
+
+
+def _token_type(form: Mapping[str, str], name: str, *, required: bool) -> str | None:
+    value = form.get(name)
+    if not value:
+        if required:
+            raise rules.InvalidRequest(f"Missing required parameter {name}")
+        return None
+    kind = token_exchange.URN_TYPES.get(value)
+    if kind is None:
+        raise rules.InvalidRequest(f"Unsupported {name}")
+    return kind
+
+
+async def _token_exchange(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord,
+                          form: Mapping[str, str]) -> dict[str, Any]:
+    """RFC 8693 with its own parameter names (subject_token, subject_token_type, actor_token,
+    actor_token_type, scope, audience, resource, requested_token_type) [U: Cognito's are presumably the
+    RFC's]; the answer is RFC 8693 §2.2.1's, no refresh token [C]."""
+    subject = _require(form, "subject_token")
+    subject_type = _token_type(form, "subject_token_type", required=True)
+    actor_type = _token_type(form, "actor_token_type", required=bool(form.get("actor_token")))
+    requested = _token_type(form, "requested_token_type", required=False) or token_exchange.ACCESS_TOKEN
+    request = token_exchange.ExchangeRequest(
+        subject_token=subject, subject_type=str(subject_type), actor_token=form.get("actor_token") or None,
+        actor_type=actor_type, scopes=rules.parse_scopes(form.get("scope")),
+        audience=form.get("audience") or None, resource=form.get("resource") or None, requested_type=requested,
+    )
+    try:
+        out = await token_exchange.exchange(ctx, tx, pool, client, request, _issuer(ctx, pool.id))
+    except token_exchange.ExchangeError as exc:
+        raise _EXCHANGE_ERRORS[exc.kind](exc.message) from None
+    body: dict[str, Any] = {"access_token": out.token,
+                            "issued_token_type": token_exchange.TYPE_URNS[out.token_type],
+                            "token_type": "Bearer" if out.token_type == token_exchange.ACCESS_TOKEN else "N_A",
+                            "expires_in": out.expires_in}
+    if out.scopes:
+        body["scope"] = " ".join(out.scopes)
+    return body
 
 
 #: Grants that write nothing (they run in a read-only transaction: on SQLite, beside the writer)
-READ_ONLY_GRANTS = frozenset({"client_credentials"})
+READ_ONLY_GRANTS = frozenset({"client_credentials", TOKEN_EXCHANGE})
 GRANTS: dict[str, Grant] = {
     "authorization_code": _authorization_code,
     "refresh_token": _refresh_token,
     "client_credentials": _client_credentials,
+    TOKEN_EXCHANGE: _token_exchange,
 }
 
 
@@ -169,6 +248,7 @@ async def token(ctx: Context, pool: PoolRecord, form: Mapping[str, str], authori
     if grant is None:
         raise rules.UnsupportedGrantType()
     creds = rules.client_credentials(authorization, form)
+    await _ensure(ctx, pool, creds.client_id)
     async with ctx.store.transaction(readonly=grant_type in READ_ONLY_GRANTS) as tx:
         client = await authenticate_client(ctx, tx, pool, creds)
         out = await grant(ctx, tx, pool, client, form)
@@ -176,6 +256,13 @@ async def token(ctx: Context, pool: PoolRecord, form: Mapping[str, str], authori
     if isinstance(failure, rules.OAuthError):
         raise failure
     return {name: str(value) if isinstance(value, DeferredToken) else value for name, value in out.items()}
+
+
+async def _ensure(ctx: Context, pool: PoolRecord, client_id: str) -> None:
+    try:
+        await cimd_clients.ensure(ctx, pool, client_id)  # a metadata document expired since authorize
+    except cimd_clients.FetchError:
+        raise rules.InvalidClient() from None
 
 
 def _issuer(ctx: Context, pool_id: str) -> str:
@@ -209,7 +296,9 @@ async def userinfo(ctx: Context, pool: PoolRecord, access_token: str) -> dict[st
         user = await tx.users.get(pool.id, session.username_key)
         if user is None or user.sub != claims.get("sub") or not user.enabled:
             raise rules.InvalidToken("User does not exist.")
-        client = await tx.clients.get(str(claims.get("client_id")))
+        client_id = str(claims.get("client_id"))
+        client = (await cimd_clients.client_for(tx, pool, client_id) if is_metadata_url(client_id)
+                  else await tx.clients.get(client_id))
         readable = client.settings.get("ReadAttributes") if client is not None else None
     return rules.userinfo_claims(sub=user.sub, username=user.username, attributes=user.attributes, scopes=scopes,
                                  readable=set(readable) if readable else None)
@@ -223,6 +312,7 @@ async def revoke(ctx: Context, pool: PoolRecord, form: Mapping[str, str], author
     already revoked token answers 200 as well (RFC 7009 §2.2) [C]."""
     token = _require(form, "token")
     creds = rules.client_credentials(authorization, form)
+    await _ensure(ctx, pool, creds.client_id)
     async with ctx.store.transaction() as tx:
         client = await authenticate_client(ctx, tx, pool, creds)
         if client.settings.get("EnableTokenRevocation") is False:

@@ -489,6 +489,10 @@ _TARGETS: Final = {
 #: domains (``auth.example.com``, longer than 63) are accepted: the operations validate both kinds themselves
 #: (``userpools.domain.domains``) with Cognito's own message.
 _NOT_ENFORCED: Final[dict[str, frozenset[str]]] = {"DomainType": frozenset({"pattern", "max"})}
+#: Values an enum of the model lacks though Cognito accepts them: ``ALLOW_CLIENT_TOKEN_AUTH`` (GetClientToken's
+#: flow) is missing from ExplicitAuthFlowsType in botocore 1.44.x while the API reference and the CLI's example
+#: use it (newest-operations.md §2). The error message keeps listing the model's values.
+_EXTRA_ENUM: Final[dict[str, frozenset[str]]] = {"ExplicitAuthFlowsType": frozenset({"ALLOW_CLIENT_TOKEN_AUTH"})}
 
 
 def _scalar(shape: Shape) -> _Node:
@@ -521,7 +525,7 @@ def _scalar(shape: Shape) -> _Node:
         describe.append(f"Member must satisfy regular expression pattern: {meta['pattern']}")
         rules.append((lambda v: compiled.fullmatch(v) is None, describe[-1]))
     if kind == "string" and meta.get("enum"):
-        allowed = frozenset(meta["enum"])
+        allowed = frozenset(meta["enum"]) | _EXTRA_ENUM.get(shape.name, frozenset())
         describe.append(f"Member must satisfy enum value set: [{', '.join(meta['enum'])}]")
         rules.append((lambda v: v not in allowed, describe[-1]))
     if not rules:

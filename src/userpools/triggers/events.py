@@ -47,6 +47,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
         "TokenGeneration_NewPasswordChallenge",
         "TokenGeneration_AuthenticateDevice",
         "TokenGeneration_RefreshTokens",
+        "TokenGeneration_ClientCredentials",
     ),
     "CustomMessage": (
         "CustomMessage_SignUp",
@@ -408,6 +409,27 @@ def pre_token_generation(
         response,
         version=TOKEN_EVENT_VERSIONS[version],
     )
+
+
+def pre_token_generation_m2m(
+    caller: Caller, *, scopes: Iterable[str], client_metadata: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """TokenGeneration_ClientCredentials: a machine-to-machine access token (client_credentials grant,
+    GetClientToken), sent only to V3_0 functions [C: "Version three event responses apply to access tokens
+    from … machine authentication"]. There is no user: [U] no ``userName`` in the envelope (the AWS Lambda
+    Powertools schema marks it optional), ``userAttributes`` empty and the group configuration empty, so that
+    functions written for V2/V3 user events read the same shape; ``callerContext.clientId`` names the client
+    and ``scopes`` the token's scopes [O: handlers read both]."""
+    request: dict[str, Any] = {
+        "userAttributes": {},
+        "groupConfiguration": {"groupsToOverride": [], "iamRolesToOverride": [], "preferredRole": None},
+        "scopes": list(scopes),
+    }
+    event = _event(caller, "PreTokenGeneration", "TokenGeneration_ClientCredentials",
+                   _with_metadata(request, client_metadata), {"claimsAndScopeOverrideDetails": None},
+                   version=TOKEN_EVENT_VERSIONS["V3_0"])
+    del event["userName"]
+    return event
 
 
 # --- custom authentication --------------------------------------------------------------------------
