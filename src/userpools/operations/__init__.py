@@ -13,6 +13,7 @@ from userpools.operations import (
     auth_events,
     clients,
     domains,
+    mfa,
     pools,
     recovery,
     resource_servers,
@@ -88,4 +89,14 @@ OPERATIONS: Mapping[str, Handler] = {
     "ConfirmForgotPassword": recovery.confirm_forgot_password,
     "AdminResetUserPassword": recovery.admin_reset_user_password,
     "AdminListUserAuthEvents": auth_events.list_events,
+    # multi-factor authentication
+    "SetUserPoolMfaConfig": mfa.set_user_pool_mfa_config,
+    "GetUserPoolMfaConfig": mfa.get_user_pool_mfa_config,
+    "AssociateSoftwareToken": mfa.associate_software_token,
+    "VerifySoftwareToken": mfa.verify_software_token,
+    "AdminDeleteSoftwareToken": mfa.admin_delete_software_token,
+    "SetUserMFAPreference": mfa.set_user_mfa_preference,
+    "AdminSetUserMFAPreference": mfa.admin_set_user_mfa_preference,
+    "SetUserSettings": mfa.set_user_settings,
+    "AdminSetUserSettings": mfa.admin_set_user_settings,
 }

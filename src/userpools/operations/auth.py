@@ -48,7 +48,7 @@ from userpools.errors import (
     UnexpectedLambdaException,
     UserNotFoundException,
 )
-from userpools.operations import custom_auth, hooks
+from userpools.operations import custom_auth, hooks, mfa_signin
 from userpools.operations.common import check_secret_hash, client_secret, find_user, load_client
 from userpools.operations.context import Context
 from userpools.operations.migration import send_welcome
@@ -69,7 +69,6 @@ from userpools.operations.signin import (
     pre_authentication,
     record_failure,
     require,
-    signed_in,
     srp_parameters,
     temporary_password_expired,
     unknown_user,
@@ -91,13 +90,13 @@ from userpools.triggers import events
 
 
 async def _after_password(a: Attempt, user: UserRecord) -> dict[str, Any]:
-    """The password was right: the user's next step (a new password, or tokens)."""
+    """The password was right: the user's next step (a new password first, then MFA, or tokens)."""
     user = await password_accepted(a, user)
     if user.status == "FORCE_CHANGE_PASSWORD":
         if temporary_password_expired(a, user):
             raise NotAuthorizedException("Temporary password has expired and must be reset by an administrator.")
         return new_password_challenge(a, user)
-    return await signed_in(a, user)
+    return await mfa_signin.after_first_factor(a, user)
 
 
 # --- UserMigration_Authentication ----------------------------------------------------------------------
@@ -319,7 +318,9 @@ async def _new_password_required(a: Attempt, session: str | None) -> dict[str, A
     await store_aliases(a.tx, a.pool, user)
     if custom_auth.is_custom(opened):
         return await custom_auth.after_new_password(a, user, opened)
-    return await signed_in(a, user, source=NEW_PASSWORD_SOURCE)
+    # The new password first, then the second factor [O: Amplify's CONFIRM_SIGN_IN_WITH_NEW_PASSWORD is
+    # followed by MFA setup or code steps].
+    return await mfa_signin.after_first_factor(a, user, source=NEW_PASSWORD_SOURCE)
 
 
 async def _custom_challenge(a: Attempt, session: str | None) -> dict[str, Any]:
@@ -331,6 +332,7 @@ CHALLENGES: dict[str, Responder] = {
     "PASSWORD_VERIFIER": _password_verifier,
     "NEW_PASSWORD_REQUIRED": _new_password_required,
     "CUSTOM_CHALLENGE": _custom_challenge,
+    **mfa_signin.CHALLENGES,
 }
 
 
@@ -420,7 +422,7 @@ async def admin_respond_to_auth_challenge(ctx: Context, req: dict[str, Any]) -> 
 async def _respond(ctx: Context, req: dict[str, Any], *, admin: bool) -> dict[str, Any]:
     responder = CHALLENGES.get(req["ChallengeName"])
     if responder is None:
-        # MFA, device and passwordless challenges come with their issues.
+        # Device and passwordless challenges come with their issues.
         raise InvalidParameterException(f"Unsupported challenge name {req['ChallengeName']}")
 
     async def step(a: Attempt) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from userpools.domain import users as user_domain
 from userpools.domain.custom_auth import CUSTOM_CHALLENGE, PASSWORD_VERIFIER, Progress
 from userpools.domain.records import UserRecord
 from userpools.errors import InvalidLambdaResponseException, InvalidParameterException, NotAuthorizedException
-from userpools.operations import hooks, signin
+from userpools.operations import hooks, mfa_signin, signin
 from userpools.operations.common import check_secret_hash, find_user
 from userpools.operations.signin import Attempt
 from userpools.triggers import events
@@ -158,7 +158,9 @@ async def _define(a: Attempt, user: UserRecord | None, progress: Progress, *, bi
         return {}
     if decision.step == "tokens":
         assert user is not None
-        return await signin.signed_in(a, user, source=source)
+        # The pool's MFA follows the custom challenges [U: Cognito documents MFA after custom auth only
+        # through the flows' shared rules].
+        return await mfa_signin.after_first_factor(a, user, source=source)
     if decision.challenge == PASSWORD_VERIFIER:
         if big_a is None:
             raise InvalidLambdaResponseException(UNRECOGNIZABLE)
