@@ -6,14 +6,16 @@ verified by the code, and the CustomMessage_Authentication and CustomSMSSender_A
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 import pytest
 from accounts import PASSWORD, make_user, outbox, sign_in
 from botocore.exceptions import ClientError
+from lambda_api import CREDENTIALS
 from mfa_support import client_of, mfa_pool, server_clock
 from test_pools import error_of
-from test_triggers_recovery import ACCOUNT, SENDER_KEY, arn, recorder, triggered  # noqa: F401 (the fixture)
+from test_triggers_recovery import ACCOUNT, SENDER_KEY, arn, recorder
 
 from userpools.triggers.sender_codes import decrypt_code
 
@@ -21,6 +23,19 @@ PHONE = "+15555550142"
 EMAIL = "mfa.user@example.com"
 MISMATCH = ("CodeMismatchException", "Invalid code or auth state for the user.")
 EXPIRED = ("NotAuthorizedException", "Invalid session for the user, session is expired.")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def triggered(server_factory: Any, lambdas: Any, tmp_path_factory: pytest.TempPathFactory,
+              request: pytest.FixtureRequest) -> Any:
+    """A server whose pools' triggers go to the test's Lambda Invoke API, with a custom-sender key."""
+    config = Path(tmp_path_factory.mktemp("mfa-triggers")) / "userpools.toml"
+    config.write_text(
+        f'[lambda]\nendpoint = "{lambdas.url}"\nregion = "us-east-1"\n'
+        f'access_key_id = "{CREDENTIALS.access_key_id}"\nsecret_access_key = "{CREDENTIALS.secret_access_key}"\n'
+        f'invoke_by = "name"\n\n[custom_senders]\nkey = "{SENDER_KEY}"\n'
+    )
+    return server_factory(request.param, extra_args=["--config", str(config)])
 
 
 def sms_user(cognito: Any, pool: dict[str, Any], **attributes: str) -> str:
