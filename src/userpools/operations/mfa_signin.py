@@ -210,8 +210,10 @@ async def _open(a: Attempt, session: str | None, challenge: str) -> tuple[token_
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
     signin.check_state(a, user)
-    if not session_user_matches(user, opened) or await is_spent(a.tx, opened):
-        raise NotAuthorizedException(SESSION_USED if await is_spent(a.tx, opened) else signin.SESSION_EXPIRED)
+    if await is_spent(a.tx, opened):
+        raise NotAuthorizedException(SESSION_USED)
+    if not session_user_matches(user, opened):
+        raise NotAuthorizedException(signin.SESSION_EXPIRED)
     wrong = await a.tx.counters.peek(f"mfa-wrong:{opened.nonce}", signin.EPOCH)
     if wrong >= MAX_WRONG_CODES:
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
