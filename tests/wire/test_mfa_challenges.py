@@ -19,7 +19,7 @@ from pycognito.aws_srp import AWSSRP
 from test_custom_auth import CUSTOM_FLOWS, MAGIC, keep_codes
 from test_custom_auth import answer as custom_answer
 from test_pools import error_of
-from test_triggers_signin import triggered_server
+from test_triggers_signin import answering, arn, triggered_server
 
 USED = ("NotAuthorizedException", "Invalid session for the user.")
 EXPIRED = ("NotAuthorizedException", "Invalid session for the user, session is expired.")
@@ -230,6 +230,20 @@ def test_custom_auth_then_software_token_mfa(triggered: Any, magic: Any) -> None
         done = respond(cognito, client, "SOFTWARE_TOKEN_MFA", mfa["Session"], USERNAME=name,
                        SOFTWARE_TOKEN_MFA_CODE=clock.code(secret))
         assert "AccessToken" in done["AuthenticationResult"]
+
+
+def test_a_user_migrated_with_enable_sms_mfa_is_asked_for_an_sms_code(triggered: Any, calls: Any) -> None:
+    cognito = triggered.client()
+    calls.register("migrate", answering(userAttributes={"phone_number": "+15555550111"}, finalUserStatus="CONFIRMED",
+                                        messageAction="SUPPRESS", enableSMSMFA=True))
+    pool = mfa_pool(cognito, "OPTIONAL", sms=True, LambdaConfig={"UserMigration": arn("migrate")})
+    client = client_of(cognito, pool)
+    challenge = sign_in(cognito, client, "legacy-sam", "legacy pw 1")
+    assert challenge["ChallengeName"] == "SMS_MFA"
+    code = outbox(triggered, pool["Id"], "legacy-sam")[0]["code"]
+    assert "AuthenticationResult" in respond(cognito, client, "SMS_MFA", challenge["Session"], USERNAME="legacy-sam",
+                                             SMS_MFA_CODE=code)
+    assert cognito.admin_get_user(UserPoolId=pool["Id"], Username="legacy-sam")["UserMFASettingList"] == ["SMS_MFA"]
 
 
 # --- races -------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from typing import Any
 
 from userpools import ids
 from userpools.delivery.messages import Message
+from userpools.domain import mfa as mfa_domain
 from userpools.domain import password_policy, user_migration
 from userpools.domain import tokens as token_domain
 from userpools.domain import users as user_domain
@@ -122,6 +123,7 @@ async def _migrate(a: Attempt, name: str, password: str) -> UserRecord | None:
         pool_id=a.pool.id, username=plan.username,
         username_key=user_domain.username_key(a.pool.settings, plan.username), sub=sub, status=plan.status,
         enabled=True, created_at=now, updated_at=now, attributes=plan.attributes,
+        extra=mfa_domain.with_factors({}, [mfa_domain.SMS_MFA], None) if plan.enable_sms_mfa else {},
     )
     user = with_password(a.ctx, user, password, history_size=0)
     try:
