@@ -429,3 +429,28 @@ def test_acij_registers_a_software_token_and_signs_in_with_srp_then_totp(
     assert output["valid"] is True and output["accessPayload"]["sub"] == app.sub
     user = cognito.admin_get_user(UserPoolId=app.pool_id, Username=app.login)
     assert user["PreferredMfaSetting"] == "SOFTWARE_TOKEN_MFA"
+
+
+@pytest.mark.parametrize("select", [False, True], ids=["sms-preferred", "select-then-sms"])
+def test_acij_signs_in_with_srp_then_sms_mfa(server: ServerProcess, cognito: Any, app: App, select: bool) -> None:
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=app.pool_id, MfaConfiguration="OPTIONAL", SoftwareTokenMfaConfiguration={"Enabled": True},
+        SmsMfaConfiguration={"SmsConfiguration": {"SnsCallerArn": "arn:aws:iam::123456789012:role/sms"}})
+    cognito.admin_update_user_attributes(UserPoolId=app.pool_id, Username=app.login,
+                                         UserAttributes=[{"Name": "phone_number", "Value": "+15555550187"}])
+    with server_clock(server) as clock:
+        if select:  # a software token as well, neither preferred: SELECT_MFA_TYPE comes first
+            token = password_sign_in(cognito, app)["AccessToken"]
+            secret = cognito.associate_software_token(AccessToken=token)["SecretCode"]
+            cognito.verify_software_token(AccessToken=token, UserCode=clock.code(secret))
+        cognito.admin_set_user_mfa_preference(UserPoolId=app.pool_id, Username=app.login,
+                                              SMSMfaSettings={"Enabled": True, "PreferredMfa": not select})
+        result = run_node("srp-sms.mjs", acij_args(server, app, outbox=server.url, select="SMS_MFA"))
+    assert result.ok, result.output
+    challenges = result.output["challenges"]
+    assert [c["name"] for c in challenges] == (["SELECT_MFA_TYPE", "SMS_MFA"] if select else ["SMS_MFA"])
+    if select:
+        assert challenges[0]["parameters"]["MFAS_CAN_CHOOSE"] == '["SMS_MFA","SOFTWARE_TOKEN_MFA"]'
+    assert challenges[-1]["parameters"]["CODE_DELIVERY_DESTINATION"] == "+*******0187"
+    assert [c.get("challengeName") for c in result.output["calls"]][-1] == "SMS_MFA"
+    assert result.output["valid"] is True and result.output["accessPayload"]["sub"] == app.sub
