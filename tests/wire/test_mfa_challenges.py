@@ -111,6 +111,24 @@ def test_mfa_on_and_no_factor_sets_up_a_software_token_inside_the_sign_in(cognit
     assert user["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"] and "PreferredMfaSetting" not in user
 
 
+def test_mfa_setup_with_an_email_address_then_email_otp(cognito: Any, server: Any) -> None:
+    pool = mfa_pool(cognito, "ON", totp=True, email=True)
+    client = client_of(cognito, pool)
+    name = make_user(cognito, pool["Id"])  # no email yet
+    setup = sign_in(cognito, client, name)
+    assert setup["ChallengeParameters"]["MFAS_CAN_SETUP"] == '["SOFTWARE_TOKEN_MFA","EMAIL_OTP"]'
+    otp = respond(cognito, client, "MFA_SETUP", setup["Session"], USERNAME=name, EMAIL="set.up@example.com")
+    assert otp["ChallengeName"] == "EMAIL_OTP"
+    assert otp["ChallengeParameters"]["CODE_DELIVERY_DESTINATION"] == "s***@e***"
+    code = outbox(server, pool["Id"], name)[0]["code"]
+    assert "AuthenticationResult" in respond(cognito, client, "EMAIL_OTP", otp["Session"], USERNAME=name,
+                                             EMAIL_OTP_CODE=code)
+    user = cognito.admin_get_user(UserPoolId=pool["Id"], Username=name)
+    assert user["UserMFASettingList"] == ["EMAIL_OTP"]
+    assert {a["Name"]: a["Value"] for a in user["UserAttributes"]}["email_verified"] == "true"
+    assert sign_in(cognito, client, name)["ChallengeName"] == "EMAIL_OTP"
+
+
 def test_mfa_setup_session_expires(cognito: Any, clock: ServerClock) -> None:
     pool = mfa_pool(cognito, "ON", totp=True)
     client = client_of(cognito, pool)

@@ -263,6 +263,11 @@ async def _code_answer(a: Attempt, session: str | None, factor: str) -> dict[str
         user = dataclasses.replace(user, attributes=attributes, updated_at=a.ctx.clock.now())
         await a.tx.users.update(user)
         await store_aliases(a.tx, a.pool, user)
+    if opened.data.get("enable") == factor:  # set up inside this sign-in (MFA_SETUP with EMAIL)
+        extra = mfa_domain.with_factors(user.extra, [*mfa_domain.enabled_factors(user.extra), factor],
+                                        user.extra.get("PreferredMfaSetting"))
+        user = dataclasses.replace(user, extra=extra, updated_at=a.ctx.clock.now())
+        await a.tx.users.update(user)
     return await _tokens(a, user, opened)
 
 
@@ -328,13 +333,29 @@ async def _select_mfa_type(a: Attempt, session: str | None) -> dict[str, Any]:
 
 
 async def _mfa_setup(a: Attempt, session: str | None) -> dict[str, Any]:
-    """MFA_SETUP, answered with the Session VerifySoftwareToken returned (the token verified): tokens."""
+    """MFA_SETUP, answered with the Session VerifySoftwareToken returned (the token verified): tokens. Or,
+    as Amplify sets up email MFA, with ``EMAIL`` (the address) and the challenge's own Session: the address
+    becomes the user's email and an EMAIL_OTP challenge follows, whose right code verifies the address and
+    enables the factor [C: AMP6 handleMFASetupChallenge sends {USERNAME, EMAIL}; U: what Cognito answers]."""
     opened, user = await _open(a, session, "MFA_SETUP")
-    if not opened.data.get("verified"):
-        # Only TOTP can be set up inside the sign-in; SMS and email need the attribute first [C: BC]. [U] text
-        raise InvalidParameterException("Software token MFA must be verified with VerifySoftwareToken "
-                                        "before MFA_SETUP is answered.")
-    return await _tokens(a, user, opened)
+    if opened.data.get("verified"):
+        return await _tokens(a, user, opened)
+    address = a.params.get("EMAIL")
+    if address and mfa_domain.EMAIL_OTP in (opened.data.get("choices") or []):
+        update = user_domain.validate_attribute_update(
+            a.pool.settings, user.attributes, [{"Name": "email", "Value": address}], for_admin=True,
+            write_attributes=None,
+        )
+        user = dataclasses.replace(user, attributes=update["attributes"], updated_at=a.ctx.clock.now())
+        await a.tx.users.update(user)
+        await store_aliases(a.tx, a.pool, user)
+        await spend(a.tx, opened)
+        data = {k: v for k, v in opened.data.items() if k != "choices"}
+        return await _issue_email(a, user, {**data, "enable": mfa_domain.EMAIL_OTP})
+    # Only TOTP (and, as above, email) can be set up inside the sign-in; SMS needs the phone attribute
+    # first [C: BC]. [U] text
+    raise InvalidParameterException("Software token MFA must be verified with VerifySoftwareToken "
+                                    "before MFA_SETUP is answered.")
 
 
 Responder = Callable[[Attempt, str | None], Awaitable[dict[str, Any]]]
