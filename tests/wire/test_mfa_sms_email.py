@@ -236,3 +236,17 @@ def test_admin_flow_gets_sms_mfa_too(cognito: Any, server: Any) -> None:
         UserPoolId=pool["Id"], ClientId=client, ChallengeName="SMS_MFA", Session=challenge["Session"],
         ChallengeResponses={"USERNAME": name, "SMS_MFA_CODE": outbox(server, pool["Id"], name)[0]["code"]})
     assert "IdToken" in done["AuthenticationResult"]
+
+
+def test_a_user_locked_out_meanwhile_cannot_answer(cognito: Any, server: Any) -> None:
+    pool = mfa_pool(cognito, "OPTIONAL", sms=True)
+    client = client_of(cognito, pool, PreventUserExistenceErrors="ENABLED")
+    name = sms_user(cognito, pool)
+    challenge = sign_in(cognito, client, name)
+    code = outbox(server, pool["Id"], name)[0]["code"]
+    for _ in range(5):
+        with pytest.raises(ClientError):
+            sign_in(cognito, client, name, "Wrong-Horse-1")
+    with pytest.raises(ClientError) as excinfo:
+        respond(cognito, client, "SMS_MFA", name, challenge["Session"], code)
+    assert error_of(excinfo) == ("NotAuthorizedException", "Password attempts exceeded")
