@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from accounts import make_user, sign_in, unique
+from accounts import make_user, outbox, sign_in, unique
 from botocore.exceptions import ClientError
 from mfa_support import (
     EMAIL_CONFIGURATION,
@@ -192,3 +192,19 @@ def test_the_mfa_channel_is_not_a_recovery_channel(server: Any, cognito: Any) ->
     with pytest.raises(ClientError) as excinfo:
         cognito.forgot_password(ClientId=client, Username=name)
     assert error_of(excinfo)[0] == "InvalidParameterException"
+
+
+def test_a_pool_created_with_sms_mfa_reports_it_and_asks_for_it(cognito: Any, server: Any) -> None:
+    pool = cognito.create_user_pool(PoolName=unique("sms"), MfaConfiguration="OPTIONAL",
+                                    SmsConfiguration=SMS_CONFIGURATION,
+                                    SmsAuthenticationMessage="Login code {####}")["UserPool"]
+    config = cognito.get_user_pool_mfa_config(UserPoolId=pool["Id"])
+    assert config["MfaConfiguration"] == "OPTIONAL"
+    assert config["SmsMfaConfiguration"] == {"SmsAuthenticationMessage": "Login code {####}",
+                                             "SmsConfiguration": SMS_CONFIGURATION}
+    assert "SoftwareTokenMfaConfiguration" not in config
+    client = client_of(cognito, pool)
+    name = make_user(cognito, pool["Id"], attributes={"phone_number": "+15555550166"})
+    cognito.admin_set_user_mfa_preference(UserPoolId=pool["Id"], Username=name, SMSMfaSettings={"Enabled": True})
+    assert sign_in(cognito, client, name)["ChallengeName"] == "SMS_MFA"
+    assert outbox(server, pool["Id"], name)[0]["body"].startswith("Login code ")
