@@ -24,6 +24,7 @@ challenge's code works. A code sent to an unverified phone or email verifies it 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -70,7 +71,8 @@ def is_mfa(opened: token_domain.SessionClaims) -> bool:
 
 
 def _password_mark(user: UserRecord) -> str:
-    return user.password_changed_at.isoformat() if user.password_changed_at else ""
+    """Tells one stored password from the next (each is encrypted afresh), so a Session dies with it."""
+    return hashlib.sha256(user.password_ciphertext or b"").hexdigest()[:16]
 
 
 # --- issuing ---------------------------------------------------------------------------------------------
