@@ -30,7 +30,6 @@ the triggers seeing ``userNotFound: true`` [C]; such a sign-in never gets tokens
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 from typing import Any
 
 from userpools.domain import custom_auth as custom_domain
@@ -45,9 +44,8 @@ from userpools.operations.signin import Attempt
 from userpools.triggers import events
 from userpools.triggers.answers import UNRECOGNIZABLE
 
-SESSION_USED = "Invalid session for the user."
+SESSION_USED = signin.SESSION_USED
 AUTHENTICATION = "TokenGeneration_Authentication"
-_SPENT_MARGIN = timedelta(minutes=1)  # keeps a spent nonce a little past its Session, for clock skew
 
 
 def is_custom(opened: token_domain.SessionClaims) -> bool:
@@ -87,7 +85,7 @@ async def custom_challenge(a: Attempt, session: str | None) -> dict[str, Any]:
     progress = _progress(opened)
     if opened is None or progress is None or opened.challenge_name != CUSTOM_CHALLENGE:
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
-    await _spend(a, opened)
+    await signin.spend_session(a.tx, opened)
     name = signin.require(a.params, "USERNAME")
     if "ANSWER" not in a.params:
         raise InvalidParameterException("Missing required parameter ANSWER")
@@ -114,7 +112,7 @@ async def password_verifier(a: Attempt, opened: token_domain.SessionClaims) -> d
     progress = _progress(opened)
     if progress is None or opened.challenge_name != PASSWORD_VERIFIER:
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
-    await _spend(a, opened)
+    await signin.spend_session(a.tx, opened)
     block = signin.require(a.params, "PASSWORD_CLAIM_SECRET_BLOCK")
     if progress.unknown or progress.srp_block != _digest(block):
         a.failure = NotAuthorizedException(signin.INCORRECT)
@@ -138,7 +136,7 @@ async def after_new_password(a: Attempt, user: UserRecord, opened: token_domain.
     progress = _progress(opened)
     if progress is None:
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
-    await _spend(a, opened)
+    await signin.spend_session(a.tx, opened)
     progress = progress.then(custom_domain.NEW_PASSWORD_REQUIRED, True)
     return await _define(a, user, progress, source=signin.NEW_PASSWORD_SOURCE)
 
@@ -217,14 +215,6 @@ def _seal(a: Attempt, progress: Progress, challenge: str) -> str:
     except ValueError:
         # The private parameters do not fit in a Session (4096 characters) [U: Cognito's own limit unknown].
         raise InvalidLambdaResponseException(UNRECOGNIZABLE) from None
-
-
-async def _spend(a: Attempt, opened: token_domain.SessionClaims) -> None:
-    """Marks the Session used, in the store every server process shares; refuses one already used."""
-    uses = await a.tx.counters.hit(f"session:{opened.nonce}", signin.EPOCH,
-                                   expires_at=opened.expires_at + _SPENT_MARGIN)
-    if uses > 1:
-        raise NotAuthorizedException(SESSION_USED)
 
 
 async def _user(a: Attempt, progress: Progress) -> UserRecord | None:

@@ -9,8 +9,8 @@ are a table (``CHALLENGES``, challenge name → responder) that ``operations.aut
 ``ISSUERS`` (factor → how its challenge is issued), so a later factor is one entry in each.
 
 Sessions are the sealed Sessions of ``operations.signin`` with ``data.flow == "mfa"``: each challenge has
-its own, good for one accepted answer (spent in the store's shared counters, like CUSTOM_AUTH's: a second use
-anywhere is "Invalid session for the user."). A wrong code keeps the Session for another try, up to
+its own, good for one accepted answer (``signin.spend_session``, as CUSTOM_AUTH's: a second use anywhere is
+"Invalid session for the user."). A wrong code keeps the Session for another try, up to
 ``MAX_WRONG_CODES`` [U: Cognito's retry rule is not documented; it does allow retries (O: the brute-force
 report robor-systems/tokapi-beta#27)]; then the Session is dead. The Session also dies when the password
 changes meanwhile (AdminSetUserPassword) [U], and the user's state is checked again at every answer
@@ -55,7 +55,7 @@ from userpools.storage.ports import Transaction
 
 FLOW = "mfa"
 AUTHENTICATION = "TokenGeneration_Authentication"
-SESSION_USED = "Invalid session for the user."
+SESSION_USED = signin.SESSION_USED
 MISMATCH = "Invalid code or auth state for the user."  # [O: amplify-js#3066, #11069]
 TOKEN_USED = "Your software token has already been used once."  # [O: moto aws_verified]
 CODE_EXPIRED = "Invalid code or auth state for the user."  # [U] ExpiredCodeException's text here
@@ -174,19 +174,6 @@ ISSUERS: dict[str, Issuer] = {
 # --- Sessions --------------------------------------------------------------------------------------------
 
 
-async def is_spent(tx: Transaction, opened: token_domain.SessionClaims) -> bool:
-    return await tx.counters.peek(f"session:{opened.nonce}", signin.EPOCH) > 0
-
-
-async def spend(tx: Transaction, opened: token_domain.SessionClaims) -> None:
-    """Marks the Session used in the store every process shares; one used meanwhile is refused (of two
-    answers racing with one Session, exactly one gets past this)."""
-    uses = await tx.counters.hit(f"session:{opened.nonce}", signin.EPOCH,
-                                 expires_at=opened.expires_at + _SPENT_MARGIN)
-    if uses > 1:
-        raise NotAuthorizedException(SESSION_USED)
-
-
 async def _wrong_code(a: Attempt, opened: token_domain.SessionClaims) -> dict[str, Any]:
     """A wrong code: counted against the Session (committed), then CodeMismatchException."""
     await a.tx.counters.hit(f"mfa-wrong:{opened.nonce}", signin.EPOCH,
@@ -212,7 +199,7 @@ async def _open(a: Attempt, session: str | None, challenge: str) -> tuple[token_
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
     signin.check_state(a, user)
-    if await is_spent(a.tx, opened):
+    if await signin.session_spent(a.tx, opened):
         raise NotAuthorizedException(SESSION_USED)
     if not session_user_matches(user, opened):
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
@@ -223,7 +210,7 @@ async def _open(a: Attempt, session: str | None, challenge: str) -> tuple[token_
 
 
 async def _tokens(a: Attempt, user: UserRecord, opened: token_domain.SessionClaims) -> dict[str, Any]:
-    await spend(a.tx, opened)
+    await signin.spend_session(a.tx, opened)
     return await signin.signed_in(a, user, source=str(opened.data.get("source") or AUTHENTICATION))
 
 
@@ -242,7 +229,7 @@ async def open_setup_session(ctx: Context, tx: Transaction, session: str) -> tup
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
     if not user.enabled:
         raise NotAuthorizedException("User is disabled.")
-    await spend(tx, opened)
+    await signin.spend_session(tx, opened)
     return opened, pool, client, user
 
 
@@ -329,7 +316,7 @@ async def _select_mfa_type(a: Attempt, session: str | None) -> dict[str, Any]:
     factor = mfa_domain.ANSWER_ALIASES.get(answer, answer)
     if factor not in (opened.data.get("choices") or []):
         raise MFAMethodNotFoundException(f"MFA method {answer} is not available for the user.")  # [U] wording
-    await spend(a.tx, opened)
+    await signin.spend_session(a.tx, opened)
     data = {k: v for k, v in opened.data.items() if k != "choices"}
     return await ISSUERS[factor](a, user, data)
 
@@ -351,7 +338,7 @@ async def _mfa_setup(a: Attempt, session: str | None) -> dict[str, Any]:
         user = dataclasses.replace(user, attributes=update["attributes"], updated_at=a.ctx.clock.now())
         await a.tx.users.update(user)
         await store_aliases(a.tx, a.pool, user)
-        await spend(a.tx, opened)
+        await signin.spend_session(a.tx, opened)
         data = {k: v for k, v in opened.data.items() if k != "choices"}
         return await _issue_email(a, user, {**data, "enable": mfa_domain.EMAIL_OTP})
     # Only TOTP (and, as above, email) can be set up inside the sign-in; SMS needs the phone attribute
