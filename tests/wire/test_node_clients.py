@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import pyotp
 import pytest
 from botocore.exceptions import ClientError
 from clients import (
@@ -31,6 +32,7 @@ from clients import (
     unverified_claims,
     verify_with_pyjwt,
 )
+from mfa_support import server_clock
 from server import ServerProcess
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -399,3 +401,56 @@ def test_aws_jwt_verify_cognito_verifier_rejects_the_default_issuer(server: Serv
     # CognitoJwtVerifier knows both AWS issuer forms of the pool and no other: it refuses the token's iss
     assert result.error["name"] == "ParameterValidationError"
     assert result.error["message"] == f"issuer not configured: {default_issuer(server, app.pool_id)}"
+
+
+# -- amazon-cognito-identity-js: software-token MFA after SRP ----------------------------------------------
+
+def test_acij_registers_a_software_token_and_signs_in_with_srp_then_totp(
+    server: ServerProcess, cognito: Any, app: App
+) -> None:
+    cognito.set_user_pool_mfa_config(UserPoolId=app.pool_id, MfaConfiguration="OPTIONAL",
+                                     SoftwareTokenMfaConfiguration={"Enabled": True})
+    with server_clock(server) as clock:
+        result = run_node("srp-totp.mjs", acij_args(server, app, serverTime=clock.now.timestamp()))
+    assert result.ok, result.output
+    output = result.output
+    for entry in output["codes"]:  # node:crypto's RFC 6238 agrees with pyotp
+        assert pyotp.TOTP(output["secret"]).at(entry["step"] * 30) == entry["code"]
+    assert output["challenge"] == "SOFTWARE_TOKEN_MFA"
+    assert [(c["target"], c.get("challengeName"), c["status"]) for c in output["calls"]] == [
+        ("InitiateAuth", None, 200), ("RespondToAuthChallenge", "PASSWORD_VERIFIER", 200),
+        ("AssociateSoftwareToken", None, 200), ("VerifySoftwareToken", None, 200),
+        ("SetUserMFAPreference", None, 200),
+        ("InitiateAuth", None, 200), ("RespondToAuthChallenge", "PASSWORD_VERIFIER", 200),
+        ("RespondToAuthChallenge", "SOFTWARE_TOKEN_MFA", 200),
+    ]
+    # ACIJ's sendMFACode always sends SMS_MFA_CODE, and SOFTWARE_TOKEN_MFA_CODE too for this challenge
+    assert output["calls"][-1]["challengeResponses"] == ["SMS_MFA_CODE", "SOFTWARE_TOKEN_MFA_CODE", "USERNAME"]
+    assert output["valid"] is True and output["accessPayload"]["sub"] == app.sub
+    user = cognito.admin_get_user(UserPoolId=app.pool_id, Username=app.login)
+    assert user["PreferredMfaSetting"] == "SOFTWARE_TOKEN_MFA"
+
+
+@pytest.mark.parametrize("select", [False, True], ids=["sms-preferred", "select-then-sms"])
+def test_acij_signs_in_with_srp_then_sms_mfa(server: ServerProcess, cognito: Any, app: App, select: bool) -> None:
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=app.pool_id, MfaConfiguration="OPTIONAL", SoftwareTokenMfaConfiguration={"Enabled": True},
+        SmsMfaConfiguration={"SmsConfiguration": {"SnsCallerArn": "arn:aws:iam::123456789012:role/sms"}})
+    cognito.admin_update_user_attributes(UserPoolId=app.pool_id, Username=app.login,
+                                         UserAttributes=[{"Name": "phone_number", "Value": "+15555550187"}])
+    with server_clock(server) as clock:
+        if select:  # a software token as well, neither preferred: SELECT_MFA_TYPE comes first
+            token = password_sign_in(cognito, app)["AccessToken"]
+            secret = cognito.associate_software_token(AccessToken=token)["SecretCode"]
+            cognito.verify_software_token(AccessToken=token, UserCode=clock.code(secret))
+        cognito.admin_set_user_mfa_preference(UserPoolId=app.pool_id, Username=app.login,
+                                              SMSMfaSettings={"Enabled": True, "PreferredMfa": not select})
+        result = run_node("srp-sms.mjs", acij_args(server, app, outbox=server.url, select="SMS_MFA"))
+    assert result.ok, result.output
+    challenges = result.output["challenges"]
+    assert [c["name"] for c in challenges] == (["SELECT_MFA_TYPE", "SMS_MFA"] if select else ["SMS_MFA"])
+    if select:
+        assert challenges[0]["parameters"]["MFAS_CAN_CHOOSE"] == '["SMS_MFA","SOFTWARE_TOKEN_MFA"]'
+    assert challenges[-1]["parameters"]["CODE_DELIVERY_DESTINATION"] == "+*******0187"
+    assert [c.get("challengeName") for c in result.output["calls"]][-1] == "SMS_MFA"
+    assert result.output["valid"] is True and result.output["accessPayload"]["sub"] == app.sub

@@ -87,3 +87,24 @@ def code_delivery_details(message: Message, attribute: str) -> dict[str, str]:
         "DeliveryMedium": message.delivery_medium,
         "AttributeName": attribute,
     }
+
+
+# MFA codes: SmsAuthenticationMessage [O: its default in describe-user-pool outputs] and the pool's
+# EmailMfaConfiguration [C: BC]; the email defaults are unconfirmed.
+DEFAULT_MFA_SMS = "Your authentication code is {####}. "
+DEFAULT_MFA_EMAIL = "Your authentication code is {####}. "
+DEFAULT_MFA_SUBJECT = "Your authentication code"
+
+
+def mfa_message(settings: dict[str, Any], *, pool_id: str, username: str, medium: str, destination: str,
+                code: str) -> Message:
+    """An MFA code at sign-in (CustomMessage_Authentication, and the custom senders' _Authentication)."""
+    if medium == "SMS":
+        text = settings.get("SmsAuthenticationMessage") or DEFAULT_MFA_SMS
+        return Message(pool_id, username, destination, "SMS", None, _fill(text, code, username), code,
+                       "CustomMessage_Authentication")
+    email = settings.get("EmailMfaConfiguration") or {}
+    body = email.get("Message") or DEFAULT_MFA_EMAIL
+    subject = email.get("Subject") or DEFAULT_MFA_SUBJECT
+    return Message(pool_id, username, destination, "EMAIL", subject, _fill(body, code, username), code,
+                   "CustomMessage_Authentication")

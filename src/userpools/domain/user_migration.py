@@ -18,6 +18,8 @@ errors" (English text truncated in the corpus, the zh-Hans translation read in f
   since user pool is configured for email alias." during migration]. In an email / phone-as-username pool
   the new user's username is a generated UUID (its sub), as for every user of such a pool.
 - The password policy is not enforced: the submitted password becomes the user's password [C].
+- ``enableSMSMFA`` true turns SMS MFA on for the new user ("require that your migrated user sign in with SMS
+  MFA") [C]; the pool's MFA configuration then decides whether it is asked for, as for any user.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class MigratedUser:
     force_alias_creation: bool
     suppress_message: bool
     delivery_mediums: tuple[str, ...]
+    enable_sms_mfa: bool = False
 
 
 def _invalid(member: str) -> UserNotFoundException:
@@ -73,5 +76,5 @@ def read_answer(pool_settings: Mapping[str, Any], name: str, response: Mapping[s
     return MigratedUser(
         username=username, attributes=values, status=status,
         force_alias_creation=bool(response.get("forceAliasCreation")), suppress_message=action == "SUPPRESS",
-        delivery_mediums=mediums,
+        delivery_mediums=mediums, enable_sms_mfa=bool(response.get("enableSMSMFA")),
     )

@@ -19,6 +19,7 @@ from userpools.operations import (
     domains,
     groups,
     log_delivery,
+    mfa,
     pools,
     recovery,
     resource_servers,
@@ -146,4 +147,14 @@ OPERATIONS: Mapping[str, Handler] = {
     # log delivery
     "SetLogDeliveryConfiguration": log_delivery.set_log_delivery_configuration,
     "GetLogDeliveryConfiguration": log_delivery.get_log_delivery_configuration,
+    # multi-factor authentication
+    "SetUserPoolMfaConfig": mfa.set_user_pool_mfa_config,
+    "GetUserPoolMfaConfig": mfa.get_user_pool_mfa_config,
+    "AssociateSoftwareToken": mfa.associate_software_token,
+    "VerifySoftwareToken": mfa.verify_software_token,
+    "AdminDeleteSoftwareToken": mfa.admin_delete_software_token,
+    "SetUserMFAPreference": mfa.set_user_mfa_preference,
+    "AdminSetUserMFAPreference": mfa.admin_set_user_mfa_preference,
+    "SetUserSettings": mfa.set_user_settings,
+    "AdminSetUserSettings": mfa.admin_set_user_settings,
 }

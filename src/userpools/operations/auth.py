@@ -33,6 +33,7 @@ from typing import Any
 
 from userpools import ids
 from userpools.delivery.messages import Message
+from userpools.domain import mfa as mfa_domain
 from userpools.domain import password_policy, user_migration
 from userpools.domain import tokens as token_domain
 from userpools.domain import users as user_domain
@@ -47,7 +48,7 @@ from userpools.errors import (
     UnexpectedLambdaException,
     UserNotFoundException,
 )
-from userpools.operations import custom_auth, hooks, threats
+from userpools.operations import custom_auth, hooks, mfa_signin, threats
 from userpools.operations.common import check_secret_hash, find_user, load_client, matches_a_secret
 from userpools.operations.context import Context
 from userpools.operations.migration import send_welcome
@@ -68,7 +69,6 @@ from userpools.operations.signin import (
     pre_authentication,
     record_failure,
     require,
-    signed_in,
     srp_parameters,
     temporary_password_expired,
     unknown_user,
@@ -91,8 +91,8 @@ from userpools.triggers import events
 
 async def _after_password(a: Attempt, user: UserRecord, *, password: str | None = None) -> dict[str, Any]:
     """The password was right: threat protection's decision when it is on (``password``: the one a password
-    flow was given, for the compromised-credentials check), then the user's next step (a new password, or
-    tokens)."""
+    flow was given, for the compromised-credentials check), then the user's next step (a new password first,
+    then MFA, or tokens)."""
     if threats.mode(a.pool) is not None:
         refused = await threats.screen_sign_in(a.ctx, a.tx, a.pool, a.client, user, a.seen(), password=password)
         if refused is not None:
@@ -103,7 +103,7 @@ async def _after_password(a: Attempt, user: UserRecord, *, password: str | None 
         if temporary_password_expired(a, user):
             raise NotAuthorizedException("Temporary password has expired and must be reset by an administrator.")
         return new_password_challenge(a, user)
-    return await signed_in(a, user)
+    return await mfa_signin.after_first_factor(a, user)
 
 
 # --- UserMigration_Authentication ----------------------------------------------------------------------
@@ -129,6 +129,7 @@ async def _migrate(a: Attempt, name: str, password: str) -> UserRecord | None:
         pool_id=a.pool.id, username=plan.username,
         username_key=user_domain.username_key(a.pool.settings, plan.username), sub=sub, status=plan.status,
         enabled=True, created_at=now, updated_at=now, attributes=plan.attributes,
+        extra=mfa_domain.with_factors({}, [mfa_domain.SMS_MFA], None) if plan.enable_sms_mfa else {},
     )
     user = with_password(a.ctx, user, password, history_size=0)
     try:
@@ -345,7 +346,9 @@ async def _new_password_required(a: Attempt, session: str | None) -> dict[str, A
     await store_aliases(a.tx, a.pool, user)
     if custom_auth.is_custom(opened):
         return await custom_auth.after_new_password(a, user, opened)
-    return await signed_in(a, user, source=NEW_PASSWORD_SOURCE)
+    # The new password first, then the second factor [O: Amplify's CONFIRM_SIGN_IN_WITH_NEW_PASSWORD is
+    # followed by MFA setup or code steps].
+    return await mfa_signin.after_first_factor(a, user, source=NEW_PASSWORD_SOURCE)
 
 
 async def _custom_challenge(a: Attempt, session: str | None) -> dict[str, Any]:
@@ -357,6 +360,7 @@ CHALLENGES: dict[str, Responder] = {
     "PASSWORD_VERIFIER": _password_verifier,
     "NEW_PASSWORD_REQUIRED": _new_password_required,
     "CUSTOM_CHALLENGE": _custom_challenge,
+    **mfa_signin.CHALLENGES,
 }
 
 
@@ -447,7 +451,7 @@ async def admin_respond_to_auth_challenge(ctx: Context, req: dict[str, Any]) -> 
 async def _respond(ctx: Context, req: dict[str, Any], *, admin: bool) -> dict[str, Any]:
     responder = CHALLENGES.get(req["ChallengeName"])
     if responder is None:
-        # MFA, device and passwordless challenges come with their issues.
+        # Device and passwordless challenges come with their issues.
         raise InvalidParameterException(f"Unsupported challenge name {req['ChallengeName']}")
 
     async def step(a: Attempt) -> dict[str, Any]:

@@ -30,7 +30,6 @@ the triggers seeing ``userNotFound: true`` [C]; such a sign-in never gets tokens
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 from typing import Any
 
 from userpools.domain import custom_auth as custom_domain
@@ -39,15 +38,14 @@ from userpools.domain import users as user_domain
 from userpools.domain.custom_auth import CUSTOM_CHALLENGE, PASSWORD_VERIFIER, Progress
 from userpools.domain.records import UserRecord
 from userpools.errors import InvalidLambdaResponseException, InvalidParameterException, NotAuthorizedException
-from userpools.operations import hooks, signin
+from userpools.operations import hooks, mfa_signin, signin
 from userpools.operations.common import check_secret_hash, find_user
 from userpools.operations.signin import Attempt
 from userpools.triggers import events
 from userpools.triggers.answers import UNRECOGNIZABLE
 
-SESSION_USED = "Invalid session for the user."
+SESSION_USED = signin.SESSION_USED
 AUTHENTICATION = "TokenGeneration_Authentication"
-_SPENT_MARGIN = timedelta(minutes=1)  # keeps a spent nonce a little past its Session, for clock skew
 
 
 def is_custom(opened: token_domain.SessionClaims) -> bool:
@@ -87,7 +85,7 @@ async def custom_challenge(a: Attempt, session: str | None) -> dict[str, Any]:
     progress = _progress(opened)
     if opened is None or progress is None or opened.challenge_name != CUSTOM_CHALLENGE:
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
-    await _spend(a, opened)
+    await signin.spend_session(a.tx, opened)
     name = signin.require(a.params, "USERNAME")
     if "ANSWER" not in a.params:
         raise InvalidParameterException("Missing required parameter ANSWER")
@@ -114,7 +112,7 @@ async def password_verifier(a: Attempt, opened: token_domain.SessionClaims) -> d
     progress = _progress(opened)
     if progress is None or opened.challenge_name != PASSWORD_VERIFIER:
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
-    await _spend(a, opened)
+    await signin.spend_session(a.tx, opened)
     block = signin.require(a.params, "PASSWORD_CLAIM_SECRET_BLOCK")
     if progress.unknown or progress.srp_block != _digest(block):
         a.failure = NotAuthorizedException(signin.INCORRECT)
@@ -138,7 +136,7 @@ async def after_new_password(a: Attempt, user: UserRecord, opened: token_domain.
     progress = _progress(opened)
     if progress is None:
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
-    await _spend(a, opened)
+    await signin.spend_session(a.tx, opened)
     progress = progress.then(custom_domain.NEW_PASSWORD_REQUIRED, True)
     return await _define(a, user, progress, source=signin.NEW_PASSWORD_SOURCE)
 
@@ -158,7 +156,9 @@ async def _define(a: Attempt, user: UserRecord | None, progress: Progress, *, bi
         return {}
     if decision.step == "tokens":
         assert user is not None
-        return await signin.signed_in(a, user, source=source)
+        # The pool's MFA follows the custom challenges [U: Cognito documents MFA after custom auth only
+        # through the flows' shared rules].
+        return await mfa_signin.after_first_factor(a, user, source=source)
     if decision.challenge == PASSWORD_VERIFIER:
         if big_a is None:
             raise InvalidLambdaResponseException(UNRECOGNIZABLE)
@@ -215,14 +215,6 @@ def _seal(a: Attempt, progress: Progress, challenge: str) -> str:
     except ValueError:
         # The private parameters do not fit in a Session (4096 characters) [U: Cognito's own limit unknown].
         raise InvalidLambdaResponseException(UNRECOGNIZABLE) from None
-
-
-async def _spend(a: Attempt, opened: token_domain.SessionClaims) -> None:
-    """Marks the Session used, in the store every server process shares; refuses one already used."""
-    uses = await a.tx.counters.hit(f"session:{opened.nonce}", signin.EPOCH,
-                                   expires_at=opened.expires_at + _SPENT_MARGIN)
-    if uses > 1:
-        raise NotAuthorizedException(SESSION_USED)
 
 
 async def _user(a: Attempt, progress: Progress) -> UserRecord | None:

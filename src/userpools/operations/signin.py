@@ -40,6 +40,8 @@ from userpools.triggers import events
 INCORRECT = "Incorrect username or password."
 LOCKED = "Password attempts exceeded"
 SESSION_EXPIRED = "Invalid session for the user, session is expired."
+SESSION_USED = "Invalid session for the user."  # [O: amplify-js#10959]
+_SPENT_MARGIN = timedelta(minutes=1)  # keeps a spent nonce a little past its Session, for clock skew
 SRP_STATE_MAX_AGE = timedelta(minutes=5)  # unconfirmed: how long Cognito keeps a PASSWORD_VERIFIER open
 LOCKOUT_THRESHOLD = 5
 LOCKOUT_CAP = timedelta(minutes=15)
@@ -313,3 +315,16 @@ def open_session(a: Attempt, session: str | None) -> token_domain.SessionClaims 
     if opened is None or opened.client_id != a.client.id or opened.pool_id != a.pool.id:
         return None
     return opened
+
+
+async def spend_session(tx: Transaction, opened: token_domain.SessionClaims) -> None:
+    """Marks a challenge's Session used, in the store's counters every server process shares; one used
+    already is refused with "Invalid session for the user." (of two answers racing with one Session, exactly
+    one gets past this: the second waits on the counter's row and then sees it spent)."""
+    uses = await tx.counters.hit(f"session:{opened.nonce}", EPOCH, expires_at=opened.expires_at + _SPENT_MARGIN)
+    if uses > 1:
+        raise NotAuthorizedException(SESSION_USED)
+
+
+async def session_spent(tx: Transaction, opened: token_domain.SessionClaims) -> bool:
+    return await tx.counters.peek(f"session:{opened.nonce}", EPOCH) > 0

@@ -1,0 +1,44 @@
+"""TOTP (RFC 6238) for software-token MFA, on pyotp: SHA-1, 6 digits, 30-second steps, one step of skew
+either way [C: DG23 mfa-totp; O: amplify-js#3873], and a step once used refused (the caller keeps the last
+used step). The secret is base32, as Cognito's SecretCode (Amplify builds its otpauth:// URI from it
+verbatim), 32 random bytes (52 characters: the reported length [U]); at rest it is encrypted under the data
+key."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import secrets
+from datetime import datetime
+
+import pyotp
+
+from userpools.crypto.datakey import DataKeyCipher
+
+STEP_SECONDS = 30
+SKEW_STEPS = 1
+_CONTEXT = b"software-token"
+
+
+def new_secret() -> str:
+    return base64.b32encode(secrets.token_bytes(32)).decode().rstrip("=")
+
+
+def seal(secret: str, cipher: DataKeyCipher, *, owner: str) -> str:
+    """The secret encrypted under the data key, bound to its owner (pool and user), as text for a document."""
+    return base64.b64encode(cipher.encrypt(secret.encode(), context=_CONTEXT + owner.encode())).decode()
+
+
+def unseal(sealed: str, cipher: DataKeyCipher, *, owner: str) -> str:
+    return cipher.decrypt(base64.b64decode(sealed), context=_CONTEXT + owner.encode()).decode()
+
+
+def matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step (±1 around now) whose code is ``code``, compared in constant time; None when none is."""
+    totp = pyotp.TOTP(secret, digits=6, interval=STEP_SECONDS)
+    current = int(now.timestamp()) // STEP_SECONDS
+    found = None
+    for step in range(current - SKEW_STEPS, current + SKEW_STEPS + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code) and found is None:
+            found = step
+    return found

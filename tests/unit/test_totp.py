@@ -1,0 +1,45 @@
+"""crypto.totp against RFC 6238's published SHA-1 vectors (their last six digits), the skew window, and the
+sealed secret."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+import pytest
+
+from userpools.crypto import totp
+from userpools.crypto.datakey import DataKeyCipher, DataKeyError
+
+RFC_SECRET = base64.b32encode(b"12345678901234567890").decode()
+# RFC 6238 Appendix B, SHA-1: time → 8-digit TOTP; a 6-digit code is its last six digits.
+VECTORS = [(59, "94287082"), (1111111109, "07081804"), (1111111111, "14050471"), (1234567890, "89005924"),
+           (2000000000, "69279037"), (20000000000, "65353130")]
+
+
+@pytest.mark.parametrize("seconds, code", VECTORS)
+def test_rfc_6238_vectors_match_at_their_own_step(seconds: int, code: str) -> None:
+    now = datetime.fromtimestamp(seconds, UTC)
+    assert totp.matching_step(RFC_SECRET, code[-6:], now) == seconds // 30
+
+
+def test_one_step_either_way_matches_and_two_do_not() -> None:
+    seconds = 1111111111
+    code = VECTORS[2][1][-6:]
+    for delta, expected in ((-30, seconds // 30), (30, seconds // 30), (60, None), (-60, None)):
+        assert totp.matching_step(RFC_SECRET, code, datetime.fromtimestamp(seconds + delta, UTC)) == expected
+
+
+def test_new_secrets_are_base32_of_32_bytes_and_differ() -> None:
+    first, second = totp.new_secret(), totp.new_secret()
+    assert first != second and len(first) == 52
+    assert len(base64.b32decode(first + "=" * (-len(first) % 8))) == 32
+
+
+def test_a_sealed_secret_opens_only_for_its_owner() -> None:
+    cipher = DataKeyCipher(b"k" * 32)
+    sealed = totp.seal("ABCDEFGH", cipher, owner="pool/sub-1")
+    assert "ABCDEFGH" not in sealed
+    assert totp.unseal(sealed, cipher, owner="pool/sub-1") == "ABCDEFGH"
+    with pytest.raises(DataKeyError):
+        totp.unseal(sealed, cipher, owner="pool/sub-2")
