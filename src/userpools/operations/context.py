@@ -13,6 +13,7 @@ from userpools.crypto.codes import CodeHasher
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.delivery.outbox import Outbox
 from userpools.delivery.senders import Delivery
+from userpools.operations.import_runner import ImportRunner
 from userpools.operations.keyring import KeyRing
 from userpools.operations.pacing import Pacer
 from userpools.storage.ports import Store
@@ -49,6 +50,8 @@ class Context:
     triggers: TriggerInvoker
     simulation_key: bytes
     """Keys the simulated answers of PreventUserExistenceErrors (``cipher.derive("simulated-answers")``)."""
+    imports: ImportRunner
+    """The process's runner of user import jobs (StartUserImportJob hands it the job)."""
 
 
 #: An operation's handler, as the OPERATIONS table holds it.

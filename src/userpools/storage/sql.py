@@ -44,6 +44,7 @@ from userpools.storage.ports import (
     ClientPort,
     CodePort,
     CounterPort,
+    ImportJobPort,
     OutboxPort,
     PoolPort,
     ResourcePort,
@@ -52,6 +53,7 @@ from userpools.storage.ports import (
 )
 from userpools.storage.schema import config_generation, outbox, signing_keys, user_pool_clients, user_pools
 from userpools.storage.sql_events import EventStatements, SqlAuthEvents, SqlCounters
+from userpools.storage.sql_import import ImportStatements, SqlImportJobs
 from userpools.storage.sql_resources import SqlResources, resource_insert
 from userpools.storage.sql_users import (
     SqlAuthSessions,
@@ -177,6 +179,7 @@ class _Inserts:
         self.key: Insert = insert(signing_keys).on_conflict_do_nothing(index_elements=[_K.kid])
         self.message: Insert = insert(outbox).on_conflict_do_nothing(index_elements=[_O.id])
         self.resource: Insert = resource_insert(dialect_name)
+        self.imports = ImportStatements(dialect_name)
 
 
 # --- row mapping -------------------------------------------------------------------------------------
@@ -526,6 +529,7 @@ class SqlTransaction:
         "clients",
         "codes",
         "counters",
+        "import_jobs",
         "outbox",
         "pools",
         "resources",
@@ -543,6 +547,7 @@ class SqlTransaction:
     auth_events: AuthEventPort
     counters: CounterPort
     resources: ResourcePort
+    import_jobs: ImportJobPort
 
     def __init__(
         self, conn: AsyncConnection, inserts: _Inserts, generation: _AnyGeneration | None = None
@@ -562,6 +567,7 @@ class SqlTransaction:
         self.auth_events = SqlAuthEvents(conn, inserts.events)
         self.counters = SqlCounters(conn, inserts.events)
         self.resources = SqlResources(conn, inserts.resource)
+        self.import_jobs = SqlImportJobs(conn, inserts.imports)
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         return self._conn.savepoint()  # type: ignore[attr-defined, no-any-return]
