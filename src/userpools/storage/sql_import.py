@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, or_, select, tuple_, update
+from sqlalchemy import Row, bindparam, delete, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
@@ -30,6 +30,8 @@ from userpools.storage.sql_users import (
 
 #: The states a server works on (or resumes after a restart).
 UNFINISHED = ("Pending", "InProgress", "Stopping")
+#: As SQL text: the direct paths compile each statement once, without SQLAlchemy's expanding IN.
+_IS_UNFINISHED = text("import_jobs.status IN ('Pending', 'InProgress', 'Stopping')")
 
 _J = import_jobs.c
 _COLUMNS = (
@@ -51,12 +53,12 @@ _LIST = (
     .limit(bindparam("b_limit"))
 )
 _LIST_BEFORE = _LIST.where(tuple_(_J.created_at, _J.id) < tuple_(bindparam("b_at"), bindparam("b_before")))
-_UNFINISHED = select(*_COLUMNS).where(_J.status.in_(UNFINISHED)).order_by(_J.created_at).limit(bindparam("b_limit"))
+_UNFINISHED = select(*_COLUMNS).where(_IS_UNFINISHED).order_by(_J.created_at).limit(bindparam("b_limit"))
 _CLAIM = (
     update(import_jobs)
     .where(
         _J.id == bindparam("b_id"),
-        _J.status.in_(UNFINISHED),
+        _IS_UNFINISHED,
         or_(_J.owner.is_(None), _J.owner == bindparam("b_owner"), _J.heartbeat_at < bindparam("b_stale")),
     )
     .values(owner=bindparam("owner"), heartbeat_at=bindparam("heartbeat_at"))
