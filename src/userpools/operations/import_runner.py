@@ -54,7 +54,8 @@ class _Line:
 
 
 class _LostClaim(Exception):
-    """Another process has taken the job over (this one was silent too long): stop without writing."""
+    """The job is gone (its pool was deleted) or another process has taken it over (this one was silent too
+    long): stop without writing."""
 
 
 class ImportRunner:
@@ -126,7 +127,7 @@ class ImportRunner:
             log.info("import job %s: paused at shut-down, to be resumed", job_id)
             raise
         except _LostClaim:
-            log.warning("import job %s: taken over by another process", job_id)
+            log.warning("import job %s: deleted with its pool, or taken over by another process", job_id)
         except Exception:
             log.exception("import job %s: failed", job_id)
             with contextlib.suppress(Exception):

@@ -91,6 +91,16 @@ class ImportStatements:
             index_elements=[_F.job_id], set_={"content": upsert.excluded.content}
         )
         self.log: Insert = insert(import_job_log)
+        #: PostgreSQL: a batch's log lines in one statement over arrays.
+        self.log_unnest = (
+            text(
+                "INSERT INTO import_job_log (job_id, line, outcome, message) SELECT * FROM unnest("
+                "CAST(:job_id AS text[]), CAST(:line AS bigint[]), CAST(:outcome AS text[]), "
+                "CAST(:message AS text[]))"
+            )
+            if dialect_name == "postgresql"
+            else None
+        )
 
 
 def _job(row: Row[Any]) -> ImportJobRecord:
@@ -176,7 +186,12 @@ class SqlImportJobs:
 
     async def add_log(self, lines: Sequence[ImportLogLine]) -> None:
         rows = [{"job_id": x.job_id, "line": x.line, "outcome": x.outcome, "message": x.message} for x in lines]
-        if rows:
+        if not rows:
+            return
+        if self._statements.log_unnest is not None:
+            columns = {name: [row[name] for row in rows] for name in rows[0]}
+            await self._conn.execute(self._statements.log_unnest, columns)
+        else:
             await self._conn.execute(self._statements.log, rows)
 
     async def log(self, job_id: str, *, after_line: int = 0, limit: int = 1000) -> Sequence[ImportLogLine]:

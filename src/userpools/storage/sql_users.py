@@ -318,6 +318,23 @@ class UserStatements:
             )
         self.existing = text(existing).columns(username_key=Text)
         self.keys_as_json = dialect_name != "postgresql"
+        #: PostgreSQL: a bulk insert is one statement over arrays (``unnest``), one round trip and one
+        #: statement's overhead for a whole batch; SQLite's executemany already runs in-process.
+        self.unnest = dialect_name == "postgresql"
+        self.users_unnest = text(
+            "INSERT INTO users (pool_id, username, username_key, sub, status, enabled, created_at, updated_at, "
+            "attributes, password_ciphertext, password_changed_at, password_history_ciphertext, failed_attempts, "
+            "locked_until, extra) SELECT * FROM unnest(CAST(:pool_id AS text[]), CAST(:username AS text[]), "
+            "CAST(:username_key AS text[]), CAST(:sub AS text[]), CAST(:status AS text[]), "
+            "CAST(:enabled AS boolean[]), CAST(:created_at AS bigint[]), CAST(:updated_at AS bigint[]), "
+            "CAST(:attributes AS jsonb[]), CAST(:password_ciphertext AS bytea[]), "
+            "CAST(:password_changed_at AS bigint[]), CAST(:password_history_ciphertext AS bytea[]), "
+            "CAST(:failed_attempts AS integer[]), CAST(:locked_until AS bigint[]), CAST(:extra AS jsonb[]))"
+        )
+        self.index_unnest = text(
+            "INSERT INTO user_index (pool_id, username_key, name, value) SELECT * FROM unnest("
+            "CAST(:pool_id AS text[]), CAST(:username_key AS text[]), CAST(:name AS text[]), CAST(:value AS text[]))"
+        )
 
 
 # --- row mapping -------------------------------------------------------------------------------------
@@ -377,6 +394,17 @@ def _session(row: Row[Any]) -> AuthSessionRecord:
         int(row[8]),
         optional_datetime(row[9]),
     )
+
+
+_JSON_COLUMNS = ("attributes", "extra")
+
+
+def _columns(rows: list[dict[str, Any]], json_columns: Sequence[str]) -> dict[str, list[Any]]:
+    """Rows as one array per column (an ``unnest`` insert's parameters), JSON columns as their text."""
+    out: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in rows[0]}
+    for name in json_columns:
+        out[name] = [orjson.dumps(value).decode() for value in out[name]]
+    return out
 
 
 # --- ports -------------------------------------------------------------------------------------------
@@ -520,8 +548,12 @@ class SqlUsers:
             for name, value in indexed_values(user).items()
         ]
         try:
-            await self._conn.execute(_INSERT_USER, rows)
-            await self._conn.execute(_INSERT_INDEX, index)
+            if self._statements.unnest:
+                await self._conn.execute(self._statements.users_unnest, _columns(rows, _JSON_COLUMNS))
+                await self._conn.execute(self._statements.index_unnest, _columns(index, ()))
+            else:
+                await self._conn.execute(_INSERT_USER, rows)
+                await self._conn.execute(_INSERT_INDEX, index)
         except IntegrityError as exc:
             raise Conflict(f"one of {len(users_)} users exists in {users_[0].pool_id}") from exc
 
