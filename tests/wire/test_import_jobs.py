@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import bcrypt
-import boto3
 import httpx
 import pytest
 from botocore.exceptions import ClientError
@@ -211,7 +210,6 @@ def test_list_user_import_jobs_pages_newest_first(cognito: Any) -> None:
         if not token:
             break
     assert sorted(seen) == sorted(ids) and len(seen) == 5
-    raw = cognito.meta  # noqa: F841 - the client's validation would refuse MaxResults 0 before sending
     with pytest.raises(ClientError) as err:
         cognito.list_user_import_jobs(UserPoolId=pool["Id"], MaxResults=2, PaginationToken="bm9wZQ")
     assert err.value.response["Error"]["Code"] == "InvalidParameterException"
@@ -325,6 +323,27 @@ def test_restart_mid_import_imports_every_user_exactly_once(server_factory: Any,
     assert count == total
 
 
-def _boto(server: Any) -> Any:
-    return boto3.client("cognito-idp", endpoint_url=server.url, region_name="us-east-1",
-                        aws_access_key_id="x", aws_secret_access_key="x")
+def test_two_servers_sharing_postgresql_hand_a_job_over(server_factory: Any) -> None:
+    """The file uploaded through one process, the job run by another; when that one stops mid-import the
+    first takes the job over at its next sweep and ends it, every user imported exactly once."""
+    a = server_factory("postgresql")
+    b = server_factory("postgresql", database=a.database_url)
+    via_a, via_b = a.client(), b.client()
+    pool = _pool(via_a)
+    header = via_a.get_csv_header(UserPoolId=pool["Id"])["CSVHeader"]
+    total = 40_000
+    job = _create(via_a, pool["Id"])
+    assert _upload(job, _csv(header, [_row(f"h{i}") for i in range(total)])).status_code == 200
+    via_b.start_user_import_job(UserPoolId=pool["Id"], JobId=job["JobId"])
+    deadline = time.monotonic() + 60
+    while True:
+        seen = via_a.describe_user_import_job(UserPoolId=pool["Id"], JobId=job["JobId"])["UserImportJob"]
+        if seen["ImportedUsers"] > 0:
+            break
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.02)
+    b.stop()
+    done = _wait(via_a, pool["Id"], job["JobId"], ("Succeeded", "Failed"), timeout=120)
+    assert (done["Status"], done["ImportedUsers"], done["SkippedUsers"], done["FailedUsers"]) == (
+        "Succeeded", total, 0, 0)
+    assert any(f"import job {job['JobId']}: importing from line" in line for line in a.output)
