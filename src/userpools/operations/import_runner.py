@@ -21,7 +21,7 @@ import dataclasses
 import logging
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -157,31 +157,39 @@ class ImportRunner:
         try:
             text = user_import.decode(content)
             del content
-            columns = user_import.read_header(text, pool.settings, with_hash=job.password_hashing is not None)
+            batch_columns = user_import.read_header(text, pool.settings, with_hash=job.password_hashing is not None)
             if user_import.count_users(text) > user_import.MAX_USERS:
                 raise user_import.CsvError("The CSV file has more than 500,000 users.")  # [U]
         except user_import.CsvError as exc:
             await self._finish(job, "Failed", str(exc))
             return
         log.info("import job %s: importing from line %d", job.id, job.progress_line + 1)
-        batch: list[tuple[int, str]] = []
-        for number, line in user_import.data_lines(text):
-            if number <= job.progress_line:
-                continue
-            batch.append((number, line))
-            if len(batch) >= BATCH_LINES:
-                job = await self._batch(job, pool, columns, batch)
-                batch = []
+        # With PostgreSQL each batch is parsed on a thread while the previous one is written (the database
+        # works in its own process meanwhile); with SQLite the writes run on this thread, so parsing does too.
+        previous: asyncio.Future[list[_Line]] | None = None
+        for batch in _batches(text, job.progress_line):
+            parsing = asyncio.ensure_future(self._parse(job, pool, batch_columns, batch))
+            if previous is not None:
+                job = await self._commit(job, pool, await previous)
                 if job.status != "InProgress":
+                    parsing.cancel()
                     return
-        if batch:
-            job = await self._batch(job, pool, columns, batch)
+            previous = parsing
+        if previous is not None:
+            job = await self._commit(job, pool, await previous)
             if job.status != "InProgress":
                 return
         if job.imported == 0 and (job.failed or job.skipped):
             await self._finish(job, "Failed", TOO_MANY_FAILED)
         else:
             await self._finish(job, "Succeeded", None)
+
+    async def _parse(self, job: ImportJobRecord, pool: PoolRecord, columns: list[str],
+                     batch: Sequence[tuple[int, str]]) -> list[_Line]:
+        if self._store.writers_take_turns:
+            await asyncio.sleep(0)  # the API's requests go first (parsing a batch takes ~20 ms of the loop)
+            return self._prepare(job, pool, columns, batch)
+        return await asyncio.to_thread(self._prepare, job, pool, columns, batch)
 
     def _prepare(self, job: ImportJobRecord, pool: PoolRecord, columns: list[str],
                  batch: Sequence[tuple[int, str]]) -> list[_Line]:
@@ -218,10 +226,8 @@ class ImportRunner:
             entry.aliases = bool(user_domain.aliases_for(pool.settings, new.attributes))
         return lines
 
-    async def _batch(self, job: ImportJobRecord, pool: PoolRecord, columns: list[str],
-                     batch: Sequence[tuple[int, str]]) -> ImportJobRecord:
-        lines = self._prepare(job, pool, columns, batch)
-        await asyncio.sleep(0)  # the API's requests go first (parsing a batch takes ~20 ms of the loop)
+    async def _commit(self, job: ImportJobRecord, pool: PoolRecord, lines: list[_Line]) -> ImportJobRecord:
+        """One batch's users, log lines, counts and progress, in one transaction."""
         async with self._store.transaction() as tx:
             current = await tx.import_jobs.get(job.pool_id, job.id, for_update=True)
             if current is None or current.owner != self.owner:
@@ -334,3 +340,17 @@ class ImportRunner:
 
 class _AliasTaken(Exception):
     pass
+
+
+def _batches(text: str, after_line: int) -> Iterator[list[tuple[int, str]]]:
+    """The data lines after ``after_line``, BATCH_LINES at a time."""
+    batch: list[tuple[int, str]] = []
+    for number, line in user_import.data_lines(text):
+        if number <= after_line:
+            continue
+        batch.append((number, line))
+        if len(batch) >= BATCH_LINES:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
