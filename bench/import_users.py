@@ -37,16 +37,24 @@ def main() -> None:
     parser.add_argument("--url", default="http://127.0.0.1:9229")
     parser.add_argument("--users", type=int, default=100_000)
     args = parser.parse_args()
-    cognito = boto3.client("cognito-idp", endpoint_url=args.url, region_name="us-east-1",
-                           aws_access_key_id="bench", aws_secret_access_key="bench")
-    pool = cognito.create_user_pool(PoolName=f"bench-import-{uuid.uuid4().hex[:6]}",
-                                    AutoVerifiedAttributes=["email"])["UserPool"]
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=args.url,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
+    pool = cognito.create_user_pool(
+        PoolName=f"bench-import-{uuid.uuid4().hex[:6]}", AutoVerifiedAttributes=["email"]
+    )["UserPool"]
     header = cognito.get_csv_header(UserPoolId=pool["Id"])["CSVHeader"]
     body = generate(header, args.users)
-    job = cognito.create_user_import_job(JobName="bench", UserPoolId=pool["Id"],
-                                         CloudWatchLogsRoleArn="arn:aws:iam::000000000000:role/bench")["UserImportJob"]
-    put = httpx.put(job["PreSignedUrl"], content=body, headers={"x-amz-server-side-encryption": "aws:kms"},
-                    timeout=300)
+    job = cognito.create_user_import_job(
+        JobName="bench", UserPoolId=pool["Id"], CloudWatchLogsRoleArn="arn:aws:iam::000000000000:role/bench"
+    )["UserImportJob"]
+    put = httpx.put(
+        job["PreSignedUrl"], content=body, headers={"x-amz-server-side-encryption": "aws:kms"}, timeout=300
+    )
     put.raise_for_status()
     began = time.monotonic()
     cognito.start_user_import_job(UserPoolId=pool["Id"], JobId=job["JobId"])
@@ -57,10 +65,14 @@ def main() -> None:
         time.sleep(0.1)
     wall = time.monotonic() - began
     server = (seen["CompletionDate"] - seen["StartDate"]).total_seconds()
-    print(f"status {seen['Status']}: imported {seen['ImportedUsers']}, skipped {seen['SkippedUsers']}, "
-          f"failed {seen['FailedUsers']} of {args.users} ({len(body) / 1e6:.1f} MB)")
-    print(f"server time {server:.2f} s: {seen['ImportedUsers'] / server:,.0f} users/s; "
-          f"wall time {wall:.2f} s: {seen['ImportedUsers'] / wall:,.0f} users/s")
+    print(
+        f"status {seen['Status']}: imported {seen['ImportedUsers']}, skipped {seen['SkippedUsers']}, "
+        f"failed {seen['FailedUsers']} of {args.users} ({len(body) / 1e6:.1f} MB)"
+    )
+    print(
+        f"server time {server:.2f} s: {seen['ImportedUsers'] / server:,.0f} users/s; "
+        f"wall time {wall:.2f} s: {seen['ImportedUsers'] / wall:,.0f} users/s"
+    )
     cognito.delete_user_pool(UserPoolId=pool["Id"])
 
 

@@ -14,14 +14,30 @@ POOL = "us-east-1_Pool00001"
 
 
 def a_job(job_id: str, **changes: Any) -> ImportJobRecord:
-    job = ImportJobRecord(id=job_id, pool_id=POOL, name="import ü", status="Created",
-                          role_arn="arn:aws:iam::000000000000:role/x", created_at=T0, password_hashing="BCRYPT")
+    job = ImportJobRecord(
+        id=job_id,
+        pool_id=POOL,
+        name="import ü",
+        status="Created",
+        role_arn="arn:aws:iam::000000000000:role/x",
+        created_at=T0,
+        password_hashing="BCRYPT",
+    )
     return replace(job, **changes)
 
 
 def a_user(name: str) -> UserRecord:
-    return UserRecord(POOL, name, name.lower(), f"sub-{name}", "RESET_REQUIRED", True, T0, T0,
-                      {"email": f"{name}@example.com", "email_verified": "true"})
+    return UserRecord(
+        POOL,
+        name,
+        name.lower(),
+        f"sub-{name}",
+        "RESET_REQUIRED",
+        True,
+        T0,
+        T0,
+        {"email": f"{name}@example.com", "email_verified": "true"},
+    )
 
 
 async def with_pool(store: Store) -> None:
@@ -31,8 +47,19 @@ async def with_pool(store: Store) -> None:
 
 def test_a_job_reads_back_as_written_and_updates(store: Store, run: Any) -> None:
     job = a_job("import-aaaaaaaaaa")
-    later = replace(job, status="InProgress", started_at=T0 + timedelta(seconds=1), imported=5, skipped=1,
-                    failed=2, message="m", progress_line=9, owner="me", heartbeat_at=T0, uploaded_at=T0)
+    later = replace(
+        job,
+        status="InProgress",
+        started_at=T0 + timedelta(seconds=1),
+        imported=5,
+        skipped=1,
+        failed=2,
+        message="m",
+        progress_line=9,
+        owner="me",
+        heartbeat_at=T0,
+        uploaded_at=T0,
+    )
 
     async def scenario() -> tuple[Any, Any, bool]:
         await with_pool(store)
@@ -79,9 +106,15 @@ def test_only_one_owner_claims_a_job_until_its_claim_is_stale_or_released(store:
             await tx.import_jobs.insert(job)
         outcomes = []
         async with store.transaction() as tx:
-            outcomes.append(await tx.import_jobs.claim(job.id, "a", T0, stale_before=T0 - timedelta(minutes=1)))
-            outcomes.append(await tx.import_jobs.claim(job.id, "b", T0, stale_before=T0 - timedelta(minutes=1)))
-            outcomes.append(await tx.import_jobs.claim(job.id, "b", T0, stale_before=T0 + timedelta(seconds=1)))
+            outcomes.append(
+                await tx.import_jobs.claim(job.id, "a", T0, stale_before=T0 - timedelta(minutes=1))
+            )
+            outcomes.append(
+                await tx.import_jobs.claim(job.id, "b", T0, stale_before=T0 - timedelta(minutes=1))
+            )
+            outcomes.append(
+                await tx.import_jobs.claim(job.id, "b", T0, stale_before=T0 + timedelta(seconds=1))
+            )
             outcomes.append(await tx.import_jobs.release(job.id, "a"))
             outcomes.append(await tx.import_jobs.release(job.id, "b"))
             outcomes.append(await tx.import_jobs.claim(job.id, "a", T0, stale_before=T0))

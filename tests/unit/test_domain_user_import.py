@@ -40,14 +40,42 @@ def _line(header: list[str], **values: str) -> str:
 @pytest.mark.parametrize(
     ("values", "reason"),
     [
-        ({"email": "a@example.com", "email_verified": "false", "cognito_mfa_enabled": "false",
-          "cognito_username": "a"}, "auto verified"),
-        ({"email": "a@example.com", "email_verified": "true", "cognito_mfa_enabled": "true",
-          "cognito_username": "a"}, "MFA is off"),
-        ({"email": "a@example.com", "email_verified": "true", "cognito_mfa_enabled": "false",
-          "cognito_username": "a b"}, "not a valid username"),
-        ({"email": "not-an-email", "email_verified": "true", "cognito_mfa_enabled": "false",
-          "cognito_username": "a"}, "email"),
+        (
+            {
+                "email": "a@example.com",
+                "email_verified": "false",
+                "cognito_mfa_enabled": "false",
+                "cognito_username": "a",
+            },
+            "auto verified",
+        ),
+        (
+            {
+                "email": "a@example.com",
+                "email_verified": "true",
+                "cognito_mfa_enabled": "true",
+                "cognito_username": "a",
+            },
+            "MFA is off",
+        ),
+        (
+            {
+                "email": "a@example.com",
+                "email_verified": "true",
+                "cognito_mfa_enabled": "false",
+                "cognito_username": "a b",
+            },
+            "not a valid username",
+        ),
+        (
+            {
+                "email": "not-an-email",
+                "email_verified": "true",
+                "cognito_mfa_enabled": "false",
+                "cognito_username": "a",
+            },
+            "email",
+        ),
     ],
 )
 def test_lines_that_fail_say_why(values: dict[str, str], reason: str) -> None:
@@ -58,8 +86,15 @@ def test_lines_that_fail_say_why(values: dict[str, str], reason: str) -> None:
 
 def test_a_good_line_becomes_a_user_with_birthdate_in_cognitos_form() -> None:
     header = user_import.csv_header(POOL)
-    line = _line(header, email="a@example.com", email_verified="TRUE", cognito_mfa_enabled="false",
-                 cognito_username="Ann", birthdate="02/29/2000", name="Ann\\, the first")
+    line = _line(
+        header,
+        email="a@example.com",
+        email_verified="TRUE",
+        cognito_mfa_enabled="false",
+        cognito_username="Ann",
+        birthdate="02/29/2000",
+        name="Ann\\, the first",
+    )
     new = user_import.parse_line(header, line, POOL, algorithm=None)
     assert new.username == "Ann" and not new.mfa_enabled and new.password_hash is None
     assert new.attributes["birthdate"] == "2000-02-29" and new.attributes["name"] == "Ann, the first"

@@ -28,8 +28,9 @@ def _pool(cognito: Any, **kwargs: Any) -> dict[str, Any]:
 
 def _client(cognito: Any, pool_id: str) -> str:
     return cognito.create_user_pool_client(
-        UserPoolId=pool_id, ClientName="app", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH",
-                                                                 "ALLOW_USER_SRP_AUTH"],
+        UserPoolId=pool_id,
+        ClientName="app",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"],
     )["UserPoolClient"]["ClientId"]
 
 
@@ -41,11 +42,18 @@ def _csv(header: list[str], rows: list[dict[str, str]]) -> bytes:
 
 
 def _row(username: str, **extra: str) -> dict[str, str]:
-    return {"cognito:username": username, "email": f"{username}@example.com", "email_verified": "true",
-            "cognito:mfa_enabled": "false", **extra}
+    return {
+        "cognito:username": username,
+        "email": f"{username}@example.com",
+        "email_verified": "true",
+        "cognito:mfa_enabled": "false",
+        **extra,
+    }
 
 
-def _wait(cognito: Any, pool_id: str, job_id: str, until: tuple[str, ...], timeout: float = 120) -> dict[str, Any]:
+def _wait(
+    cognito: Any, pool_id: str, job_id: str, until: tuple[str, ...], timeout: float = 120
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         job = cognito.describe_user_import_job(UserPoolId=pool_id, JobId=job_id)["UserImportJob"]
@@ -56,13 +64,15 @@ def _wait(cognito: Any, pool_id: str, job_id: str, until: tuple[str, ...], timeo
 
 
 def _create(cognito: Any, pool_id: str, **kwargs: Any) -> dict[str, Any]:
-    return cognito.create_user_import_job(JobName="import", UserPoolId=pool_id, CloudWatchLogsRoleArn=ROLE,
-                                          **kwargs)["UserImportJob"]
+    return cognito.create_user_import_job(
+        JobName="import", UserPoolId=pool_id, CloudWatchLogsRoleArn=ROLE, **kwargs
+    )["UserImportJob"]
 
 
 def _upload(job: dict[str, Any], body: bytes) -> httpx.Response:
-    return httpx.put(job["PreSignedUrl"], content=body, headers={"x-amz-server-side-encryption": "aws:kms"},
-                     timeout=60)
+    return httpx.put(
+        job["PreSignedUrl"], content=body, headers={"x-amz-server-side-encryption": "aws:kms"}, timeout=60
+    )
 
 
 def _import(cognito: Any, pool_id: str, body: bytes, **kwargs: Any) -> dict[str, Any]:
@@ -100,8 +110,9 @@ def test_create_user_import_job_answers_a_created_job_with_a_presigned_url(cogni
         raw.create_user_import_job(JobName="x", UserPoolId=pool["Id"])
     assert err.value.response["Error"]["Code"] == "InvalidParameterException"
     with pytest.raises(ClientError) as err:
-        raw.create_user_import_job(JobName="x", UserPoolId=pool["Id"], CloudWatchLogsRoleArn=ROLE,
-                                   PasswordHashingAlgorithm="MD5")
+        raw.create_user_import_job(
+            JobName="x", UserPoolId=pool["Id"], CloudWatchLogsRoleArn=ROLE, PasswordHashingAlgorithm="MD5"
+        )
     assert err.value.response["Error"]["Code"] == "InvalidParameterException"
 
 
@@ -122,27 +133,38 @@ def test_import_then_recovery_flow_signs_in(cognito: Any) -> None:
     attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
     assert attributes["name"] == "User, number 7" and attributes["email_verified"] == "true"
     with pytest.raises(cognito.exceptions.PasswordResetRequiredException):
-        cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
-                              AuthParameters={"USERNAME": "user7", "PASSWORD": "Whatever1!"})
+        cognito.initiate_auth(
+            ClientId=client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "user7", "PASSWORD": "Whatever1!"},
+        )
     cognito.forgot_password(ClientId=client_id, Username="user7")
     code = _outbox_code(cognito, pool["Id"], "user7")
-    cognito.confirm_forgot_password(ClientId=client_id, Username="user7", ConfirmationCode=code,
-                                    Password="NewPassw0rd!")
-    tokens = cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                   AuthParameters={"USERNAME": "user7", "PASSWORD": "NewPassw0rd!"})
+    cognito.confirm_forgot_password(
+        ClientId=client_id, Username="user7", ConfirmationCode=code, Password="NewPassw0rd!"
+    )
+    tokens = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "user7", "PASSWORD": "NewPassw0rd!"},
+    )
     assert "AccessToken" in tokens["AuthenticationResult"]
 
 
 def _outbox_code(cognito: Any, pool_id: str, username: str) -> str:
     base = cognito.meta.endpoint_url
-    messages = httpx.get(f"{base}/_userpools/outbox", params={"userPoolId": pool_id, "username": username}).json()
+    messages = httpx.get(
+        f"{base}/_userpools/outbox", params={"userPoolId": pool_id, "username": username}
+    ).json()
     return str(messages["messages"][0]["code"])
 
 
 def test_import_log_names_each_line(cognito: Any, server: Any) -> None:
     pool = _pool(cognito)
     header = cognito.get_csv_header(UserPoolId=pool["Id"])["CSVHeader"]
-    body = _csv(header, [_row("a"), _row("b", email_verified="false"), _row("c", **{"cognito:mfa_enabled": "maybe"})])
+    body = _csv(
+        header, [_row("a"), _row("b", email_verified="false"), _row("c", **{"cognito:mfa_enabled": "maybe"})]
+    )
     body += b"only,three,values\n"
     job = _import(cognito, pool["Id"], body)
     assert (job["ImportedUsers"], job["FailedUsers"]) == (1, 3)
@@ -151,8 +173,10 @@ def test_import_log_names_each_line(cognito: Any, server: Any) -> None:
         args += ["--database-url", server.database_url]
     out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=60).stdout.splitlines()
     assert out[0] == "[SUCCEEDED] Line Number 2 - The import succeeded."
-    assert out[1] == ("[FAILED] Line Number 3 - The User Record does not set any of the auto verified attributes "
-                      "to true. (Example: email_verified to true).")
+    assert out[1] == (
+        "[FAILED] Line Number 3 - The User Record does not set any of the auto verified attributes "
+        "to true. (Example: email_verified to true)."
+    )
     assert out[2].startswith("[FAILED] Line Number 4 - ") and out[3].startswith("[FAILED] Line Number 5 - ")
     assert any(f"import job {job['JobId']}: [FAILED] Line Number 3" in line for line in server.output)
 
@@ -239,8 +263,21 @@ def test_curl_upload_as_aws_documents_it(cognito: Any, tmp_path: Path) -> None:
     path = tmp_path / "users.csv"
     path.write_bytes(_csv(header, [_row(f"c{i}") for i in range(10)]))
     job = _create(cognito, pool["Id"])
-    done = subprocess.run([curl, "-sS", "-f", "-T", str(path), "-H", "x-amz-server-side-encryption:aws:kms",
-                           job["PreSignedUrl"]], check=False, capture_output=True, timeout=60)
+    done = subprocess.run(
+        [
+            curl,
+            "-sS",
+            "-f",
+            "-T",
+            str(path),
+            "-H",
+            "x-amz-server-side-encryption:aws:kms",
+            job["PreSignedUrl"],
+        ],
+        check=False,
+        capture_output=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     cognito.start_user_import_job(UserPoolId=pool["Id"], JobId=job["JobId"])
     finished = _wait(cognito, pool["Id"], job["JobId"], ("Succeeded", "Failed"))
@@ -252,26 +289,45 @@ def test_imported_bcrypt_hash_signs_in_once_then_srp_verifier(cognito: Any) -> N
     client_id = _client(cognito, pool["Id"])
     header = [*cognito.get_csv_header(UserPoolId=pool["Id"])["CSVHeader"], "cognito:password_hash"]
     hashed = bcrypt.hashpw(b"Imported-Passw0rd", bcrypt.gensalt(rounds=4)).decode()
-    rows = [_row("hashed", **{"cognito:password_hash": hashed}), _row("nohash"),
-            _row("badhash", **{"cognito:password_hash": "$2b$nothash"})]
+    rows = [
+        _row("hashed", **{"cognito:password_hash": hashed}),
+        _row("nohash"),
+        _row("badhash", **{"cognito:password_hash": "$2b$nothash"}),
+    ]
     job = _import(cognito, pool["Id"], _csv(header, rows), PasswordHashingAlgorithm="BCRYPT")
     assert (job["ImportedUsers"], job["FailedUsers"]) == (2, 1), job
     assert job["PasswordHashingAlgorithm"] == "BCRYPT"
     with pytest.raises(cognito.exceptions.NotAuthorizedException):  # SRP needs the password sign-in first
         from pycognito.aws_srp import AWSSRP
 
-        AWSSRP(username="hashed", password="Imported-Passw0rd", pool_id=pool["Id"], client_id=client_id,
-               client=cognito).authenticate_user()
+        AWSSRP(
+            username="hashed",
+            password="Imported-Passw0rd",
+            pool_id=pool["Id"],
+            client_id=client_id,
+            client=cognito,
+        ).authenticate_user()
     with pytest.raises(cognito.exceptions.NotAuthorizedException):
-        cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
-                              AuthParameters={"USERNAME": "hashed", "PASSWORD": "wrong-password"})
-    tokens = cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
-                                   AuthParameters={"USERNAME": "hashed", "PASSWORD": "Imported-Passw0rd"})
+        cognito.initiate_auth(
+            ClientId=client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "hashed", "PASSWORD": "wrong-password"},
+        )
+    tokens = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "hashed", "PASSWORD": "Imported-Passw0rd"},
+    )
     assert "AccessToken" in tokens["AuthenticationResult"]
     from pycognito.aws_srp import AWSSRP
 
-    srp = AWSSRP(username="hashed", password="Imported-Passw0rd", pool_id=pool["Id"], client_id=client_id,
-                 client=cognito).authenticate_user()
+    srp = AWSSRP(
+        username="hashed",
+        password="Imported-Passw0rd",
+        pool_id=pool["Id"],
+        client_id=client_id,
+        client=cognito,
+    ).authenticate_user()
     assert "AccessToken" in srp["AuthenticationResult"]
     assert cognito.admin_get_user(UserPoolId=pool["Id"], Username="nohash")["UserStatus"] == "RESET_REQUIRED"
 
@@ -346,5 +402,9 @@ def test_two_servers_sharing_postgresql_hand_a_job_over(server_factory: Any) -> 
     b.stop()
     done = _wait(via_a, pool["Id"], job["JobId"], ("Succeeded", "Failed"), timeout=120)
     assert (done["Status"], done["ImportedUsers"], done["SkippedUsers"], done["FailedUsers"]) == (
-        "Succeeded", total, 0, 0)
+        "Succeeded",
+        total,
+        0,
+        0,
+    )
     assert any(f"import job {job['JobId']}: importing from line" in line for line in a.output)

@@ -31,9 +31,15 @@ from userpools.crypto.datakey import DataKeyCipher
 ALGORITHMS = ("BCRYPT", "SCRYPT", "ARGON2ID", "PBKDF2_SHA256")
 
 _BCRYPT = re.compile(r"\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}")
-_ARGON2ID = re.compile(r"\$argon2id\$v=19\$m=\d{1,7},t=\d{1,4},p=\d{1,3}\$[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}")
-_SCRYPT = re.compile(r"\$scrypt\$ln=(\d{1,2}),r=(\d{1,3}),p=(\d{1,3})\$([A-Za-z0-9+/.]+=*)\$([A-Za-z0-9+/.]+=*)")
-_PBKDF2 = re.compile(r"\$pbkdf2-sha256\$(?:i=)?(\d{1,8})(?:,l=\d{1,3})?\$([A-Za-z0-9+/.]+=*)\$([A-Za-z0-9+/.]+=*)")
+_ARGON2ID = re.compile(
+    r"\$argon2id\$v=19\$m=\d{1,7},t=\d{1,4},p=\d{1,3}\$[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}"
+)
+_SCRYPT = re.compile(
+    r"\$scrypt\$ln=(\d{1,2}),r=(\d{1,3}),p=(\d{1,3})\$([A-Za-z0-9+/.]+=*)\$([A-Za-z0-9+/.]+=*)"
+)
+_PBKDF2 = re.compile(
+    r"\$pbkdf2-sha256\$(?:i=)?(\d{1,8})(?:,l=\d{1,3})?\$([A-Za-z0-9+/.]+=*)\$([A-Za-z0-9+/.]+=*)"
+)
 _ARGON2 = PasswordHasher()
 #: Bounds on the work a stored hash may ask for (a hostile CSV must not make sign-in take minutes).
 _MAX_SCRYPT_LN = 20
@@ -58,7 +64,9 @@ def well_formed(algorithm: str, value: str) -> bool:
             return bool(match and 1 <= int(match[1]) <= _MAX_SCRYPT_LN and _b64(match[4]) and _b64(match[5]))
         if algorithm == "PBKDF2_SHA256":
             match = _PBKDF2.fullmatch(value)
-            return bool(match and 1 <= int(match[1]) <= _MAX_PBKDF2_ITERATIONS and _b64(match[2]) and _b64(match[3]))
+            return bool(
+                match and 1 <= int(match[1]) <= _MAX_PBKDF2_ITERATIONS and _b64(match[2]) and _b64(match[3])
+            )
     except (binascii.Error, ValueError):
         return False
     return False
@@ -83,8 +91,9 @@ def verify(algorithm: str, value: str, password: str) -> bool:
             return False
         n, r, p = 2 ** int(match[1]), int(match[2]), int(match[3])
         expected = _b64(match[5])
-        got = hashlib.scrypt(secret, salt=_b64(match[4]), n=n, r=r, p=p, dklen=len(expected),
-                             maxmem=256 * 1024 * 1024)
+        got = hashlib.scrypt(
+            secret, salt=_b64(match[4]), n=n, r=r, p=p, dklen=len(expected), maxmem=256 * 1024 * 1024
+        )
         return hmac.compare_digest(got, expected)
     if algorithm == "PBKDF2_SHA256":
         match = _PBKDF2.fullmatch(value)

@@ -100,7 +100,11 @@ class ImportRunner:
             jobs = await tx.import_jobs.unfinished(limit=100)
         stale_before = self._clock.now() - STALE
         for job in jobs:
-            if job.owner is None or job.owner == self.owner or (job.heartbeat_at or job.created_at) < stale_before:
+            if (
+                job.owner is None
+                or job.owner == self.owner
+                or (job.heartbeat_at or job.created_at) < stale_before
+            ):
                 self.start(job.pool_id, job.id)
 
     async def close(self) -> None:
@@ -131,7 +135,9 @@ class ImportRunner:
         except Exception:
             log.exception("import job %s: failed", job_id)
             with contextlib.suppress(Exception):
-                await self._finish_by_id(pool_id, job_id, "Failed", "The import job failed because of an internal error.")
+                await self._finish_by_id(
+                    pool_id, job_id, "Failed", "The import job failed because of an internal error."
+                )
 
     async def _work(self, pool_id: str, job_id: str) -> None:
         now = self._clock.now()
@@ -157,7 +163,9 @@ class ImportRunner:
         try:
             text = user_import.decode(content)
             del content
-            batch_columns = user_import.read_header(text, pool.settings, with_hash=job.password_hashing is not None)
+            batch_columns = user_import.read_header(
+                text, pool.settings, with_hash=job.password_hashing is not None
+            )
             if user_import.count_users(text) > user_import.MAX_USERS:
                 raise user_import.CsvError("The CSV file has more than 500,000 users.")  # [U]
         except user_import.CsvError as exc:
@@ -184,15 +192,17 @@ class ImportRunner:
         else:
             await self._finish(job, "Succeeded", None)
 
-    async def _parse(self, job: ImportJobRecord, pool: PoolRecord, columns: list[str],
-                     batch: Sequence[tuple[int, str]]) -> list[_Line]:
+    async def _parse(
+        self, job: ImportJobRecord, pool: PoolRecord, columns: list[str], batch: Sequence[tuple[int, str]]
+    ) -> list[_Line]:
         if self._store.writers_take_turns:
             await asyncio.sleep(0)  # the API's requests go first (parsing a batch takes ~20 ms of the loop)
             return self._prepare(job, pool, columns, batch)
         return await asyncio.to_thread(self._prepare, job, pool, columns, batch)
 
-    def _prepare(self, job: ImportJobRecord, pool: PoolRecord, columns: list[str],
-                 batch: Sequence[tuple[int, str]]) -> list[_Line]:
+    def _prepare(
+        self, job: ImportJobRecord, pool: PoolRecord, columns: list[str], batch: Sequence[tuple[int, str]]
+    ) -> list[_Line]:
         """Each line parsed and its user built, outside the transaction (the CPU part)."""
         now = self._clock.now()
         lines: list[_Line] = []
@@ -218,9 +228,15 @@ class ImportRunner:
                 )
                 status = "CONFIRMED"  # [U] the user keeps its password: sign-in with it is possible
             entry.user = UserRecord(
-                pool_id=pool.id, username=new.username,
-                username_key=user_domain.username_key(pool.settings, new.username), sub=ids.new_uuid(),
-                status=status, enabled=True, created_at=now, updated_at=now, attributes=new.attributes,
+                pool_id=pool.id,
+                username=new.username,
+                username_key=user_domain.username_key(pool.settings, new.username),
+                sub=ids.new_uuid(),
+                status=status,
+                enabled=True,
+                created_at=now,
+                updated_at=now,
+                attributes=new.attributes,
                 extra=extra,
             )
             entry.aliases = bool(user_domain.aliases_for(pool.settings, new.attributes))
@@ -306,7 +322,10 @@ class ImportRunner:
         except Conflict:
             x.outcome, x.message = "SKIPPED", user_import.EXISTS
         except _AliasTaken:
-            x.outcome, x.message = "FAILED", "An account with the email or phone number already exists."  # [U]
+            x.outcome, x.message = (
+                "FAILED",
+                "An account with the email or phone number already exists.",
+            )  # [U]
         except CognitoError as exc:
             x.outcome, x.message = "FAILED", exc.message
         else:
@@ -327,14 +346,23 @@ class ImportRunner:
             if current.status == "Stopping" and status != "Failed":
                 status, message = "Stopped", user_import.STOPPED
             done = dataclasses.replace(
-                current, status=status, message=message, completed_at=self._clock.now(), owner=None,
+                current,
+                status=status,
+                message=message,
+                completed_at=self._clock.now(),
+                owner=None,
                 heartbeat_at=None,
             )
             await tx.import_jobs.update(done)
             await tx.import_jobs.delete_file(job.id)
         log.info(
-            "import job %s: %s (imported %d, skipped %d, failed %d)%s", job.id, status, done.imported,
-            done.skipped, done.failed, f": {message}" if message else "",
+            "import job %s: %s (imported %d, skipped %d, failed %d)%s",
+            job.id,
+            status,
+            done.imported,
+            done.skipped,
+            done.failed,
+            f": {message}" if message else "",
         )
 
 

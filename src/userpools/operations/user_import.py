@@ -37,7 +37,9 @@ def _view(ctx: Context, job: ImportJobRecord) -> dict[str, Any]:
     return user_import.job_type(job, url, ctx.clock.now())
 
 
-async def _job_or_raise(tx: Transaction, pool_id: str, job_id: str, *, for_update: bool = False) -> ImportJobRecord:
+async def _job_or_raise(
+    tx: Transaction, pool_id: str, job_id: str, *, for_update: bool = False
+) -> ImportJobRecord:
     await get_pool_or_raise(tx, pool_id)
     job = await tx.import_jobs.get(pool_id, job_id, for_update=for_update)
     if job is None:
@@ -59,8 +61,12 @@ async def create_user_import_job(ctx: Context, req: dict[str, Any]) -> dict[str,
         pool = await get_pool_or_raise(tx, req["UserPoolId"], for_update=True)
         for _ in range(5):
             job = ImportJobRecord(
-                id=ids.new_import_job_id(), pool_id=pool.id, name=req["JobName"], status="Created",
-                role_arn=req["CloudWatchLogsRoleArn"], created_at=now,
+                id=ids.new_import_job_id(),
+                pool_id=pool.id,
+                name=req["JobName"],
+                status="Created",
+                role_arn=req["CloudWatchLogsRoleArn"],
+                created_at=now,
                 password_hashing=req.get("PasswordHashingAlgorithm"),
             )
             try:
@@ -83,9 +89,13 @@ async def start_user_import_job(ctx: Context, req: dict[str, Any]) -> dict[str, 
             await tx.import_jobs.delete_file(job.id)
         if status != "Created":
             # [U] the message; the error type is the one the model lists for a job in the wrong state
-            raise PreconditionNotMetException(f"Import job {job.id} is in status {status} and cannot be started.")
+            raise PreconditionNotMetException(
+                f"Import job {job.id} is in status {status} and cannot be started."
+            )
         if job.uploaded_at is None:
-            raise PreconditionNotMetException("The CSV file has not been uploaded to the pre-signed URL.")  # [U]
+            raise PreconditionNotMetException(
+                "The CSV file has not been uploaded to the pre-signed URL."
+            )  # [U]
         if not pool.settings.get("AutoVerifiedAttributes"):
             # "A pool with no auto-verified attribute can't start a job" [C: DG]; the message is [U]
             raise PreconditionNotMetException(
@@ -106,11 +116,11 @@ async def stop_user_import_job(ctx: Context, req: dict[str, Any]) -> dict[str, A
         job = await _job_or_raise(tx, req["UserPoolId"], req["JobId"], for_update=True)
         if job.status not in ("Pending", "InProgress"):
             status = user_import.effective_status(job, now)
-            raise PreconditionNotMetException(f"Import job {job.id} is in status {status} and cannot be stopped.")  # [U]
+            raise PreconditionNotMetException(
+                f"Import job {job.id} is in status {status} and cannot be stopped."
+            )  # [U]
         if job.owner is None:
-            job = dataclasses.replace(
-                job, status="Stopped", message=user_import.STOPPED, completed_at=now
-            )
+            job = dataclasses.replace(job, status="Stopped", message=user_import.STOPPED, completed_at=now)
             await tx.import_jobs.delete_file(job.id)
         else:
             job = dataclasses.replace(job, status="Stopping")
@@ -172,7 +182,9 @@ async def upload(ctx: Context, pool_id: str, job_id: str, query: Mapping[str, st
         if job is None:
             raise user_import.UploadRefused("NoSuchKey", "The specified key does not exist.", status=404)
         if user_import.effective_status(job, now) != "Created":
-            raise user_import.UploadRefused("AccessDenied", "Access Denied")  # [U] the job has started or ended
+            raise user_import.UploadRefused(
+                "AccessDenied", "Access Denied"
+            )  # [U] the job has started or ended
         await tx.import_jobs.put_file(job.id, body)
         await tx.import_jobs.update(dataclasses.replace(job, uploaded_at=now))
 
@@ -190,4 +202,3 @@ async def log_lines(ctx: Context, pool_id: str, job_id: str) -> list[str]:
         if len(page) < 5000:
             return out
         after = page[-1].line
-

@@ -35,13 +35,36 @@ _IS_UNFINISHED = text("import_jobs.status IN ('Pending', 'InProgress', 'Stopping
 
 _J = import_jobs.c
 _COLUMNS = (
-    _J.id, _J.pool_id, _J.name, _J.status, _J.role_arn, _J.created_at, _J.password_hashing, _J.started_at,
-    _J.completed_at, _J.imported, _J.skipped, _J.failed, _J.message, _J.progress_line, _J.owner,
-    _J.heartbeat_at, _J.uploaded_at,
+    _J.id,
+    _J.pool_id,
+    _J.name,
+    _J.status,
+    _J.role_arn,
+    _J.created_at,
+    _J.password_hashing,
+    _J.started_at,
+    _J.completed_at,
+    _J.imported,
+    _J.skipped,
+    _J.failed,
+    _J.message,
+    _J.progress_line,
+    _J.owner,
+    _J.heartbeat_at,
+    _J.uploaded_at,
 )
 _MUTABLE = (
-    "status", "started_at", "completed_at", "imported", "skipped", "failed", "message", "progress_line", "owner",
-    "heartbeat_at", "uploaded_at",
+    "status",
+    "started_at",
+    "completed_at",
+    "imported",
+    "skipped",
+    "failed",
+    "message",
+    "progress_line",
+    "owner",
+    "heartbeat_at",
+    "uploaded_at",
 )
 _GET = select(*_COLUMNS).where(_J.pool_id == bindparam("b_pool_id"), _J.id == bindparam("b_id"))
 _GET_FOR_UPDATE = _GET.with_for_update()
@@ -105,10 +128,22 @@ class ImportStatements:
 
 def _job(row: Row[Any]) -> ImportJobRecord:
     return ImportJobRecord(
-        id=row[0], pool_id=row[1], name=row[2], status=row[3], role_arn=row[4], created_at=from_micros(row[5]),
-        password_hashing=row[6], started_at=optional_datetime(row[7]), completed_at=optional_datetime(row[8]),
-        imported=int(row[9]), skipped=int(row[10]), failed=int(row[11]), message=row[12],
-        progress_line=int(row[13]), owner=row[14], heartbeat_at=optional_datetime(row[15]),
+        id=row[0],
+        pool_id=row[1],
+        name=row[2],
+        status=row[3],
+        role_arn=row[4],
+        created_at=from_micros(row[5]),
+        password_hashing=row[6],
+        started_at=optional_datetime(row[7]),
+        completed_at=optional_datetime(row[8]),
+        imported=int(row[9]),
+        skipped=int(row[10]),
+        failed=int(row[11]),
+        message=row[12],
+        progress_line=int(row[13]),
+        owner=row[14],
+        heartbeat_at=optional_datetime(row[15]),
         uploaded_at=optional_datetime(row[16]),
     )
 
@@ -138,8 +173,13 @@ class SqlImportJobs:
 
     async def insert(self, job: ImportJobRecord) -> None:
         values = {
-            "id": job.id, "pool_id": job.pool_id, "name": job.name, "role_arn": job.role_arn,
-            "password_hashing": job.password_hashing, "created_at": to_micros(job.created_at), **_mutable(job),
+            "id": job.id,
+            "pool_id": job.pool_id,
+            "name": job.name,
+            "role_arn": job.role_arn,
+            "password_hashing": job.password_hashing,
+            "created_at": to_micros(job.created_at),
+            **_mutable(job),
         }
         await insert_or_conflict(self._conn, self._statements.job, values, f"import job {job.id}")
 
@@ -166,7 +206,10 @@ class SqlImportJobs:
 
     async def claim(self, job_id: str, owner: str, now: datetime, *, stale_before: datetime) -> bool:
         params = {
-            "b_id": job_id, "b_owner": owner, "b_stale": to_micros(stale_before), "owner": owner,
+            "b_id": job_id,
+            "b_owner": owner,
+            "b_stale": to_micros(stale_before),
+            "owner": owner,
             "heartbeat_at": to_micros(now),
         }
         return (await self._conn.execute(_CLAIM, params)).rowcount > 0
@@ -185,7 +228,9 @@ class SqlImportJobs:
         await self._conn.execute(_DELETE_FILE, {"b_id": job_id})
 
     async def add_log(self, lines: Sequence[ImportLogLine]) -> None:
-        rows = [{"job_id": x.job_id, "line": x.line, "outcome": x.outcome, "message": x.message} for x in lines]
+        rows = [
+            {"job_id": x.job_id, "line": x.line, "outcome": x.outcome, "message": x.message} for x in lines
+        ]
         if not rows:
             return
         if self._statements.log_unnest is not None:
