@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import ipaddress
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from userpools import __version__
+from userpools import __version__, ids
 from userpools.clock import AdjustableClock, Clock, SystemClock
 from userpools.config import Settings
 from userpools.crypto.codes import CodeHasher
@@ -32,13 +33,15 @@ from userpools.delivery.outbox import Outbox
 from userpools.delivery.senders import Delivery
 from userpools.domain.resources import UI_CUSTOMIZATION, ui_customization_key
 from userpools.domain.ui_customization import image_path
+from userpools.domain.user_import import UploadRefused, s3_error_xml
 from userpools.hosted_ui.routes import domain_mount
 from userpools.oauth.endpoints import discovery_document
 from userpools.oauth.site import base_url
 from userpools.oauth.site import rewrite as rewrite_domain_request
-from userpools.operations import OPERATIONS
+from userpools.operations import OPERATIONS, user_import
 from userpools.operations.breached import BreachedPasswords
 from userpools.operations.context import CALLER, Caller, Context, OperationSettings
+from userpools.operations.import_runner import ImportRunner
 from userpools.operations.keyring import KeyRing
 from userpools.operations.pacing import Pacer
 from userpools.operations.threats import FEEDBACK_PATH, feedback_link
@@ -141,12 +144,13 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = store or await open_store(settings.effective_database_url)
+        imports = ImportRunner(opened, clock, cipher)
         context = Context(
             store=opened, clock=clock, settings=operation_settings(settings), cipher=cipher,
             outbox=Outbox(cipher, clock, echo=settings.development_mode), codes=CodeHasher(cipher),
             keyring=KeyRing(cipher), pacer=Pacer(), delivery=delivery, triggers=invoker,
             simulation_key=cipher.derive("simulated-answers"),
-            breached=breached,
+            breached=breached, imports=imports,
         )
         log.info("delivery: %s", delivery.describe())
         state["store"] = opened
@@ -156,10 +160,12 @@ def create_app(
             OPERATIONS, context, credentials=settings.admin_credentials, now=clock.now,
             around=signing_after(signer) if signer.active else None,
         )
+        await imports.resume()  # import jobs this or a stopped server left unfinished
         log.info("userpools %s serving on %s", __version__, settings.effective_public_url)
         try:
             yield
         finally:
+            await imports.close()  # before the store closes: the claims are released
             signer.close()
             if store is None:
                 await opened.close()
@@ -250,6 +256,27 @@ def create_app(
             headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
         )
 
+    async def import_upload(request: Request) -> Response:
+        """The PUT to a user import job's pre-signed URL (``curl -T users.csv -H
+        "x-amz-server-side-encryption:aws:kms" <PreSignedUrl>``): S3's answers, 200 with an ETag or an XML
+        error. The encryption header is accepted and ignored (the file is kept in the store)."""
+        params = request.path_params
+        declared = request.headers.get("content-length")
+        try:
+            if declared is not None and int(declared) > MAX_IMPORT_BYTES:
+                raise UploadRefused("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400)
+            body = await _read_limited(request, MAX_IMPORT_BYTES)
+            await user_import.upload(
+                state["context"], params["pool_id"], params["job_id"], request.query_params, body
+            )
+        except UploadRefused as refused:
+            return Response(
+                s3_error_xml(refused.code, refused.message, ids.new_uuid()), status_code=refused.status,
+                media_type="application/xml",
+            )
+        etag = '"' + hashlib.md5(body, usedforsecurity=False).hexdigest() + '"'
+        return Response(b"", headers={"ETag": etag, "x-amz-server-side-encryption": "aws:kms"})
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         code = "ResourceNotFoundException" if exc.status_code == 404 else "UnknownOperationException"
@@ -262,6 +289,7 @@ def create_app(
         Route("/_userpools/clock", move_clock, methods=["POST"]),
         Route(FEEDBACK_PATH, auth_event_feedback, methods=["GET"]),
         Route("/_userpools/ui/{pool_id}/{client_id}/{version}/assets/images/{file}", ui_image, methods=["GET"]),
+        Route("/_userpools/import/{pool_id}/{job_id}", import_upload, methods=["PUT"]),
         Route("/{pool_id}/.well-known/jwks.json", jwks, methods=["GET"]),
         Route("/{pool_id}/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
         domain_mount(lambda: state["context"]),
@@ -308,6 +336,22 @@ def client_ip(request: Request, proxies: tuple[ipaddress.IPv4Network | ipaddress
             except ValueError:
                 return peer  # a malformed header: the proxy's own address, never a made-up one
     return hops[0] if hops else peer
+
+
+#: The largest CSV a user import job takes (Cognito: 100 MB [C: DG]).
+MAX_IMPORT_BYTES = 100 * 1024 * 1024
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """The request body, refused past ``limit`` bytes however it is sent (chunked bodies declare no length)."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise UploadRefused("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400)
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def _not_found_pool(pool_id: str) -> Response:

@@ -208,5 +208,40 @@ def outbox(url: str, pool_id: str | None, username: str | None, limit: int) -> N
         )), nl=False)
 
 
+@main.command("import-log")
+@click.argument("job_id")
+@_common
+@click.option("--only-problems", is_flag=True, help="Only the SKIPPED and FAILED lines.")
+def import_log(job_id: str, data_dir: Path, database_url: str | None, only_problems: bool) -> None:
+    """Print a user import job's per-line results, as Cognito writes them to CloudWatch Logs
+    ("[SUCCEEDED] Line Number 2 - The import succeeded."), read from the server's database."""
+    import asyncio
+
+    from userpools.domain.user_import import log_text
+    from userpools.storage.engine import open_store
+
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+
+    async def read() -> int:
+        store = await open_store(settings.effective_database_url)
+        shown = after = 0
+        try:
+            while True:
+                async with store.transaction(readonly=True) as tx:
+                    page = await tx.import_jobs.log(job_id, after_line=after, limit=5000)
+                for entry in page:
+                    if not only_problems or entry.outcome != "SUCCEEDED":
+                        click.echo(log_text(entry.line, entry.outcome, entry.message))
+                        shown += 1
+                if len(page) < 5000:
+                    return shown
+                after = page[-1].line
+        finally:
+            await store.close()
+
+    if asyncio.run(read()) == 0:
+        click.echo(f"userpools: no log lines for {job_id}", err=True)
+
+
 if __name__ == "__main__":
     main()

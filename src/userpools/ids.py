@@ -28,6 +28,11 @@ def new_client_id() -> str:
     return _random(_LOWER_ALNUM, 26)
 
 
+def new_import_job_id() -> str:
+    """A user import job's id: ``import-`` and 10 letters and digits, the form of Cognito's (``import-qQ0DCt2fRh``)."""
+    return f"import-{_random(_ALNUM, 10)}"
+
+
 def new_client_secret() -> str:
     return _random(_LOWER_ALNUM, 51)
 

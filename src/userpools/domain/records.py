@@ -227,3 +227,40 @@ class GroupRecord:
 
 #: What a sign-in needs of each of the user's groups: (name, role ARN, precedence), as the store reads it.
 TokenGroup = tuple[str, str | None, int | None]
+
+
+@dataclass(frozen=True)
+class ImportJobRecord:
+    """A user import job (CreateUserImportJob). ``progress_line`` is the last line of the CSV whose outcome is
+    committed (the header is line 1): a resumed job goes on after it, so no line is imported twice. ``owner``
+    is the server process working on the job and ``heartbeat_at`` when it last said so (a claim others may
+    take over once stale); ``uploaded_at`` is set once the CSV is in the store (``import_job_files``)."""
+
+    id: str
+    pool_id: str
+    name: str
+    status: str
+    role_arn: str
+    created_at: datetime
+    password_hashing: str | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    imported: int = 0
+    skipped: int = 0
+    failed: int = 0
+    message: str | None = None
+    progress_line: int = 1
+    owner: str | None = None
+    heartbeat_at: datetime | None = None
+    uploaded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ImportLogLine:
+    """One line's outcome in an import job's log: ``outcome`` SUCCEEDED, SKIPPED or FAILED, ``message`` the
+    reason as Cognito's CloudWatch lines word it (never user data)."""
+
+    job_id: str
+    line: int
+    outcome: str
+    message: str

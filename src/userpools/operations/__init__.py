@@ -29,11 +29,19 @@ from userpools.operations import (
     tags,
     terms,
     ui_customization,
+    user_import,
     users,
 )
 from userpools.operations.context import Handler
 
 OPERATIONS: Mapping[str, Handler] = {
+    # user import jobs
+    "GetCSVHeader": user_import.get_csv_header,
+    "CreateUserImportJob": user_import.create_user_import_job,
+    "StartUserImportJob": user_import.start_user_import_job,
+    "StopUserImportJob": user_import.stop_user_import_job,
+    "DescribeUserImportJob": user_import.describe_user_import_job,
+    "ListUserImportJobs": user_import.list_user_import_jobs,
     # user pools
     "CreateUserPool": pools.create_user_pool,
     "DescribeUserPool": pools.describe_user_pool,

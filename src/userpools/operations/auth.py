@@ -77,7 +77,9 @@ from userpools.operations.signin import (
 from userpools.operations.tokens import issue_for_refresh
 from userpools.operations.userstate import (
     checked_in_advance,
+    has_imported_hash,
     history_size,
+    imported_hash_matches,
     password_matches,
     required_attributes_missing,
     store_aliases,
@@ -85,6 +87,12 @@ from userpools.operations.userstate import (
 )
 from userpools.storage.ports import Conflict, Transaction
 from userpools.triggers import events
+
+#: [U] The SRP sign-in of a user whose imported password hash has not yet been replaced by a verifier.
+IMPORTED_HASH_NEEDS_PASSWORD_AUTH = (
+    "This user's imported password must be used once with USER_PASSWORD_AUTH before SRP sign-in."
+)
+
 
 # --- after the password ------------------------------------------------------------------------------------
 
@@ -174,6 +182,14 @@ async def _password_flow(a: Attempt) -> dict[str, Any]:
         return {}
     check_state(a, user)
     await pre_authentication(a, user, name)
+    if has_imported_hash(user):
+        # An imported user's first sign-in: its imported hash is checked once and replaced by the verifier.
+        if not await imported_hash_matches(a.ctx, user, password):
+            await record_failure(a, user)
+            return {}
+        user = with_password(a.ctx, user, password, history_size=0)
+        await a.tx.users.update(user)
+        return await _after_password(a, user)
     if not password_matches(a.ctx, user, password):
         await record_failure(a, user)
         return {}
@@ -193,6 +209,10 @@ async def _srp_flow(a: Attempt) -> dict[str, Any]:
         raise UserNotFoundException("User does not exist.")
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
     check_state(a, user)
+    if has_imported_hash(user):
+        # [U] SRP needs a verifier, which only the password can give: an imported user's first sign-in is a
+        # password sign-in (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH), after which SRP works.
+        raise NotAuthorizedException(IMPORTED_HASH_NEEDS_PASSWORD_AUTH)
     await pre_authentication(a, user, name)
     return {"ChallengeName": "PASSWORD_VERIFIER", "ChallengeParameters": srp_parameters(a, user, big_a)}
 

@@ -15,6 +15,7 @@ from userpools.crypto.datakey import DataKeyCipher
 from userpools.delivery.outbox import Outbox
 from userpools.delivery.senders import Delivery
 from userpools.operations.breached import BreachedPasswords
+from userpools.operations.import_runner import ImportRunner
 from userpools.operations.keyring import KeyRing
 from userpools.operations.pacing import Pacer
 from userpools.storage.ports import Store
@@ -56,6 +57,8 @@ class Context:
     triggers: TriggerInvoker
     simulation_key: bytes
     """Keys the simulated answers of PreventUserExistenceErrors (``cipher.derive("simulated-answers")``)."""
+    imports: ImportRunner
+    """The process's runner of user import jobs (StartUserImportJob hands it the job)."""
     breached: BreachedPasswords = field(default_factory=BreachedPasswords)
     """Threat protection's compromised-credentials list (settings breached_passwords[_url]); none by default."""
 

@@ -3,6 +3,7 @@ password, and sending a code."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import dataclasses
@@ -11,13 +12,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from userpools.crypto import passwords
+from userpools.crypto import imported_hashes, passwords
 from userpools.crypto.codes import new_code
 from userpools.crypto.datakey import DataKeyError
 from userpools.delivery.messages import Message, code_delivery_details, verification_message
 from userpools.delivery.senders import DeliveryError
 from userpools.domain import users as user_domain
 from userpools.domain.records import CodeRecord, PoolRecord, UserRecord
+from userpools.domain.user_import import IMPORTED_HASH
 from userpools.errors import (
     AliasExistsException,
     CodeDeliveryFailureException,
@@ -87,10 +89,26 @@ def with_password(ctx: Context, user: UserRecord, password: str, *, history_size
         history = passwords.history_push(
             history, user.password_ciphertext, history_size, user.pool_id, user.username, ctx.cipher
         )
+    extra = user.extra
+    if IMPORTED_HASH in extra:  # a password set by any means replaces an imported hash for good
+        extra = {name: value for name, value in extra.items() if name != IMPORTED_HASH}
     return dataclasses.replace(
         user, password_ciphertext=ciphertext, password_changed_at=ctx.clock.now(),
-        password_history_ciphertext=history, failed_attempts=0, locked_until=None,
+        password_history_ciphertext=history, failed_attempts=0, locked_until=None, extra=extra,
     )
+
+
+def has_imported_hash(user: UserRecord) -> bool:
+    """The user came from an import job with a password hash and has not signed in with it yet: no SRP
+    verifier exists, only the hash (``crypto.imported_hashes``)."""
+    return user.password_ciphertext is None and IMPORTED_HASH in user.extra
+
+
+async def imported_hash_matches(ctx: Context, user: UserRecord, password: str) -> bool:
+    """Checks ``password`` against the user's imported hash, on a thread (bcrypt, scrypt and Argon2 take
+    tens to hundreds of milliseconds, and release the GIL)."""
+    algorithm, value = imported_hashes.unseal(user.extra[IMPORTED_HASH], user.pool_id, user.username, ctx.cipher)
+    return await asyncio.to_thread(imported_hashes.verify, algorithm, value, password)
 
 
 #: Password checks already made for this request, outside its transaction (``checked_in_advance``):

@@ -28,6 +28,8 @@ from userpools.domain.records import (
     ClientRecord,
     CodeRecord,
     GroupRecord,
+    ImportJobRecord,
+    ImportLogLine,
     OAuthGrantRecord,
     OutboxRecord,
     PoolRecord,
@@ -127,6 +129,14 @@ class UserPort(Protocol):
 
     async def release_alias(self, pool_id: str, kind: str, value_key: str) -> None:
         """Removes the alias from whichever user owns it."""
+
+    async def existing(self, pool_id: str, username_keys: Sequence[str]) -> set[str]:
+        """Which of ``username_keys`` the pool has (one statement, for a bulk import)."""
+
+    async def insert_many(self, users: Sequence[UserRecord]) -> None:
+        """Inserts users of one pool with their filter index entries, in a few statements (no aliases: the
+        caller stores those of the users that have any). Raises Conflict when any of them exists (the
+        transaction may then be unusable until the caller's savepoint is rolled back)."""
 
 
 class CodePort(Protocol):
@@ -270,6 +280,45 @@ class GroupPort(Protocol):
         """The group's users in username_key order, those after ``after_key``, at most ``limit``."""
 
 
+class ImportJobPort(Protocol):
+    """User import jobs, their uploaded CSV and their per-line log."""
+
+    async def insert(self, job: ImportJobRecord) -> None:
+        """Raises Conflict if the id exists."""
+
+    async def get(self, pool_id: str, job_id: str, *, for_update: bool = False) -> ImportJobRecord | None: ...
+
+    async def update(self, job: ImportJobRecord) -> None:
+        """Replaces every column but id, pool_id, name, role_arn, password_hashing and created_at."""
+
+    async def list(
+        self, pool_id: str, *, limit: int, before: tuple[datetime, str] | None = None
+    ) -> Sequence[ImportJobRecord]:
+        """Newest first (created_at DESC, id DESC), those strictly before ``before`` = (created_at, id)."""
+
+    async def unfinished(self, *, limit: int) -> Sequence[ImportJobRecord]:
+        """Jobs of any pool in Pending, InProgress or Stopping (what a server resumes)."""
+
+    async def claim(self, job_id: str, owner: str, now: datetime, *, stale_before: datetime) -> bool:
+        """Makes ``owner`` the job's owner, atomically, if the job is Pending, InProgress or Stopping and has no
+        owner, is already ``owner``'s, or its owner's heartbeat is older than ``stale_before``."""
+
+    async def release(self, job_id: str, owner: str) -> bool:
+        """Clears the claim if ``owner`` holds it."""
+
+    async def put_file(self, job_id: str, content: bytes) -> None:
+        """Inserts or replaces the job's CSV."""
+
+    async def get_file(self, job_id: str) -> bytes | None: ...
+
+    async def delete_file(self, job_id: str) -> None: ...
+
+    async def add_log(self, lines: Sequence[ImportLogLine]) -> None: ...
+
+    async def log(self, job_id: str, *, after_line: int = 0, limit: int = 1000) -> Sequence[ImportLogLine]:
+        """The job's log lines in line order, those after ``after_line``."""
+
+
 class Transaction(Protocol):
     pools: PoolPort
     clients: ClientPort
@@ -283,6 +332,7 @@ class Transaction(Protocol):
     resources: ResourcePort
     oauth_grants: OAuthGrantPort
     groups: GroupPort
+    import_jobs: ImportJobPort
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         """A part of the transaction that is undone alone when it raises (the exception goes on); what the

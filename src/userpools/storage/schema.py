@@ -289,3 +289,48 @@ group_members = sa.Table(
     _user_foreign_key(),
     sa.Index(None, "pool_id", "username_key", "group_key"),
 )
+
+import_jobs = sa.Table(
+    "import_jobs",
+    metadata,
+    # User import jobs (CreateUserImportJob): the job's state, counts and the claim of the process running it.
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("pool_id", Id, sa.ForeignKey("user_pools.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("status", sa.Text(), nullable=False),
+    sa.Column("role_arn", sa.Text(), nullable=False),
+    sa.Column("password_hashing", sa.Text(), nullable=True),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("started_at", Micros, nullable=True),
+    sa.Column("completed_at", Micros, nullable=True),
+    sa.Column("imported", sa.BigInteger(), nullable=False),
+    sa.Column("skipped", sa.BigInteger(), nullable=False),
+    sa.Column("failed", sa.BigInteger(), nullable=False),
+    sa.Column("message", sa.Text(), nullable=True),
+    sa.Column("progress_line", sa.BigInteger(), nullable=False),
+    sa.Column("owner", sa.Text(), nullable=True),
+    sa.Column("heartbeat_at", Micros, nullable=True),
+    sa.Column("uploaded_at", Micros, nullable=True),
+    # ListUserImportJobs: the pool's jobs newest first (keyset on created_at, id); also the cascade.
+    sa.Index(None, "pool_id", "created_at", "id"),
+    # The jobs to resume at start-up (Pending, InProgress, Stopping).
+    sa.Index(None, "status"),
+)
+
+import_job_files = sa.Table(
+    "import_job_files",
+    metadata,
+    # The uploaded CSV of a job (the pre-signed URL's PUT), kept until the job ends.
+    sa.Column("job_id", Id, sa.ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("content", sa.LargeBinary(), nullable=False),
+)
+
+import_job_log = sa.Table(
+    "import_job_log",
+    metadata,
+    # Each CSV line's outcome (`userpools import-log`): what Cognito writes to CloudWatch Logs.
+    sa.Column("job_id", Id, sa.ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("line", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("outcome", sa.Text(), nullable=False),
+    sa.Column("message", sa.Text(), nullable=False),
+)

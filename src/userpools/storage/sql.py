@@ -45,6 +45,7 @@ from userpools.storage.ports import (
     CodePort,
     CounterPort,
     GroupPort,
+    ImportJobPort,
     OAuthGrantPort,
     OutboxPort,
     PoolPort,
@@ -55,6 +56,7 @@ from userpools.storage.ports import (
 from userpools.storage.schema import config_generation, outbox, signing_keys, user_pool_clients, user_pools
 from userpools.storage.sql_events import EventStatements, SqlAuthEvents, SqlCounters
 from userpools.storage.sql_groups import GroupStatements, SqlGroups
+from userpools.storage.sql_import import ImportStatements, SqlImportJobs
 from userpools.storage.sql_oauth import SqlOAuthGrants, grant_insert
 from userpools.storage.sql_resources import SqlResources, resource_insert
 from userpools.storage.sql_users import (
@@ -183,6 +185,7 @@ class _Inserts:
         self.resource: Insert = resource_insert(dialect_name)
         self.grant: Insert = grant_insert(dialect_name)
         self.groups = GroupStatements(dialect_name)
+        self.imports = ImportStatements(dialect_name)
 
 
 # --- row mapping -------------------------------------------------------------------------------------
@@ -533,6 +536,7 @@ class SqlTransaction:
         "codes",
         "counters",
         "groups",
+        "import_jobs",
         "oauth_grants",
         "outbox",
         "pools",
@@ -553,6 +557,7 @@ class SqlTransaction:
     resources: ResourcePort
     oauth_grants: OAuthGrantPort
     groups: GroupPort
+    import_jobs: ImportJobPort
 
     def __init__(
         self, conn: AsyncConnection, inserts: _Inserts, generation: _AnyGeneration | None = None
@@ -574,6 +579,7 @@ class SqlTransaction:
         self.resources = SqlResources(conn, inserts.resource)
         self.oauth_grants = SqlOAuthGrants(conn, inserts.grant)
         self.groups = SqlGroups(conn, inserts.groups)
+        self.import_jobs = SqlImportJobs(conn, inserts.imports)
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         return self._conn.savepoint()  # type: ignore[attr-defined, no-any-return]

@@ -20,8 +20,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, insert, select, tuple_, update
+import orjson
+from sqlalchemy import Row, Text, bindparam, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert
@@ -184,6 +186,8 @@ _LIST_USERS_AFTER = _LIST_USERS.where(_U.username_key > bindparam("b_after"))
 
 _X = user_index.c
 _INSERT_INDEX = insert(user_index)
+#: A plain insert (a duplicate raises): insert_many's executemany, undone by the caller's savepoint.
+_INSERT_USER = insert(users)
 _DELETE_INDEX = delete(user_index).where(
     _X.pool_id == bindparam("b_pool_id"), _X.username_key == bindparam("b_username_key")
 )
@@ -300,6 +304,37 @@ class UserStatements:
             },
         )
         self.session: Insert = dialect(auth_sessions).on_conflict_do_nothing(index_elements=[_S.origin_jti])
+        # A bulk import's look-up of the usernames a pool already has: the keys as one parameter (a JSON
+        # array on SQLite, a text[] on PostgreSQL), so the statement is the same for any number of them.
+        if dialect_name == "postgresql":
+            existing = (
+                "SELECT username_key FROM users WHERE pool_id = :b_pool_id "
+                "AND username_key = ANY(CAST(:b_keys AS text[]))"
+            )
+        else:
+            existing = (
+                "SELECT username_key FROM users WHERE pool_id = :b_pool_id "
+                "AND username_key IN (SELECT value FROM json_each(:b_keys))"
+            )
+        self.existing = text(existing).columns(username_key=Text)
+        self.keys_as_json = dialect_name != "postgresql"
+        #: PostgreSQL: a bulk insert is one statement over arrays (``unnest``), one round trip and one
+        #: statement's overhead for a whole batch; SQLite's executemany already runs in-process.
+        self.unnest = dialect_name == "postgresql"
+        self.users_unnest = text(
+            "INSERT INTO users (pool_id, username, username_key, sub, status, enabled, created_at, updated_at, "
+            "attributes, password_ciphertext, password_changed_at, password_history_ciphertext, failed_attempts, "
+            "locked_until, extra) SELECT * FROM unnest(CAST(:pool_id AS text[]), CAST(:username AS text[]), "
+            "CAST(:username_key AS text[]), CAST(:sub AS text[]), CAST(:status AS text[]), "
+            "CAST(:enabled AS boolean[]), CAST(:created_at AS bigint[]), CAST(:updated_at AS bigint[]), "
+            "CAST(:attributes AS jsonb[]), CAST(:password_ciphertext AS bytea[]), "
+            "CAST(:password_changed_at AS bigint[]), CAST(:password_history_ciphertext AS bytea[]), "
+            "CAST(:failed_attempts AS integer[]), CAST(:locked_until AS bigint[]), CAST(:extra AS jsonb[]))"
+        )
+        self.index_unnest = text(
+            "INSERT INTO user_index (pool_id, username_key, name, value) SELECT * FROM unnest("
+            "CAST(:pool_id AS text[]), CAST(:username_key AS text[]), CAST(:name AS text[]), CAST(:value AS text[]))"
+        )
 
 
 # --- row mapping -------------------------------------------------------------------------------------
@@ -359,6 +394,17 @@ def _session(row: Row[Any]) -> AuthSessionRecord:
         int(row[8]),
         optional_datetime(row[9]),
     )
+
+
+_JSON_COLUMNS = ("attributes", "extra")
+
+
+def _columns(rows: list[dict[str, Any]], json_columns: Sequence[str]) -> dict[str, list[Any]]:
+    """Rows as one array per column (an ``unnest`` insert's parameters), JSON columns as their text."""
+    out: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in rows[0]}
+    for name in json_columns:
+        out[name] = [orjson.dumps(value).decode() for value in out[name]]
+    return out
 
 
 # --- ports -------------------------------------------------------------------------------------------
@@ -474,6 +520,42 @@ class SqlUsers:
         await self._conn.execute(
             _DELETE_ALIAS, {"b_pool_id": pool_id, "b_kind": kind, "b_value_key": value_key}
         )
+
+    async def existing(self, pool_id: str, username_keys: Sequence[str]) -> set[str]:
+        if not username_keys:
+            return set()
+        keys: Any = orjson.dumps(list(username_keys)).decode() if self._statements.keys_as_json else list(username_keys)
+        result = await self._conn.execute(self._statements.existing, {"b_pool_id": pool_id, "b_keys": keys})
+        return {row[0] for row in result}
+
+    async def insert_many(self, users_: Sequence[UserRecord]) -> None:
+        if not users_:
+            return
+        rows = [
+            {
+                "pool_id": user.pool_id,
+                "username": user.username,
+                "username_key": user.username_key,
+                "sub": user.sub,
+                "created_at": to_micros(user.created_at),
+                **_mutable_values(user),
+            }
+            for user in users_
+        ]
+        index = [
+            {"pool_id": user.pool_id, "username_key": user.username_key, "name": name, "value": value}
+            for user in users_
+            for name, value in indexed_values(user).items()
+        ]
+        try:
+            if self._statements.unnest:
+                await self._conn.execute(self._statements.users_unnest, _columns(rows, _JSON_COLUMNS))
+                await self._conn.execute(self._statements.index_unnest, _columns(index, ()))
+            else:
+                await self._conn.execute(_INSERT_USER, rows)
+                await self._conn.execute(_INSERT_INDEX, index)
+        except IntegrityError as exc:
+            raise Conflict(f"one of {len(users_)} users exists in {users_[0].pool_id}") from exc
 
     async def _write_index(self, user: UserRecord) -> None:
         rows = [

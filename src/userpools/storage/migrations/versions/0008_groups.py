@@ -1,7 +1,7 @@
 """User pool groups and their members.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 
 ``groups`` keyed by (pool_id, name_key) and ``group_members`` keyed by (pool_id, group_key, username_key) with
 a second index (pool_id, username_key, group_key): both directions of the membership are index ranges (see
