@@ -94,6 +94,20 @@ class Settings:
     tls_names: tuple[str, ...] = ()
     """Extra DNS names or IP addresses for the self-signed certificate (a custom domain, a LAN name)."""
 
+    shared_signing_key: bool = False
+    """Development only: every new pool signs its tokens with one RSA key pair per purpose made once per server
+    process (each pool still has its own kid), so CreateUserPool takes milliseconds instead of the ~0.2 s of
+    CPU two new 2048-bit keys take. For test suites (the pytest plugin turns it on); refused with admin
+    credentials."""
+
+    request_log: bool = False
+    """One log line per API request (request id, operation, outcome, duration) on the logger
+    ``userpools.requests`` at INFO. Off by default: on, it costs a ForgotPassword about 3% of its throughput
+    (README, "Logs")."""
+
+    log_format: str = "text"
+    """``text`` or ``json`` (one JSON object per line) for every log line (userpools.logs)."""
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -140,6 +154,9 @@ class Settings:
         if self.tls_names and not self.tls_self_signed:
             raise ConfigError("--tls-name adds a name to the self-signed certificate: use it with "
                               "--tls-self-signed (a certificate given with --tls-cert already has its names)")
+        if self.shared_signing_key and not self.development_mode:
+            raise ConfigError("--shared-signing-key is for development (tests): every pool would sign with the "
+                              "same key; it cannot be used with --admin-credentials")
         if not is_loopback(self.host) and not self.admin_credentials:
             raise ConfigError(
                 f"refusing to bind {self.host}: it is reachable from other machines, and without admin "

@@ -33,6 +33,7 @@ class OperationSettings:
     workers: int
     recovery_attempts_per_hour: int
     recovery_requests_per_second: int
+    shared_signing_key: bool
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from userpools import metrics
 from userpools.crypto import srp
 from userpools.domain import clients as client_domain
 from userpools.domain import tokens as token_domain
@@ -142,6 +143,7 @@ async def record_failure(a: Attempt, user: UserRecord) -> None:
         dataclasses.replace(user, failed_attempts=count, locked_until=locked_until, updated_at=user.updated_at)
     )
     a.failure = NotAuthorizedException(INCORRECT)
+    metrics.METRICS.sign_in_failed(locked=count >= LOCKOUT_THRESHOLD)
 
 
 async def pre_authentication(a: Attempt, user: UserRecord | None, name: str) -> None:

@@ -17,7 +17,7 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
-from userpools import ids
+from userpools import ids, metrics
 from userpools.crypto.jwt import TokenError, peek
 from userpools.domain import clients as client_domain
 from userpools.domain import token_customization
@@ -57,6 +57,7 @@ async def issue_for_sign_in(
         auth_time=now, created_at=now, expires_at=now + timedelta(seconds=refresh_seconds),
     )
     await tx.auth_sessions.insert(session)
+    metrics.METRICS.sign_in_succeeded()
     return await _issue(ctx, tx, pool, client, user, session, with_refresh=True, source=source,
                         client_metadata=client_metadata)
 
