@@ -128,9 +128,8 @@ class LoggedServer(ServerProcess):
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_full_run_logs_every_request_and_never_a_secret(tmp_path: Path, backend: str) -> None:
-    from conftest import create_pg_database
-
     import pg
+    from conftest import create_pg_database
 
     database = create_pg_database() if backend == "postgresql" else None
     srv = LoggedServer(data_dir=tmp_path, database_url=database,
