@@ -71,6 +71,7 @@ class UserPoolsServer:
         self._socket: socket.socket | None = None
         self.endpoint = ""
         self.startup_seconds = 0.0
+        self.import_seconds = 0.0
         self.clock_moved = False
 
     def start(self, timeout: float = 30.0) -> UserPoolsServer:
@@ -81,6 +82,8 @@ class UserPoolsServer:
         from userpools.app import create_app
         from userpools.cli import serve, settings_from_options
         from userpools.http import OneWriteHttpToolsProtocol
+
+        self.import_seconds = time.perf_counter() - started
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
