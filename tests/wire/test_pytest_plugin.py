@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -101,6 +102,15 @@ def test_a_users_test_file_runs_with_the_fixtures(pytester: pytest.Pytester, dat
     result.assert_outcomes(passed=7)
     if database_url:  # the server's tables are in that database
         assert pg.table_names(database_url) >= {"user_pools", "users", "outbox"}
+
+
+def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Testing your app with pytest", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    pytester.makepyfile(test_sign_up=example)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=180)
+    result.assert_outcomes(passed=2)
 
 
 def test_server_options_come_from_the_ini_file_too(pytester: pytest.Pytester) -> None:
