@@ -88,6 +88,7 @@ class UserPoolsServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))  # the port is ours from here on: no race for a "free" one
+        self._socket = sock  # uvicorn serves on this very socket: closed once it has stopped
         port = sock.getsockname()[1]
         args = ["--shared-signing-key", *self._args, "--host", "127.0.0.1", "--port", str(port),
                 "--data-dir", str(self.data_dir)]
@@ -111,7 +112,6 @@ class UserPoolsServer:
         config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False,
                                 server_header=False, http=OneWriteHttpToolsProtocol, lifespan="on")
         self._server = server = uvicorn.Server(config)
-        self._socket = sock  # uvicorn serves on this very socket: closed once it has stopped
         failure: list[BaseException] = []
 
         def run() -> None:
@@ -219,11 +219,11 @@ def userpools(pytestconfig: pytest.Config) -> Iterator[UserPoolsServer]:
     args = [*(_option(pytestconfig, "userpools_arg", "userpools_args") or [])]
     server = UserPoolsServer(args, database_url=_option(pytestconfig, "userpools_database_url",
                                                         "userpools_database_url"))
-    server.start()
     try:
+        server.start()
         yield server
     finally:
-        server.stop()
+        server.stop()  # also when it could not start: the temporary directory goes
 
 
 @pytest.fixture(scope="session")
