@@ -8,7 +8,10 @@ turns it off). Fixtures:
   ``reset()`` (every pool gone, the clock back);
 - ``cognito_idp`` (session): a boto3 ``cognito-idp`` client pointed at it (dummy credentials, us-east-1);
 - ``user_pool`` (per test): a new pool (email auto-verified: SignUp sends a code) and an app client
-  (``UserPool(pool_id, client_id)``) with the password, SRP and refresh flows on; the pool is deleted and the clock reset after the test.
+  (``UserPool(pool_id, client_id)``) with the password, SRP and refresh flows on; the pool is deleted after
+  the test.
+
+After each test that moved the server's clock (advance_clock, freeze_clock), the clock is reset.
 
 Options (command line, or the ini keys in brackets): ``--userpools-database-url URL``
 (``userpools_database_url``): PostgreSQL (an existing database; migrated at start) instead of SQLite in the
@@ -221,9 +224,26 @@ def userpools(pytestconfig: pytest.Config) -> Iterator[UserPoolsServer]:
                                                         "userpools_database_url"))
     try:
         server.start()
+        _RUNNING.append(server)
         yield server
     finally:
+        if server in _RUNNING:
+            _RUNNING.remove(server)
         server.stop()  # also when it could not start: the temporary directory goes
+
+
+#: The session's started servers (for the clock guard, which must not start one itself).
+_RUNNING: list[UserPoolsServer] = []
+
+
+@pytest.fixture(autouse=True)
+def _userpools_clock_guard() -> Iterator[None]:
+    """After each test that moved the server's clock, the clock is the system's again, so no test sees the
+    time another one set. Costs a test that did not move it nothing (and never starts a server)."""
+    yield
+    for server in _RUNNING:
+        if server.clock_moved:
+            server.reset_clock()
 
 
 @pytest.fixture(scope="session")
@@ -234,7 +254,7 @@ def cognito_idp(userpools: UserPoolsServer) -> Any:
 
 @pytest.fixture
 def user_pool(userpools: UserPoolsServer, cognito_idp: Any, request: pytest.FixtureRequest) -> Iterator[UserPool]:
-    """A new pool and app client for this test; deleted (and the clock reset) afterwards."""
+    """A new pool and app client for this test; deleted afterwards."""
     name = "".join(c if c.isalnum() or c in "-_" else "-" for c in request.node.name)[:100] or "test"
     pool_id = cognito_idp.create_user_pool(PoolName=name, AutoVerifiedAttributes=["email"])["UserPool"]["Id"]
     client_id = cognito_idp.create_user_pool_client(
@@ -247,5 +267,3 @@ def user_pool(userpools: UserPoolsServer, cognito_idp: Any, request: pytest.Fixt
             cognito_idp.delete_user_pool(UserPoolId=pool_id)
         except cognito_idp.exceptions.ClientError:
             pass  # the test deleted it, or protected it: reset() takes it
-        if userpools.clock_moved:
-            userpools.reset_clock()

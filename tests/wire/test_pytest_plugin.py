@@ -64,6 +64,18 @@ def test_a_temporary_password_is_a_latest_code(userpools, cognito_idp, user_pool
     assert challenge["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
 
 
+def test_a_test_without_user_pool_moves_the_clock(userpools):
+    userpools.advance_clock(3 * 3600)
+
+
+def test_and_the_next_one_sees_the_systems_time_again(userpools, cognito_idp):
+    import datetime
+    pool = cognito_idp.create_user_pool(PoolName="clock")["UserPool"]
+    drift = abs(pool["CreationDate"] - datetime.datetime.now(datetime.timezone.utc))
+    cognito_idp.delete_user_pool(UserPoolId=pool["Id"])
+    assert drift < datetime.timedelta(minutes=5)
+
+
 def test_each_test_gets_a_pool_of_its_own(cognito_idp, user_pool):
     assert cognito_idp.list_users(UserPoolId=user_pool.pool_id)["Users"] == []
 
@@ -99,7 +111,7 @@ def test_a_users_test_file_runs_with_the_fixtures(pytester: pytest.Pytester, dat
     if database_url:
         args += ["--userpools-database-url", database_url]
     result = pytester.runpytest_subprocess(*args, timeout=180)
-    result.assert_outcomes(passed=7)
+    result.assert_outcomes(passed=9)
     if database_url:  # the server's tables are in that database
         assert pg.table_names(database_url) >= {"user_pools", "users", "outbox"}
 
