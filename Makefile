@@ -62,10 +62,12 @@ postgres:
 	@pg_isready -h 127.0.0.1 -p 5432
 
 ## Benchmark userpools against moto and cognito-local and write docs/benchmarks.md (all scenarios, 1,000
-## users, concurrency 32, 20 s each: about 15 minutes); a quick check: make bench BENCH_ARGS="--duration 2 --users 50"
+## users, concurrency 32, 20 s each: about 15 minutes); a quick check: make bench BENCH_ARGS="--duration 2 --users 50".
+## Then the pytest plugin's start-up and per-test cost against moto's mock_aws (bench/plugin.py).
 BENCH_ARGS ?=
 bench: $(VENV)/.bench-installed others
 	$(BIN)/python bench/compare.py $(BENCH_ARGS)
+	$(BIN)/python bench/plugin.py --moto-python $(OTHERS)/moto/bin/python
 
 ## Group claims: the server's CPU per sign-in of a user in 10 groups against one in none (target: at most 5% more)
 bench-groups: $(VENV)/.bench-installed

@@ -66,6 +66,19 @@ async def _truncate_all(database_url: str) -> None:
         await conn.close()
 
 
+def table_names(database_url: str) -> set[str]:
+    """The tables of the database's public schema."""
+    return asyncio.run(_table_names(database_url))
+
+
+async def _table_names(database_url: str) -> set[str]:
+    conn = await _connect(database_url)
+    try:
+        return {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    finally:
+        await conn.close()
+
+
 async def _admin(sql: str) -> None:
     conn = await _connect(SERVER_URL)
     try:

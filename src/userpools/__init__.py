@@ -1,3 +1,8 @@
 """userpools: a self-hosted identity provider that speaks Amazon Cognito User Pools' own API."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("userpools")  # pyproject.toml's, through the installed package's metadata
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0.0.0+unknown"

@@ -8,7 +8,7 @@ import hashlib
 import ipaddress
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from userpools import __version__, ids
+from userpools import __version__, ids, logs, metrics
 from userpools.clock import AdjustableClock, Clock, SystemClock
 from userpools.config import Settings
 from userpools.crypto.codes import CodeHasher
@@ -45,13 +45,16 @@ from userpools.operations.import_runner import ImportRunner
 from userpools.operations.keyring import KeyRing
 from userpools.operations.pacing import Pacer
 from userpools.operations.threats import FEEDBACK_PATH, feedback_link
-from userpools.protocol.dispatch import Around, Dispatcher, Handle
+from userpools.protocol.dispatch import Around, Dispatcher, Handle, Observe
 from userpools.storage.engine import open_store
 from userpools.storage.ports import Store
 from userpools.triggers.config import load_triggers_config
 from userpools.triggers.invoker import TriggerInvoker
 
 log = logging.getLogger("userpools")
+
+#: purge(before) deletes the counters that expire before ``before``: this one is after all of them.
+COUNTERS_GONE = datetime(9999, 1, 1, tzinfo=UTC)
 
 # Browsers call the API directly (amazon-cognito-identity-js, Amplify): they must be able to read these.
 EXPOSED_HEADERS = ["x-amzn-RequestId", "x-amzn-ErrorType", "x-amzn-ErrorMessage", "Date"]
@@ -108,6 +111,21 @@ def signing_after(signer: Signer) -> Around:
     return sign_after
 
 
+def request_observer(counts: metrics.Metrics, *, request_log: bool) -> Observe:
+    """What the dispatcher calls once per request: the metrics, and the request log's line when it is on."""
+    observe_request = counts.observe_request
+    if not request_log:
+        def observe(request_id: str, operation: str, outcome: str, seconds: float) -> None:
+            observe_request(operation, outcome, seconds)
+        return observe
+    line = logs.request_line
+
+    def observe_and_log(request_id: str, operation: str, outcome: str, seconds: float) -> None:
+        observe_request(operation, outcome, seconds)
+        line(request_id, operation, outcome, seconds)
+    return observe_and_log
+
+
 def operation_settings(settings: Settings) -> OperationSettings:
     """What the operations read of the settings (they never see Settings itself)."""
     return OperationSettings(
@@ -118,6 +136,7 @@ def operation_settings(settings: Settings) -> OperationSettings:
         breached_passwords=str(settings.breached_passwords) if settings.breached_passwords else None,
         breached_passwords_url=settings.breached_passwords_url, log_dir=str(settings.effective_log_dir),
         cimd_allow_loopback=settings.cimd_allow_loopback,
+        shared_signing_key=settings.shared_signing_key,
     )
 
 
@@ -159,6 +178,7 @@ def create_app(
         state["dispatch"] = Dispatcher(
             OPERATIONS, context, credentials=settings.admin_credentials, now=clock.now,
             around=signing_after(signer) if signer.active else None,
+            observe=request_observer(metrics.METRICS, request_log=settings.request_log),
         )
         await imports.resume()  # import jobs this or a stopped server left unfinished
         log.info("userpools %s serving on %s", __version__, settings.effective_public_url)
@@ -201,6 +221,25 @@ def create_app(
                 request.query_params.get("userPoolId"), request.query_params.get("username"), limit=limit
             )
         return _json({"messages": [state["context"].outbox.open(r) for r in records]})
+
+    async def reset(request: Request) -> Response:
+        """Development mode only: deletes every pool, and with them everything in them (clients, users, codes,
+        sessions, auth events, the outbox, domains and other resources: the schema cascades), and the rate and
+        attempt counters. Tests start again from an empty server. The clock is left alone (POST
+        /_userpools/clock {"reset": true} resets it)."""
+        if not settings.development_mode:
+            return _json({"__type": "ResourceNotFoundException", "message": "Not Found"}, 404)
+        deleted = 0
+        async with state["store"].transaction() as tx:
+            while page := await tx.pools.list(limit=100):
+                for pool in page:
+                    deleted += await tx.pools.delete(pool.id)
+            counters = await tx.counters.purge(COUNTERS_GONE)
+        return _json({"deletedPools": deleted, "deletedCounters": counters})
+
+    async def metrics_endpoint(request: Request) -> Response:
+        """Prometheus' text format: the process's metrics (every worker's, summed, with --workers)."""
+        return Response(metrics.METRICS.exposition(), media_type=metrics.CONTENT_TYPE)
 
     async def move_clock(request: Request) -> Response:
         """Development mode only: {"freeze": true}, {"advanceSeconds": N} or {"reset": true}."""
@@ -288,6 +327,8 @@ def create_app(
         Route("/_userpools/outbox", outbox, methods=["GET"]),
         Route("/_userpools/clock", move_clock, methods=["POST"]),
         Route(FEEDBACK_PATH, auth_event_feedback, methods=["GET"]),
+        Route("/_userpools/reset", reset, methods=["POST"]),
+        Route("/_userpools/metrics", metrics_endpoint, methods=["GET"]),
         Route("/_userpools/ui/{pool_id}/{client_id}/{version}/assets/images/{file}", ui_image, methods=["GET"]),
         Route("/_userpools/import/{pool_id}/{job_id}", import_upload, methods=["PUT"]),
         Route("/{pool_id}/.well-known/jwks.json", jwks, methods=["GET"]),

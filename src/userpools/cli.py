@@ -5,9 +5,9 @@ Every option can also be set through an environment variable ``USERPOOLS_<NAME>`
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -76,7 +76,15 @@ def main() -> None:
 @click.option("--log-dir", envvar="USERPOOLS_LOG_DIR", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Where log delivery writes its JSON lines (default: --data-dir/logs).")
 @click.option("--log-level", envvar="USERPOOLS_LOG_LEVEL", default="info", show_default=True)
-@click.option("--access-log/--no-access-log", envvar="USERPOOLS_ACCESS_LOG", default=False, show_default=True)
+@click.option("--access-log/--no-access-log", envvar="USERPOOLS_ACCESS_LOG", default=False, show_default=True,
+              help="uvicorn's HTTP access log (method, path, status).")
+@click.option("--shared-signing-key/--no-shared-signing-key", envvar="USERPOOLS_SHARED_SIGNING_KEY", default=False,
+              show_default=True, help="Development: new pools sign with one key pair made once per process, so "
+                                      "CreateUserPool is fast (test suites). Refused with --admin-credentials.")
+@click.option("--request-log/--no-request-log", envvar="USERPOOLS_REQUEST_LOG", default=False, show_default=True,
+              help="One line per API request: request id, operation, outcome, duration.")
+@click.option("--log-format", envvar="USERPOOLS_LOG_FORMAT", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Log lines as text or as one JSON object per line.")
 @click.option("--workers", envvar="USERPOOLS_WORKERS", type=click.IntRange(min=1), default=1, show_default=True,
               help="Server processes sharing the port and the store (PostgreSQL to scale out; SQLite works too). "
                    "Above 1, the development clock endpoint is refused.")
@@ -93,35 +101,16 @@ def main() -> None:
 @click.option("--cimd-allow-loopback", envvar="USERPOOLS_CIMD_ALLOW_LOOPBACK", is_flag=True, default=False,
               help="Development: fetch client ID metadata documents from loopback addresses too (off: refused "
                    "with every other private address).")
-def serve(host: str, port: int, data_dir: Path, database_url: str | None, region: str, account_id: str,
-          admin_credentials: str | None, data_key: str | None, public_url: str | None, aws_issuer: bool,
-          config_file: Path | None, lambda_endpoint: str | None, smtp_url: str | None,
-          sms_webhook: str | None, recovery_attempts_per_hour: int, recovery_requests_per_second: int,
-          signing_threads: int, trusted_proxies: str, breached_passwords: Path | None,
-          breached_passwords_url: str | None, log_dir: Path | None, log_level: str,
-          access_log: bool, workers: int, tls_cert: Path | None, tls_key: Path | None, tls_self_signed: bool,
-          tls_names: tuple[str, ...], cimd_allow_loopback: bool) -> None:
+def serve(**options: Any) -> None:
     """Run the server."""
     import uvicorn
 
     from userpools.app import create_app
 
-    try:
-        credentials = tuple(AdminCredentials.parse(item) for item in (admin_credentials or "").split())
-    except ValueError as exc:
-        raise click.UsageError(f"--admin-credentials: {exc}") from None
-    settings = Settings(
-        host=host, port=port, data_dir=data_dir, database_url=database_url, region=region,
-        account_id=account_id, admin_credentials=credentials, data_key=data_key, public_url=public_url,
-        aws_issuer=aws_issuer, config_file=config_file, lambda_endpoint=lambda_endpoint, smtp_url=smtp_url,
-        sms_webhook=sms_webhook,
-        recovery_attempts_per_hour=recovery_attempts_per_hour,
-        recovery_requests_per_second=recovery_requests_per_second, workers=workers, signing_threads=signing_threads,
-        tls_cert=tls_cert, tls_key=tls_key, tls_self_signed=tls_self_signed, tls_names=tuple(tls_names),
-        trusted_proxies=tuple(p.strip() for p in trusted_proxies.split(",") if p.strip()),
-        breached_passwords=breached_passwords, breached_passwords_url=breached_passwords_url, log_dir=log_dir,
-        cimd_allow_loopback=cimd_allow_loopback,
-    )
+    settings = settings_from_options(options)
+    host, port, workers = settings.host, settings.port, settings.workers
+    smtp_url, sms_webhook = settings.smtp_url, settings.sms_webhook
+    log_level, log_format, access_log = options["log_level"], settings.log_format, options["access_log"]
     try:
         settings.check()
     except ConfigError as exc:
@@ -133,7 +122,9 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
         Delivery.from_settings(smtp_url, sms_webhook)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from userpools import logs
+
+    logs.configure(log_level, log_format)
     cert: str | None = None  # uvicorn's defaults: plain HTTP
     key: str | None = None
     if settings.tls:
@@ -154,18 +145,43 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, region
         click.echo(f"userpools: {exc}", err=True)
         sys.exit(2)
     if workers == 1:
-        from userpools.http import OneWriteHttpToolsProtocol
+        from userpools.http import OneWriteHttpToolsProtocol, uvicorn_log_config
 
         # X-Forwarded-For is read only for the access log: nothing else uses the client's address (Cognito's
         # takes it from UserContextData), and uvicorn's middleware for it costs every request a call.
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, server_header=False,
                     http=OneWriteHttpToolsProtocol, proxy_headers=access_log,
-                    ssl_certfile=cert, ssl_keyfile=key)
+                    ssl_certfile=cert, ssl_keyfile=key, log_config=uvicorn_log_config(log_format))
         return
     del app  # built only to refuse a bad configuration before any process starts; each worker builds its own
     from userpools.workers import serve_workers
 
     sys.exit(serve_workers(settings, workers=workers, log_level=log_level, access_log=access_log))
+
+
+def settings_from_options(options: dict[str, Any]) -> Settings:
+    """``serve``'s options (click's parameter names) as Settings; also the pytest plugin's way from
+    ``--userpools-arg`` to Settings (``serve.make_context``)."""
+    try:
+        credentials = tuple(AdminCredentials.parse(item) for item in (options["admin_credentials"] or "").split())
+    except ValueError as exc:
+        raise click.UsageError(f"--admin-credentials: {exc}") from None
+    return Settings(
+        host=options["host"], port=options["port"], data_dir=options["data_dir"],
+        database_url=options["database_url"], region=options["region"], account_id=options["account_id"],
+        admin_credentials=credentials, data_key=options["data_key"], public_url=options["public_url"],
+        aws_issuer=options["aws_issuer"], config_file=options["config_file"],
+        lambda_endpoint=options["lambda_endpoint"], smtp_url=options["smtp_url"],
+        sms_webhook=options["sms_webhook"], recovery_attempts_per_hour=options["recovery_attempts_per_hour"],
+        recovery_requests_per_second=options["recovery_requests_per_second"], workers=options["workers"],
+        signing_threads=options["signing_threads"], tls_cert=options["tls_cert"], tls_key=options["tls_key"],
+        tls_self_signed=options["tls_self_signed"], tls_names=tuple(options["tls_names"]),
+        request_log=options["request_log"], log_format=options["log_format"],
+        shared_signing_key=options["shared_signing_key"],
+        trusted_proxies=tuple(p.strip() for p in options["trusted_proxies"].split(",") if p.strip()),
+        breached_passwords=options["breached_passwords"], breached_passwords_url=options["breached_passwords_url"],
+        log_dir=options["log_dir"], cimd_allow_loopback=options["cimd_allow_loopback"],
+    )
 
 
 @main.command()

@@ -53,3 +53,13 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         cycle = self.cycle
         if cycle is not None and not isinstance(cycle.transport, HeadWithBody):
             cycle.transport = HeadWithBody(cycle.transport)
+
+
+def uvicorn_log_config(log_format: str) -> dict[str, object] | None:
+    """uvicorn's own loggers: its default configuration for text; for JSON none at all, so that its lines
+    reach the root handler of ``logs.configure`` (and are JSON like the rest)."""
+    if log_format == "json":
+        return None
+    from uvicorn.config import LOGGING_CONFIG
+
+    return LOGGING_CONFIG

@@ -31,14 +31,17 @@ from __future__ import annotations
 import logging
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from userpools import metrics
 from userpools.config import Settings
 
 log = logging.getLogger("userpools")
@@ -76,21 +79,27 @@ def serve_workers(settings: Settings, *, workers: int, log_level: str, access_lo
         return _run_worker(settings, sock, workers=workers, log_level=log_level, access_log=access_log,
                            notify_ready=notify_ready, stop_requested=stop_requested)
 
+    # The metrics of every worker in files of one directory, summed by whichever worker is scraped
+    # (prometheus-client's multiprocess mode); a new directory per run, so no old run's counts are added.
+    metrics_dir = tempfile.mkdtemp(prefix="userpools-metrics-")
+    metrics.use_multiprocess(metrics_dir)
     supervisor = Supervisor(workers, run_worker, description=settings.effective_public_url)
     try:
         return supervisor.run()
     finally:
         sock.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _uvicorn_config(app: Any, settings: Settings, *, log_level: str, access_log: bool) -> Any:
     """The options of the single-process path (``uvicorn.run`` in cli.py); uvloop and httptools as there."""
     import uvicorn
 
-    from userpools.http import OneWriteHttpToolsProtocol
+    from userpools.http import OneWriteHttpToolsProtocol, uvicorn_log_config
 
     files = settings.effective_tls_files  # checked (or made) by cli.serve before the workers start
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level,
+                          log_config=uvicorn_log_config(settings.log_format),
                           access_log=access_log, server_header=False, http=OneWriteHttpToolsProtocol,
                           proxy_headers=access_log,  # see cli.serve
                           ssl_certfile=files[0] if files else None, ssl_keyfile=files[1] if files else None)

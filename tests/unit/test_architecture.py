@@ -16,8 +16,9 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src"
 PACKAGE = "userpools"
 
-#: Imported by every layer: the package root (``__version__``), the error catalogue, ids and the clock.
-FOUNDATION = ("userpools", "userpools.errors", "userpools.ids", "userpools.clock")
+#: Imported by every layer: the package root (``__version__``), the error catalogue, ids, the clock and the
+#: metrics (counted where things happen: the dispatcher, sign-ins, deliveries, trigger calls).
+FOUNDATION = ("userpools", "userpools.errors", "userpools.ids", "userpools.clock", "userpools.metrics")
 
 #: Third-party libraries only some layers may use: the web framework and server, and the database drivers.
 WEB = ("starlette", "uvicorn", "httptools")
@@ -44,6 +45,8 @@ RULES: tuple[Rule, ...] = (
     Rule("userpools.ids", ()),
     Rule("userpools.clock", ()),
     Rule("userpools.compatibility", ()),
+    Rule("userpools.metrics", ()),
+    Rule("userpools.logs", ()),
     Rule("userpools.http", (), web=True),
     Rule("userpools.config", ("userpools.protocol.sigv4",)),
     Rule("userpools.tls", ("userpools.config",)),
@@ -65,6 +68,7 @@ RULES: tuple[Rule, ...] = (
     Rule("userpools.app", ALL, web=True),
     Rule("userpools.workers", ALL, web=True, database=True),
     Rule("userpools.cli", ALL, web=True, database=True),
+    Rule("userpools.pytest_plugin", ALL, web=True),
     Rule("userpools.__main__", ("userpools.cli",)),
 )
 
@@ -72,6 +76,7 @@ RULES: tuple[Rule, ...] = (
 NEVER = {
     "userpools.app": ("userpools.cli", "userpools.workers", "userpools.__main__"),
     "userpools.workers": ("userpools.cli", "userpools.__main__"),
+    "userpools.pytest_plugin": ("userpools.__main__",),
 }
 
 

@@ -55,7 +55,7 @@ class Outbox:
         """Prints committed messages to the console (development mode only)."""
         if not self._echo:
             return
-        stream = self._stream or sys.stderr
+        stream = self._stream or sys.stdout  # not the log (standard error): see userpools.logs
         for message in messages:
             stream.write(render_box(message))
             stream.flush()

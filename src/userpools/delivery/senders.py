@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import aiosmtplib
 import httpx
 
-from userpools import __version__, ids
+from userpools import __version__, ids, metrics
 from userpools.clock import Clock, SystemClock
 from userpools.delivery.messages import Message, mask_destination
 from userpools.delivery.mime import DEFAULT_FROM, address_of, build_email
@@ -296,15 +296,21 @@ class Delivery:
 
     async def deliver(self, message: Message, pool_settings: dict[str, Any]) -> None:
         """Sends ``message`` by its medium; raises DeliveryError when the gateway does not take it."""
-        if message.delivery_medium == "EMAIL":
-            from_address, reply_to = sender_address(pool_settings)
-            await self.email.send(message, from_address=from_address, reply_to=reply_to)
-            sender: EmailSender | SmsSender = self.email
-        elif message.delivery_medium == "SMS":
-            await self.sms.send(message)
-            sender = self.sms
-        else:
-            raise ValueError(f"unknown delivery medium {message.delivery_medium!r}")
+        medium = message.delivery_medium
+        try:
+            if medium == "EMAIL":
+                from_address, reply_to = sender_address(pool_settings)
+                await self.email.send(message, from_address=from_address, reply_to=reply_to)
+                sender: EmailSender | SmsSender = self.email
+            elif medium == "SMS":
+                await self.sms.send(message)
+                sender = self.sms
+            else:
+                raise ValueError(f"unknown delivery medium {medium!r}")
+        except DeliveryError:
+            metrics.METRICS.delivered(medium, "failed")
+            raise
+        metrics.METRICS.delivered(medium, "outbox" if isinstance(sender, ConsoleOnly) else "sent")
         if not isinstance(sender, ConsoleOnly):
             log.info(
                 "%s for %s/%s sent to %s (%s)",

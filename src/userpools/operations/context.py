@@ -41,6 +41,7 @@ class OperationSettings:
     log_dir: str
     """Settings.effective_log_dir."""
     cimd_allow_loopback: bool
+    shared_signing_key: bool
 
 
 @dataclass(frozen=True)

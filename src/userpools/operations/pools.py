@@ -11,9 +11,9 @@ import dataclasses
 from typing import Any
 
 from userpools import ids
-from userpools.crypto.keys import PURPOSES, new_signing_key
+from userpools.crypto.keys import PURPOSES, new_signing_key, shared_private_key
 from userpools.domain import pools as domain
-from userpools.domain.records import PoolRecord
+from userpools.domain.records import PoolRecord, SigningKeyRecord
 from userpools.errors import InvalidParameterException, ResourceNotFoundException
 from userpools.operations import paging
 from userpools.operations.context import Context
@@ -46,10 +46,14 @@ async def create_user_pool(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
             id=ids.new_pool_id(ctx.settings.region), name=req["PoolName"], created_at=now, updated_at=now,
             settings=settings,
         )
-        # RSA key generation is CPU work of tens of milliseconds: keep it off the event loop.
-        keys = await asyncio.to_thread(
-            lambda pid=pool.id: [new_signing_key(pid, purpose, ctx.cipher, now) for purpose in PURPOSES]
-        )
+        def make(pid: str = pool.id, shared: bool = ctx.settings.shared_signing_key) -> list[SigningKeyRecord]:
+            # shared: development's process-wide keys (crypto.keys.shared_private_key)
+            return [new_signing_key(pid, purpose, ctx.cipher, now, shared=shared) for purpose in PURPOSES]
+
+        # RSA key generation is CPU work of tens of milliseconds: keep it off the event loop (shared keys,
+        # once made, cost a hash and an encryption).
+        made = ctx.settings.shared_signing_key and shared_private_key.cache_info().currsize == len(PURPOSES)
+        keys = make() if made else await asyncio.to_thread(make)
         try:
             async with ctx.store.transaction() as tx:
                 await tx.pools.insert(pool)

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from userpools import metrics
 from userpools.crypto import srp
 from userpools.domain import clients as client_domain
 from userpools.domain import tokens as token_domain
@@ -154,6 +155,7 @@ async def record_failure(a: Attempt, user: UserRecord) -> None:
     if threats.mode(a.pool) is not None:
         await threats.sign_in_failed(a.ctx, a.tx, a.pool, a.client, user, a.seen())
     a.failure = NotAuthorizedException(INCORRECT)
+    metrics.METRICS.sign_in_failed(locked=count >= LOCKOUT_THRESHOLD)
 
 
 async def pre_authentication(a: Attempt, user: UserRecord | None, name: str) -> None:

@@ -17,7 +17,7 @@ import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
-from userpools import ids
+from userpools import ids, metrics
 from userpools.crypto.jwt import TokenError, peek
 from userpools.domain import clients as client_domain
 from userpools.domain import groups as group_domain
@@ -55,6 +55,7 @@ async def issue_for_sign_in(
     endpoints (scopes, nonce; see ``domain.tokens.OAuthGrant``); ``auth_time``: when the user signed in, if
     not now (a hosted-UI session's sign-in)."""
     session = await new_family(ctx, tx, pool, client, user, auth_time=auth_time)
+    metrics.METRICS.sign_in_succeeded()
     return await issue_in_family(ctx, tx, pool, client, user, session, with_refresh=with_refresh, source=source,
                                  client_metadata=client_metadata, oauth=oauth)
 

@@ -55,6 +55,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from userpools import metrics
 from userpools.errors import (
     InvalidLambdaResponseException,
     UnexpectedLambdaException,
@@ -202,6 +203,22 @@ class TriggerInvoker:
                     ) from None
 
     async def invoke(self, arn: str, event: Mapping[str, Any], *, trigger: str) -> dict[str, Any]:
+        """``_invoke``, counted in the metrics by result (ok, raised, invalid, unreachable)."""
+        try:
+            answer = await self._invoke(arn, event, trigger=trigger)
+        except UserLambdaValidationException:
+            metrics.METRICS.trigger_called(trigger, "raised")
+            raise
+        except InvalidLambdaResponseException:
+            metrics.METRICS.trigger_called(trigger, "invalid")
+            raise
+        except UnexpectedLambdaException:
+            metrics.METRICS.trigger_called(trigger, "unreachable")
+            raise
+        metrics.METRICS.trigger_called(trigger, "ok")
+        return answer
+
+    async def _invoke(self, arn: str, event: Mapping[str, Any], *, trigger: str) -> dict[str, Any]:
         """Sends ``event`` to the function ``arn`` names and returns its answer (the event, ``response``
         filled in). ``trigger`` names the trigger in error messages ("PreSignUp", "CustomMessage", …).
 
