@@ -10,8 +10,8 @@ from userpools.oauth.endpoints import Endpoints, GetContext
 from userpools.oauth.site import PREFIX
 
 
-def domain_mount(context: GetContext) -> Mount:
-    endpoints, pages = Endpoints(context), HostedPages(context)
+def domain_mount(context: GetContext, endpoints: Endpoints | None = None) -> Mount:
+    endpoints, pages = endpoints or Endpoints(context), HostedPages(context)
     return Mount(f"{PREFIX}/{{domain}}", routes=[
         Route("/oauth2/authorize", endpoints.authorize, methods=["GET"]),
         Route("/oauth2/token", endpoints.token, methods=["POST"]),
