@@ -130,12 +130,14 @@ class Endpoints:
         """POST /oauth2/token from its parts: through Starlette (``token``), or straight from the ASGI scope
         (``token_asgi``, app.py's fast path)."""
         ctx = self._context()
-        pool = await flows.pool_of_domain(ctx, domain)
-        if pool is None:
-            return not_found()
         try:
-            answer = await oauth_tokens.token(ctx, pool, parse_form(content_type, body), authorization)
+            # the domain's pool is looked up in the token's transaction
+            answer = await oauth_tokens.token(ctx, domain, parse_form(content_type, body), authorization)
+        except oauth_tokens.NoSuchDomain:
+            return not_found()
         except rules.OAuthError as exc:
+            if await flows.pool_of_domain(ctx, domain) is None:  # an unknown domain answers 404 first
+                return not_found()
             return oauth_error(exc, basic=bool(authorization))
         return json_response(answer)
 

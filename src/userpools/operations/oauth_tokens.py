@@ -21,7 +21,13 @@ from userpools.errors import CognitoError
 from userpools.operations import auth
 from userpools.operations.common import client_secret
 from userpools.operations.context import Context
-from userpools.operations.oauth import CODE, HOSTED_SOURCE, defined_custom_scopes, grant_key
+from userpools.operations.oauth import (
+    CODE,
+    HOSTED_SOURCE,
+    defined_custom_scopes,
+    grant_key,
+    pool_of_domain_in,
+)
 from userpools.operations.tokens import issue_in_family, new_family
 from userpools.storage.ports import Transaction
 
@@ -159,9 +165,16 @@ GRANTS: dict[str, Grant] = {
 }
 
 
-async def token(ctx: Context, pool: PoolRecord, form: Mapping[str, str], authorization: str | None
+class NoSuchDomain(Exception):
+    """``token`` was given a domain that no pool has."""
+
+
+async def token(ctx: Context, pool: PoolRecord | str, form: Mapping[str, str], authorization: str | None
                 ) -> dict[str, Any]:
-    """POST /oauth2/token."""
+    """POST /oauth2/token, for a pool, or for a domain (a str: its pool is looked up in the token's own
+    transaction, one transaction per token instead of two; ``NoSuchDomain`` when no pool has it). Errors
+    raised before the lookup (``InvalidRequest``, ``UnsupportedGrantType``, a malformed Basic header) do not
+    say whether the domain exists: the caller checks it when it has to answer."""
     grant_type = form.get("grant_type")
     if not grant_type:
         raise rules.InvalidRequest("Missing required parameter grant_type")
@@ -170,6 +183,11 @@ async def token(ctx: Context, pool: PoolRecord, form: Mapping[str, str], authori
         raise rules.UnsupportedGrantType()
     creds = rules.client_credentials(authorization, form)
     async with ctx.store.transaction(readonly=grant_type in READ_ONLY_GRANTS) as tx:
+        if isinstance(pool, str):
+            found = await pool_of_domain_in(tx, pool)
+            if found is None:
+                raise NoSuchDomain(pool)
+            pool = found
         client = await authenticate_client(ctx, tx, pool, creds)
         out = await grant(ctx, tx, pool, client, form)
     failure = out.get("failure")
