@@ -148,7 +148,7 @@ def test_the_marked_shell_blocks_run_as_written_without_any_aws_configuration(
 def test_the_boto3_block_creates_a_pool_and_a_client_on_the_server(
     readme: list[Block], fresh: ServerProcess, tmp_path: Path
 ) -> None:
-    (block,) = [b for b in readme if b.lang == "python"]
+    (block,) = [b for b in readme if b.lang == "python" and "import boto3" in b.text]
     assert README_URL in block.text
     # The block names its results `pool` and `client`; print them to check them against the server.
     source = block.text.replace(README_URL, fresh.url) + (
