@@ -59,6 +59,13 @@ NOTES = """\
   logs every request, and answers `Unsupported` to USER_SRP_AUTH. userpools stores in SQLite (WAL), keeps
   SRP verifiers (encrypted) rather than passwords, recomputes the verifier on USER_PASSWORD_AUTH, and signs
   RS256 tokens with keys kept in the database.
+- **OAuth.** client_credentials runs on userpools (a pool's domain, `/domain/<domain>/oauth2/token`) and on
+  oidc-provider, the OpenID-certified reference provider (`bench/oidc_provider_server.mjs`: in memory, one
+  Node process, RS256 JWT access tokens for a resource indicator); the request is the same (HTTP Basic, one
+  scope). authorization_code (a whole hosted sign-in, four requests) runs on userpools only: moto and
+  cognito-local serve no pool domain, and oidc-provider's interactive sign-in is a flow of its own. On a
+  machine shared with other work, tokens/s follow the CPU share each server got (see `server cores`);
+  the server CPU per iteration does not, and the targets give the ratio by it too.
 """
 QUOTAS_LIFTED = """\
 - **Quotas.** userpools enforces Cognito's recovery quotas (5 ForgotPassword and ConfirmForgotPassword per
@@ -106,6 +113,14 @@ def ratio(mine: dict[str, Any] | None, theirs: dict[str, Any] | None) -> tuple[f
     if not a or not b:
         return None, False
     return a / b, max(_error_share(mine), _error_share(theirs)) >= DAGGER_ERROR_SHARE
+
+
+def cpu_ratio(mine: dict[str, Any] | None, theirs: dict[str, Any] | None) -> float | None:
+    """The other server's CPU per iteration over userpools': how many times userpools' throughput would be
+    the other's if each had the same CPU time (None when either was not measured)."""
+    a = ((mine or {}).get("server") or {}).get("cpu_ms_per_iteration")
+    b = ((theirs or {}).get("server") or {}).get("cpu_ms_per_iteration")
+    return b / a if a and b else None
 
 
 def _ratio_text(value: float | None, flagged: bool) -> str:
@@ -299,10 +314,15 @@ def targets(results: dict[str, Any]) -> list[dict[str, str]]:
         mine, theirs = _result(runs[variant]), _result(runs[other])
         value, flagged = ratio(mine, theirs)
         if value is not None:
+            figure = _ratio_text(value, flagged)
+            per_cpu = cpu_ratio(mine, theirs)
+            if per_cpu is not None and (scenario, variant, other, minimum) in VARIANT_RATIO_TARGETS:
+                # on a shared machine the scheduler's share decides tokens/s; CPU per token does not move with it
+                figure += f" (by server CPU per iteration: {per_cpu:.2f}×)"
             rows.append(
                 {
                     "target": target,
-                    "figure": _ratio_text(value, flagged),
+                    "figure": figure,
                     "status": "met" if value >= minimum else "not met",
                 }
             )
