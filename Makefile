@@ -61,8 +61,9 @@ postgres:
 	fi
 	@pg_isready -h 127.0.0.1 -p 5432
 
-## Benchmark userpools against moto and cognito-local and write docs/benchmarks.md (all scenarios, 1,000
-## users, concurrency 32, 20 s each: about 15 minutes); a quick check: make bench BENCH_ARGS="--duration 2 --users 50".
+## Benchmark userpools against moto and cognito-local (Cognito's API) and oidc-provider (OAuth client_credentials)
+## and write docs/benchmarks.md (all scenarios, 1,000 users, concurrency 32, 20 s each: about 20 minutes); a quick
+## check: make bench BENCH_ARGS="--duration 2 --users 50".
 ## Then the pytest plugin's start-up and per-test cost against moto's mock_aws (bench/plugin.py).
 BENCH_ARGS ?=
 bench: $(VENV)/.bench-installed others
@@ -74,11 +75,12 @@ bench-groups: $(VENV)/.bench-installed
 	$(BIN)/python bench/group_claims.py --out bench/results/group_claims_sqlite.json $(BENCH_GROUPS_ARGS)
 
 # The servers `make bench` compares against, in bench/.others/ (git-ignored), each installed once: moto's
-# server in a virtualenv of its own (its dependencies never meet ours), cognito-local with npm. Pinned so
+# server in a virtualenv of its own (its dependencies never meet ours), cognito-local and oidc-provider with npm. Pinned so
 # that two reports compare the same servers; override e.g. MOTO_SPEC='moto[server]' for the newest.
 OTHERS             := bench/.others
 MOTO_SPEC          ?= moto[server]==5.2.5
 COGNITO_LOCAL_SPEC ?= cognito-local@5.3.0
+OIDC_PROVIDER_SPEC ?= oidc-provider@9.13.3
 
 $(OTHERS)/moto/.installed:
 	rm -rf $(OTHERS)/moto
@@ -92,7 +94,13 @@ $(OTHERS)/cognito-local/.installed:
 	$(NPM) install --prefix $(OTHERS)/cognito-local --no-audit --no-fund '$(COGNITO_LOCAL_SPEC)'
 	touch $@
 
-others: $(OTHERS)/moto/.installed $(OTHERS)/cognito-local/.installed
+# oidc-provider, the OpenID-certified reference provider, for client_credentials (bench/oidc_provider_server.mjs)
+$(OTHERS)/oidc-provider/.installed:
+	mkdir -p $(OTHERS)/oidc-provider
+	$(NPM) install --prefix $(OTHERS)/oidc-provider --no-audit --no-fund '$(OIDC_PROVIDER_SPEC)'
+	touch $@
+
+others: $(OTHERS)/moto/.installed $(OTHERS)/cognito-local/.installed $(OTHERS)/oidc-provider/.installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests

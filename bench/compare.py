@@ -1,4 +1,4 @@
-"""userpools against moto's server and cognito-local: the same load generator, the same requests, the same
+"""userpools against moto's server, cognito-local and (OAuth's client_credentials) oidc-provider: the same load generator, the same requests, the same
 machine, one server at a time, and a report (docs/benchmarks.md) written from the results.
 
     python bench/compare.py [--scenario all] [--users 1000] [--concurrency 32] [--duration 20] …
@@ -38,18 +38,36 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable from
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import others
-from bench.others import ChildServer, CognitoLocalServer, MotoServer
+from bench.others import ChildServer, CognitoLocalServer, MotoServer, OidcProviderServer
 from bench.report import render_markdown
 from bench.server import LocalServer
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-SERVERS = ("userpools", "userpools-w2", "moto", "cognito-local")
+SERVERS = ("userpools", "userpools-w2", "moto", "cognito-local", "oidc-provider")
 #: userpools-w2: the same server and store (SQLite, WAL) as userpools, with ``--workers 2``: two processes
 #: on one port and one database file, which is how userpools uses a second core
 WORKERS_VARIANT = {"userpools-w2": ["--workers", "2"]}
 # the issue's order: the targets' scenarios first
-SCENARIOS = ("forgot_password", "sign_up", "sign_in", "sign_in_srp", "get_user", "refresh", "mixed")
+SCENARIOS = (
+    "forgot_password",
+    "sign_up",
+    "sign_in",
+    "sign_in_srp",
+    "get_user",
+    "refresh",
+    "mixed",
+    "client_credentials",
+    "authorization_code",
+)
+#: which servers each scenario runs on: Cognito's API on userpools, moto and cognito-local (oidc-provider has
+#: none); the OAuth scenarios need a pool's domain (moto and cognito-local serve none), and oidc-provider runs
+#: client_credentials only (its interactive sign-in is a flow of its own, not compared here)
+COGNITO_SERVERS = frozenset({"userpools", "userpools-w2", "moto", "cognito-local"})
+RUNS_ON = {name: COGNITO_SERVERS for name in SCENARIOS} | {
+    "client_credentials": frozenset({"userpools", "userpools-w2", "oidc-provider"}),
+    "authorization_code": frozenset({"userpools", "userpools-w2"}),
+}
 # userpools enforces Cognito's recovery quotas (5 ForgotPassword + ConfirmForgotPassword per user per hour,
 # 30 recovery requests per pool per second); moto and cognito-local have none. A benchmark that sends
 # thousands of ForgotPassword a second to 1,000 users would measure the quota, so by default the thresholds
@@ -62,7 +80,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--server",
         default=",".join(SERVERS),
-        help="comma-separated, from: %(default)s (default: all three)",
+        help="comma-separated, from: %(default)s (default: all; each scenario runs on those that serve it)",
     )
     p.add_argument(
         "--scenario",
@@ -224,6 +242,9 @@ def versions(servers: list[str]) -> dict[str, str | None]:
         found["moto"] = others.moto_version()
     if "cognito-local" in servers:
         found["cognito-local"] = others.cognito_local_version()
+    if "oidc-provider" in servers:
+        found["oidc-provider"] = others.oidc_provider_version()
+    if {"cognito-local", "oidc-provider"} & set(servers):
         found["node"] = others.node_version()
     return found
 
@@ -252,6 +273,8 @@ def new_server(args: argparse.Namespace, name: str) -> LocalServer | ChildServer
         return LocalServer(extra_args=extra, keep_data=args.keep_server_data)
     if name == "moto":
         return MotoServer(keep_data=args.keep_server_data)
+    if name == "oidc-provider":
+        return OidcProviderServer(keep_data=args.keep_server_data)
     return CognitoLocalServer(keep_data=args.keep_server_data)
 
 
@@ -264,6 +287,8 @@ def server_command(args: argparse.Namespace, name: str) -> str:
         ).replace("--port 0", "--port PORT")
     if name == "moto":
         return "bench/.others/moto/bin/moto_server -H 127.0.0.1 -p PORT"
+    if name == "oidc-provider":
+        return "PORT=PORT OIDC_PROVIDER_HOME=bench/.others/oidc-provider node bench/oidc_provider_server.mjs"
     return (
         "cd TMPDIR && HOST=127.0.0.1 PORT=PORT node "
         "bench/.others/cognito-local/node_modules/cognito-local/lib/bin/start.js "
@@ -271,7 +296,10 @@ def server_command(args: argparse.Namespace, name: str) -> str:
     )
 
 
-def loadgen_command(args: argparse.Namespace, scenario: str, url: str, pid: int, out: Path) -> list[str]:
+def loadgen_command(
+    args: argparse.Namespace, scenario: str, url: str, pid: int, out: Path, name: str = "userpools"
+) -> list[str]:
+    target = ["--target", "oidc-provider"] if name == "oidc-provider" else []
     return [
         sys.executable,
         str(BENCH_DIR / "loadgen.py"),
@@ -298,6 +326,7 @@ def loadgen_command(args: argparse.Namespace, scenario: str, url: str, pid: int,
         "--keep-fixtures",  # the server is thrown away afterwards
         "--json",
         str(out),
+        *target,
         *args.loadgen_arg,
     ]
 
@@ -330,7 +359,7 @@ def run_one(args: argparse.Namespace, scenario: str, name: str, position: int, w
         printed = work / f"{scenario}-{name}.txt"
         with printed.open("w") as stdout:
             proc = subprocess.Popen(
-                loadgen_command(args, scenario, server.url, server.pid, out),
+                loadgen_command(args, scenario, server.url, server.pid, out, name),
                 cwd=ROOT,
                 stdout=stdout,
                 stderr=subprocess.PIPE,
@@ -376,11 +405,12 @@ def crypto_floor(seconds: float, work: Path) -> dict[str, Any] | None:
     return json.loads(out.read_text())
 
 
-def order_for(args: argparse.Namespace, index: int) -> list[str]:
-    if args.order == "fixed":
-        return list(args.servers)
-    shift = index % len(args.servers)
-    return args.servers[shift:] + args.servers[:shift]
+def order_for(args: argparse.Namespace, index: int, scenario: str) -> list[str]:
+    servers = [name for name in args.servers if name in RUNS_ON[scenario]]
+    if args.order == "fixed" or not servers:
+        return servers
+    shift = index % len(servers)
+    return servers[shift:] + servers[:shift]
 
 
 def run_all(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
@@ -416,7 +446,7 @@ def run_all(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         work = Path(tmp)
         results["crypto_floor"] = crypto_floor(args.crypto_seconds, work)
         for index, scenario in enumerate(args.scenarios):
-            for position, name in enumerate(order_for(args, index)):
+            for position, name in enumerate(order_for(args, index, scenario)):
                 if results["runs"]:
                     time.sleep(args.pause)
                 results["runs"].append(run_one(args, scenario, name, position, work))
@@ -434,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_json:
         results = json.loads(args.from_json.read_text())
     else:
-        wanted = [m for m in others.missing() if m.split(":", 1)[0] in args.servers]
+        running = {name for index, scenario in enumerate(args.scenarios) for name in order_for(args, index, scenario)}
+        wanted = [m for m in others.missing() if m.split(":", 1)[0] in running]
         if wanted:
             _log("compare: not installed (run `make others`):\n  " + "\n  ".join(wanted))
             return 2

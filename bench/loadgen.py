@@ -31,8 +31,10 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable from
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.measure import MachineCpu, ProcessWatch, Recorder, SelfCpu
+from bench.oauth import create_oauth_fixtures, oidc_provider_fixtures
 from bench.scenarios import (
     SCENARIOS,
+    Fixtures,
     Run,
     Scenario,
     SetupError,
@@ -140,6 +142,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(default: %(default)s)",
     )
     p.add_argument("--no-uvloop", action="store_true", help="use asyncio's own event loop")
+    p.add_argument(
+        "--target",
+        choices=("cognito", "oidc-provider"),
+        default="cognito",
+        help="cognito: a Cognito-compatible server (fixtures made through its API); oidc-provider: "
+        "bench/oidc_provider_server.mjs (client_credentials only, its fixed client) (default: %(default)s)",
+    )
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
     args = p.parse_args(argv)
     names = list(SCENARIOS) if args.scenario == "all" else [n.strip() for n in args.scenario.split(",") if n]
@@ -149,9 +158,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             f"unknown scenario {', '.join(unknown) or '(none)'}; choose from {', '.join(SCENARIOS)} or all"
         )
     args.scenarios = [SCENARIOS[n] for n in names]
+    if any(args.target not in s.targets for s in args.scenarios):
+        p.error(f"--target {args.target} runs only: {', '.join(n for n, s in SCENARIOS.items() if args.target in s.targets)}")
     if args.concurrency < 1 or args.users < 0 or (args.requests is not None and args.requests < 1):
         p.error("--concurrency and --requests must be at least 1, --users at least 0")
-    if args.users == 0 and any(s.needs_users for s in args.scenarios):
+    if args.users == 0 and args.target == "cognito" and any(s.needs_users for s in args.scenarios):
         p.error("these scenarios sign existing users in: --users must be at least 1")
     if args.server_pid is not None and not Path(f"/proc/{args.server_pid}").exists():
         p.error(f"--server-pid {args.server_pid}: no such process here")
@@ -268,10 +279,16 @@ async def bench(
     results: dict[str, Any] = {}
     fixtures = None
     try:
-        fixtures = await create_fixtures(wire, args.users, args.setup_concurrency)
-        if any(s.needs_tokens for s in args.scenarios):
-            await collect_tokens(wire, fixtures, min(args.token_users, args.users), args.setup_concurrency)
-        run = Run(wire, fixtures, Recorder(), SrpClient(fixtures.pool_id, a_bytes=args.srp_a_bytes))
+        if args.target == "oidc-provider":  # nothing to make: its client is in its configuration
+            run = Run(wire, Fixtures("peer", "", "", []), Recorder(), SrpClient("none_x", a_bytes=args.srp_a_bytes))
+            run.oauth = oidc_provider_fixtures(endpoint)
+        else:
+            fixtures = await create_fixtures(wire, args.users, args.setup_concurrency)
+            if any(s.needs_tokens for s in args.scenarios):
+                await collect_tokens(wire, fixtures, min(args.token_users, args.users), args.setup_concurrency)
+            run = Run(wire, fixtures, Recorder(), SrpClient(fixtures.pool_id, a_bytes=args.srp_a_bytes))
+            if any(s.needs_oauth for s in args.scenarios):
+                run.oauth = await create_oauth_fixtures(wire, endpoint, fixtures)
         for scenario in args.scenarios:
             results[scenario.name] = await measure(args, run, scenario, pid, seed)
     finally:
@@ -281,6 +298,7 @@ async def bench(
     return {
         "meta": {
             "endpoint": endpoint,
+            "target": args.target,
             "started_server": started_here,
             "database_url": args.database_url if started_here else None,
             "pool_id": fixtures.pool_id if fixtures else None,

@@ -16,7 +16,12 @@ what the load generator's CreateUserPool asks for (no UsernameAttributes), is pl
 ``.cognito/config.json`` written here sets ``UsernameAttributes: []`` so that its pools are what was asked
 for. Nothing else is configured: the requests are the same for every server.
 
-``make bench`` installs both (``make others``); ``versions()`` reads what is installed.
+- oidc-provider (npm ``oidc-provider``, the OpenID-certified reference provider) under
+  ``bench/.others/oidc-provider``, run by our own ``bench/oidc_provider_server.mjs``: client_credentials
+  with RS256 JWT access tokens (peers.md's settings), in memory, one Node process. Ready when
+  ``GET /.well-known/openid-configuration`` answers 200. Only the client_credentials scenario runs on it.
+
+``make bench`` installs them (``make others``); ``versions()`` reads what is installed.
 """
 
 from __future__ import annotations
@@ -154,6 +159,21 @@ class CognitoLocalServer(ChildServer):
         (data_dir / ".cognito" / "config.json").write_text(json.dumps(config))
 
 
+@dataclass
+class OidcProviderServer(ChildServer):
+    name: str = "oidc-provider"
+    health_path: str = "/.well-known/openid-configuration"
+    home: Path = OTHERS_DIR / "oidc-provider"
+    node: str = field(default_factory=lambda: shutil.which("node") or "node")
+
+    def command(self) -> list[str]:
+        return [self.node, str(Path(__file__).resolve().parent / "oidc_provider_server.mjs")]
+
+    def environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "NODE_ENV")}
+        return env | {"PORT": str(self.port), "OIDC_PROVIDER_HOME": str(self.home)}
+
+
 def _run(command: Sequence[str]) -> str | None:
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
@@ -173,6 +193,13 @@ def cognito_local_version(home: Path = OTHERS_DIR / "cognito-local") -> str | No
         return None
 
 
+def oidc_provider_version(home: Path = OTHERS_DIR / "oidc-provider") -> str | None:
+    try:
+        return str(json.loads((home / "node_modules/oidc-provider/package.json").read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def node_version(node: str | None = None) -> str | None:
     return _run([node or shutil.which("node") or "node", "--version"])
 
@@ -184,4 +211,6 @@ def missing() -> list[str]:
         out.append(f"moto: no {OTHERS_DIR / 'moto' / 'bin' / 'moto_server'}")
     if not (OTHERS_DIR / "cognito-local" / "node_modules" / "cognito-local" / "lib").exists():
         out.append(f"cognito-local: no {OTHERS_DIR / 'cognito-local' / 'node_modules' / 'cognito-local'}")
+    if not (OTHERS_DIR / "oidc-provider" / "node_modules" / "oidc-provider" / "lib").exists():
+        out.append(f"oidc-provider: no {OTHERS_DIR / 'oidc-provider' / 'node_modules' / 'oidc-provider'}")
     return out

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench import oauth
 from bench.measure import Recorder
 from bench.srp_client import SrpClient
 from bench.wire import CognitoWire
@@ -189,6 +190,7 @@ class Run:
     recorder: Recorder
     srp: SrpClient
     sign_ups: itertools.count[int] = field(default_factory=itertools.count)
+    oauth: oauth.OAuthFixtures | None = None
 
     async def call(self, operation: str, payload: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         reply = await self.wire.call(operation, payload)
@@ -315,6 +317,10 @@ class Scenario:
     needs_users: bool
     needs_tokens: bool
     about: str
+    needs_oauth: bool = False
+    #: what the scenario can be run against: "cognito" (Cognito's API and, for OAuth, a pool's domain),
+    #: "oidc-provider" (bench/oidc_provider_server.mjs)
+    targets: frozenset[str] = frozenset({"cognito"})
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -343,5 +349,23 @@ SCENARIOS: dict[str, Scenario] = {
             "forgot_password", forgot_password, True, False, "ForgotPassword, random user (a code is sent)"
         ),
         Scenario("mixed", mixed, True, True, "70% sign_in, 20% get_user, 10% forgot_password"),
+        Scenario(
+            "client_credentials",
+            oauth.client_credentials,
+            False,
+            False,
+            "POST /oauth2/token grant_type=client_credentials (HTTP Basic, one custom scope): an RS256 access token",
+            needs_oauth=True,
+            targets=frozenset({"cognito", "oidc-provider"}),
+        ),
+        Scenario(
+            "authorization_code",
+            oauth.authorization_code,
+            True,
+            False,
+            "hosted sign-in of a random user: GET /oauth2/authorize → GET /login → POST /login → "
+            "POST /oauth2/token with the code",
+            needs_oauth=True,
+        ),
     )
 }

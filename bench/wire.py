@@ -71,11 +71,26 @@ def error_code(status: int, error_type_header: str, body: dict[str, Any]) -> str
     return str(code).rsplit("#", 1)[-1] if code else f"http_{status}"
 
 
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One plain HTTP exchange (the OAuth endpoints and the hosted pages): redirects are never followed and
+    cookies never kept by the client, so each scenario iteration is a browser of its own."""
+
+    status: int
+    location: str
+    set_cookies: list[str]
+    body: bytes
+
+
 class HttpBackend(Protocol):
     name: str
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
         """(status, x-amzn-ErrorType header or "", body); raises :class:`TransportError`."""
+        ...
+
+    async def send(self, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> Exchange:
+        """Any request; raises :class:`TransportError`."""
         ...
 
     async def aclose(self) -> None: ...
@@ -116,6 +131,23 @@ class HttpxBackend:
             raise TransportError(type(exc).__name__) from exc
         return response.status_code, response.headers.get("x-amzn-errortype", ""), content
 
+    async def send(self, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> Exchange:
+        request = httpx.Request(method, url, content=body, headers=headers, extensions={"timeout": self._timeout})
+        try:
+            response = await self._transport.handle_async_request(request)
+            try:
+                content = await response.aread()
+            finally:
+                await response.aclose()
+        except httpx.HTTPError as exc:
+            raise TransportError(type(exc).__name__) from exc
+        return Exchange(
+            response.status_code,
+            response.headers.get("location", ""),
+            response.headers.get_list("set-cookie"),
+            content,
+        )
+
     async def aclose(self) -> None:
         await self._transport.aclose()
 
@@ -130,12 +162,27 @@ class AiohttpBackend:
             connector=aiohttp.TCPConnector(limit=connections, keepalive_timeout=60.0),
             timeout=aiohttp.ClientTimeout(total=timeout),
             skip_auto_headers=("Accept",),
+            cookie_jar=aiohttp.DummyCookieJar(),  # every iteration brings its own cookies (send)
         )
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
         try:
             async with self._session.post(url, data=body, headers=headers) as response:
                 return response.status, response.headers.get("x-amzn-errortype", ""), await response.read()
+        except (TimeoutError, self._aiohttp.ClientError) as exc:
+            raise TransportError(type(exc).__name__) from exc
+
+    async def send(self, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> Exchange:
+        try:
+            async with self._session.request(
+                method, url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                return Exchange(
+                    response.status,
+                    response.headers.get("Location", ""),
+                    response.headers.getall("Set-Cookie", []),
+                    await response.read(),
+                )
         except (TimeoutError, self._aiohttp.ClientError) as exc:
             raise TransportError(type(exc).__name__) from exc
 
@@ -206,6 +253,17 @@ class CognitoWire:
         if status == 200:
             return Reply(200, parsed, None, latency)
         return Reply(status, parsed, error_code(status, error_type, parsed), latency)
+
+    async def send(
+        self, method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[Exchange | None, str | None, int]:
+        """A plain HTTP request: (the exchange or None, ``transport:<Exception>`` or None, latency in ns)."""
+        start = time.perf_counter_ns()
+        try:
+            exchange = await self._http.send(method, url, body, {"User-Agent": USER_AGENT, **(headers or {})})
+        except TransportError as exc:
+            return None, f"transport:{exc.kind}", time.perf_counter_ns() - start
+        return exchange, None, time.perf_counter_ns() - start
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -12,7 +12,8 @@ import pytest
 from contract_records import POOL, T0, setup
 
 from statements import captured_statements
-from userpools.domain.records import ClientRecord
+from userpools.domain.records import ClientRecord, PoolResource
+from userpools.domain.resources import DOMAIN, RESOURCE_SERVER
 from userpools.storage.engine import open_store
 from userpools.storage.ports import Store
 
@@ -151,5 +152,54 @@ def test_a_change_goes_through_when_the_generation_row_is_missing(
         finally:
             await other.close()
         assert await pool_settings(store) == {"c": 2}
+
+    run(body())
+
+
+async def domain_pool(store: Store, domain: str) -> str | None:
+    async with store.transaction(readonly=True) as tx:
+        found = await tx.resources.get(DOMAIN, domain)
+        return None if found is None else found.pool_id
+
+
+async def scope_names(store: Store) -> list[list[str]]:
+    async with store.transaction(readonly=True) as tx:
+        servers = await tx.resources.list(POOL, RESOURCE_SERVER, limit=1000)
+        return [[s["ScopeName"] for s in server.document.get("Scopes", [])] for server in servers]
+
+
+def test_domains_and_resource_servers_are_cached_and_a_change_in_another_process_is_seen(
+    store: Store, database_url: str, run: Any
+) -> None:
+    """The OAuth endpoints read a domain's pool and the pool's resource servers on every token: they are
+    kept with the pools and clients, and their writes bump the same generation."""
+
+    async def body() -> None:
+        await setup(store)
+        assert await domain_pool(store, "myapp") is None  # "no such domain" is cached too…
+        assert await scope_names(store) == []
+        with captured_statements(store) as statements:
+            assert await domain_pool(store, "myapp") is None
+            assert await scope_names(store) == []
+        assert not any("pool_resources" in sql for sql, _ in statements)
+        other = await open_store(database_url, migrate=False)  # another process's store
+        try:
+            async with other.transaction() as tx:
+                await tx.resources.insert(PoolResource(DOMAIN, "myapp", POOL, T0, T0, {"Domain": "myapp"}))
+                await tx.resources.insert(PoolResource(
+                    RESOURCE_SERVER, f"{POOL}/api", POOL, T0, T0, {"Scopes": [{"ScopeName": "read"}]}
+                ))
+            assert await domain_pool(store, "myapp") == POOL  # …until a write anywhere bumps the generation
+            assert await scope_names(store) == [["read"]]
+            async with other.transaction() as tx:
+                found = await tx.resources.get(RESOURCE_SERVER, f"{POOL}/api", for_update=True)
+                assert found is not None
+                await tx.resources.update(replace(found, document={"Scopes": [{"ScopeName": "write"}]}))
+            assert await scope_names(store) == [["write"]]
+            async with other.transaction() as tx:
+                assert await tx.resources.delete(DOMAIN, "myapp")
+            assert await domain_pool(store, "myapp") is None
+        finally:
+            await other.close()
 
     run(body())

@@ -148,8 +148,9 @@ def test_the_marked_shell_blocks_run_as_written_without_any_aws_configuration(
 def test_the_boto3_block_creates_a_pool_and_a_client_on_the_server(
     readme: list[Block], fresh: ServerProcess, tmp_path: Path
 ) -> None:
-    # The first steps' block (the pytest section's test file is run by test_pytest_plugin.py).
-    (block,) = [b for b in readme if b.lang == "python" and README_URL in b.text]
+    # The first steps' block (the pytest section's test file is run by test_pytest_plugin.py, the OAuth
+    # section's by test_readme_oauth.py).
+    (block,) = [b for b in readme if b.lang == "python" and "import boto3" in b.text and README_URL in b.text]
     # The block names its results `pool` and `client`; print them to check them against the server.
     source = block.text.replace(README_URL, fresh.url) + (
         '\nimport json\nprint(json.dumps({"pool": pool["Id"], "client": client["ClientId"]}))\n'

@@ -11,8 +11,8 @@ from userpools.oauth.endpoints import Endpoints, GetContext
 from userpools.oauth.site import PREFIX
 
 
-def domain_mount(context: GetContext) -> Mount:
-    endpoints, pages, accounts = Endpoints(context), HostedPages(context), AccountPages(context)
+def domain_mount(context: GetContext, endpoints: Endpoints | None = None) -> Mount:
+    endpoints, pages, accounts = endpoints or Endpoints(context), HostedPages(context), AccountPages(context)
     return Mount(f"{PREFIX}/{{domain}}", routes=[
         Route("/oauth2/authorize", endpoints.authorize, methods=["GET"]),
         Route("/oauth2/token", endpoints.token, methods=["POST"]),

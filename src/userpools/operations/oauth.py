@@ -64,8 +64,13 @@ def _moment(micros: int) -> datetime:
 async def pool_of_domain(ctx: Context, domain: str) -> PoolRecord | None:
     """The pool whose domain (prefix or custom name) this is; None when no pool has it."""
     async with ctx.store.transaction(readonly=True) as tx:
-        found = await tx.resources.get(DOMAIN, domain_key(domain))
-        return None if found is None else await tx.pools.get(found.pool_id)
+        return await pool_of_domain_in(tx, domain)
+
+
+async def pool_of_domain_in(tx: Transaction, domain: str) -> PoolRecord | None:
+    """``pool_of_domain`` inside a transaction of the caller's."""
+    found = await tx.resources.get(DOMAIN, domain_key(domain))
+    return None if found is None else await tx.pools.get(found.pool_id)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,13 @@ from userpools.errors import CognitoError
 from userpools.operations import auth, cimd_clients, hooks, token_exchange
 from userpools.operations.common import matches_a_secret
 from userpools.operations.context import Context
-from userpools.operations.oauth import CODE, HOSTED_SOURCE, defined_custom_scopes, grant_key
+from userpools.operations.oauth import (
+    CODE,
+    HOSTED_SOURCE,
+    defined_custom_scopes,
+    grant_key,
+    pool_of_domain_in,
+)
 from userpools.operations.tokens import issue_in_family, new_family
 from userpools.storage.ports import Transaction
 from userpools.triggers import events
@@ -238,9 +244,16 @@ GRANTS: dict[str, Grant] = {
 }
 
 
-async def token(ctx: Context, pool: PoolRecord, form: Mapping[str, str], authorization: str | None
+class NoSuchDomain(Exception):
+    """``token`` was given a domain that no pool has."""
+
+
+async def token(ctx: Context, pool: PoolRecord | str, form: Mapping[str, str], authorization: str | None
                 ) -> dict[str, Any]:
-    """POST /oauth2/token."""
+    """POST /oauth2/token, for a pool, or for a domain (a str: its pool is looked up in the token's own
+    transaction, one transaction per token instead of two; ``NoSuchDomain`` when no pool has it). Errors
+    raised before the lookup (``InvalidRequest``, ``UnsupportedGrantType``, a malformed Basic header) do not
+    say whether the domain exists: the caller checks it when it has to answer."""
     grant_type = form.get("grant_type")
     if not grant_type:
         raise rules.InvalidRequest("Missing required parameter grant_type")
@@ -250,6 +263,11 @@ async def token(ctx: Context, pool: PoolRecord, form: Mapping[str, str], authori
     creds = rules.client_credentials(authorization, form)
     await _ensure(ctx, pool, creds.client_id)
     async with ctx.store.transaction(readonly=grant_type in READ_ONLY_GRANTS) as tx:
+        if isinstance(pool, str):
+            found = await pool_of_domain_in(tx, pool)
+            if found is None:
+                raise NoSuchDomain(pool)
+            pool = found
         client = await authenticate_client(ctx, tx, pool, creds)
         out = await grant(ctx, tx, pool, client, form)
     failure = out.get("failure")

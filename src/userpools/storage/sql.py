@@ -36,7 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert
 
-from userpools.domain.records import ClientRecord, OutboxRecord, PoolRecord, SigningKeyRecord
+from userpools.domain.records import ClientRecord, OutboxRecord, PoolRecord, PoolResource, SigningKeyRecord
+from userpools.domain.resources import DOMAIN, RESOURCE_SERVER
 from userpools.storage.pg_direct import PgDirectConnection
 from userpools.storage.ports import (
     AuthEventPort,
@@ -375,20 +376,28 @@ class ConfigCache:
     or client rows unless one changed, and a change made by another process is seen by the next transaction,
     as without a cache. On PostgreSQL (READ COMMITTED) a row read after the generation is at least as new as
     the generation it is cached under, so the cache never labels old rows with a newer generation.
+
+    The pool resources that the OAuth endpoints read on every request (domains: which pool a domain is;
+    resource servers: the custom scopes a client_credentials token may carry) are configuration too: their
+    writes bump the same generation, and their reads (``get`` and ``list``) are kept here.
     """
 
-    __slots__ = ("clients", "generation", "pools")
+    __slots__ = ("clients", "generation", "pools", "resource_lists", "resources")
 
     def __init__(self) -> None:
         self.generation = -1
         self.pools: dict[str, PoolRecord] = {}
         self.clients: dict[str, ClientRecord] = {}
+        self.resources: dict[tuple[str, str], PoolResource | None] = {}
+        self.resource_lists: dict[tuple[str, str, int, str | None], Sequence[PoolResource]] = {}
 
     def start_over(self, generation: int) -> None:
         """Empty, holding rows of ``generation`` from now on (-1: of none yet)."""
         self.generation = generation
         self.pools.clear()
         self.clients.clear()
+        self.resources.clear()
+        self.resource_lists.clear()
 
 
 class _Generation:
@@ -527,6 +536,64 @@ class _CachedClients(SqlClients):
         return await super().delete(client_id)
 
 
+#: The resource kinds kept in the ConfigCache: those every OAuth token request reads.
+CACHED_RESOURCE_KINDS = frozenset({DOMAIN, RESOURCE_SERVER})
+
+
+class _CachedResources(SqlResources):
+    """``SqlResources`` with domains and resource servers read through the ConfigCache (see there); a write of
+    one of them bumps the generation, so every process reads them again."""
+
+    __slots__ = ("_generation",)
+
+    def __init__(self, conn: AsyncConnection, insert_statement: Insert, generation: _AnyGeneration) -> None:
+        super().__init__(conn, insert_statement)
+        self._generation = generation
+
+    async def get(self, kind: str, key: str, *, for_update: bool = False) -> PoolResource | None:
+        if for_update or kind not in CACHED_RESOURCE_KINDS:
+            return await super().get(kind, key, for_update=for_update)
+        cache = await self._generation.usable_cache()
+        if cache is None:
+            return await super().get(kind, key)
+        try:
+            return cache.resources[(kind, key)]
+        except KeyError:
+            found = cache.resources[(kind, key)] = await super().get(kind, key)  # None (no such row) too
+            return found
+
+    async def list(
+        self, pool_id: str, kind: str, *, limit: int, after_key: str | None = None
+    ) -> Sequence[PoolResource]:
+        if kind not in CACHED_RESOURCE_KINDS:
+            return await super().list(pool_id, kind, limit=limit, after_key=after_key)
+        cache = await self._generation.usable_cache()
+        if cache is None:
+            return await super().list(pool_id, kind, limit=limit, after_key=after_key)
+        key = (pool_id, kind, limit, after_key)
+        found = cache.resource_lists.get(key)
+        if found is None:
+            found = cache.resource_lists[key] = tuple(
+                await super().list(pool_id, kind, limit=limit, after_key=after_key)
+            )
+        return found
+
+    async def insert(self, resource: PoolResource) -> None:
+        if resource.kind in CACHED_RESOURCE_KINDS:
+            await self._generation.bump()
+        await super().insert(resource)
+
+    async def update(self, resource: PoolResource) -> None:
+        if resource.kind in CACHED_RESOURCE_KINDS:
+            await self._generation.bump()
+        await super().update(resource)
+
+    async def delete(self, kind: str, key: str) -> bool:
+        if kind in CACHED_RESOURCE_KINDS:
+            await self._generation.bump()
+        return await super().delete(kind, key)
+
+
 class SqlTransaction:
     __slots__ = (
         "_conn",
@@ -568,6 +635,11 @@ class SqlTransaction:
         else:
             self.pools = _CachedPools(conn, inserts, generation)
             self.clients = _CachedClients(conn, inserts, generation)
+        self.resources = (
+            SqlResources(conn, inserts.resource)
+            if generation is None
+            else _CachedResources(conn, inserts.resource, generation)
+        )
         self._conn = conn
         self.signing_keys = SqlSigningKeys(conn, inserts)
         self.users = SqlUsers(conn, inserts.users)
@@ -576,7 +648,6 @@ class SqlTransaction:
         self.outbox = SqlOutbox(conn, inserts)
         self.auth_events = SqlAuthEvents(conn, inserts.events)
         self.counters = SqlCounters(conn, inserts.events)
-        self.resources = SqlResources(conn, inserts.resource)
         self.oauth_grants = SqlOAuthGrants(conn, inserts.grant)
         self.groups = SqlGroups(conn, inserts.groups)
         self.import_jobs = SqlImportJobs(conn, inserts.imports)
