@@ -36,6 +36,7 @@ from userpools.domain.ui_customization import image_path
 from userpools.domain.user_import import UploadRefused, s3_error_xml
 from userpools.hosted_ui.routes import domain_mount
 from userpools.oauth.endpoints import discovery_document
+from userpools.oauth.site import PREFIX as DOMAIN_PREFIX
 from userpools.oauth.site import base_url
 from userpools.oauth.site import rewrite as rewrite_domain_request
 from userpools.operations import OPERATIONS, user_import
@@ -70,6 +71,8 @@ class UserPoolsApp(Starlette):
     api: Callable[[Request], Awaitable[Response]] | None = None
     own_hosts: frozenset[str] = frozenset()
     """The server's own host names: a request with another Host on a domain path is that domain's (oauth.site)."""
+    proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    """--trusted-proxies: whose X-Forwarded-For names the client of a request (``client_ip``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -84,6 +87,11 @@ class UserPoolsApp(Starlette):
             return
         if scope["type"] == "http":
             rewrite_domain_request(scope, self.own_hosts)
+            if scope["path"].startswith(DOMAIN_PREFIX + "/"):
+                # a domain's endpoints and pages: the caller's address for their rate limits and for the
+                # hosted sign-in's threat protection and auth events, as the API's requests have it
+                request = Request(scope)
+                CALLER.set(Caller(ip=client_ip(request, self.proxies), user_agent=request.headers.get("user-agent")))
         await super().__call__(scope, receive, send)
 
 
@@ -133,6 +141,8 @@ def operation_settings(settings: Settings) -> OperationSettings:
         aws_issuer=settings.aws_issuer, workers=settings.workers,
         recovery_attempts_per_hour=settings.recovery_attempts_per_hour,
         recovery_requests_per_second=settings.recovery_requests_per_second,
+        token_failures_per_minute=settings.token_failures_per_minute,
+        login_failures_per_minute=settings.login_failures_per_minute,
         breached_passwords=str(settings.breached_passwords) if settings.breached_passwords else None,
         breached_passwords_url=settings.breached_passwords_url, log_dir=str(settings.effective_log_dir),
         cimd_allow_loopback=settings.cimd_allow_loopback,
@@ -349,6 +359,7 @@ def create_app(
         routes=routes, middleware=middleware, lifespan=lifespan, exception_handlers={HTTPException: http_error}
     )
     app.api = api
+    app.proxies = proxies
     app.own_hosts = frozenset(h for h in (urlsplit(settings.effective_public_url).hostname,) if h)
     return app
 
