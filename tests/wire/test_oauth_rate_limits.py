@@ -129,3 +129,42 @@ def test_a_throttled_login_page_speaks_the_page_language(domain_pool: DomainPool
         refused = browser.post(login_url, data={"_csrf": csrf, "username": "nobody", "password": "Guess-1-guess"})
         assert refused.status_code == 429
         assert "Trop de tentatives de connexion" in refused.text
+
+
+def test_the_limits_are_per_client_address_behind_a_trusted_proxy_and_configurable(server_factory: Any) -> None:
+    """A server behind a trusted proxy (loopback) with limits of 2: the address X-Forwarded-For names is
+    the one counted, so one client past its limit leaves another one's requests alone."""
+    server = server_factory("sqlite", extra_args=["--trusted-proxies", "127.0.0.1/32",
+                                                  "--token-failures-per-minute", "2",
+                                                  "--login-failures-per-minute", "2"])
+    cognito = server.client()
+    pool_id = cognito.create_user_pool(PoolName="rate-proxy")["UserPool"]["Id"]
+    dp = DomainPool(server, cognito, pool_id, "auth-rate-proxy")
+    cognito.create_user_pool_domain(UserPoolId=pool_id, Domain=dp.domain)
+    made = machine_client(dp)
+    mallory, alice = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.9"}
+    httpx.post(f"{server.url}/_userpools/clock", json={"freeze": True}).raise_for_status()
+    try:
+        def wrong_secret(headers: dict[str, str]) -> httpx.Response:
+            return httpx.post(f"{dp.base}/oauth2/token", auth=(made["ClientId"], "not-the-secret"), headers=headers,
+                              data={"grant_type": "client_credentials"})
+
+        assert [wrong_secret(mallory).status_code for _ in range(2)] == [401, 401]
+        assert_throttled(wrong_secret(mallory))
+        assert wrong_secret(alice).status_code == 401
+
+        client_id = dp.client()["ClientId"]
+        user = dp.user()
+        with new_browser() as browser:
+            login_url = authorize(browser, dp, client_id).headers["location"]
+            csrf = csrf_of(browser.get(login_url).text)
+
+            def sign_in(headers: dict[str, str], password: str) -> httpx.Response:
+                return browser.post(login_url, headers=headers,
+                                    data={"_csrf": csrf, "username": user, "password": password})
+
+            assert [sign_in(mallory, "Guess-1-guess").status_code for _ in range(2)] == [400, 400]
+            assert sign_in(mallory, PASSWORD).status_code == 429
+            assert sign_in(alice, PASSWORD).status_code == 302
+    finally:
+        httpx.post(f"{server.url}/_userpools/clock", json={"reset": True}).raise_for_status()
