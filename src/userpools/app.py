@@ -72,25 +72,31 @@ class UserPoolsApp(Starlette):
     oauth: Endpoints | None = None
     own_hosts: frozenset[str] = frozenset()
     """The server's own host names: a request with another Host on a domain path is that domain's (oauth.site)."""
+    proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    """--trusted-proxies: whose X-Forwarded-For names the client of a request (``client_ip``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
-            path = scope["path"]
-            if path == "/" and self.api is not None and not _has_origin(scope):
+        if scope["type"] == "http":
+            post = scope["method"] == "POST"
+            if post and scope["path"] == "/" and self.api is not None and not _has_origin(scope):
                 response = await self.api(Request(scope, receive))
                 await response(scope, receive, send)
                 return
             rewrite_domain_request(scope, self.own_hosts)
             path = scope["path"]
-            # The same for a pool domain's token endpoint (client_credentials, a code's redemption, a refresh):
-            # its callers are back ends, and the router and middleware were a tenth of a token's CPU.
-            if path.endswith(_TOKEN_PATH) and path.startswith(_DOMAIN_PREFIX) and self.oauth is not None:
-                domain = path[len(_DOMAIN_PREFIX) : -len(_TOKEN_PATH)]
-                if domain and "/" not in domain and not _has_origin(scope):
-                    await self.oauth.token_asgi(domain, scope, receive, send)
-                    return
-        elif scope["type"] == "http":
-            rewrite_domain_request(scope, self.own_hosts)
+            if path.startswith(_DOMAIN_PREFIX):
+                # a domain's endpoints and pages: the caller's address for their rate limits and for the
+                # hosted sign-in's threat protection and auth events, as the API's requests have it
+                request = Request(scope)
+                CALLER.set(Caller(ip=client_ip(request, self.proxies), user_agent=request.headers.get("user-agent")))
+                # The API's shortcut for a domain's token endpoint too (client_credentials, a code's
+                # redemption, a refresh): its callers are back ends, and the router and middleware were a
+                # tenth of a token's CPU.
+                if post and path.endswith(_TOKEN_PATH) and self.oauth is not None and not _has_origin(scope):
+                    domain = path[len(_DOMAIN_PREFIX) : -len(_TOKEN_PATH)]
+                    if domain and "/" not in domain:
+                        await self.oauth.token_asgi(domain, scope, receive, send)
+                        return
         await super().__call__(scope, receive, send)
 
 
@@ -148,6 +154,8 @@ def operation_settings(settings: Settings) -> OperationSettings:
         aws_issuer=settings.aws_issuer, workers=settings.workers,
         recovery_attempts_per_hour=settings.recovery_attempts_per_hour,
         recovery_requests_per_second=settings.recovery_requests_per_second,
+        token_failures_per_minute=settings.token_failures_per_minute,
+        login_failures_per_minute=settings.login_failures_per_minute,
         breached_passwords=str(settings.breached_passwords) if settings.breached_passwords else None,
         breached_passwords_url=settings.breached_passwords_url, log_dir=str(settings.effective_log_dir),
         cimd_allow_loopback=settings.cimd_allow_loopback,
@@ -366,6 +374,7 @@ def create_app(
     )
     app.api = api
     app.oauth = oauth_endpoints
+    app.proxies = proxies
     app.own_hosts = frozenset(h for h in (urlsplit(settings.effective_public_url).hostname,) if h)
     return app
 

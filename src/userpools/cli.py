@@ -62,6 +62,12 @@ def main() -> None:
               show_default=True, help="ForgotPassword + ConfirmForgotPassword attempts per user per hour.")
 @click.option("--recovery-requests-per-second", envvar="USERPOOLS_RECOVERY_REQUESTS_PER_SECOND", type=int,
               default=30, show_default=True, help="Recovery requests per pool per second (0: no limit).")
+@click.option("--token-failures-per-minute", envvar="USERPOOLS_TOKEN_FAILURES_PER_MINUTE",
+              type=click.IntRange(min=0), default=30, show_default=True,
+              help="Failed /oauth2/token requests per pool and client address per minute before 429 (0: no limit).")
+@click.option("--login-failures-per-minute", envvar="USERPOOLS_LOGIN_FAILURES_PER_MINUTE",
+              type=click.IntRange(min=0), default=20, show_default=True,
+              help="Failed hosted sign-ins per pool and client address per minute before 429 (0: no limit).")
 @click.option("--signing-threads", envvar="USERPOOLS_SIGNING_THREADS", type=click.IntRange(min=0), default=0,
               show_default=True, help="Threads per process that sign tokens beside the event loop (0: on the loop); "
                                       "they pay on a machine with CPUs to spare.")
@@ -174,6 +180,8 @@ def settings_from_options(options: dict[str, Any]) -> Settings:
         lambda_endpoint=options["lambda_endpoint"], smtp_url=options["smtp_url"],
         sms_webhook=options["sms_webhook"], recovery_attempts_per_hour=options["recovery_attempts_per_hour"],
         recovery_requests_per_second=options["recovery_requests_per_second"], workers=options["workers"],
+        token_failures_per_minute=options["token_failures_per_minute"],
+        login_failures_per_minute=options["login_failures_per_minute"],
         signing_threads=options["signing_threads"], tls_cert=options["tls_cert"], tls_key=options["tls_key"],
         tls_self_signed=options["tls_self_signed"], tls_names=tuple(options["tls_names"]),
         request_log=options["request_log"], log_format=options["log_format"],

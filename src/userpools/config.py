@@ -67,6 +67,16 @@ class Settings:
     """The recovery operations' rate per pool before TooManyRequestsException (Cognito's UserAccountRecovery
     quota); 0 turns the limit off."""
 
+    token_failures_per_minute: int = 30
+    """Failed /oauth2/token requests (invalid_client, invalid_grant) per pool and client IP address per
+    minute; past them a failure is answered 429 (a request with the right credentials never is). 0 turns
+    the limit off. See operations.oauth_limits."""
+
+    login_failures_per_minute: int = 20
+    """Failed hosted sign-ins (POST /login) per pool and client IP address per minute; past them every sign-in
+    from the address is refused with 429 until the minute ends (each user also has the API's lockout). 0
+    turns the limit off."""
+
     #: Server processes on this store (``serve --workers``): above 1, operations do their CPU-heavy checks
     #: before a SQLite write transaction rather than in it, as the write lock is shared by every process.
     workers: int = 1

@@ -183,7 +183,7 @@ def require_node() -> str:
     if node is None:
         pytest.fail("node is not on PATH: the Node client tests need Node 20+", pytrace=False)
     missing = [pkg for pkg in ("amazon-cognito-identity-js", "@aws-sdk/client-cognito-identity-provider",
-                               "aws-jwt-verify") if not (NODE_DIR / "node_modules" / pkg / "package.json").exists()]
+                               "aws-jwt-verify", "openid-client") if not (NODE_DIR / "node_modules" / pkg / "package.json").exists()]
     if missing:
         pytest.fail(f"{', '.join(missing)} not installed: run `npm ci --prefix tests/node` (make test does)",
                     pytrace=False)

@@ -46,6 +46,20 @@ class InvalidRequest(OAuthError):
     error = "invalid_request"
 
 
+class Throttled(OAuthError):
+    """Too many failed token requests from the caller's address (``operations.oauth_limits``): 429 with a
+    Retry-After. [U] Cognito's body: ``invalid_request`` is the one RFC 6749 code that fits (AWS's own OAuth
+    token endpoint for console sign-in answers throttling as 429 INVALID_REQUEST); "Rate exceeded" is
+    Cognito's throttling message."""
+
+    error = "invalid_request"
+    status = 429
+
+    def __init__(self, description: str | None = None, *, retry_after: int) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after
+
+
 class InvalidClient(OAuthError):
     # [U] 401 whatever the way the client authenticated: RFC 6749 §5.2 requires it for the Basic scheme, and
     # OAuth libraries report Cognito's invalid_client with 401; the developer guide's sample answers show 400.

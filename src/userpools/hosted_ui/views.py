@@ -29,7 +29,7 @@ from userpools.hosted_ui.pages import Page, page_for, render
 from userpools.oauth.endpoints import GetContext, error_page_redirect, not_found, set_session
 from userpools.oauth.responses import redirect
 from userpools.oauth.site import Site, site_of
-from userpools.operations import hosted, signin
+from userpools.operations import hosted, oauth_limits, signin
 from userpools.operations import oauth as flows
 
 _ATTRIBUTE_FIELD = re.compile(r"requiredAttributes\[([\w:.-]{1,64})\]")
@@ -94,6 +94,12 @@ class HostedPages:
             outcome = await flows.sign_in(ctx, site.pool, params, username, password)
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
+        except oauth_limits.LoginThrottled as exc:
+            # [U] Cognito's hosted pages answer throttling with "Rate exceeded" (429); the form says it plainly
+            response = self._login_form(request, site, page, banner=page.t["login_throttled"], username=username,
+                                        status=429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except PasswordResetRequiredException:
             # the code an administrator's reset sent is entered on /confirmForgotPassword [U: the classic hosted
             # UI's step; the API answers PasswordResetRequiredException before checking the password too]

@@ -44,6 +44,8 @@ def oauth_error(exc: rules.OAuthError, *, bearer: bool = False, basic: bool = Fa
         headers["WWW-Authenticate"] = challenge
     elif basic and exc.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="oauth2"'
+    if isinstance(exc, rules.Throttled):
+        headers["Retry-After"] = str(exc.retry_after)
     return json_response(body, exc.status, headers)
 
 

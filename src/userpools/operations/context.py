@@ -36,6 +36,8 @@ class OperationSettings:
     workers: int
     recovery_attempts_per_hour: int
     recovery_requests_per_second: int
+    token_failures_per_minute: int
+    login_failures_per_minute: int
     breached_passwords: str | None
     breached_passwords_url: str | None
     log_dir: str

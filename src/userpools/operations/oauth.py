@@ -28,8 +28,8 @@ from userpools.domain import tokens as token_domain
 from userpools.domain.records import ClientRecord, OAuthGrantRecord, PoolRecord, UserRecord
 from userpools.domain.resource_servers import DCR_SCOPE, custom_scopes
 from userpools.domain.resources import DOMAIN, RESOURCE_SERVER, domain_key
-from userpools.errors import InvalidParameterException
-from userpools.operations import auth, cimd_clients, signin
+from userpools.errors import InvalidParameterException, NotAuthorizedException, UserNotFoundException
+from userpools.operations import auth, cimd_clients, oauth_limits, signin
 from userpools.operations.common import client_secret, secret_hash
 from userpools.operations.context import Context
 from userpools.operations.tokens import issue_for_sign_in
@@ -300,6 +300,7 @@ async def _hosted(ctx: Context, pool: PoolRecord, params: dict[str, str], auth_p
     await ensure_client(ctx, pool, params.get("client_id"))
     async with ctx.store.transaction() as tx:
         client, request = await check_authorize(tx, pool, params)
+        await oauth_limits.refuse_throttled_login(ctx, tx, pool.id)
         secret = client_secret(ctx, client)
         if secret is not None and auth_params.get("USERNAME"):
             # the server knows the secret: the API flow's SECRET_HASH check passes as it would for the app
@@ -333,8 +334,14 @@ def _json_list(text: str) -> list[str]:
 
 async def sign_in(ctx: Context, pool: PoolRecord, params: dict[str, str], username: str, password: str
                   ) -> Redirect | NewPasswordRequired:
-    """POST /login. Raises the sign-in's CognitoError (wrong password, unknown user, not confirmed, locked)."""
-    return await _hosted(ctx, pool, params, {"USERNAME": username, "PASSWORD": password}, auth.password_sign_in)
+    """POST /login. Raises the sign-in's CognitoError (wrong password, unknown user, not confirmed, locked), or
+    ``oauth_limits.LoginThrottled`` when the caller's address is past its failed sign-ins."""
+    try:
+        return await _hosted(ctx, pool, params, {"USERNAME": username, "PASSWORD": password},
+                             auth.password_sign_in)
+    except (NotAuthorizedException, UserNotFoundException):
+        await oauth_limits.count_login_failure(ctx, pool.id)
+        raise
 
 
 async def new_password(ctx: Context, pool: PoolRecord, params: dict[str, str], session: str, username: str,

@@ -21,7 +21,7 @@ from userpools.domain import tokens as token_domain
 from userpools.domain.cimd import is_metadata_url
 from userpools.domain.records import ClientRecord, PoolRecord
 from userpools.errors import CognitoError
-from userpools.operations import auth, cimd_clients, hooks, token_exchange
+from userpools.operations import auth, cimd_clients, hooks, oauth_limits, token_exchange
 from userpools.operations.common import matches_a_secret
 from userpools.operations.context import Context
 from userpools.operations.oauth import (
@@ -261,18 +261,24 @@ async def token(ctx: Context, pool: PoolRecord | str, form: Mapping[str, str], a
     if grant is None:
         raise rules.UnsupportedGrantType()
     creds = rules.client_credentials(authorization, form)
-    await _ensure(ctx, pool, creds.client_id)
-    async with ctx.store.transaction(readonly=grant_type in READ_ONLY_GRANTS) as tx:
-        if isinstance(pool, str):
-            found = await pool_of_domain_in(tx, pool)
-            if found is None:
-                raise NoSuchDomain(pool)
-            pool = found
-        client = await authenticate_client(ctx, tx, pool, creds)
-        out = await grant(ctx, tx, pool, client, form)
-    failure = out.get("failure")
-    if isinstance(failure, rules.OAuthError):
-        raise failure
+    try:
+        await _ensure(ctx, pool, creds.client_id)
+        async with ctx.store.transaction(readonly=grant_type in READ_ONLY_GRANTS) as tx:
+            if isinstance(pool, str):
+                found = await pool_of_domain_in(tx, pool)
+                if found is None:
+                    raise NoSuchDomain(pool)
+                pool = found
+            client = await authenticate_client(ctx, tx, pool, creds)
+            out = await grant(ctx, tx, pool, client, form)
+        failure = out.get("failure")
+        if isinstance(failure, rules.OAuthError):
+            raise failure
+    except (rules.InvalidClient, rules.InvalidGrant):
+        # wrong credentials: counted per address after the failed transaction; past the limit, 429 instead
+        assert not isinstance(pool, str)  # the domain was found before any credential was checked
+        await oauth_limits.count_token_failure(ctx, pool.id)
+        raise
     return {name: str(value) if isinstance(value, DeferredToken) else value for name, value in out.items()}
 
 
