@@ -2,16 +2,16 @@
 checks of what the authenticator answers — all by the ``webauthn`` library (py_webauthn), which verifies the
 attestation, the signature, the RP id hash, the origin, the challenge and the user-verification flag.
 
-Behaviour: shared/cognito/mfa-passwordless.md §3. A user's passkeys are kept in ``UserRecord.extra`` under
-``WebAuthnCredentials`` (a few hundred bytes each, at most ``MAX_CREDENTIALS``), the pending registration under
-``WebAuthnRegistration``.
+Behaviour: shared/cognito/mfa-passwordless.md §3. A user's passkeys are ``WebAuthnCredentialRecord``s (the
+store's ``webauthn_credentials``), at most ``MAX_CREDENTIALS``; the pending registration (a challenge and
+who started it) is kept in ``UserRecord.extra`` under ``WebAuthnRegistration``.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +33,8 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-CREDENTIALS = "WebAuthnCredentials"
+from userpools.domain.records import WebAuthnCredentialRecord
+
 REGISTRATION = "WebAuthnRegistration"
 MAX_CREDENTIALS = 20  # [U] Cognito's per-user passkey quota is not documented
 REGISTRATION_TIMEOUT_MS = 60000  # [O: AMP6 fixture]
@@ -83,10 +84,6 @@ def user_verification(settings: Mapping[str, Any]) -> str:
     return "required" if str(value).lower() == "required" else "preferred"
 
 
-def credentials(extra: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return list(extra.get(CREDENTIALS) or [])
-
-
 def new_challenge() -> bytes:
     return secrets.token_bytes(16)  # [O: AMP6 fixture: 16 bytes]
 
@@ -96,7 +93,7 @@ def _uv(value: str) -> UserVerificationRequirement:
 
 
 def creation_options(*, rp_id: str, sub: str, username: str, challenge: bytes, uv: str,
-                     existing: list[dict[str, Any]]) -> dict[str, Any]:
+                     existing: Sequence[str]) -> dict[str, Any]:
     """CredentialCreationOptions: a discoverable credential (resident key required), ES256 or RS256, the
     user's passkeys excluded; user.id the sub's text, as Cognito's [O: AMP6 fixture]."""
     options = generate_registration_options(
@@ -106,18 +103,18 @@ def creation_options(*, rp_id: str, sub: str, username: str, challenge: bytes, u
             resident_key=ResidentKeyRequirement.REQUIRED, require_resident_key=True,
             user_verification=_uv(uv),
         ),
-        exclude_credentials=[PublicKeyCredentialDescriptor(id=unb64url(c["CredentialId"])) for c in existing],
+        exclude_credentials=[PublicKeyCredentialDescriptor(id=unb64url(c)) for c in existing],
         supported_pub_key_algs=ALGORITHMS,
     )
     document: dict[str, Any] = orjson.loads(options_to_json(options))
     return document
 
 
-def request_options(*, rp_id: str, challenge: bytes, uv: str, existing: list[dict[str, Any]]) -> dict[str, Any]:
+def request_options(*, rp_id: str, challenge: bytes, uv: str, existing: Sequence[str]) -> dict[str, Any]:
     """CREDENTIAL_REQUEST_OPTIONS's document: the user's passkeys allowed."""
     options = generate_authentication_options(
         rp_id=rp_id, challenge=challenge, timeout=AUTHENTICATION_TIMEOUT_MS, user_verification=_uv(uv),
-        allow_credentials=[PublicKeyCredentialDescriptor(id=unb64url(c["CredentialId"])) for c in existing],
+        allow_credentials=[PublicKeyCredentialDescriptor(id=unb64url(c)) for c in existing],
     )
     document: dict[str, Any] = orjson.loads(options_to_json(options))
     return document
@@ -146,7 +143,7 @@ def allowed_origin(credential: Mapping[str, Any], rp_id: str) -> str:
 
 
 def verify_registration(credential: Mapping[str, Any], *, challenge: bytes, rp_id: str, uv: str,
-                        now: datetime) -> dict[str, Any]:
+                        owner: tuple[str, str], now: datetime) -> WebAuthnCredentialRecord:
     """The stored form of a new passkey, after the library has verified the registration."""
     origin = allowed_origin(credential, rp_id)
     try:
@@ -159,33 +156,28 @@ def verify_registration(credential: Mapping[str, Any], *, challenge: bytes, rp_i
         if "RP ID" in str(exc) or "rp id" in str(exc).lower():
             raise RelyingPartyMismatch(str(exc)) from None
         raise NotVerified(str(exc)) from None
-    transports = [str(t) for t in ((credential.get("response") or {}).get("transports") or [])]
-    stored: dict[str, Any] = {
-        "CredentialId": b64url(verified.credential_id),
-        "PublicKey": b64url(verified.credential_public_key),
-        "SignCount": verified.sign_count,
-        "RelyingPartyId": rp_id,
+    transports = tuple(str(t) for t in ((credential.get("response") or {}).get("transports") or []))
+    attachment = credential.get("authenticatorAttachment")
+    return WebAuthnCredentialRecord(
+        pool_id=owner[0], username_key=owner[1], credential_id=b64url(verified.credential_id),
+        public_key=verified.credential_public_key, sign_count=verified.sign_count, relying_party_id=rp_id,
         # [U] Cognito names a passkey after its authenticator (by AAGUID); without that table, one name.
-        "FriendlyCredentialName": "Passkey",
-        "AuthenticatorTransports": transports,
-        "CreatedAt": now.timestamp(),
-    }
-    if credential.get("authenticatorAttachment") in ("platform", "cross-platform"):
-        stored["AuthenticatorAttachment"] = credential["authenticatorAttachment"]
-    return stored
+        friendly_name="Passkey", transports=transports, created_at=now,
+        attachment=attachment if attachment in ("platform", "cross-platform") else None,
+    )
 
 
-def verify_assertion(credential: Mapping[str, Any], *, challenge: bytes, stored: Mapping[str, Any],
+def verify_assertion(credential: Mapping[str, Any], *, challenge: bytes, stored: WebAuthnCredentialRecord,
                      uv: str) -> int:
     """The new signature counter of a verified assertion by ``stored``; a counter that did not grow (when
     either is non-zero) is refused by the library as a possible clone."""
-    rp_id = str(stored["RelyingPartyId"])
+    rp_id = stored.relying_party_id
     origin = allowed_origin(credential, rp_id)
     try:
         verified = verify_authentication_response(
             credential=dict(credential), expected_challenge=challenge, expected_rp_id=rp_id,
-            expected_origin=origin, credential_public_key=unb64url(str(stored["PublicKey"])),
-            credential_current_sign_count=int(stored.get("SignCount") or 0),
+            expected_origin=origin, credential_public_key=stored.public_key,
+            credential_current_sign_count=stored.sign_count,
             require_user_verification=uv == "required",
         )
     except WebAuthnException as exc:
@@ -193,15 +185,15 @@ def verify_assertion(credential: Mapping[str, Any], *, challenge: bytes, stored:
     return int(verified.new_sign_count)
 
 
-def listed(credential: Mapping[str, Any]) -> dict[str, Any]:
+def listed(credential: WebAuthnCredentialRecord) -> dict[str, Any]:
     """A WebAuthnCredentialDescription [C: BC]."""
     out: dict[str, Any] = {
-        "CredentialId": credential["CredentialId"],
-        "RelyingPartyId": credential["RelyingPartyId"],
-        "AuthenticatorTransports": list(credential.get("AuthenticatorTransports") or []),
-        "FriendlyCredentialName": credential.get("FriendlyCredentialName") or "Passkey",
-        "CreatedAt": credential["CreatedAt"],
+        "CredentialId": credential.credential_id,
+        "FriendlyCredentialName": credential.friendly_name,
+        "RelyingPartyId": credential.relying_party_id,
+        "AuthenticatorTransports": list(credential.transports),
+        "CreatedAt": credential.created_at,
     }
-    if credential.get("AuthenticatorAttachment"):
-        out["AuthenticatorAttachment"] = credential["AuthenticatorAttachment"]
+    if credential.attachment:
+        out["AuthenticatorAttachment"] = credential.attachment
     return out

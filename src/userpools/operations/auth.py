@@ -54,6 +54,7 @@ from userpools.operations import custom_auth, hooks, mfa_signin, passwordless, t
 from userpools.operations.common import check_secret_hash, find_user, load_client, matches_a_secret
 from userpools.operations.context import Context
 from userpools.operations.migration import send_welcome
+from userpools.operations.passkeys import has_passkey
 from userpools.operations.pools import get_pool_or_raise
 from userpools.operations.signin import (
     EPOCH,
@@ -304,7 +305,7 @@ async def _user_auth_flow(a: Attempt) -> dict[str, Any]:
         return passwordless.select_challenge(a, name, choices)
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
     check_state(a, user)
-    choices = passwordless.available(a.pool.settings, user)
+    choices = passwordless.available(a.pool.settings, user, has_passkey=await has_passkey(a.tx, user))
     if preferred in choices:
         return await _first_factor(a, user, name, preferred)
     return passwordless.select_challenge(a, user.username, choices)

@@ -35,6 +35,7 @@ from userpools.operations.context import Context
 from userpools.operations.pools import get_pool_or_raise
 from userpools.operations.tokens import authenticate
 from userpools.operations.userstate import has_imported_hash
+from userpools.storage.ports import Conflict, Transaction
 
 REGISTRATION_VALIDITY = timedelta(milliseconds=pk.REGISTRATION_TIMEOUT_MS) * 5  # [U] how long Start's lasts
 
@@ -76,7 +77,7 @@ async def start_web_authn_registration(ctx: Context, req: dict[str, Any]) -> dic
             # [C: BC WebAuthnNotEnabledException]; [U] the condition (WEB_AUTHN not a first factor) and wording
             raise WebAuthnNotEnabledException("Passkeys are not enabled for this user pool.")
         rp_id = relying_party(pool)
-        existing = pk.credentials(user.extra)
+        existing = [c.credential_id for c in await tx.webauthn_credentials.list(pool.id, user.username_key)]
         if len(existing) >= pk.MAX_CREDENTIALS:
             raise LimitExceededException("The user has reached the limit of passkeys.")  # [U] wording
         challenge = pk.new_challenge()
@@ -113,19 +114,18 @@ async def complete_web_authn_registration(ctx: Context, req: dict[str, Any]) -> 
         try:
             stored = pk.verify_registration(credential, challenge=pk.unb64url(str(pending["Challenge"])),
                                             rp_id=rp_id, uv=pk.user_verification(pool.settings),
-                                            now=ctx.clock.now())
+                                            owner=(pool.id, user.username_key), now=ctx.clock.now())
         except pk.OriginNotAllowed as exc:
             raise WebAuthnOriginNotAllowedException(f"Origin {exc} is not allowed.") from None
         except pk.RelyingPartyMismatch:
             raise WebAuthnRelyingPartyMismatchException("The relying party ID does not match.") from None
         except pk.NotVerified as exc:
             raise WebAuthnCredentialNotSupportedException(f"The passkey credential is not valid: {exc}") from None
-        existing = pk.credentials(user.extra)
-        if any(c["CredentialId"] == stored["CredentialId"] for c in existing):
-            raise WebAuthnCredentialNotSupportedException("The passkey is registered already.")  # [U]
-        extra = {k: v for k, v in user.extra.items() if k != pk.REGISTRATION}
-        extra[pk.CREDENTIALS] = [*existing, stored]
-        await tx.users.update(_save(ctx, user, extra))
+        try:
+            await tx.webauthn_credentials.insert(stored)
+        except Conflict:
+            raise WebAuthnCredentialNotSupportedException("The passkey is registered already.") from None  # [U]
+        await tx.users.update(_save(ctx, user, {k: v for k, v in user.extra.items() if k != pk.REGISTRATION}))
     return {}
 
 
@@ -136,7 +136,8 @@ async def list_web_authn_credentials(ctx: Context, req: dict[str, Any]) -> dict[
     """API_ListWebAuthnCredentials: oldest first, MaxResults a page (0–20; 20 by default [U])."""
     async with ctx.store.transaction(readonly=True) as tx:
         caller = await authenticate(ctx, tx, req["AccessToken"])
-    listed = [pk.listed(c) for c in pk.credentials(caller.user.extra)]
+        stored = await tx.webauthn_credentials.list(caller.pool.id, caller.user.username_key)
+    listed = [pk.listed(c) for c in stored]
     limit = int(req.get("MaxResults") or 20)
     after = paging.decode("webauthn", req.get("NextToken"))
     if after is not None:
@@ -153,19 +154,19 @@ async def delete_web_authn_credential(ctx: Context, req: dict[str, Any]) -> dict
     """API_DeleteWebAuthnCredential."""
     async with ctx.store.transaction() as tx:
         caller = await authenticate(ctx, tx, req["AccessToken"], for_update=True)
-        user = caller.user
-        existing = pk.credentials(user.extra)
-        kept = [c for c in existing if c["CredentialId"] != req["CredentialId"]]
-        if len(kept) == len(existing):
+        if not await tx.webauthn_credentials.delete(caller.pool.id, caller.user.username_key, req["CredentialId"]):
             raise ResourceNotFoundException("Credential not found.")  # [U] wording
-        await tx.users.update(_save(ctx, user, {**user.extra, pk.CREDENTIALS: kept}))
     return {}
 
 
 # --- factors ---------------------------------------------------------------------------------------------
 
 
-def auth_factors(pool: PoolRecord, user: UserRecord) -> dict[str, Any]:
+async def has_passkey(tx: Transaction, user: UserRecord) -> bool:
+    return bool(await tx.webauthn_credentials.list(user.pool_id, user.username_key))
+
+
+async def auth_factors(tx: Transaction, pool: PoolRecord, user: UserRecord) -> dict[str, Any]:
     """GetUserAuthFactorsResponse: the MFA members as GetUser shows them, and ConfiguredUserAuthFactors —
     PASSWORD (a password is set), EMAIL_OTP / SMS_OTP (the pool allows it as a first factor or offers it as MFA
     and the user has the address), WEB_AUTHN (a passkey), SOFTWARE_TOKEN (a verified TOTP) [C: BC members;
@@ -180,7 +181,7 @@ def auth_factors(pool: PoolRecord, user: UserRecord) -> dict[str, Any]:
         factors.append("EMAIL_OTP")
     if user.attributes.get("phone_number") and ("SMS_OTP" in allowed or mfa_domain.SMS_MFA in mfa_factors):
         factors.append("SMS_OTP")
-    if pk.credentials(user.extra):
+    if await has_passkey(tx, user):
         factors.append("WEB_AUTHN")
     if mfa_domain.token_verified(user.extra):
         factors.append("SOFTWARE_TOKEN")
@@ -196,7 +197,7 @@ async def get_user_auth_factors(ctx: Context, req: dict[str, Any]) -> dict[str, 
     """API_GetUserAuthFactors."""
     async with ctx.store.transaction(readonly=True) as tx:
         caller = await authenticate(ctx, tx, req["AccessToken"])
-    return auth_factors(caller.pool, caller.user)
+        return await auth_factors(tx, caller.pool, caller.user)
 
 
 async def admin_get_user_auth_factors(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
@@ -206,4 +207,4 @@ async def admin_get_user_auth_factors(ctx: Context, req: dict[str, Any]) -> dict
         user = await find_user(tx, pool, req["Username"])
         if user is None:
             raise user_not_found()
-    return auth_factors(pool, user)
+        return await auth_factors(tx, pool, user)

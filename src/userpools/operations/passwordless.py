@@ -14,7 +14,6 @@ with NotAuthorizedException [U: Cognito's exact answers for such a name].
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -44,7 +43,7 @@ def allowed_first_factors(settings: dict[str, Any]) -> list[str]:
     return list(policy.get("AllowedFirstAuthFactors") or ["PASSWORD"])
 
 
-def available(settings: dict[str, Any], user: UserRecord | None) -> list[str]:
+def available(settings: dict[str, Any], user: UserRecord | None, *, has_passkey: bool = False) -> list[str]:
     """The pool's first factors this user can use (``user`` None: a name no user has, shown every factor):
     a password for PASSWORD (PASSWORD_SRP also needs the SRP verifier, which an imported hash is not yet);
     an email or phone number for the codes; a passkey for WEB_AUTHN [U: whether the address must be verified]."""
@@ -61,7 +60,7 @@ def available(settings: dict[str, Any], user: UserRecord | None) -> list[str]:
                 continue
             if factor in CODE_FACTORS and not user.attributes.get(_ATTRIBUTE[factor]):
                 continue
-            if factor == WEB_AUTHN and not pk.credentials(user.extra):
+            if factor == WEB_AUTHN and not has_passkey:
                 continue
         out.append(factor)
     return out
@@ -87,7 +86,7 @@ async def issue(a: Attempt, user: UserRecord | None, name: str, factor: str) -> 
     unknown name)."""
     await signin.pre_authentication(a, user, name)
     if factor == WEB_AUTHN:
-        return _issue_web_authn(a, user, name)
+        return await _issue_web_authn(a, user, name)
     if user is None:
         medium, masked = _MASKED_GHOST[factor]
         return {"ChallengeName": factor, "Session": _ghost_session(a, name, factor),
@@ -106,12 +105,13 @@ def _ghost_session(a: Attempt, name: str, challenge: str) -> str:
     )
 
 
-def _issue_web_authn(a: Attempt, user: UserRecord | None, name: str) -> dict[str, Any]:
+async def _issue_web_authn(a: Attempt, user: UserRecord | None, name: str) -> dict[str, Any]:
     """WEB_AUTHN: CREDENTIAL_REQUEST_OPTIONS, a JSON string [C: BC; O: AMP6 fixture], its challenge sealed in
     the Session."""
     rp_id = relying_party(a.pool)
     challenge = pk.new_challenge()
-    existing = pk.credentials(user.extra) if user is not None else []
+    existing = [] if user is None else [
+        c.credential_id for c in await a.tx.webauthn_credentials.list(a.pool.id, user.username_key)]
     options = pk.request_options(rp_id=rp_id, challenge=challenge, uv=pk.user_verification(a.pool.settings),
                                  existing=existing)
     if user is None:
@@ -136,7 +136,8 @@ async def _web_authn(a: Attempt, session: str | None) -> dict[str, Any]:
         credential = None
     if not isinstance(credential, dict):
         raise NotAuthorizedException(signin.INCORRECT)  # [U] what Cognito answers to an unreadable CREDENTIAL
-    stored = next((c for c in pk.credentials(user.extra) if c["CredentialId"] == credential.get("id")), None)
+    passkeys = await a.tx.webauthn_credentials.list(a.pool.id, user.username_key)
+    stored = next((c for c in passkeys if c.credential_id == credential.get("id")), None)
     if stored is None:
         raise NotAuthorizedException(signin.INCORRECT)  # [U] wording
     try:
@@ -146,10 +147,7 @@ async def _web_authn(a: Attempt, session: str | None) -> dict[str, Any]:
         # A failed assertion counts as a failed sign-in (lockout) [U].
         await signin.record_failure(a, user)
         return {}
-    kept = [dict(c, SignCount=new_count) if c is stored else c for c in pk.credentials(user.extra)]
-    user = dataclasses.replace(user, extra={**user.extra, pk.CREDENTIALS: kept},
-                                          updated_at=a.ctx.clock.now())
-    await a.tx.users.update(user)
+    await a.tx.webauthn_credentials.set_sign_count(a.pool.id, user.username_key, stored.credential_id, new_count)
     await signin.spend_session(a.tx, opened)
     return await signin.signed_in(a, user, source=str(opened.data.get("source") or mfa_signin.AUTHENTICATION))
 
