@@ -255,3 +255,21 @@ def test_start_needs_web_authn_in_the_sign_in_policy_and_a_relying_party(cognito
     with pytest.raises(ClientError) as excinfo:
         cognito.list_web_authn_credentials(AccessToken="not-a-token")
     assert error_of(excinfo)[0] == "NotAuthorizedException"
+
+
+def test_a_hidden_unknown_name_gets_passkey_options_and_every_answer_fails(cognito: Any,
+                                                                          authenticator: Authenticator) -> None:
+    pool, client = passkey_pool(cognito)
+    hiding = make_client(cognito, pool["Id"], ExplicitAuthFlows=FLOWS, PreventUserExistenceErrors="ENABLED")["ClientId"]
+    name = make_user(cognito, pool["Id"])
+    register(cognito, authenticator, access_token(cognito, client, name))
+    real = user_auth(cognito, hiding, name, PREFERRED_CHALLENGE="WEB_AUTHN")
+    ghost = user_auth(cognito, hiding, "nobody-here", PREFERRED_CHALLENGE="WEB_AUTHN")
+    assert ghost["ChallengeName"] == real["ChallengeName"] == "WEB_AUTHN"
+    options = json.loads(ghost["ChallengeParameters"]["CREDENTIAL_REQUEST_OPTIONS"])
+    assert options["rpId"] == "localhost" and options["allowCredentials"] == []
+    # The authenticator's discoverable passkey answers the empty allow list; the answer still fails.
+    assertion = authenticator.get(options)
+    with pytest.raises(ClientError) as excinfo:
+        respond(cognito, hiding, "WEB_AUTHN", ghost["Session"], USERNAME="nobody-here", CREDENTIAL=json.dumps(assertion))
+    assert error_of(excinfo) == ("NotAuthorizedException", "Incorrect username or password.")

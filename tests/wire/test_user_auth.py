@@ -195,7 +195,7 @@ def test_unknown_user_with_and_without_prevent_user_existence_errors(cognito: An
     assert otp["ChallengeName"] == "EMAIL_OTP"
     with pytest.raises(ClientError) as excinfo:
         respond(cognito, hiding, "EMAIL_OTP", otp["Session"], USERNAME="nobody-here", EMAIL_OTP_CODE="12345678")
-    assert error_of(excinfo)[0] == "NotAuthorizedException"
+    assert error_of(excinfo) == ("CodeMismatchException", "Invalid code or auth state for the user.")
     with pytest.raises(ClientError) as excinfo:
         user_auth(cognito, hiding, "nobody-here", PREFERRED_CHALLENGE="PASSWORD", PASSWORD=PASSWORD)
     assert error_of(excinfo) == ("NotAuthorizedException", "Incorrect username or password.")

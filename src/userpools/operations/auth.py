@@ -302,6 +302,8 @@ async def _user_auth_flow(a: Attempt) -> dict[str, Any]:
         if not a.hides_user_existence:
             raise UserNotFoundException("User does not exist.")
         choices = passwordless.available(a.pool.settings, None)
+        if preferred in choices:  # as a user's preference would be
+            return await passwordless.issue(a, None, name, preferred)
         return passwordless.select_challenge(a, name, choices)
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
     check_state(a, user)

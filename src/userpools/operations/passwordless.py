@@ -9,12 +9,12 @@ with user verification is itself multi-factor].
 
 With PreventUserExistenceErrors, a name no user has gets the pool's factors to choose from and challenges that
 look real (a code "sent" to a masked address, passkey options with no credentials); every answer then fails
-with NotAuthorizedException [U: Cognito's exact answers for such a name].
+as a wrong one does: CodeMismatchException for a code, NotAuthorizedException for a passkey [U: Cognito's
+exact answers for such a name].
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,7 +23,7 @@ import orjson
 from userpools.domain import passkeys as pk
 from userpools.domain import tokens as token_domain
 from userpools.domain.records import UserRecord
-from userpools.errors import NotAuthorizedException
+from userpools.errors import CodeMismatchException, NotAuthorizedException
 from userpools.operations import mfa_signin, signin
 from userpools.operations.passkeys import relying_party
 from userpools.operations.signin import Attempt
@@ -97,9 +97,9 @@ async def issue(a: Attempt, user: UserRecord | None, name: str, factor: str) -> 
 
 
 def _ghost_session(a: Attempt, name: str, challenge: str) -> str:
-    """A Session for a name no user has: its answers fail as a wrong Session's do."""
+    """A Session for a name no user has: every answer fails as a wrong one would (``_ghost_aware``)."""
     return token_domain.seal_session(
-        pool_id=a.pool.id, client_id=a.client.id, username=f"\x00{secrets.token_hex(8)}{name}",
+        pool_id=a.pool.id, client_id=a.client.id, username=name,
         challenge_name=challenge, now=a.ctx.clock.now(), validity_minutes=a.session_minutes(),
         cipher=a.ctx.cipher, data={"flow": "ghost"},
     )
@@ -129,6 +129,9 @@ async def _issue_web_authn(a: Attempt, user: UserRecord | None, name: str) -> di
 async def _web_authn(a: Attempt, session: str | None) -> dict[str, Any]:
     """WEB_AUTHN answered with CREDENTIAL (AuthenticationResponseJSON as a string): the assertion verified by
     one of the user's passkeys, its counter checked and stored; then tokens."""
+    if _is_ghost(a, session, WEB_AUTHN):
+        signin.require(a.params, "CREDENTIAL")
+        raise NotAuthorizedException(signin.INCORRECT)
     opened, user = await mfa_signin.open_challenge(a, session, WEB_AUTHN)
     try:
         credential = orjson.loads(signin.require(a.params, "CREDENTIAL"))
@@ -152,5 +155,31 @@ async def _web_authn(a: Attempt, session: str | None) -> dict[str, Any]:
     return await signin.signed_in(a, user, source=str(opened.data.get("source") or mfa_signin.AUTHENTICATION))
 
 
+def _is_ghost(a: Attempt, session: str | None, challenge: str) -> bool:
+    opened = signin.open_session(a, session)
+    return opened is not None and opened.challenge_name == challenge and opened.data.get("flow") == "ghost"
+
+
 Responder = Callable[[Attempt, str | None], Awaitable[dict[str, Any]]]
-CHALLENGES: dict[str, Responder] = {WEB_AUTHN: _web_authn}
+
+
+def _ghost_aware(challenge: str) -> Responder:
+    """The MFA code challenge, except that a hidden unknown name's code is wrong as a real user's wrong code
+    is (CodeMismatchException), so the answer tells nothing either."""
+    real = mfa_signin.CHALLENGES[challenge]
+
+    async def respond(a: Attempt, session: str | None) -> dict[str, Any]:
+        if _is_ghost(a, session, challenge):
+            signin.require(a.params, "USERNAME")
+            signin.require(a.params, f"{challenge}_CODE")
+            raise CodeMismatchException(mfa_signin.MISMATCH)
+        return await real(a, session)
+
+    return respond
+
+
+CHALLENGES: dict[str, Responder] = {
+    WEB_AUTHN: _web_authn,
+    "EMAIL_OTP": _ghost_aware("EMAIL_OTP"),
+    "SMS_OTP": _ghost_aware("SMS_OTP"),
+}
