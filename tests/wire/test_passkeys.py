@@ -273,3 +273,22 @@ def test_a_hidden_unknown_name_gets_passkey_options_and_every_answer_fails(cogni
     with pytest.raises(ClientError) as excinfo:
         respond(cognito, hiding, "WEB_AUTHN", ghost["Session"], USERNAME="nobody-here", CREDENTIAL=json.dumps(assertion))
     assert error_of(excinfo) == ("NotAuthorizedException", "Incorrect username or password.")
+
+
+def test_list_pages_with_max_results(cognito: Any, authenticator: Authenticator) -> None:
+    pool, client = passkey_pool(cognito)
+    name = make_user(cognito, pool["Id"])
+    token = access_token(cognito, client, name)
+    first = register(cognito, authenticator, token)
+    # The authenticator forgets its passkey (as a reset phone would), so it may make a second one.
+    [held] = authenticator.credentials()
+    authenticator.cdp.send("WebAuthn.removeCredential",
+                           {"authenticatorId": authenticator.id, "credentialId": held["credentialId"]})
+    second = register(cognito, authenticator, token)
+    page = cognito.list_web_authn_credentials(AccessToken=token, MaxResults=1)
+    assert [c["CredentialId"] for c in page["Credentials"]] == [first["id"]]
+    rest = cognito.list_web_authn_credentials(AccessToken=token, MaxResults=1, NextToken=page["NextToken"])
+    assert [c["CredentialId"] for c in rest["Credentials"]] == [second["id"]] and "NextToken" not in rest
+    with pytest.raises(ClientError) as excinfo:
+        cognito.list_web_authn_credentials(AccessToken=token, NextToken="bm90LWEtdG9rZW4=")
+    assert error_of(excinfo)[0] == "InvalidParameterException"
