@@ -225,6 +225,23 @@ class GroupRecord:
     role_arn: str | None = None
     precedence: int | None = None
 
+@dataclass(frozen=True)
+class WebAuthnCredentialRecord:
+    """One passkey of a user (``domain.passkeys``): the credential id (base64url), its COSE public key, the
+    signature counter last seen, and what ListWebAuthnCredentials shows."""
+
+    pool_id: str
+    username_key: str
+    credential_id: str
+    public_key: bytes
+    sign_count: int
+    relying_party_id: str
+    friendly_name: str
+    transports: tuple[str, ...]
+    created_at: datetime
+    attachment: str | None = None
+
+
 #: What a sign-in needs of each of the user's groups: (name, role ARN, precedence), as the store reads it.
 TokenGroup = tuple[str, str | None, int | None]
 

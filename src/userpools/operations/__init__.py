@@ -20,6 +20,7 @@ from userpools.operations import (
     groups,
     log_delivery,
     mfa,
+    passkeys,
     pools,
     recovery,
     resource_servers,
@@ -165,4 +166,10 @@ OPERATIONS: Mapping[str, Handler] = {
     "AdminSetUserMFAPreference": mfa.admin_set_user_mfa_preference,
     "SetUserSettings": mfa.set_user_settings,
     "AdminSetUserSettings": mfa.admin_set_user_settings,
+    "StartWebAuthnRegistration": passkeys.start_web_authn_registration,
+    "CompleteWebAuthnRegistration": passkeys.complete_web_authn_registration,
+    "ListWebAuthnCredentials": passkeys.list_web_authn_credentials,
+    "DeleteWebAuthnCredential": passkeys.delete_web_authn_credential,
+    "GetUserAuthFactors": passkeys.get_user_auth_factors,
+    "AdminGetUserAuthFactors": passkeys.admin_get_user_auth_factors,
 }

@@ -33,6 +33,7 @@ from typing import Any
 
 from userpools import ids
 from userpools.delivery.messages import Message
+from userpools.domain import clients as client_domain
 from userpools.domain import mfa as mfa_domain
 from userpools.domain import password_policy, user_migration
 from userpools.domain import tokens as token_domain
@@ -40,6 +41,7 @@ from userpools.domain import users as user_domain
 from userpools.domain.records import AuthSessionRecord, ClientRecord, PoolRecord, UserRecord
 from userpools.errors import (
     AliasExistsException,
+    FeatureUnavailableInTierException,
     InvalidParameterException,
     NotAuthorizedException,
     PasswordResetRequiredException,
@@ -48,10 +50,11 @@ from userpools.errors import (
     UnexpectedLambdaException,
     UserNotFoundException,
 )
-from userpools.operations import custom_auth, hooks, mfa_signin, threats
+from userpools.operations import custom_auth, hooks, mfa_signin, passwordless, threats
 from userpools.operations.common import check_secret_hash, find_user, load_client, matches_a_secret
 from userpools.operations.context import Context
 from userpools.operations.migration import send_welcome
+from userpools.operations.passkeys import has_passkey
 from userpools.operations.pools import get_pool_or_raise
 from userpools.operations.signin import (
     EPOCH,
@@ -69,6 +72,7 @@ from userpools.operations.signin import (
     pre_authentication,
     record_failure,
     require,
+    spend_session,
     srp_parameters,
     temporary_password_expired,
     unknown_user,
@@ -277,6 +281,73 @@ async def _custom_auth(a: Attempt) -> dict[str, Any]:
     return await custom_auth.start(a)
 
 
+# --- USER_AUTH (choice-based) ----------------------------------------------------------------------------
+
+
+async def _user_auth_flow(a: Attempt) -> dict[str, Any]:
+    """USER_AUTH: PREFERRED_CHALLENGE straight to that first factor when the user can use it; otherwise
+    SELECT_CHALLENGE with the factors to choose from [C: BC; AMP6]. An unusable preference falls back to
+    SELECT_CHALLENGE [U]. PASSWORD and PASSWORD_SRP are the password flows (MFA after them as usual); the
+    others are ``operations.passwordless``."""
+    if a.pool.settings.get("UserPoolTier") == "LITE":
+        # [C: mfa-passwordless.md §2]; [U] wording
+        raise FeatureUnavailableInTierException("USER_AUTH requires the Essentials or Plus feature plan.")
+    name = require(a.params, "USERNAME")
+    preferred = a.params.get("PREFERRED_CHALLENGE")
+    password_allowed = "PASSWORD" in passwordless.allowed_first_factors(a.pool.settings)
+    if preferred in passwordless.PASSWORD_FACTORS and password_allowed:
+        return await _first_factor(a, None, name, preferred)
+    user = await find_user(a.tx, a.pool, name, for_update=True)
+    if user is None:
+        if not a.hides_user_existence:
+            raise UserNotFoundException("User does not exist.")
+        choices = passwordless.available(a.pool.settings, None)
+        if preferred in choices:  # as a user's preference would be
+            return await passwordless.issue(a, None, name, preferred)
+        return passwordless.select_challenge(a, name, choices)
+    check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
+    check_state(a, user)
+    choices = passwordless.available(a.pool.settings, user, has_passkey=await has_passkey(a.tx, user))
+    if preferred in choices:
+        return await _first_factor(a, user, name, preferred)
+    return passwordless.select_challenge(a, user.username, choices)
+
+
+async def _first_factor(a: Attempt, user: UserRecord | None, name: str, factor: str) -> dict[str, Any]:
+    if factor == "PASSWORD":
+        return await _password_flow(a)
+    if factor == "PASSWORD_SRP":
+        return await _srp_flow(a)
+    return await passwordless.issue(a, user, name, factor)
+
+
+async def _select_challenge(a: Attempt, session: str | None) -> dict[str, Any]:
+    """SELECT_CHALLENGE answered: ANSWER names one of AvailableChallenges (with PASSWORD or SRP_A for the
+    password factors) [C: BC ChallengeResponses; AMP6]. The Session is single use."""
+    opened = open_session(a, session)
+    if opened is None or not passwordless.is_select(opened):
+        raise NotAuthorizedException(SESSION_EXPIRED)
+    name = require(a.params, "USERNAME")
+    answer = require(a.params, "ANSWER")
+    choices = list(opened.data.get("choices") or [])
+    if answer not in choices:
+        # [U] what Cognito answers to a factor it did not offer
+        raise InvalidParameterException(f"The challenge {answer} is not available for the user.")
+    user = await find_user(a.tx, a.pool, name, for_update=True)
+    if (user.username if user else name) != opened.username:
+        raise NotAuthorizedException(SESSION_EXPIRED)
+    await spend_session(a.tx, opened)
+    if user is None:
+        if answer == "PASSWORD":
+            return await unknown_user(a, name)
+        if answer == "PASSWORD_SRP":
+            return await _srp_flow(a)
+        return await passwordless.issue(a, None, name, answer)
+    check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
+    check_state(a, user)
+    return await _first_factor(a, user, name, answer)
+
+
 async def password_sign_in(a: Attempt) -> dict[str, Any]:
     """The password in one step (the hosted sign-in form): USER_PASSWORD_AUTH's logic without the client's
     ExplicitAuthFlows check (the hosted UI needs none)."""
@@ -301,6 +372,7 @@ PUBLIC_FLOWS: dict[str, Flow] = {
     "REFRESH_TOKEN_AUTH": _refresh_flow,
     "REFRESH_TOKEN": _refresh_flow,
     "CUSTOM_AUTH": _custom_auth,
+    "USER_AUTH": _user_auth_flow,
 }
 ADMIN_FLOWS: dict[str, Flow] = {
     "USER_SRP_AUTH": _srp_flow,
@@ -309,6 +381,7 @@ ADMIN_FLOWS: dict[str, Flow] = {
     "REFRESH_TOKEN_AUTH": _refresh_flow,
     "REFRESH_TOKEN": _refresh_flow,
     "CUSTOM_AUTH": _custom_auth,
+    "USER_AUTH": _user_auth_flow,
 }
 
 
@@ -322,11 +395,20 @@ async def _password_verifier(a: Attempt, session: str | None) -> dict[str, Any]:
     opened = open_session(a, session) if session else None
     if opened is not None and custom_auth.is_custom(opened):
         return await custom_auth.password_verifier(a, opened)
-    check_flow_enabled(a.client, "USER_SRP_AUTH")
+    if not _srp_allowed(a):
+        check_flow_enabled(a.client, "USER_SRP_AUTH")
     user = await verify_password_claim(a)
     if user is None:
         return {}
     return await _after_password(a, user)
+
+
+def _srp_allowed(a: Attempt) -> bool:
+    """A plain PASSWORD_VERIFIER answer: the client allows USER_SRP_AUTH, or USER_AUTH with the pool's
+    PASSWORD factor (USER_AUTH's PASSWORD_SRP)."""
+    flows = client_domain.enabled_auth_flows(a.client.settings)
+    return "USER_SRP_AUTH" in flows or (
+        "USER_AUTH" in flows and "PASSWORD" in passwordless.allowed_first_factors(a.pool.settings))
 
 
 async def _new_password_required(a: Attempt, session: str | None) -> dict[str, Any]:
@@ -380,7 +462,9 @@ CHALLENGES: dict[str, Responder] = {
     "PASSWORD_VERIFIER": _password_verifier,
     "NEW_PASSWORD_REQUIRED": _new_password_required,
     "CUSTOM_CHALLENGE": _custom_challenge,
+    "SELECT_CHALLENGE": _select_challenge,
     **mfa_signin.CHALLENGES,
+    **passwordless.CHALLENGES,
 }
 
 

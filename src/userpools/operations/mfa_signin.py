@@ -62,8 +62,12 @@ CODE_EXPIRED = "Invalid code or auth state for the user."  # [U] ExpiredCodeExce
 MAX_WRONG_CODES = 5  # [U]
 CODE_PURPOSE = "mfa"
 _SPENT_MARGIN = timedelta(minutes=1)
-_MEDIUM = {mfa_domain.SMS_MFA: ("SMS", "phone_number"), mfa_domain.EMAIL_OTP: ("EMAIL", "email")}
-_CODE_ANSWER = {mfa_domain.SMS_MFA: "SMS_MFA_CODE", mfa_domain.EMAIL_OTP: "EMAIL_OTP_CODE"}
+SMS_OTP = "SMS_OTP"  # USER_AUTH's passwordless SMS first factor (``operations.passwordless``)
+PASSWORDLESS_DIGITS = 8  # passwordless sign-in codes [O: amplify-js#14428 maintainer]
+_MEDIUM = {mfa_domain.SMS_MFA: ("SMS", "phone_number"), mfa_domain.EMAIL_OTP: ("EMAIL", "email"),
+           SMS_OTP: ("SMS", "phone_number")}
+_CODE_ANSWER = {mfa_domain.SMS_MFA: "SMS_MFA_CODE", mfa_domain.EMAIL_OTP: "EMAIL_OTP_CODE",
+                SMS_OTP: "SMS_OTP_CODE"}
 
 
 def is_mfa(opened: token_domain.SessionClaims) -> bool:
@@ -83,12 +87,17 @@ async def after_first_factor(a: Attempt, user: UserRecord, *, source: str = AUTH
     step = mfa_domain.next_step(a.pool.settings, user.extra, user.attributes)
     if step.kind == "tokens":
         return await signin.signed_in(a, user, source=source)
-    data = {"flow": FLOW, "source": source, "pw": _password_mark(user)}
+    data = session_data(user, source)
     if step.kind == "setup":
         return _listing(a, user, "MFA_SETUP", "MFAS_CAN_SETUP", step.factors, data)
     if step.kind == "select":
         return _listing(a, user, "SELECT_MFA_TYPE", "MFAS_CAN_CHOOSE", step.factors, data)
     return await ISSUERS[step.factors[0]](a, user, data)
+
+
+def session_data(user: UserRecord, source: str = AUTHENTICATION) -> dict[str, Any]:
+    """What every challenge Session of this module carries: the flow, the token source, the password's mark."""
+    return {"flow": FLOW, "source": source, "pw": _password_mark(user)}
 
 
 def seal(ctx: Context, pool: PoolRecord, client: ClientRecord, user: UserRecord, challenge: str,
@@ -110,13 +119,15 @@ def _listing(a: Attempt, user: UserRecord, challenge: str, member: str, factors:
     }
 
 
-async def _issue_code(a: Attempt, user: UserRecord, data: dict[str, Any], factor: str) -> dict[str, Any]:
-    """SMS_MFA / EMAIL_OTP: a new 6-digit code to the user's phone / email, through the pool's delivery
-    (CustomMessage_Authentication, the custom senders), valid as long as the Session."""
+async def issue_code(a: Attempt, user: UserRecord, data: dict[str, Any], factor: str, *,
+                     digits: int = 6) -> dict[str, Any]:
+    """SMS_MFA / EMAIL_OTP (and USER_AUTH's EMAIL_OTP / SMS_OTP, with 8 digits): a new code to the user's
+    phone / email, through the pool's delivery (CustomMessage_Authentication, the custom senders), valid as
+    long as the Session. A passwordless code's Session is an MFA one: its right answer ends in tokens."""
     medium, attribute = _MEDIUM[factor]
     destination = user.attributes[attribute]
     code_id = secrets.token_urlsafe(12)
-    code = new_code()
+    code = new_code(digits)
     now = a.ctx.clock.now()
     validity = timedelta(minutes=a.session_minutes())
     await a.tx.codes.put(CodeRecord(
@@ -146,11 +157,11 @@ async def _issue_code(a: Attempt, user: UserRecord, data: dict[str, Any], factor
 
 
 async def _issue_sms(a: Attempt, user: UserRecord, data: dict[str, Any]) -> dict[str, Any]:
-    return await _issue_code(a, user, data, mfa_domain.SMS_MFA)
+    return await issue_code(a, user, data, mfa_domain.SMS_MFA)
 
 
 async def _issue_email(a: Attempt, user: UserRecord, data: dict[str, Any]) -> dict[str, Any]:
-    return await _issue_code(a, user, data, mfa_domain.EMAIL_OTP)
+    return await issue_code(a, user, data, mfa_domain.EMAIL_OTP)
 
 
 async def _issue_token(a: Attempt, user: UserRecord, data: dict[str, Any]) -> dict[str, Any]:
@@ -187,7 +198,7 @@ def session_user_matches(user: UserRecord, opened: token_domain.SessionClaims) -
     return _password_mark(user) == opened.data.get("pw", "") and user.status != "FORCE_CHANGE_PASSWORD"
 
 
-async def _open(a: Attempt, session: str | None, challenge: str) -> tuple[token_domain.SessionClaims, UserRecord]:
+async def open_challenge(a: Attempt, session: str | None, challenge: str) -> tuple[token_domain.SessionClaims, UserRecord]:
     """The Session of this MFA challenge and its user, after the checks every answer gets."""
     opened = signin.open_session(a, session)
     if opened is None or opened.challenge_name != challenge or not is_mfa(opened):
@@ -237,7 +248,7 @@ async def open_setup_session(ctx: Context, tx: Transaction, session: str) -> tup
 
 
 async def _code_answer(a: Attempt, session: str | None, factor: str) -> dict[str, Any]:
-    opened, user = await _open(a, session, factor)
+    opened, user = await open_challenge(a, session, factor)
     answer = signin.require(a.params, _CODE_ANSWER[factor])
     record = await a.tx.codes.get(a.pool.id, user.username_key, CODE_PURPOSE, for_update=True)
     if record is None or record.expires_at <= a.ctx.clock.now():
@@ -268,8 +279,12 @@ async def _email_otp(a: Attempt, session: str | None) -> dict[str, Any]:
     return await _code_answer(a, session, mfa_domain.EMAIL_OTP)
 
 
+async def _sms_otp(a: Attempt, session: str | None) -> dict[str, Any]:
+    return await _code_answer(a, session, SMS_OTP)
+
+
 async def _software_token_mfa(a: Attempt, session: str | None) -> dict[str, Any]:
-    opened, user = await _open(a, session, mfa_domain.SOFTWARE_TOKEN_MFA)
+    opened, user = await open_challenge(a, session, mfa_domain.SOFTWARE_TOKEN_MFA)
     answer = signin.require(a.params, "SOFTWARE_TOKEN_MFA_CODE")
     if not mfa_domain.token_verified(user.extra):  # deleted meanwhile (AdminDeleteSoftwareToken)
         raise MFAMethodNotFoundException("Software token MFA is not set up for the user.")  # [U] wording
@@ -311,7 +326,7 @@ def seal_secret(ctx: Context, pool: PoolRecord, user: UserRecord, secret: str) -
 async def _select_mfa_type(a: Attempt, session: str | None) -> dict[str, Any]:
     """SELECT_MFA_TYPE: ANSWER names one of MFAS_CAN_CHOOSE (EMAIL_MFA taken for EMAIL_OTP [C: BC docs; AMP6]);
     its challenge follows."""
-    opened, user = await _open(a, session, "SELECT_MFA_TYPE")
+    opened, user = await open_challenge(a, session, "SELECT_MFA_TYPE")
     answer = signin.require(a.params, "ANSWER")
     factor = mfa_domain.ANSWER_ALIASES.get(answer, answer)
     if factor not in (opened.data.get("choices") or []):
@@ -326,7 +341,7 @@ async def _mfa_setup(a: Attempt, session: str | None) -> dict[str, Any]:
     as Amplify sets up email MFA, with ``EMAIL`` (the address) and the challenge's own Session: the address
     becomes the user's email and an EMAIL_OTP challenge follows, whose right code verifies the address and
     enables the factor [C: AMP6 handleMFASetupChallenge sends {USERNAME, EMAIL}; U: what Cognito answers]."""
-    opened, user = await _open(a, session, "MFA_SETUP")
+    opened, user = await open_challenge(a, session, "MFA_SETUP")
     if opened.data.get("verified"):
         return await _tokens(a, user, opened)
     address = a.params.get("EMAIL")
@@ -352,6 +367,7 @@ CHALLENGES: dict[str, Responder] = {
     "SMS_MFA": _sms_mfa,
     "SOFTWARE_TOKEN_MFA": _software_token_mfa,
     "EMAIL_OTP": _email_otp,
+    SMS_OTP: _sms_otp,
     "SELECT_MFA_TYPE": _select_mfa_type,
     "MFA_SETUP": _mfa_setup,
 }

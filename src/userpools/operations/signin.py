@@ -116,6 +116,7 @@ FLOW_NOT_ENABLED = {
     "CUSTOM_AUTH": "CUSTOM_AUTH is not enabled for the client.",
     "REFRESH_TOKEN_AUTH": "REFRESH_TOKEN_AUTH is not enabled for the client.",
     "REFRESH_TOKEN": "REFRESH_TOKEN_AUTH is not enabled for the client.",
+    "USER_AUTH": "USER_AUTH is not enabled for the client.",  # [U] wording, the form of its neighbours
 }
 
 

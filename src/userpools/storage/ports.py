@@ -38,6 +38,7 @@ from userpools.domain.records import (
     TokenGroup,
     UserFilter,
     UserRecord,
+    WebAuthnCredentialRecord,
 )
 
 
@@ -319,6 +320,22 @@ class ImportJobPort(Protocol):
         """The job's log lines in line order, those after ``after_line``."""
 
 
+class WebAuthnCredentialPort(Protocol):
+    """A user's passkeys (``domain.passkeys``)."""
+
+    async def insert(self, credential: WebAuthnCredentialRecord) -> None:
+        """Raises Conflict if the user has a passkey with that id."""
+
+    async def list(self, pool_id: str, username_key: str) -> Sequence[WebAuthnCredentialRecord]:
+        """The user's passkeys, oldest first (then by id)."""
+
+    async def set_sign_count(self, pool_id: str, username_key: str, credential_id: str, sign_count: int) -> None:
+        ...
+
+    async def delete(self, pool_id: str, username_key: str, credential_id: str) -> bool:
+        """True if there was such a passkey."""
+
+
 class Transaction(Protocol):
     pools: PoolPort
     clients: ClientPort
@@ -333,6 +350,7 @@ class Transaction(Protocol):
     oauth_grants: OAuthGrantPort
     groups: GroupPort
     import_jobs: ImportJobPort
+    webauthn_credentials: WebAuthnCredentialPort
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         """A part of the transaction that is undone alone when it raises (the exception goes on); what the

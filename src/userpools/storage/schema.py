@@ -290,6 +290,24 @@ group_members = sa.Table(
     sa.Index(None, "pool_id", "username_key", "group_key"),
 )
 
+webauthn_credentials = sa.Table(
+    "webauthn_credentials",
+    metadata,
+    # A user's passkeys (domain.passkeys), in creation order within the user for ListWebAuthnCredentials; the
+    # primary key serves the sign-in's look-up and the cascade from users.
+    sa.Column("pool_id", Id, primary_key=True),
+    sa.Column("username_key", Id, primary_key=True),
+    sa.Column("credential_id", Id, primary_key=True),
+    sa.Column("public_key", sa.LargeBinary(), nullable=False),
+    sa.Column("sign_count", sa.BigInteger(), nullable=False),
+    sa.Column("relying_party_id", sa.Text(), nullable=False),
+    sa.Column("friendly_name", sa.Text(), nullable=False),
+    sa.Column("attachment", sa.Text(), nullable=True),
+    sa.Column("transports", Document, nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    _user_foreign_key(),
+)
+
 import_jobs = sa.Table(
     "import_jobs",
     metadata,

@@ -53,6 +53,7 @@ from userpools.storage.ports import (
     ResourcePort,
     SigningKeyPort,
     UserPort,
+    WebAuthnCredentialPort,
 )
 from userpools.storage.schema import config_generation, outbox, signing_keys, user_pool_clients, user_pools
 from userpools.storage.sql_events import EventStatements, SqlAuthEvents, SqlCounters
@@ -72,6 +73,7 @@ from userpools.storage.sql_users import (
     optional_bytes,
     to_micros,
 )
+from userpools.storage.sql_webauthn import SqlWebAuthnCredentials, WebAuthnStatements
 from userpools.storage.sqlite_direct import (
     Checkpointer,
     ConnectionPool,
@@ -187,6 +189,7 @@ class _Inserts:
         self.grant: Insert = grant_insert(dialect_name)
         self.groups = GroupStatements(dialect_name)
         self.imports = ImportStatements(dialect_name)
+        self.webauthn = WebAuthnStatements(dialect_name)
 
 
 # --- row mapping -------------------------------------------------------------------------------------
@@ -610,6 +613,7 @@ class SqlTransaction:
         "resources",
         "signing_keys",
         "users",
+        "webauthn_credentials",
     )
 
     pools: PoolPort
@@ -625,6 +629,7 @@ class SqlTransaction:
     oauth_grants: OAuthGrantPort
     groups: GroupPort
     import_jobs: ImportJobPort
+    webauthn_credentials: WebAuthnCredentialPort
 
     def __init__(
         self, conn: AsyncConnection, inserts: _Inserts, generation: _AnyGeneration | None = None
@@ -651,6 +656,7 @@ class SqlTransaction:
         self.oauth_grants = SqlOAuthGrants(conn, inserts.grant)
         self.groups = SqlGroups(conn, inserts.groups)
         self.import_jobs = SqlImportJobs(conn, inserts.imports)
+        self.webauthn_credentials = SqlWebAuthnCredentials(conn, inserts.webauthn)
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         return self._conn.savepoint()  # type: ignore[attr-defined, no-any-return]
