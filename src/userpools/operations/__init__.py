@@ -16,6 +16,7 @@ from userpools.operations import (
     client_secrets,
     client_tokens,
     clients,
+    devices,
     domains,
     groups,
     log_delivery,
@@ -165,4 +166,14 @@ OPERATIONS: Mapping[str, Handler] = {
     "AdminSetUserMFAPreference": mfa.admin_set_user_mfa_preference,
     "SetUserSettings": mfa.set_user_settings,
     "AdminSetUserSettings": mfa.admin_set_user_settings,
+    # remembered devices
+    "ConfirmDevice": devices.confirm_device,
+    "GetDevice": devices.get_device,
+    "ListDevices": devices.list_devices,
+    "ForgetDevice": devices.forget_device,
+    "UpdateDeviceStatus": devices.update_device_status,
+    "AdminGetDevice": devices.admin_get_device,
+    "AdminListDevices": devices.admin_list_devices,
+    "AdminForgetDevice": devices.admin_forget_device,
+    "AdminUpdateDeviceStatus": devices.admin_update_device_status,
 }

@@ -44,6 +44,7 @@ from userpools.storage.ports import (
     ClientPort,
     CodePort,
     CounterPort,
+    DevicePort,
     GroupPort,
     ImportJobPort,
     OAuthGrantPort,
@@ -54,6 +55,7 @@ from userpools.storage.ports import (
     UserPort,
 )
 from userpools.storage.schema import config_generation, outbox, signing_keys, user_pool_clients, user_pools
+from userpools.storage.sql_devices import SqlDevices, device_insert
 from userpools.storage.sql_events import EventStatements, SqlAuthEvents, SqlCounters
 from userpools.storage.sql_groups import GroupStatements, SqlGroups
 from userpools.storage.sql_import import ImportStatements, SqlImportJobs
@@ -186,6 +188,7 @@ class _Inserts:
         self.grant: Insert = grant_insert(dialect_name)
         self.groups = GroupStatements(dialect_name)
         self.imports = ImportStatements(dialect_name)
+        self.device: Insert = device_insert(dialect_name)
 
 
 # --- row mapping -------------------------------------------------------------------------------------
@@ -535,6 +538,7 @@ class SqlTransaction:
         "clients",
         "codes",
         "counters",
+        "devices",
         "groups",
         "import_jobs",
         "oauth_grants",
@@ -558,6 +562,7 @@ class SqlTransaction:
     oauth_grants: OAuthGrantPort
     groups: GroupPort
     import_jobs: ImportJobPort
+    devices: DevicePort
 
     def __init__(
         self, conn: AsyncConnection, inserts: _Inserts, generation: _AnyGeneration | None = None
@@ -580,6 +585,7 @@ class SqlTransaction:
         self.oauth_grants = SqlOAuthGrants(conn, inserts.grant)
         self.groups = SqlGroups(conn, inserts.groups)
         self.import_jobs = SqlImportJobs(conn, inserts.imports)
+        self.devices = SqlDevices(conn, inserts.device)
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         return self._conn.savepoint()  # type: ignore[attr-defined, no-any-return]
