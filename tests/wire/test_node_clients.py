@@ -454,3 +454,43 @@ def test_acij_signs_in_with_srp_then_sms_mfa(server: ServerProcess, cognito: Any
     assert challenges[-1]["parameters"]["CODE_DELIVERY_DESTINATION"] == "+*******0187"
     assert [c.get("challengeName") for c in result.output["calls"]][-1] == "SMS_MFA"
     assert result.output["valid"] is True and result.output["accessPayload"]["sub"] == app.sub
+
+
+# -- amazon-cognito-identity-js: remembered devices ----------------------------------------------------------
+
+def test_acij_remembered_device_skips_mfa_with_device_srp(server: ServerProcess, cognito: Any) -> None:
+    """ACIJ signs in with SMS MFA, confirms the new device itself (its own verifier maths), remembers it with
+    setDeviceStatusRemembered (the pool asks the user first), and its next sign-in answers DEVICE_SRP_AUTH /
+    DEVICE_PASSWORD_VERIFIER with the cached device instead of an SMS code."""
+    created = make_app(cognito, pool_settings={"DeviceConfiguration": {
+        "ChallengeRequiredOnNewDevice": True, "DeviceOnlyRememberedOnUserPrompt": True}})
+    try:
+        cognito.set_user_pool_mfa_config(UserPoolId=created.pool_id, MfaConfiguration="ON", SmsMfaConfiguration={
+            "SmsConfiguration": {"SnsCallerArn": "arn:aws:iam::123456789012:role/sms", "ExternalId": "x"}})
+        cognito.admin_update_user_attributes(UserPoolId=created.pool_id, Username=created.username, UserAttributes=[
+            {"Name": "phone_number", "Value": "+15555550187"}, {"Name": "phone_number_verified", "Value": "true"}])
+        cognito.admin_set_user_mfa_preference(UserPoolId=created.pool_id, Username=created.username,
+                                              SMSMfaSettings={"Enabled": True, "PreferredMfa": True})
+        result = run_node("srp-device.mjs", acij_args(server, created, outbox=server.url))
+        assert result.ok, result.output
+        out = result.output
+        assert [c["name"] for c in out["firstChallenges"]] == ["SMS_MFA"]
+        assert out["secondChallenges"] == []  # no MFA the second time
+        assert out["userConfirmationNecessary"] is True
+        key = out["deviceKey"]
+        assert key and out["secondDeviceKey"] == key
+        assert out["firstAccess"]["device_key"] == key and out["secondAccess"]["device_key"] == key
+        assert out["valid"] is True
+        targets = [(c["target"], c.get("challengeName")) for c in out["calls"]]
+        assert ("ConfirmDevice", None) in targets[:out["firstCalls"]]
+        assert ("UpdateDeviceStatus", None) in targets
+        second = out["calls"][out["firstCalls"] + 1:]
+        assert [(c["target"], c.get("challengeName")) for c in second] == [
+            ("InitiateAuth", None), ("RespondToAuthChallenge", "PASSWORD_VERIFIER"),
+            ("RespondToAuthChallenge", "DEVICE_SRP_AUTH"), ("RespondToAuthChallenge", "DEVICE_PASSWORD_VERIFIER")]
+        assert "DEVICE_KEY" in second[1]["challengeResponses"]  # ACIJ names the device in the SRP answer
+        device = cognito.admin_get_device(UserPoolId=created.pool_id, Username=created.username, DeviceKey=key)
+        status = {a["Name"]: a["Value"] for a in device["Device"]["DeviceAttributes"]}
+        assert status["dev:device_remembered_status"] == "remembered"
+    finally:
+        delete_pool(cognito, created.pool_id)

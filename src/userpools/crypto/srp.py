@@ -210,8 +210,12 @@ def expected_signature(
 ) -> bytes:
     """The raw HMAC that PASSWORD_CLAIM_SIGNATURE must carry (base64 on the wire). Raises ValueError when
     SECRET_BLOCK is not base64."""
+    return _signature(key, pool_name(pool_id), user_id_for_srp, secret_block_b64, timestamp)
+
+
+def _signature(key: bytes, realm: str, user_id_for_srp: str, secret_block_b64: str, timestamp: str) -> bytes:
     message = (
-        pool_name(pool_id).encode()
+        realm.encode()
         + user_id_for_srp.encode()
         + _b64decode(secret_block_b64)
         + timestamp.encode()
@@ -232,6 +236,19 @@ def check_signature(
         expected = expected_signature(key, pool_id, user_id_for_srp, secret_block_b64, timestamp)
         given = _b64decode(signature_b64)
     except (ValueError, TypeError, IndexError):  # bad base64 or text; IndexError: a pool id without '_'
+        return False
+    return hmac.compare_digest(expected, given)
+
+
+def check_device_signature(
+    key: bytes, group_key: str, device_key: str, secret_block_b64: str, timestamp: str, signature_b64: str
+) -> bool:
+    """DEVICE_PASSWORD_VERIFIER's PASSWORD_CLAIM_SIGNATURE: the same HMAC with the DeviceGroupKey where the
+    pool's name goes and the DeviceKey as the user [C: ACIJ CognitoUser.getDeviceResponse]."""
+    try:
+        expected = _signature(key, group_key, device_key, secret_block_b64, timestamp)
+        given = _b64decode(signature_b64)
+    except (ValueError, TypeError):
         return False
     return hmac.compare_digest(expected, given)
 

@@ -225,6 +225,7 @@ class GroupRecord:
     role_arn: str | None = None
     precedence: int | None = None
 
+
 @dataclass(frozen=True)
 class WebAuthnCredentialRecord:
     """One passkey of a user (``domain.passkeys``): the credential id (base64url), its COSE public key, the
@@ -240,6 +241,25 @@ class WebAuthnCredentialRecord:
     transports: tuple[str, ...]
     created_at: datetime
     attachment: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceRecord:
+    """One device of a user (remembered devices, ``domain.devices``). ``verifier_ciphertext``: the device's
+    SRP salt and verifier (ConfirmDevice), encrypted under the data key; None until the device is confirmed.
+    ``status``: ``remembered`` or ``not_remembered``."""
+
+    pool_id: str
+    username_key: str
+    device_key: str
+    group_key: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    verifier_ciphertext: bytes | None = None
+    name: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+    last_authenticated_at: datetime | None = None
 
 
 #: What a sign-in needs of each of the user's groups: (name, role ARN, precedence), as the store reads it.

@@ -203,6 +203,7 @@ def issue_customized_tokens(
     scopes: tuple[str, ...] = (ADMIN_SCOPE,),
     deferred: bool = False,
     oauth: OAuthGrant | None = None,
+    device_key: str | None = None,
 ) -> Issued:
     """``domain.tokens.issue_tokens`` with a PreTokenGeneration answer applied: the same claims, built by the
     same functions, changed by ``overrides`` before they are signed."""
@@ -216,5 +217,5 @@ def issue_customized_tokens(
         origin_jti=origin_jti, issuer=issuer, readable_attributes=readable_attributes, with_refresh=with_refresh,
         refresh_expires_at=refresh_expires_at, cipher=cipher, refresh_generation=refresh_generation,
         roles=roles, preferred_role=preferred_role, scope=" ".join(scopes), customize=customize, deferred=deferred,
-        oauth=oauth,
+        oauth=oauth, device_key=device_key,
     )

@@ -233,10 +233,14 @@ def access_token_claims(
     exp: int,
     scope: str = ADMIN_SCOPE,
     jti: str | None = None,
+    device_key: str | None = None,
 ) -> dict[str, Any]:
+    """``device_key``: the tracked device the tokens were issued to (remembered devices) [C: auth.md §4]."""
     claims: dict[str, Any] = {"sub": user.sub}
     if group_list := list(groups):
         claims["cognito:groups"] = group_list
+    if device_key is not None:
+        claims["device_key"] = device_key
     claims.update(
         {
             "iss": issuer,
@@ -299,6 +303,7 @@ def issue_tokens(
     customize: Callable[[dict[str, Any], dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]] | None = None,
     deferred: bool = False,
     oauth: OAuthGrant | None = None,
+    device_key: str | None = None,
 ) -> Issued:
     """An ID token and an access token (signed with the pool's "id" and "access" keys, so their kids differ
     [C]) sharing event_id, origin_jti, auth_time and iat; a refresh token too when ``with_refresh`` (not on
@@ -333,6 +338,7 @@ def issue_tokens(
         iat=iat,
         exp=iat + validity["AccessToken"],
         scope=" ".join(oauth.scopes) if oauth is not None else scope,
+        device_key=device_key,
     )
     if oauth is not None:
         access_claims = cognito_order({**access_claims, "version": 2}, buckets=32)

@@ -16,6 +16,7 @@ from userpools.operations import (
     client_secrets,
     client_tokens,
     clients,
+    devices,
     domains,
     groups,
     log_delivery,
@@ -172,4 +173,14 @@ OPERATIONS: Mapping[str, Handler] = {
     "DeleteWebAuthnCredential": passkeys.delete_web_authn_credential,
     "GetUserAuthFactors": passkeys.get_user_auth_factors,
     "AdminGetUserAuthFactors": passkeys.admin_get_user_auth_factors,
+    # remembered devices
+    "ConfirmDevice": devices.confirm_device,
+    "GetDevice": devices.get_device,
+    "ListDevices": devices.list_devices,
+    "ForgetDevice": devices.forget_device,
+    "UpdateDeviceStatus": devices.update_device_status,
+    "AdminGetDevice": devices.admin_get_device,
+    "AdminListDevices": devices.admin_list_devices,
+    "AdminForgetDevice": devices.admin_forget_device,
+    "AdminUpdateDeviceStatus": devices.admin_update_device_status,
 }

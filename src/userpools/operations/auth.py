@@ -34,6 +34,7 @@ from typing import Any
 from userpools import ids
 from userpools.delivery.messages import Message
 from userpools.domain import clients as client_domain
+from userpools.domain import devices as device_domain
 from userpools.domain import mfa as mfa_domain
 from userpools.domain import password_policy, user_migration
 from userpools.domain import tokens as token_domain
@@ -50,7 +51,7 @@ from userpools.errors import (
     UnexpectedLambdaException,
     UserNotFoundException,
 )
-from userpools.operations import custom_auth, hooks, mfa_signin, passwordless, threats
+from userpools.operations import custom_auth, device_signin, hooks, mfa_signin, passwordless, threats
 from userpools.operations.common import check_secret_hash, find_user, load_client, matches_a_secret
 from userpools.operations.context import Context
 from userpools.operations.migration import send_welcome
@@ -226,12 +227,16 @@ async def _refresh_flow(a: Attempt) -> dict[str, Any]:
     token."""
     token = require(a.params, "REFRESH_TOKEN")
     return await _refresh(a.ctx, a.tx, a.pool, a.client, token, secret_hash=a.params.get("SECRET_HASH"),
-                          rotate=False, check_hash=True, client_metadata=None)
+                          rotate=False, check_hash=True, client_metadata=None,
+                          device_key=a.params.get("DEVICE_KEY") or None)
 
 
 async def _refresh(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, token: str, *,
                    secret_hash: str | None, rotate: bool, check_hash: bool,
-                   client_metadata: dict[str, str] | None) -> dict[str, Any]:
+                   client_metadata: dict[str, str] | None, device_key: str | None = None) -> dict[str, Any]:
+    """``device_key``: REFRESH_TOKEN_AUTH's DEVICE_KEY, which the clients send for a tracked device [C: ACIJ
+    refreshSession]; the new access token claims it. [U] A key the user has no device under (forgotten)
+    answers "Device does not exist." as at sign-in."""
     # Opened as of the epoch so that an expired token is told apart from a forged one.
     claims = token_domain.open_refresh_token(token, ctx.cipher, EPOCH)
     if claims is None or claims.client_id != client.id or claims.pool_id != pool.id:
@@ -250,9 +255,14 @@ async def _refresh(ctx: Context, tx: Transaction, pool: PoolRecord, client: Clie
         check_secret_hash(ctx, client, secret_hash, user.username, user.sub)
     if not user.enabled:
         raise NotAuthorizedException("User is disabled.")
+    if device_key is not None and device_domain.tracking_on(pool.settings):
+        if await tx.devices.get(pool.id, user.username_key, device_key) is None:
+            raise ResourceNotFoundException(device_domain.NOT_FOUND)
+    else:
+        device_key = None
     session, rotate = await _rotation(ctx, tx, client, claims.generation, session, rotate=rotate)
     result = await issue_for_refresh(ctx, tx, pool, client, user, session, rotate=rotate,
-                                     client_metadata=client_metadata, scopes=claims.scopes)
+                                     client_metadata=client_metadata, scopes=claims.scopes, device_key=device_key)
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
 
@@ -465,6 +475,7 @@ CHALLENGES: dict[str, Responder] = {
     "SELECT_CHALLENGE": _select_challenge,
     **mfa_signin.CHALLENGES,
     **passwordless.CHALLENGES,
+    **device_signin.CHALLENGES,
 }
 
 
@@ -555,7 +566,7 @@ async def admin_respond_to_auth_challenge(ctx: Context, req: dict[str, Any]) -> 
 async def _respond(ctx: Context, req: dict[str, Any], *, admin: bool) -> dict[str, Any]:
     responder = CHALLENGES.get(req["ChallengeName"])
     if responder is None:
-        # Device and passwordless challenges come with their issues.
+        # Passwordless challenges come with their issue.
         raise InvalidParameterException(f"Unsupported challenge name {req['ChallengeName']}")
 
     async def step(a: Attempt) -> dict[str, Any]:

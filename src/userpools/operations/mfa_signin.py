@@ -46,7 +46,7 @@ from userpools.errors import (
     MFAMethodNotFoundException,
     NotAuthorizedException,
 )
-from userpools.operations import signin
+from userpools.operations import device_signin, signin
 from userpools.operations.common import check_secret_hash
 from userpools.operations.context import Context
 from userpools.operations.signin import Attempt
@@ -84,10 +84,17 @@ def _password_mark(user: UserRecord) -> str:
 
 async def after_first_factor(a: Attempt, user: UserRecord, *, source: str = AUTHENTICATION) -> dict[str, Any]:
     """The first factor was right (and any new password set): the MFA challenge the user owes, or tokens."""
+    device = await device_signin.known_device(a, user)
+    if device is not None:
+        a.device_key = device.device_key
     step = mfa_domain.next_step(a.pool.settings, user.extra, user.attributes)
     if step.kind == "tokens":
         return await signin.signed_in(a, user, source=source)
+    if device is not None and device_signin.replaces_mfa(a, device):
+        return device_signin.challenge(a, user, device, source)
     data = session_data(user, source)
+    if device is not None:
+        data["device"] = device.device_key
     if step.kind == "setup":
         return _listing(a, user, "MFA_SETUP", "MFAS_CAN_SETUP", step.factors, data)
     if step.kind == "select":
@@ -222,6 +229,8 @@ async def open_challenge(a: Attempt, session: str | None, challenge: str) -> tup
 
 async def _tokens(a: Attempt, user: UserRecord, opened: token_domain.SessionClaims) -> dict[str, Any]:
     await signin.spend_session(a.tx, opened)
+    if opened.data.get("device"):  # the known device the sign-in started with
+        a.device_key = str(opened.data["device"])
     return await signin.signed_in(a, user, source=str(opened.data.get("source") or AUTHENTICATION))
 
 

@@ -20,6 +20,7 @@ import orjson
 from userpools import metrics
 from userpools.crypto import srp
 from userpools.domain import clients as client_domain
+from userpools.domain import devices as device_domain
 from userpools.domain import tokens as token_domain
 from userpools.domain import users as user_domain
 from userpools.domain.records import ClientRecord, PoolRecord, UserRecord
@@ -30,7 +31,7 @@ from userpools.errors import (
     UserNotConfirmedException,
     UserNotFoundException,
 )
-from userpools.operations import hooks, threats
+from userpools.operations import devices, hooks, threats
 from userpools.operations.common import check_secret_hash
 from userpools.operations.context import Context
 from userpools.operations.tokens import issue_for_sign_in
@@ -71,6 +72,9 @@ class Attempt:
     the user and the PreTokenGeneration trigger source the tokens would have had."""
     context_data: dict[str, Any] | None = None
     """UserContextData (public operations) or ContextData (admin ones): threat protection reads them."""
+    device_key: str | None = None
+    """The known device (DEVICE_KEY) the sign-in is made from, whose key the access token claims; None: a
+    pool that tracks devices registers a new one (NewDeviceMetadata)."""
 
     def seen(self) -> threats.Seen:
         return threats.seen(self.client, self.context_data, admin=self.admin)
@@ -197,8 +201,16 @@ async def signed_in(a: Attempt, user: UserRecord, *,
         a.after.append(lambda: hooks.run(a.ctx, a.pool, "PostAuthentication", event))
     if a.finish is not None:
         return await a.finish(a, user, source)
+    device = None
+    if a.device_key is None and device_domain.tracking_on(a.pool.settings):
+        # A pool that tracks devices registers the one signed in from, unless a known one was named [C: BC
+        # NewDeviceMetadataType]; the client confirms it (ConfirmDevice) with its verifier.
+        device = await devices.new_device(a.ctx, a.tx, a.pool, user)
     result = await issue_for_sign_in(a.ctx, a.tx, a.pool, a.client, user, source=source,
-                                     client_metadata=a.trigger_metadata)
+                                     client_metadata=a.trigger_metadata,
+                                     device_key=device.device_key if device is not None else a.device_key)
+    if device is not None:
+        result["NewDeviceMetadata"] = {"DeviceKey": device.device_key, "DeviceGroupKey": device.group_key}
     return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
 

@@ -50,6 +50,7 @@ async def issue_for_sign_in(
     ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord, *,
     source: str = "TokenGeneration_Authentication", client_metadata: dict[str, str] | None = None,
     oauth: token_domain.OAuthGrant | None = None, auth_time: datetime | None = None, with_refresh: bool = True,
+    device_key: str | None = None,
 ) -> dict[str, Any]:
     """A new token family: refresh, access and ID tokens (AuthenticationResult). ``oauth``: tokens of the OAuth
     endpoints (scopes, nonce; see ``domain.tokens.OAuthGrant``); ``auth_time``: when the user signed in, if
@@ -57,7 +58,7 @@ async def issue_for_sign_in(
     session = await new_family(ctx, tx, pool, client, user, auth_time=auth_time)
     metrics.METRICS.sign_in_succeeded()
     return await issue_in_family(ctx, tx, pool, client, user, session, with_refresh=with_refresh, source=source,
-                                 client_metadata=client_metadata, oauth=oauth)
+                                 client_metadata=client_metadata, oauth=oauth, device_key=device_key)
 
 
 async def new_family(
@@ -78,13 +79,14 @@ async def new_family(
 async def issue_for_refresh(
     ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
     session: AuthSessionRecord, *, rotate: bool, client_metadata: dict[str, str] | None = None,
-    scopes: tuple[str, ...] | None = None,
+    scopes: tuple[str, ...] | None = None, device_key: str | None = None,
 ) -> dict[str, Any]:
     """New access and ID tokens of an existing family (and a new refresh token when rotation is on). ``scopes``:
     those sealed in an OAuth refresh token, which the new tokens keep (None: an API-flow family)."""
     oauth = None if scopes is None else token_domain.OAuthGrant(scopes)
     return await issue_in_family(ctx, tx, pool, client, user, session, with_refresh=rotate,
-                        source="TokenGeneration_RefreshTokens", client_metadata=client_metadata, oauth=oauth)
+                        source="TokenGeneration_RefreshTokens", client_metadata=client_metadata, oauth=oauth,
+                        device_key=device_key)
 
 
 async def _pre_token_generation(
@@ -110,7 +112,7 @@ async def _pre_token_generation(
 async def issue_in_family(
     ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
     session: AuthSessionRecord, *, with_refresh: bool, source: str, client_metadata: dict[str, str] | None,
-    oauth: token_domain.OAuthGrant | None = None,
+    oauth: token_domain.OAuthGrant | None = None, device_key: str | None = None,
 ) -> dict[str, Any]:
     keys = await ctx.keyring.for_pool(tx, pool.id)
     if keys is None:  # a pool always has keys; their absence is a broken store, not bad input
@@ -129,6 +131,7 @@ async def issue_in_family(
             auth_time=session.auth_time, origin_jti=session.origin_jti, issuer=issuer,
             readable_attributes=readable, with_refresh=with_refresh, refresh_expires_at=session.expires_at,
             cipher=ctx.cipher, refresh_generation=session.generation, deferred=True, oauth=oauth,
+            device_key=device_key,
         )
     else:
         issued = token_customization.issue_customized_tokens(
@@ -137,7 +140,7 @@ async def issue_in_family(
             auth_time=session.auth_time, origin_jti=session.origin_jti, issuer=issuer,
             readable_attributes=readable, with_refresh=with_refresh, refresh_expires_at=session.expires_at,
             cipher=ctx.cipher, overrides=overrides, scopes=scopes, refresh_generation=session.generation,
-            deferred=True, oauth=oauth,
+            deferred=True, oauth=oauth, device_key=device_key,
         )
     result: dict[str, Any] = {
         "AccessToken": issued.access_token,

@@ -27,6 +27,7 @@ from userpools.domain.records import (
     AuthSessionRecord,
     ClientRecord,
     CodeRecord,
+    DeviceRecord,
     GroupRecord,
     ImportJobRecord,
     ImportLogLine,
@@ -336,6 +337,27 @@ class WebAuthnCredentialPort(Protocol):
         """True if there was such a passkey."""
 
 
+class DevicePort(Protocol):
+    """A user's tracked devices (``userpools.domain.devices``), by (pool_id, username_key, device_key)."""
+
+    async def insert(self, device: DeviceRecord) -> None:
+        """Raises Conflict if the device key exists for the user."""
+
+    async def get(
+        self, pool_id: str, username_key: str, device_key: str, *, for_update: bool = False
+    ) -> DeviceRecord | None: ...
+
+    async def update(self, device: DeviceRecord) -> None:
+        """Replaces every column but the key, group_key and created_at."""
+
+    async def delete(self, pool_id: str, username_key: str, device_key: str) -> bool: ...
+
+    async def list(
+        self, pool_id: str, username_key: str, *, limit: int, after_key: str | None = None
+    ) -> Sequence[DeviceRecord]:
+        """The user's devices in device_key order (byte-wise), those after ``after_key``, at most ``limit``."""
+
+
 class Transaction(Protocol):
     pools: PoolPort
     clients: ClientPort
@@ -351,6 +373,7 @@ class Transaction(Protocol):
     groups: GroupPort
     import_jobs: ImportJobPort
     webauthn_credentials: WebAuthnCredentialPort
+    devices: DevicePort
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         """A part of the transaction that is undone alone when it raises (the exception goes on); what the

@@ -308,6 +308,26 @@ webauthn_credentials = sa.Table(
     _user_foreign_key(),
 )
 
+devices = sa.Table(
+    "devices",
+    metadata,
+    # A user's tracked devices (remembered devices): the primary key serves GetDevice, ListDevices' keyset
+    # pages in device_key order and the cascade from users; verifier is the device's SRP salt and verifier
+    # encrypted under the data key (NULL until ConfirmDevice).
+    sa.Column("pool_id", Id, primary_key=True),
+    sa.Column("username_key", Id, primary_key=True),
+    sa.Column("device_key", Id, primary_key=True),
+    sa.Column("group_key", sa.Text(), nullable=False),
+    sa.Column("verifier", sa.LargeBinary(), nullable=True),
+    sa.Column("status", sa.Text(), nullable=False),
+    sa.Column("name", sa.Text(), nullable=True),
+    sa.Column("attributes", Document, nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("updated_at", Micros, nullable=False),
+    sa.Column("last_authenticated_at", Micros, nullable=True),
+    _user_foreign_key(),
+)
+
 import_jobs = sa.Table(
     "import_jobs",
     metadata,

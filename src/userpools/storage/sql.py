@@ -45,6 +45,7 @@ from userpools.storage.ports import (
     ClientPort,
     CodePort,
     CounterPort,
+    DevicePort,
     GroupPort,
     ImportJobPort,
     OAuthGrantPort,
@@ -56,6 +57,7 @@ from userpools.storage.ports import (
     WebAuthnCredentialPort,
 )
 from userpools.storage.schema import config_generation, outbox, signing_keys, user_pool_clients, user_pools
+from userpools.storage.sql_devices import SqlDevices, device_insert
 from userpools.storage.sql_events import EventStatements, SqlAuthEvents, SqlCounters
 from userpools.storage.sql_groups import GroupStatements, SqlGroups
 from userpools.storage.sql_import import ImportStatements, SqlImportJobs
@@ -190,6 +192,7 @@ class _Inserts:
         self.groups = GroupStatements(dialect_name)
         self.imports = ImportStatements(dialect_name)
         self.webauthn = WebAuthnStatements(dialect_name)
+        self.device: Insert = device_insert(dialect_name)
 
 
 # --- row mapping -------------------------------------------------------------------------------------
@@ -605,6 +608,7 @@ class SqlTransaction:
         "clients",
         "codes",
         "counters",
+        "devices",
         "groups",
         "import_jobs",
         "oauth_grants",
@@ -630,6 +634,7 @@ class SqlTransaction:
     groups: GroupPort
     import_jobs: ImportJobPort
     webauthn_credentials: WebAuthnCredentialPort
+    devices: DevicePort
 
     def __init__(
         self, conn: AsyncConnection, inserts: _Inserts, generation: _AnyGeneration | None = None
@@ -657,6 +662,7 @@ class SqlTransaction:
         self.groups = SqlGroups(conn, inserts.groups)
         self.import_jobs = SqlImportJobs(conn, inserts.imports)
         self.webauthn_credentials = SqlWebAuthnCredentials(conn, inserts.webauthn)
+        self.devices = SqlDevices(conn, inserts.device)
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         return self._conn.savepoint()  # type: ignore[attr-defined, no-any-return]
