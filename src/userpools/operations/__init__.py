@@ -25,6 +25,7 @@ from userpools.operations import (
     resource_servers,
     risk,
     self_service,
+    sessions,
     signup,
     tags,
     terms,
@@ -165,4 +166,13 @@ OPERATIONS: Mapping[str, Handler] = {
     "AdminSetUserMFAPreference": mfa.admin_set_user_mfa_preference,
     "SetUserSettings": mfa.set_user_settings,
     "AdminSetUserSettings": mfa.admin_set_user_settings,
+    # user sessions
+    "SetUserPoolSessionConfiguration": sessions.set_user_pool_session_configuration,
+    "GetUserPoolSessionConfiguration": sessions.get_user_pool_session_configuration,
+    "SetUserPoolClientSessionConfiguration": sessions.set_user_pool_client_session_configuration,
+    "GetUserPoolClientSessionConfiguration": sessions.get_user_pool_client_session_configuration,
+    "ListUserSessions": sessions.list_user_sessions,
+    "AdminListUserSessions": sessions.admin_list_user_sessions,
+    "RevokeUserSession": sessions.revoke_user_session,
+    "AdminRevokeUserSession": sessions.admin_revoke_user_session,
 }

@@ -74,7 +74,7 @@ from userpools.operations.signin import (
     unknown_user,
     verify_password_claim,
 )
-from userpools.operations.tokens import issue_for_refresh
+from userpools.operations.tokens import issue_for_refresh, touch_family
 from userpools.operations.userstate import (
     checked_in_advance,
     has_imported_hash,
@@ -247,6 +247,7 @@ async def _refresh(ctx: Context, tx: Transaction, pool: PoolRecord, client: Clie
     if not user.enabled:
         raise NotAuthorizedException("User is disabled.")
     session, rotate = await _rotation(ctx, tx, client, claims.generation, session, rotate=rotate)
+    await touch_family(ctx, tx, pool, session)
     result = await issue_for_refresh(ctx, tx, pool, client, user, session, rotate=rotate,
                                      client_metadata=client_metadata, scopes=claims.scopes)
     return {"ChallengeParameters": {}, "AuthenticationResult": result}

@@ -31,7 +31,7 @@ from userpools.domain.resources import DOMAIN, RESOURCE_SERVER, domain_key
 from userpools.errors import InvalidParameterException
 from userpools.operations import auth, cimd_clients, signin
 from userpools.operations.common import client_secret, secret_hash
-from userpools.operations.context import Context
+from userpools.operations.context import CALLER, Context
 from userpools.operations.tokens import issue_for_sign_in
 from userpools.storage.ports import Transaction
 
@@ -179,13 +179,17 @@ async def check_authorize(tx: Transaction, pool: PoolRecord, params: dict[str, s
 # --- sessions, codes and implicit tokens --------------------------------------------------------------
 
 
-async def _new_session(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord) -> str:
+async def _new_session(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, client: ClientRecord
+                       ) -> str:
+    """A hosted-UI sign-in session (ListUserSessions' SSO session: the client it was opened for, the caller)."""
     now = ctx.clock.now()
     secret = secrets.token_urlsafe(32)
+    caller = CALLER.get()
     await tx.oauth_grants.insert(OAuthGrantRecord(
         SESSION, grant_key(ctx.cipher, SESSION, secret), pool.id, now,
         now + timedelta(seconds=rules.SESSION_LIFETIME_SECONDS), None,
-        {"username_key": user.username_key, "sub": user.sub, "auth_time": _epoch(now)},
+        {"username_key": user.username_key, "sub": user.sub, "auth_time": _epoch(now), "client_id": client.id,
+         "ip": caller.ip, "user_agent": caller.user_agent},
     ))
     return secret
 
@@ -206,8 +210,9 @@ async def _session_user(
 
 
 async def _answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
-                  request: AuthorizeRequest, auth_time: datetime) -> str:
-    """The signed-in user's answer to the client: a code (code grant) or the tokens in the fragment (implicit)."""
+                  request: AuthorizeRequest, auth_time: datetime, *, sso: str | None = None) -> str:
+    """The signed-in user's answer to the client: a code (code grant) or the tokens in the fragment (implicit).
+    ``sso``: the stored key of the hosted-UI session behind it (the token session's OriginSessionId)."""
     now = ctx.clock.now()
     if request.response_type == "code":
         if secrets.randbelow(PURGE_ONE_IN) == 0:
@@ -218,7 +223,7 @@ async def _answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: Clien
             now + timedelta(seconds=rules.CODE_LIFETIME_SECONDS), None,
             {"client_id": client.id, "redirect_uri": request.redirect_uri, "scopes": list(request.scopes),
              "nonce": request.nonce, "code_challenge": request.code_challenge,
-             "username_key": user.username_key, "sub": user.sub, "auth_time": _epoch(auth_time)},
+             "username_key": user.username_key, "sub": user.sub, "auth_time": _epoch(auth_time), "sso": sso},
         ))
         params = {"code": code}
         if request.state is not None:
@@ -265,7 +270,8 @@ async def authorize(ctx: Context, pool: PoolRecord, params: dict[str, str], sess
                                     fragment=request.response_type == "token")
         return ShowLogin()
     async with ctx.store.transaction() as tx:
-        return Redirect(await _answer(ctx, tx, pool, client, signed_in[0], request, signed_in[1]))
+        sso = grant_key(ctx.cipher, SESSION, session_secret) if session_secret else None
+        return Redirect(await _answer(ctx, tx, pool, client, signed_in[0], request, signed_in[1], sso=sso))
 
 
 async def check_login_request(ctx: Context, pool: PoolRecord, params: dict[str, str]) -> AuthorizeRequest:
@@ -301,8 +307,9 @@ async def _hosted(ctx: Context, pool: PoolRecord, params: dict[str, str], auth_p
             auth_params["SECRET_HASH"] = secret_hash(secret, auth_params["USERNAME"], client.id)
 
         async def finish(a: signin.Attempt, user: UserRecord, source: str) -> dict[str, Any]:
-            session_box.append(await _new_session(ctx, tx, pool, user))
-            return {"Location": await _answer(ctx, tx, pool, client, user, request, ctx.clock.now())}
+            session_box.append(await _new_session(ctx, tx, pool, user, client))
+            sso = grant_key(ctx.cipher, SESSION, session_box[-1])
+            return {"Location": await _answer(ctx, tx, pool, client, user, request, ctx.clock.now(), sso=sso)}
 
         attempt = signin.Attempt(ctx=ctx, tx=tx, pool=pool, client=client, params=auth_params, admin=False,
                                finish=finish)
