@@ -235,7 +235,7 @@ def test_max_per_user_evicts_the_least_recently_used_at_the_next_sign_in(cognito
 
     a, a_id = new_session()
     frozen_clock(60)
-    b, b_id = new_session()
+    b, _ = new_session()
     frozen_clock(60)
     refresh(cognito, client_id, a["RefreshToken"])  # a is now used more recently than b
     frozen_clock(60)
