@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from userpools import __version__, ids, logs, metrics
@@ -333,7 +333,7 @@ def create_app(
         Route("/_userpools/import/{pool_id}/{job_id}", import_upload, methods=["PUT"]),
         Route("/{pool_id}/.well-known/jwks.json", jwks, methods=["GET"]),
         Route("/{pool_id}/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
-        domain_mount(lambda: state["context"]),
+        _with_caller(domain_mount(lambda: state["context"]), proxies),
     ]
     middleware = [
         Middleware(
@@ -351,6 +351,21 @@ def create_app(
     app.api = api
     app.own_hosts = frozenset(h for h in (urlsplit(settings.effective_public_url).hostname,) if h)
     return app
+
+
+def _with_caller(mount: Mount, proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> Mount:
+    """The pool domains' mount, setting ``CALLER`` for each request as ``api`` does: the hosted sign-in is a
+    sign-in too (threat protection, and the address and User-Agent of ListUserSessions' sessions)."""
+    inner = mount.app
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope)
+            CALLER.set(Caller(ip=client_ip(request, proxies), user_agent=request.headers.get("user-agent")))
+        await inner(scope, receive, send)
+
+    mount.app = app
+    return mount
 
 
 def client_ip(request: Request, proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> str | None:

@@ -279,6 +279,7 @@ def test_hosted_sign_in_sessions_are_listed_linked_and_revocable(cognito: Any, d
         tokens = [s for s in listed if s["SessionType"] == "TOKEN"]
         assert SESSION_ID.match(sso["SessionId"]) and sso["SessionId"].startswith("sso")
         assert sso["ClientId"] == first and not sso["IsCurrentSession"]
+        assert sso["LastIPAddress"] == "127.0.0.1" and sso["DeviceType"].startswith("python-httpx")
         assert sorted(s["ClientId"] for s in tokens) == sorted([first, second])
         assert {s["OriginSessionId"] for s in tokens} == {sso["SessionId"]}
         # NONE: the SSO session goes, its token sessions stay; the browser must sign in again
@@ -321,3 +322,26 @@ def test_revoking_an_sso_session_linked_revokes_the_token_sessions_it_gave(cogni
         assert authorize(browser, dp, client_id).headers["location"].startswith(f"{dp.base}/login?")
     [left] = admin_sessions(cognito, dp.pool_id, username)
     assert (left["ClientId"], left["SessionType"]) == (api_client, "TOKEN")
+
+
+def test_a_clients_max_validity_minutes_limits_silent_reuse_of_the_sso_session(
+        cognito: Any, domain_pool: DomainPool, frozen_clock: Any) -> None:
+    dp = domain_pool
+    short, never, default = (dp.client(scopes=ADMIN_SCOPES)["ClientId"] for _ in range(3))
+    username = dp.user()
+    with new_browser() as browser:
+        hosted_tokens(dp, browser, short, username)
+        frozen_clock(600)
+        hosted_tokens(dp, browser, never, None)  # tracking off: the setting is dormant, the session is reused
+        track(cognito, dp.pool_id)
+        for client_id, minutes in ((short, 15), (never, 0)):
+            cognito.set_user_pool_client_session_configuration(
+                UserPoolId=dp.pool_id, ClientId=client_id, SSOSession={"MaxValidityMinutes": minutes})
+        assert authorize(browser, dp, never).headers["location"].startswith(f"{dp.base}/login?")
+        hosted_tokens(dp, browser, short, None)  # 10 minutes after the sign-in, within 15
+        hosted_tokens(dp, browser, default, None)  # within the default 60
+        frozen_clock(360)
+        assert authorize(browser, dp, short).headers["location"].startswith(f"{dp.base}/login?")
+        hosted_tokens(dp, browser, default, None)
+        hosted_tokens(dp, browser, short, username)  # a fresh sign-in starts the count again
+        hosted_tokens(dp, browser, short, None)

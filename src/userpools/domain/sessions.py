@@ -24,6 +24,9 @@ _WIDTH: Final = 25
 SETTING: Final = "_UserSessionConfiguration"
 DEFAULT_MAX_PER_USER: Final = 20  # [C: BC GetUserPoolSessionConfiguration doc]
 DEFAULT_SSO_MAX_VALIDITY_MINUTES: Final = 60  # [C: BC GetUserPoolClientSessionConfiguration doc]
+#: tx.resources kind of a client's session configuration; key ``<pool id>/<client id>``; document
+#: ClientSSOSessionConfigType (``{"MaxValidityMinutes"}``).
+CLIENT_SESSION_CONFIG: Final = "client_session_config"
 #: Cognito answers every session in one page of at most 125 [C: BC AdminListUserSessions doc].
 PAGE: Final = 125
 
@@ -64,6 +67,14 @@ def pool_config(settings: Mapping[str, Any]) -> dict[str, Any]:
         "TokenSession": {"MaxPerUser": int((stored.get("TokenSession") or {}).get("MaxPerUser",
                                                                                   DEFAULT_MAX_PER_USER))},
     }
+
+
+def client_config_key(pool_id: str, client_id: str) -> str:
+    return f"{pool_id}/{client_id}"
+
+
+def sso_max_validity_minutes(document: Mapping[str, Any] | None) -> int:
+    return int((document or {}).get("MaxValidityMinutes", DEFAULT_SSO_MAX_VALIDITY_MINUTES))
 
 
 def tracking(settings: Mapping[str, Any]) -> bool:

@@ -24,6 +24,7 @@ from userpools import ids
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.domain import cimd
 from userpools.domain import oauth as rules
+from userpools.domain import sessions as session_domain
 from userpools.domain import tokens as token_domain
 from userpools.domain.records import ClientRecord, OAuthGrantRecord, PoolRecord, UserRecord
 from userpools.domain.resource_servers import DCR_SCOPE, custom_scopes
@@ -209,6 +210,20 @@ async def _session_user(
     return user, _moment(int(grant.document["auth_time"]))
 
 
+async def _sso_reusable(ctx: Context, tx: Transaction, pool: PoolRecord, client_id: str, auth_time: datetime
+                        ) -> bool:
+    """Whether this client may silently reuse the SSO session: with session tracking on, for the client's
+    MaxValidityMinutes (60 unless set; 0: never) counted from the session's sign-in [C: BC
+    SetUserPoolClientSessionConfiguration]; with tracking off the setting is dormant [C] and a session serves
+    for its whole lifetime, as it always has here."""
+    if not session_domain.tracking(pool.settings):
+        return True
+    stored = await tx.resources.get(session_domain.CLIENT_SESSION_CONFIG,
+                                    session_domain.client_config_key(pool.id, client_id))
+    minutes = session_domain.sso_max_validity_minutes(None if stored is None else stored.document)
+    return ctx.clock.now() < auth_time + timedelta(minutes=minutes)
+
+
 async def _answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
                   request: AuthorizeRequest, auth_time: datetime, *, sso: str | None = None) -> str:
     """The signed-in user's answer to the client: a code (code grant) or the tokens in the fragment (implicit).
@@ -264,6 +279,8 @@ async def authorize(ctx: Context, pool: PoolRecord, params: dict[str, str], sess
     async with ctx.store.transaction(readonly=True) as tx:  # most requests only read: the sign-in page follows
         client, request = await check_authorize(tx, pool, params)
         signed_in = None if request.prompt == "login" else await _session_user(ctx, tx, pool, session_secret)
+        if signed_in is not None and not await _sso_reusable(ctx, tx, pool, client.id, signed_in[1]):
+            signed_in = None
     if signed_in is None:
         if request.prompt == "none":
             raise AuthorizeRedirect(request.redirect_uri, rules.LoginRequired(), request.state,

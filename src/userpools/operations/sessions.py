@@ -35,10 +35,7 @@ from userpools.operations.pools import get_pool_or_raise
 from userpools.operations.tokens import authenticate
 from userpools.storage.ports import Transaction
 
-#: tx.resources kind of a client's session configuration; key ``<pool id>/<client id>``; document
-#: ClientSSOSessionConfigType (``{"MaxValidityMinutes"}``).
-CLIENT_SESSION_CONFIG: Final = "client_session_config"
-
+CLIENT_SESSION_CONFIG: Final = domain.CLIENT_SESSION_CONFIG
 NOT_ENABLED = "User session tracking is not enabled for this user pool."  # [U] wording
 SESSION_NOT_FOUND = "Session not found."  # [U] wording
 CURRENT_SESSION = "The session of the access token in the request can't be revoked."  # [U] wording
@@ -78,21 +75,16 @@ async def get_user_pool_session_configuration(ctx: Context, req: dict[str, Any])
     return {"UserPoolId": pool.id, **domain.pool_config(pool.settings)}
 
 
-def _client_key(pool_id: str, client_id: str) -> str:
-    return f"{pool_id}/{client_id}"
-
-
 async def set_user_pool_client_session_configuration(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     """API_SetUserPoolClientSessionConfiguration: how long the client silently reuses the hosted SSO session.
-    Kept while tracking is off (dormant) [C: BC]. [U] The hosted pages do not apply it yet: a session is reused
-    for its whole lifetime, as before."""
+    Kept while tracking is off (dormant) [C: BC]; /oauth2/authorize applies it (``operations.oauth``)."""
     async with ctx.store.transaction() as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
         client = await get_client_or_raise(tx, pool.id, req["ClientId"])
         _check_tier(pool)
         _check_tracking(pool)
         document = {"MaxValidityMinutes": int(req["SSOSession"]["MaxValidityMinutes"])}
-        key, now = _client_key(pool.id, client.id), ctx.clock.now()
+        key, now = domain.client_config_key(pool.id, client.id), ctx.clock.now()
         stored = await tx.resources.get(CLIENT_SESSION_CONFIG, key, for_update=True)
         if stored is None:
             await tx.resources.insert(PoolResource(CLIENT_SESSION_CONFIG, key, pool.id, now, now, document))
@@ -106,10 +98,9 @@ async def get_user_pool_client_session_configuration(ctx: Context, req: dict[str
     async with ctx.store.transaction(readonly=True) as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
         client = await get_client_or_raise(tx, pool.id, req["ClientId"])
-        stored = await tx.resources.get(CLIENT_SESSION_CONFIG, _client_key(pool.id, client.id))
-    document = stored.document if stored is not None else {
-        "MaxValidityMinutes": domain.DEFAULT_SSO_MAX_VALIDITY_MINUTES}
-    return {"UserPoolId": pool.id, "ClientId": client.id, "SSOSession": dict(document)}
+        stored = await tx.resources.get(CLIENT_SESSION_CONFIG, domain.client_config_key(pool.id, client.id))
+    minutes = domain.sso_max_validity_minutes(None if stored is None else stored.document)
+    return {"UserPoolId": pool.id, "ClientId": client.id, "SSOSession": {"MaxValidityMinutes": minutes}}
 
 
 # --- the user's sessions --------------------------------------------------------------------------------
