@@ -187,3 +187,27 @@ def test_rotate_moves_the_generation_atomically_and_not_for_a_revoked_family(sto
             assert await tx.auth_sessions.rotate("fam-rot", T0) is None
 
     run(body())
+
+
+def test_live_lists_the_users_unrevoked_unexpired_families_oldest_first_and_touch_records_a_refresh(
+        store: Store, run: Any) -> None:
+    later = T0 + timedelta(minutes=5)
+    full = a_session("a2", created_at=later, last_ip="192.0.2.7", user_agent="Firefox/128.0", origin_sso="ab" * 32)
+
+    async def body() -> None:
+        await setup(store, a_user("alice"), a_user("bob"))
+        async with store.transaction() as tx:
+            await tx.auth_sessions.insert(full)
+            await tx.auth_sessions.insert(a_session("a1"))
+            await tx.auth_sessions.insert(a_session("a0", revoked_at=T0))
+            await tx.auth_sessions.insert(a_session("ax", expires_at=T0 + timedelta(minutes=1)))
+            await tx.auth_sessions.insert(a_session("b1", "bob"))
+        async with store.transaction() as tx:
+            assert await tx.auth_sessions.live(POOL, "alice", T0 + timedelta(minutes=2)) == [a_session("a1"), full]
+            assert await tx.auth_sessions.live(OTHER_POOL, "alice", T0) == []
+            await tx.auth_sessions.touch("a1", later, "2001:db8::1", None)
+        async with store.transaction() as tx:
+            assert await tx.auth_sessions.get("a1") == a_session("a1", last_used_at=later, last_ip="2001:db8::1")
+            assert await tx.auth_sessions.get("a2") == full
+
+    run(body())

@@ -72,3 +72,21 @@ def test_purge_deletes_only_expired_grants_and_deleting_the_pool_deletes_the_res
             return purged, session_left, await tx.oauth_grants.get("session", "02" * 32) is None
 
     assert run(scenario()) == (1, True, True)
+
+
+def test_live_lists_a_pools_unexpired_grants_of_one_kind_oldest_first(store: Store, run: Any) -> None:
+    newer = OAuthGrantRecord("session", "cd" * 32, POOL, T0 + timedelta(seconds=1), T0 + timedelta(hours=1), None,
+                             {"username_key": "alice"})
+    older = OAuthGrantRecord("session", "ef" * 32, POOL, T0, T0 + timedelta(hours=1), None, {"username_key": "bob"})
+    expired = OAuthGrantRecord("session", "01" * 32, POOL, T0, T0 + timedelta(minutes=1), None, {})
+
+    async def scenario() -> tuple[list[OAuthGrantRecord], list[OAuthGrantRecord]]:
+        await with_pool(store)
+        async with store.transaction() as tx:
+            for grant in (newer, older, expired, a_code()):
+                await tx.oauth_grants.insert(grant)
+        async with store.transaction(readonly=True) as tx:
+            return (await tx.oauth_grants.live("session", POOL, T0 + timedelta(minutes=2)),
+                    await tx.oauth_grants.live("session", "us-east-1_Other0001", T0))
+
+    assert run(scenario()) == ([older, newer], [])

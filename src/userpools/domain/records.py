@@ -148,6 +148,14 @@ class AuthSessionRecord:
     generation: int = 0
     """Refresh-token rotation: the generation of the family's current refresh token (0 until rotated)."""
     rotated_at: datetime | None = None
+    last_used_at: datetime | None = None
+    """User sessions: the last refresh of the family (None: never refreshed since the sign-in)."""
+    last_ip: str | None = None
+    """The caller's address at the sign-in or the last refresh."""
+    user_agent: str | None = None
+    """The caller's User-Agent at the sign-in or the last refresh."""
+    origin_sso: str | None = None
+    """The stored key of the hosted-UI session (OAuthGrantRecord kind "session") the family came through."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from userpools.operations import (
     resource_servers,
     risk,
     self_service,
+    sessions,
     signup,
     tags,
     terms,
@@ -183,4 +184,13 @@ OPERATIONS: Mapping[str, Handler] = {
     "AdminListDevices": devices.admin_list_devices,
     "AdminForgetDevice": devices.admin_forget_device,
     "AdminUpdateDeviceStatus": devices.admin_update_device_status,
+    # user sessions
+    "SetUserPoolSessionConfiguration": sessions.set_user_pool_session_configuration,
+    "GetUserPoolSessionConfiguration": sessions.get_user_pool_session_configuration,
+    "SetUserPoolClientSessionConfiguration": sessions.set_user_pool_client_session_configuration,
+    "GetUserPoolClientSessionConfiguration": sessions.get_user_pool_client_session_configuration,
+    "ListUserSessions": sessions.list_user_sessions,
+    "AdminListUserSessions": sessions.admin_list_user_sessions,
+    "RevokeUserSession": sessions.revoke_user_session,
+    "AdminRevokeUserSession": sessions.admin_revoke_user_session,
 }

@@ -79,7 +79,7 @@ from userpools.operations.signin import (
     unknown_user,
     verify_password_claim,
 )
-from userpools.operations.tokens import issue_for_refresh
+from userpools.operations.tokens import issue_for_refresh, touch_family
 from userpools.operations.userstate import (
     checked_in_advance,
     has_imported_hash,
@@ -261,6 +261,7 @@ async def _refresh(ctx: Context, tx: Transaction, pool: PoolRecord, client: Clie
     else:
         device_key = None
     session, rotate = await _rotation(ctx, tx, client, claims.generation, session, rotate=rotate)
+    await touch_family(ctx, tx, pool, session)
     result = await issue_for_refresh(ctx, tx, pool, client, user, session, rotate=rotate,
                                      client_metadata=client_metadata, scopes=claims.scopes, device_key=device_key)
     return {"ChallengeParameters": {}, "AuthenticationResult": result}

@@ -24,6 +24,7 @@ from userpools import ids
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.domain import cimd
 from userpools.domain import oauth as rules
+from userpools.domain import sessions as session_domain
 from userpools.domain import tokens as token_domain
 from userpools.domain.records import ClientRecord, OAuthGrantRecord, PoolRecord, UserRecord
 from userpools.domain.resource_servers import DCR_SCOPE, custom_scopes
@@ -31,7 +32,7 @@ from userpools.domain.resources import DOMAIN, RESOURCE_SERVER, domain_key
 from userpools.errors import InvalidParameterException, NotAuthorizedException, UserNotFoundException
 from userpools.operations import auth, cimd_clients, oauth_limits, signin
 from userpools.operations.common import client_secret, secret_hash
-from userpools.operations.context import Context
+from userpools.operations.context import CALLER, Context
 from userpools.operations.tokens import issue_for_sign_in
 from userpools.storage.ports import Transaction
 
@@ -184,13 +185,17 @@ async def check_authorize(tx: Transaction, pool: PoolRecord, params: dict[str, s
 # --- sessions, codes and implicit tokens --------------------------------------------------------------
 
 
-async def _new_session(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord) -> str:
+async def _new_session(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, client: ClientRecord
+                       ) -> str:
+    """A hosted-UI sign-in session (ListUserSessions' SSO session: the client it was opened for, the caller)."""
     now = ctx.clock.now()
     secret = secrets.token_urlsafe(32)
+    caller = CALLER.get()
     await tx.oauth_grants.insert(OAuthGrantRecord(
         SESSION, grant_key(ctx.cipher, SESSION, secret), pool.id, now,
         now + timedelta(seconds=rules.SESSION_LIFETIME_SECONDS), None,
-        {"username_key": user.username_key, "sub": user.sub, "auth_time": _epoch(now)},
+        {"username_key": user.username_key, "sub": user.sub, "auth_time": _epoch(now), "client_id": client.id,
+         "ip": caller.ip, "user_agent": caller.user_agent},
     ))
     return secret
 
@@ -210,9 +215,24 @@ async def _session_user(
     return user, _moment(int(grant.document["auth_time"]))
 
 
+async def _sso_reusable(ctx: Context, tx: Transaction, pool: PoolRecord, client_id: str, auth_time: datetime
+                        ) -> bool:
+    """Whether this client may silently reuse the SSO session: with session tracking on, for the client's
+    MaxValidityMinutes (60 unless set; 0: never) counted from the session's sign-in [C: BC
+    SetUserPoolClientSessionConfiguration]; with tracking off the setting is dormant [C] and a session serves
+    for its whole lifetime, as it always has here."""
+    if not session_domain.tracking(pool.settings):
+        return True
+    stored = await tx.resources.get(session_domain.CLIENT_SESSION_CONFIG,
+                                    session_domain.client_config_key(pool.id, client_id))
+    minutes = session_domain.sso_max_validity_minutes(None if stored is None else stored.document)
+    return ctx.clock.now() < auth_time + timedelta(minutes=minutes)
+
+
 async def _answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
-                  request: AuthorizeRequest, auth_time: datetime) -> str:
-    """The signed-in user's answer to the client: a code (code grant) or the tokens in the fragment (implicit)."""
+                  request: AuthorizeRequest, auth_time: datetime, *, sso: str | None = None) -> str:
+    """The signed-in user's answer to the client: a code (code grant) or the tokens in the fragment (implicit).
+    ``sso``: the stored key of the hosted-UI session behind it (the token session's OriginSessionId)."""
     now = ctx.clock.now()
     if request.response_type == "code":
         if secrets.randbelow(PURGE_ONE_IN) == 0:
@@ -223,7 +243,7 @@ async def _answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: Clien
             now + timedelta(seconds=rules.CODE_LIFETIME_SECONDS), None,
             {"client_id": client.id, "redirect_uri": request.redirect_uri, "scopes": list(request.scopes),
              "nonce": request.nonce, "code_challenge": request.code_challenge,
-             "username_key": user.username_key, "sub": user.sub, "auth_time": _epoch(auth_time)},
+             "username_key": user.username_key, "sub": user.sub, "auth_time": _epoch(auth_time), "sso": sso},
         ))
         params = {"code": code}
         if request.state is not None:
@@ -264,13 +284,16 @@ async def authorize(ctx: Context, pool: PoolRecord, params: dict[str, str], sess
     async with ctx.store.transaction(readonly=True) as tx:  # most requests only read: the sign-in page follows
         client, request = await check_authorize(tx, pool, params)
         signed_in = None if request.prompt == "login" else await _session_user(ctx, tx, pool, session_secret)
+        if signed_in is not None and not await _sso_reusable(ctx, tx, pool, client.id, signed_in[1]):
+            signed_in = None
     if signed_in is None:
         if request.prompt == "none":
             raise AuthorizeRedirect(request.redirect_uri, rules.LoginRequired(), request.state,
                                     fragment=request.response_type == "token")
         return ShowLogin()
     async with ctx.store.transaction() as tx:
-        return Redirect(await _answer(ctx, tx, pool, client, signed_in[0], request, signed_in[1]))
+        sso = grant_key(ctx.cipher, SESSION, session_secret) if session_secret else None
+        return Redirect(await _answer(ctx, tx, pool, client, signed_in[0], request, signed_in[1], sso=sso))
 
 
 async def check_login_request(ctx: Context, pool: PoolRecord, params: dict[str, str]) -> AuthorizeRequest:
@@ -307,8 +330,9 @@ async def _hosted(ctx: Context, pool: PoolRecord, params: dict[str, str], auth_p
             auth_params["SECRET_HASH"] = secret_hash(secret, auth_params["USERNAME"], client.id)
 
         async def finish(a: signin.Attempt, user: UserRecord, source: str) -> dict[str, Any]:
-            session_box.append(await _new_session(ctx, tx, pool, user))
-            return {"Location": await _answer(ctx, tx, pool, client, user, request, ctx.clock.now())}
+            session_box.append(await _new_session(ctx, tx, pool, user, client))
+            sso = grant_key(ctx.cipher, SESSION, session_box[-1])
+            return {"Location": await _answer(ctx, tx, pool, client, user, request, ctx.clock.now(), sso=sso)}
 
         attempt = signin.Attempt(ctx=ctx, tx=tx, pool=pool, client=client, params=auth_params, admin=False,
                                finish=finish)

@@ -114,7 +114,9 @@ async def _authorization_code(ctx: Context, tx: Transaction, pool: PoolRecord, c
     if user is None or user.sub != document.get("sub") or not user.enabled:
         raise rules.InvalidGrant()
     auth_time = EPOCH + timedelta(microseconds=int(document["auth_time"]))
-    family = await new_family(ctx, tx, pool, client, user, auth_time=auth_time)
+    sso = document.get("sso")
+    family = await new_family(ctx, tx, pool, client, user, auth_time=auth_time,
+                              origin_sso=str(sso) if sso else None)
     if not await tx.oauth_grants.use(CODE, key, now, {**document, "origin_jti": family.origin_jti}):
         raise rules.InvalidGrant()  # redeemed meanwhile by a concurrent request
     oauth = token_domain.OAuthGrant(tuple(document.get("scopes") or ()), document.get("nonce"))

@@ -21,12 +21,13 @@ from userpools import ids, metrics
 from userpools.crypto.jwt import TokenError, peek
 from userpools.domain import clients as client_domain
 from userpools.domain import groups as group_domain
+from userpools.domain import sessions as session_domain
 from userpools.domain import token_customization
 from userpools.domain import tokens as token_domain
 from userpools.domain.records import AuthSessionRecord, ClientRecord, PoolRecord, UserRecord
 from userpools.errors import NotAuthorizedException, UserNotFoundException
 from userpools.operations import hooks
-from userpools.operations.context import Context
+from userpools.operations.context import CALLER, Context
 from userpools.storage.ports import Transaction
 from userpools.triggers import events
 
@@ -63,17 +64,36 @@ async def issue_for_sign_in(
 
 async def new_family(
     ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord, *,
-    auth_time: datetime | None = None,
+    auth_time: datetime | None = None, origin_sso: str | None = None,
 ) -> AuthSessionRecord:
-    """A new token family (the auth session every token of one sign-in names as ``origin_jti``)."""
+    """A new token family (the auth session every token of one sign-in names as ``origin_jti``): a token
+    session of ListUserSessions, with the caller's address and User-Agent, and ``origin_sso`` the stored key of
+    the hosted-UI session it came through. With session tracking on, a user at the pool's MaxPerUser first
+    loses the least recently used token sessions [C: BC UserPoolTokenSessionConfigType]."""
     now = ctx.clock.now()
+    if session_domain.tracking(pool.settings):
+        live = await tx.auth_sessions.live(pool.id, user.username_key, now)
+        evict = session_domain.to_evict([(s.origin_jti, s.last_used_at or s.created_at) for s in live],
+                                        session_domain.max_per_user(pool.settings))
+        for origin_jti in evict:
+            await tx.auth_sessions.revoke(origin_jti, now)
     refresh_seconds = client_domain.token_validity_seconds(client.settings)["RefreshToken"]
+    caller = CALLER.get()
     session = AuthSessionRecord(
         origin_jti=ids.new_uuid(), pool_id=pool.id, client_id=client.id, username_key=user.username_key,
         auth_time=auth_time or now, created_at=now, expires_at=now + timedelta(seconds=refresh_seconds),
+        last_ip=caller.ip, user_agent=caller.user_agent, origin_sso=origin_sso,
     )
     await tx.auth_sessions.insert(session)
     return session
+
+
+async def touch_family(ctx: Context, tx: Transaction, pool: PoolRecord, session: AuthSessionRecord) -> None:
+    """A refresh of the family: its LastActiveDate, address and DeviceType (one UPDATE; none when the pool
+    does not track sessions, so that refresh costs what it did)."""
+    if session_domain.tracking(pool.settings):
+        caller = CALLER.get()
+        await tx.auth_sessions.touch(session.origin_jti, ctx.clock.now(), caller.ip, caller.user_agent)
 
 
 async def issue_for_refresh(

@@ -163,6 +163,12 @@ class AuthSessionPort(Protocol):
     async def revoke_user(self, pool_id: str, username_key: str, at: datetime) -> int:
         """Marks every unrevoked family of the user revoked; returns how many."""
 
+    async def live(self, pool_id: str, username_key: str, now: datetime) -> list[AuthSessionRecord]:
+        """The user's unrevoked, unexpired families, oldest first (ListUserSessions' token sessions)."""
+
+    async def touch(self, origin_jti: str, at: datetime, ip: str | None, user_agent: str | None) -> None:
+        """Records a refresh of the family: its last use, and the caller's address and User-Agent."""
+
     async def rotate(self, origin_jti: str, at: datetime) -> int | None:
         """Moves an unrevoked family to its next refresh-token generation (atomically) and returns it; None
         when there is no such unrevoked family."""
@@ -234,6 +240,9 @@ class OAuthGrantPort(Protocol):
         when it is unknown or already used — of two concurrent redemptions exactly one gets True."""
 
     async def delete(self, kind: str, key: str) -> bool: ...
+
+    async def live(self, kind: str, pool_id: str, now: datetime) -> list[OAuthGrantRecord]:
+        """The pool's unexpired grants of ``kind``, oldest first (ListUserSessions' SSO sessions)."""
 
     async def purge(self, now: datetime) -> int:
         """Deletes the grants whose expires_at has passed; returns how many."""

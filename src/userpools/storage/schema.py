@@ -169,6 +169,13 @@ auth_sessions = sa.Table(
     # Refresh-token rotation (migration 0004): the current generation and when it last moved.
     sa.Column("generation", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("rotated_at", Micros, nullable=True),
+    # User sessions (migration 0011): the last refresh, and the caller's address and User-Agent at the sign-in
+    # or the last refresh (ListUserSessions' LastActiveDate, LastIPAddress, DeviceType).
+    sa.Column("last_used_at", Micros, nullable=True),
+    sa.Column("last_ip", sa.Text(), nullable=True),
+    sa.Column("user_agent", sa.Text(), nullable=True),
+    # The stored key of the hosted-UI session (oauth_grants kind "session") the family came through, if any.
+    sa.Column("origin_sso", Id, nullable=True),
     _user_foreign_key(),
     # GlobalSignOut (revoke_user) and the cascade from users.
     sa.Index(None, "pool_id", "username_key"),

@@ -35,6 +35,11 @@ _USE = (
     .values(used_at=bindparam("used_at"), document=bindparam("document"))
 )
 _DELETE = delete(oauth_grants).where(_THE_ROW)
+_LIVE = (
+    select(*_COLUMNS)
+    .where(_G.kind == bindparam("b_kind"), _G.pool_id == bindparam("b_pool_id"), _G.expires_at > bindparam("b_now"))
+    .order_by(_G.created_at, _G["key"])
+)
 _PURGE = delete(oauth_grants).where(_G.expires_at < bindparam("b_now"))
 
 
@@ -72,6 +77,10 @@ class SqlOAuthGrants:
         statement = _GET_FOR_UPDATE if for_update else _GET
         row = (await self._conn.execute(statement, {"b_kind": kind, "b_key": key})).first()
         return None if row is None else _grant(row)
+
+    async def live(self, kind: str, pool_id: str, now: datetime) -> list[OAuthGrantRecord]:
+        params = {"b_kind": kind, "b_pool_id": pool_id, "b_now": to_micros(now)}
+        return [_grant(row) for row in (await self._conn.execute(_LIVE, params))]
 
     async def use(self, kind: str, key: str, at: datetime, document: dict[str, Any]) -> bool:
         result = await self._conn.execute(

@@ -262,6 +262,10 @@ _SESSION_COLUMNS = (
     _S.revoked_at,
     _S.generation,
     _S.rotated_at,
+    _S.last_used_at,
+    _S.last_ip,
+    _S.user_agent,
+    _S.origin_sso,
 )
 _GET_SESSION = select(*_SESSION_COLUMNS).where(_S.origin_jti == bindparam("b_origin_jti"))
 _REVOKE_SESSION = (
@@ -274,6 +278,21 @@ _ROTATE_SESSION = (
     .where(_S.origin_jti == bindparam("b_origin_jti"), _S.revoked_at.is_(None))
     .values(generation=_S.generation + 1, rotated_at=bindparam("rotated_at"))
     .returning(_S.generation)
+)
+_TOUCH_SESSION = (
+    update(auth_sessions)
+    .where(_S.origin_jti == bindparam("b_origin_jti"))
+    .values(last_used_at=bindparam("last_used_at"), last_ip=bindparam("last_ip"), user_agent=bindparam("user_agent"))
+)
+_LIVE_USER_SESSIONS = (
+    select(*_SESSION_COLUMNS)
+    .where(
+        _S.pool_id == bindparam("b_pool_id"),
+        _S.username_key == bindparam("b_username_key"),
+        _S.revoked_at.is_(None),
+        _S.expires_at > bindparam("b_now"),
+    )
+    .order_by(_S.created_at, _S.origin_jti)
 )
 _REVOKE_USER_SESSIONS = (
     update(auth_sessions)
@@ -393,6 +412,10 @@ def _session(row: Row[Any]) -> AuthSessionRecord:
         optional_datetime(row[7]),
         int(row[8]),
         optional_datetime(row[9]),
+        optional_datetime(row[10]),
+        row[11],
+        row[12],
+        row[13],
     )
 
 
@@ -616,6 +639,10 @@ class SqlAuthSessions:
             "revoked_at": optional_micros(session.revoked_at),
             "generation": session.generation,
             "rotated_at": optional_micros(session.rotated_at),
+            "last_used_at": optional_micros(session.last_used_at),
+            "last_ip": session.last_ip,
+            "user_agent": session.user_agent,
+            "origin_sso": session.origin_sso,
         }
         what = f"auth session {session.origin_jti}"
         await insert_or_conflict(self._conn, self._statements.session, values, what)
@@ -631,6 +658,14 @@ class SqlAuthSessions:
     async def revoke_user(self, pool_id: str, username_key: str, at: datetime) -> int:
         params = {"b_pool_id": pool_id, "b_username_key": username_key, "revoked_at": to_micros(at)}
         return int((await self._conn.execute(_REVOKE_USER_SESSIONS, params)).rowcount)
+
+    async def live(self, pool_id: str, username_key: str, now: datetime) -> list[AuthSessionRecord]:
+        params = {"b_pool_id": pool_id, "b_username_key": username_key, "b_now": to_micros(now)}
+        return [_session(row) for row in (await self._conn.execute(_LIVE_USER_SESSIONS, params))]
+
+    async def touch(self, origin_jti: str, at: datetime, ip: str | None, user_agent: str | None) -> None:
+        params = {"b_origin_jti": origin_jti, "last_used_at": to_micros(at), "last_ip": ip, "user_agent": user_agent}
+        await self._conn.execute(_TOUCH_SESSION, params)
 
     async def rotate(self, origin_jti: str, at: datetime) -> int | None:
         params = {"b_origin_jti": origin_jti, "rotated_at": to_micros(at)}

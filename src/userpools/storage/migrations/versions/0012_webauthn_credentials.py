@@ -1,7 +1,7 @@
 """Users' passkeys.
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 
 ``webauthn_credentials`` keyed by (pool_id, username_key, credential_id): a user's passkeys are one range of the
 primary key, and they go with the user (foreign key ON DELETE CASCADE). Only a new table, so no batch mode.
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
