@@ -61,7 +61,12 @@ def main() -> None:
 @click.option("--recovery-attempts-per-hour", envvar="USERPOOLS_RECOVERY_ATTEMPTS_PER_HOUR", type=int, default=5,
               show_default=True, help="ForgotPassword + ConfirmForgotPassword attempts per user per hour.")
 @click.option("--recovery-requests-per-second", envvar="USERPOOLS_RECOVERY_REQUESTS_PER_SECOND", type=int,
-              default=30, show_default=True, help="Recovery requests per pool per second (0: no limit).")
+              default=30, show_default=True,
+              help="The UserAccountRecovery category's rate, per second (0: unlimited); see --rate-limits.")
+@click.option("--rate-limits", envvar="USERPOOLS_RATE_LIMITS", type=click.Choice(["on", "off"]), default=None,
+              help="Enforce Cognito's request-rate categories per account and Region (TooManyRequestsException; "
+                   "Get/UpdateProvisionedLimit change the rates). Default: on with --admin-credentials, off in "
+                   "development mode.")
 @click.option("--signing-threads", envvar="USERPOOLS_SIGNING_THREADS", type=click.IntRange(min=0), default=0,
               show_default=True, help="Threads per process that sign tokens beside the event loop (0: on the loop); "
                                       "they pay on a machine with CPUs to spare.")
@@ -173,7 +178,8 @@ def settings_from_options(options: dict[str, Any]) -> Settings:
         aws_issuer=options["aws_issuer"], config_file=options["config_file"],
         lambda_endpoint=options["lambda_endpoint"], smtp_url=options["smtp_url"],
         sms_webhook=options["sms_webhook"], recovery_attempts_per_hour=options["recovery_attempts_per_hour"],
-        recovery_requests_per_second=options["recovery_requests_per_second"], workers=options["workers"],
+        recovery_requests_per_second=options["recovery_requests_per_second"],
+        rate_limits=None if options["rate_limits"] is None else options["rate_limits"] == "on", workers=options["workers"],
         signing_threads=options["signing_threads"], tls_cert=options["tls_cert"], tls_key=options["tls_key"],
         tls_self_signed=options["tls_self_signed"], tls_names=tuple(options["tls_names"]),
         request_log=options["request_log"], log_format=options["log_format"],
