@@ -183,7 +183,8 @@ def create_app(
         state["context"] = context
         signer = Signer(settings.signing_threads)
         state["dispatch"] = Dispatcher(
-            limits.wrap(OPERATIONS) if limits.enforce else OPERATIONS, context, credentials=settings.admin_credentials, now=clock.now,
+            limits.wrap(OPERATIONS) if limits.enforce else OPERATIONS,  # off: no work per request
+            context, credentials=settings.admin_credentials, now=clock.now,
             around=signing_after(signer) if signer.active else None,
             observe=request_observer(metrics.METRICS, request_log=settings.request_log),
         )
