@@ -68,8 +68,9 @@ RUNS_ON = {name: COGNITO_SERVERS for name in SCENARIOS} | {
     "client_credentials": frozenset({"userpools", "userpools-w2", "oidc-provider"}),
     "authorization_code": frozenset({"userpools", "userpools-w2"}),
 }
-# userpools enforces Cognito's recovery quotas (5 ForgotPassword + ConfirmForgotPassword per user per hour,
-# 30 recovery requests per pool per second); moto and cognito-local have none. A benchmark that sends
+# userpools enforces Cognito's recovery quotas (5 ForgotPassword + ConfirmForgotPassword per user per hour;
+# with --rate-limits on, which development mode leaves off, also the UserAccountRecovery rate of 30 requests
+# per second); moto and cognito-local have none. A benchmark that sends
 # thousands of ForgotPassword a second to 1,000 users would measure the quota, so by default the thresholds
 # are set out of reach: the counters are still kept (the same work per request), they just never trip.
 QUOTAS_OUT_OF_REACH = ["--recovery-attempts-per-hour", "1000000", "--recovery-requests-per-second", "1000000"]

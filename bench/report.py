@@ -69,7 +69,8 @@ NOTES = """\
 """
 QUOTAS_LIFTED = """\
 - **Quotas.** userpools enforces Cognito's recovery quotas (5 ForgotPassword and ConfirmForgotPassword per
-  user per hour, 30 recovery requests per pool per second); moto and cognito-local have none. Here they are
+  user per hour; the request-rate categories, UserAccountRecovery's 30 per second among them, only with
+  `--rate-limits on`, which development mode leaves off); moto and cognito-local have none. Here they are
   set out of reach (`--recovery-attempts-per-hour 1000000 --recovery-requests-per-second 1000000`, see the
   command above): userpools still counts every attempt, as it must, but never refuses one, so
   forgot_password and mixed measure the operation rather than the quota (`compare.py --cognito-quotas` keeps

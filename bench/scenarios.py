@@ -48,6 +48,11 @@ def _log(message: str) -> None:
 
 async def _must(wire: CognitoWire, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
     reply = await wire.call(operation, payload)
+    for attempt in range(50):  # a server enforcing Cognito's request rates (AWS, userpools --rate-limits on)
+        if reply.error != "TooManyRequestsException":
+            break
+        await asyncio.sleep(0.05 * min(attempt + 1, 10))
+        reply = await wire.call(operation, payload)
     if reply.error is not None:
         raise SetupError(
             f"{operation} answered HTTP {reply.status} {reply.error}: {reply.body.get('message', '')}"

@@ -44,6 +44,7 @@ from userpools.operations.breached import BreachedPasswords
 from userpools.operations.context import CALLER, Caller, Context, OperationSettings
 from userpools.operations.import_runner import ImportRunner
 from userpools.operations.keyring import KeyRing
+from userpools.operations.limits import RateLimits
 from userpools.operations.pacing import Pacer
 from userpools.operations.threats import FEEDBACK_PATH, feedback_link
 from userpools.protocol.dispatch import Around, Dispatcher, Handle, Observe
@@ -156,6 +157,7 @@ def operation_settings(settings: Settings) -> OperationSettings:
         recovery_requests_per_second=settings.recovery_requests_per_second,
         token_failures_per_minute=settings.token_failures_per_minute,
         login_failures_per_minute=settings.login_failures_per_minute,
+        rate_limits=settings.effective_rate_limits,
         breached_passwords=str(settings.breached_passwords) if settings.breached_passwords else None,
         breached_passwords_url=settings.breached_passwords_url, log_dir=str(settings.effective_log_dir),
         cimd_allow_loopback=settings.cimd_allow_loopback,
@@ -187,19 +189,25 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = store or await open_store(settings.effective_database_url)
         imports = ImportRunner(opened, clock, cipher)
+        limits = RateLimits(
+            opened, clock, account_id=settings.account_id, region=settings.region,
+            enforce=settings.effective_rate_limits,
+            recovery_requests_per_second=settings.recovery_requests_per_second,
+        )
         context = Context(
             store=opened, clock=clock, settings=operation_settings(settings), cipher=cipher,
             outbox=Outbox(cipher, clock, echo=settings.development_mode), codes=CodeHasher(cipher),
             keyring=KeyRing(cipher), pacer=Pacer(), delivery=delivery, triggers=invoker,
             simulation_key=cipher.derive("simulated-answers"),
-            breached=breached, imports=imports,
+            breached=breached, imports=imports, limits=limits,
         )
         log.info("delivery: %s", delivery.describe())
         state["store"] = opened
         state["context"] = context
         signer = Signer(settings.signing_threads)
         state["dispatch"] = Dispatcher(
-            OPERATIONS, context, credentials=settings.admin_credentials, now=clock.now,
+            limits.wrap(OPERATIONS) if limits.enforce else OPERATIONS,  # off: no work per request
+            context, credentials=settings.admin_credentials, now=clock.now,
             around=signing_after(signer) if signer.active else None,
             observe=request_observer(metrics.METRICS, request_log=settings.request_log),
         )

@@ -61,7 +61,12 @@ def main() -> None:
 @click.option("--recovery-attempts-per-hour", envvar="USERPOOLS_RECOVERY_ATTEMPTS_PER_HOUR", type=int, default=5,
               show_default=True, help="ForgotPassword + ConfirmForgotPassword attempts per user per hour.")
 @click.option("--recovery-requests-per-second", envvar="USERPOOLS_RECOVERY_REQUESTS_PER_SECOND", type=int,
-              default=30, show_default=True, help="Recovery requests per pool per second (0: no limit).")
+              default=30, show_default=True,
+              help="The UserAccountRecovery category's rate, per second (0: unlimited); see --rate-limits.")
+@click.option("--rate-limits", envvar="USERPOOLS_RATE_LIMITS", type=click.Choice(["on", "off"]), default=None,
+              help="Enforce Cognito's request-rate categories per account and Region (TooManyRequestsException; "
+                   "Get/UpdateProvisionedLimit change the rates). Default: on with --admin-credentials, off in "
+                   "development mode.")
 @click.option("--token-failures-per-minute", envvar="USERPOOLS_TOKEN_FAILURES_PER_MINUTE",
               type=click.IntRange(min=0), default=30, show_default=True,
               help="Failed /oauth2/token requests per pool and client address per minute before 429 (0: no limit).")
@@ -180,6 +185,7 @@ def settings_from_options(options: dict[str, Any]) -> Settings:
         lambda_endpoint=options["lambda_endpoint"], smtp_url=options["smtp_url"],
         sms_webhook=options["sms_webhook"], recovery_attempts_per_hour=options["recovery_attempts_per_hour"],
         recovery_requests_per_second=options["recovery_requests_per_second"], workers=options["workers"],
+        rate_limits=None if options["rate_limits"] is None else options["rate_limits"] == "on",
         token_failures_per_minute=options["token_failures_per_minute"],
         login_failures_per_minute=options["login_failures_per_minute"],
         signing_threads=options["signing_threads"], tls_cert=options["tls_cert"], tls_key=options["tls_key"],

@@ -64,8 +64,15 @@ class Settings:
     LimitExceededException (Cognito allows "between 5 and 20"; 5 is what was observed)."""
 
     recovery_requests_per_second: int = 30
-    """The recovery operations' rate per pool before TooManyRequestsException (Cognito's UserAccountRecovery
-    quota); 0 turns the limit off."""
+    """The default rate of the UserAccountRecovery request-rate category (ForgotPassword and
+    ConfirmForgotPassword, per account and Region, like every category: see ``rate_limits``); 0 leaves the
+    category unlimited."""
+
+    rate_limits: bool | None = None
+    """Enforce Cognito's request-rate categories (``domain.limits``: each operation's category, per second per
+    account and Region, across the processes that share the store; TooManyRequestsException past it;
+    Get/UpdateProvisionedLimit read and change the rates). None (the default): on with admin credentials,
+    off in development mode, where nothing is counted."""
 
     token_failures_per_minute: int = 30
     """Failed /oauth2/token requests (invalid_client, invalid_grant) per pool and client IP address per
@@ -177,6 +184,10 @@ class Settings:
     def development_mode(self) -> bool:
         """No admin credentials: any well-formed signature is accepted and the development endpoints are on."""
         return not self.admin_credentials
+
+    @property
+    def effective_rate_limits(self) -> bool:
+        return (not self.development_mode) if self.rate_limits is None else self.rate_limits
 
     def check(self) -> None:
         """Refuses settings that would expose an unauthenticated admin API to other machines, and TLS options

@@ -52,6 +52,20 @@ def test_hit_counts_up_from_one_and_peek_reads_without_counting(store: Store, ru
     run(body())
 
 
+def test_hit_adds_an_amount_and_put_sets_a_value(store: Store, run: Any) -> None:
+    async def body() -> None:
+        async with store.transaction() as tx:
+            assert await tx.counters.hit("rate:UserRead", W0, expires_at=W1, amount=7) == 7
+            assert await tx.counters.hit("rate:UserRead", W0, expires_at=W1, amount=5) == 12
+            assert await tx.counters.hit("rate:UserRead", W0, expires_at=W1) == 13
+            await tx.counters.put("limit:UserRead", W0, 300, expires_at=W1)
+            await tx.counters.put("limit:UserRead", W0, 150, expires_at=W1)
+        assert await peek(store, "limit:UserRead") == 150
+        assert await peek(store, "rate:UserRead") == 13
+
+    run(body())
+
+
 def test_windows_and_keys_are_counted_apart(store: Store, run: Any) -> None:
     async def body() -> None:
         for _ in range(3):

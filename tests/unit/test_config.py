@@ -34,3 +34,11 @@ def test_paging_tokens_round_trip_and_refuse_tokens_of_another_listing() -> None
     for bad in (paging.encode("clients", "x"), "%%%", "bm9jb2xvbg=="):
         with pytest.raises(InvalidParameterException):
             paging.decode("pools", bad)
+
+
+def test_rate_limits_are_off_in_development_and_on_with_admin_credentials_unless_told() -> None:
+    admin = (AdminCredentials("AKID", "SECRET"),)
+    assert Settings().effective_rate_limits is False
+    assert Settings(admin_credentials=admin).effective_rate_limits is True
+    assert Settings(rate_limits=True).effective_rate_limits is True
+    assert Settings(admin_credentials=admin, rate_limits=False).effective_rate_limits is False

@@ -408,7 +408,7 @@ def test_a_simulated_answer_cannot_be_told_apart_by_its_timing(server_factory: A
 def test_the_pools_recovery_rate_answers_too_many_requests(server_factory: Any) -> None:
     import httpx
 
-    server = server_factory("sqlite", extra_args=["--recovery-requests-per-second", "3"])
+    server = server_factory("sqlite", extra_args=["--rate-limits", "on", "--recovery-requests-per-second", "3"])
     cognito = server.client()
     pool = cognito.create_user_pool(PoolName=unique("rate"))["UserPool"]
     client = make_client(cognito, pool["Id"], PreventUserExistenceErrors="ENABLED")["ClientId"]

@@ -354,9 +354,9 @@ def test_a_migrated_user_gets_a_welcome_message_unless_suppressed(triggered: Any
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_recovery_request_that_fails_midway_leaves_only_its_count(server_factory: Any, lambdas: Any,
                                                                      tmp_path: Path, backend: str) -> None:
-    """The pool's recovery rate counts every request, whatever it answers; an error raised halfway through the
-    operation (here after the migrated user was written) leaves nothing else behind. On SQLite the count and
-    the operation share one transaction (the operation in a savepoint), on PostgreSQL they are two."""
+    """The recovery rate (the UserAccountRecovery category of --rate-limits) counts every request it lets
+    through, whatever it answers; an error raised halfway through the operation (here after the migrated user
+    was written) leaves nothing else behind. The count is taken before the operation's transaction."""
     import httpx
 
     config = tmp_path / "userpools.toml"
@@ -366,7 +366,8 @@ def test_a_recovery_request_that_fails_midway_leaves_only_its_count(server_facto
         f'invoke_by = "name"\n'
     )
     lambdas.reset()
-    server = server_factory(backend, extra_args=["--config", str(config), "--recovery-requests-per-second", "2"])
+    server = server_factory(backend, extra_args=["--config", str(config), "--rate-limits", "on",
+                                                     "--recovery-requests-per-second", "2"])
     cognito = server.client()
 
     def migrate(event: dict[str, Any]) -> dict[str, Any]:  # an email another user already holds as an alias

@@ -23,6 +23,7 @@ from userpools.operations import (
     mfa,
     passkeys,
     pools,
+    provisioned,
     recovery,
     resource_servers,
     risk,
@@ -158,6 +159,8 @@ OPERATIONS: Mapping[str, Handler] = {
     # log delivery
     "SetLogDeliveryConfiguration": log_delivery.set_log_delivery_configuration,
     "GetLogDeliveryConfiguration": log_delivery.get_log_delivery_configuration,
+    "GetProvisionedLimit": provisioned.get_provisioned_limit,
+    "UpdateProvisionedLimit": provisioned.update_provisioned_limit,
     # multi-factor authentication
     "SetUserPoolMfaConfig": mfa.set_user_pool_mfa_config,
     "GetUserPoolMfaConfig": mfa.get_user_pool_mfa_config,

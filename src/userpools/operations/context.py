@@ -17,6 +17,7 @@ from userpools.delivery.senders import Delivery
 from userpools.operations.breached import BreachedPasswords
 from userpools.operations.import_runner import ImportRunner
 from userpools.operations.keyring import KeyRing
+from userpools.operations.limits import RateLimits
 from userpools.operations.pacing import Pacer
 from userpools.storage.ports import Store
 from userpools.triggers.invoker import TriggerInvoker
@@ -38,6 +39,8 @@ class OperationSettings:
     recovery_requests_per_second: int
     token_failures_per_minute: int
     login_failures_per_minute: int
+    rate_limits: bool
+    """Settings.effective_rate_limits (enforced around the operations by app.py: ``operations.limits``)."""
     breached_passwords: str | None
     breached_passwords_url: str | None
     log_dir: str
@@ -62,6 +65,9 @@ class Context:
     """Keys the simulated answers of PreventUserExistenceErrors (``cipher.derive("simulated-answers")``)."""
     imports: ImportRunner
     """The process's runner of user import jobs (StartUserImportJob hands it the job)."""
+    limits: RateLimits
+    """The provisioned request rates (Get/UpdateProvisionedLimit); app.py wraps the operations in their
+    enforcement when --rate-limits is on."""
     breached: BreachedPasswords = field(default_factory=BreachedPasswords)
     """Threat protection's compromised-credentials list (settings breached_passwords[_url]); none by default."""
 

@@ -29,7 +29,6 @@ from userpools.errors import (
     LimitExceededException,
     NotAuthorizedException,
     PasswordHistoryPolicyViolationException,
-    TooManyRequestsException,
     UserNotFoundException,
 )
 from userpools.operations import hooks, log_delivery, threats
@@ -62,52 +61,15 @@ def _window(now: datetime, size: timedelta) -> datetime:
     return epoch + ((now - epoch) // size) * size
 
 
-async def _pool_rate_exceeded(ctx: Context, tx: Transaction, pool: PoolRecord) -> bool:
-    """One more request of the recovery category for the pool (Cognito's UserAccountRecovery quota, per
-    second), counted in the store so that every server process shares it; True past the limit."""
-    limit = ctx.settings.recovery_requests_per_second
-    if not limit:
-        return False
-    now = ctx.clock.now()
-    count = await tx.counters.hit(f"recovery-rate:{pool.id}", _window(now, timedelta(seconds=1)),
-                                  expires_at=now + timedelta(seconds=10))
-    return count > limit
-
-
 @asynccontextmanager
 async def _recovery_transaction(ctx: Context, client_id: str) -> AsyncIterator[tuple[Transaction, ClientRecord,
                                                                                      PoolRecord]]:
-    """The write transaction of a recovery operation, after the pool's rate has been counted: refused past
-    it (TooManyRequestsException), and counted whatever the operation answers.
-
-    Where writers take turns anyway (SQLite) the count is the transaction's first write and the operation
-    runs in a savepoint after it, so that an error the operation raises undoes its own writes and commits
-    the count. Elsewhere (PostgreSQL) the count is a short transaction of its own: held for the operation,
-    the pool's counter row would make the pool's recovery requests wait for one another."""
-    if not ctx.store.writers_take_turns:
-        async with ctx.store.transaction() as tx:
-            _client, pool = await load_client(tx, client_id)
-            refused = await _pool_rate_exceeded(ctx, tx, pool)
-        if refused:
-            raise TooManyRequestsException("Rate exceeded")
-        async with ctx.store.transaction() as tx:
-            client, pool = await load_client(tx, client_id)
-            yield tx, client, pool
-        return
-    failure: CognitoError | None = None
+    """The write transaction of a recovery operation, with its client and pool. The pool's request rate is
+    the UserAccountRecovery category of the request-rate limits (``operations.limits``), counted before the
+    operation runs when they are on."""
     async with ctx.store.transaction() as tx:
         client, pool = await load_client(tx, client_id)
-        refused = await _pool_rate_exceeded(ctx, tx, pool)
-        if not refused:
-            try:
-                async with tx.savepoint():
-                    yield tx, client, pool
-            except CognitoError as error:
-                failure = error  # raised again after the commit: the count stays
-    if refused:
-        raise TooManyRequestsException("Rate exceeded")
-    if failure is not None:
-        raise failure
+        yield tx, client, pool
 
 
 async def _count_attempt(ctx: Context, tx: Transaction, pool: PoolRecord, subject: str) -> bool:

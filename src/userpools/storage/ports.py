@@ -197,8 +197,13 @@ class AuthEventPort(Protocol):
 class CounterPort(Protocol):
     """Rate and attempt counters shared by every server process (fixed windows)."""
 
-    async def hit(self, key: str, window_start: datetime, *, expires_at: datetime) -> int:
-        """Adds one to the counter of (key, window_start) and returns its new value, atomically."""
+    async def hit(self, key: str, window_start: datetime, *, expires_at: datetime, amount: int = 1) -> int:
+        """Adds ``amount`` (one unless said) to the counter of (key, window_start) and returns its new value,
+        atomically."""
+
+    async def put(self, key: str, window_start: datetime, value: int, *, expires_at: datetime) -> None:
+        """Sets the counter of (key, window_start) to ``value`` (a number kept rather than counted: the
+        provisioned request rates)."""
 
     async def peek(self, key: str, window_start: datetime) -> int: ...
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, delete, literal, select, tuple_, update
+from sqlalchemy import Row, bindparam, case, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
@@ -86,14 +86,14 @@ class EventStatements:
             {
                 _KEY: bindparam("b_key"),
                 _WINDOW_START: bindparam("b_window_start"),
-                _COUNT: literal(1),
+                _COUNT: bindparam("b_amount"),
                 _EXPIRES_AT: bindparam("b_expires_at"),
             }
         )
         self.hit: Insert = hit.on_conflict_do_update(
             index_elements=[_KEY, _WINDOW_START],
             set_={
-                _COUNT: _COUNT + 1,
+                _COUNT: _COUNT + hit.excluded[_COUNT.name],
                 # The later expiry wins, so purge never drops a window a caller still counts on.
                 _EXPIRES_AT: case(
                     (hit.excluded["expires_at"] > _EXPIRES_AT, hit.excluded["expires_at"]),
@@ -101,6 +101,10 @@ class EventStatements:
                 ),
             },
         ).returning(_COUNT)
+        self.put: Insert = hit.on_conflict_do_update(
+            index_elements=[_KEY, _WINDOW_START],
+            set_={_COUNT: hit.excluded[_COUNT.name], _EXPIRES_AT: hit.excluded["expires_at"]},
+        )
 
 
 # --- row mapping -------------------------------------------------------------------------------------
@@ -174,13 +178,23 @@ class SqlCounters:
         self._conn = conn
         self._statements = statements
 
-    async def hit(self, key: str, window_start: datetime, *, expires_at: datetime) -> int:
+    async def hit(self, key: str, window_start: datetime, *, expires_at: datetime, amount: int = 1) -> int:
         params = {
             "b_key": key,
             "b_window_start": to_micros(window_start),
             "b_expires_at": to_micros(expires_at),
+            "b_amount": amount,
         }
         return int((await self._conn.execute(self._statements.hit, params)).scalar_one())
+
+    async def put(self, key: str, window_start: datetime, value: int, *, expires_at: datetime) -> None:
+        params = {
+            "b_key": key,
+            "b_window_start": to_micros(window_start),
+            "b_expires_at": to_micros(expires_at),
+            "b_amount": value,
+        }
+        await self._conn.execute(self._statements.put, params)
 
     async def peek(self, key: str, window_start: datetime) -> int:
         params = {"b_key": key, "b_window_start": to_micros(window_start)}
