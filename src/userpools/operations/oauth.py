@@ -80,6 +80,7 @@ class AuthorizeRequest:
     nonce: str | None
     code_challenge: str | None
     prompt: str | None
+    identity_providers: tuple[str, ...] = ()  # the client's providers other than COGNITO (the sign-in buttons)
 
 
 class AuthorizeRedirect(Exception):
@@ -149,12 +150,13 @@ async def check_authorize(tx: Transaction, pool: PoolRecord, params: dict[str, s
     flow = "code" if response_type == "code" else "implicit"
     if flow not in rules.allowed_flows(settings):
         raise fail(rules.UnauthorizedClient())
+    providers = tuple(p for p in settings.get("SupportedIdentityProviders") or [] if p != "COGNITO")
     provider = params.get("identity_provider")
-    if (provider is not None and provider != "COGNITO") or params.get("idp_identifier"):
-        # [U] federation (other identity providers) is not served by userpools yet
-        raise fail(rules.InvalidRequest("Unsupported identity provider"))
-    if not rules.supports_cognito_sign_in(settings):
-        raise fail(rules.UnauthorizedClient())  # [U] a client without COGNITO has no sign-in page
+    federated = (provider is not None and provider != "COGNITO") or bool(params.get("idp_identifier"))
+    if provider == "COGNITO" and not rules.supports_cognito_sign_in(settings):
+        raise fail(rules.UnauthorizedClient())  # [U]
+    if not federated and not providers and not rules.supports_cognito_sign_in(settings):
+        raise fail(rules.UnauthorizedClient())  # [U] a client without any provider has no sign-in page
     try:
         scopes = rules.granted_scopes(
             rules.parse_scopes(params.get("scope")), rules.allowed_scopes(settings),
@@ -172,6 +174,7 @@ async def check_authorize(tx: Transaction, pool: PoolRecord, params: dict[str, s
     request = AuthorizeRequest(
         client_id=client.id, redirect_uri=redirect_uri, response_type=response_type, state=state, scopes=scopes,
         nonce=params.get("nonce"), code_challenge=challenge, prompt=prompt if prompt in ("login", "none") else None,
+        identity_providers=providers,
     )
     return client, request
 
@@ -179,7 +182,7 @@ async def check_authorize(tx: Transaction, pool: PoolRecord, params: dict[str, s
 # --- sessions, codes and implicit tokens --------------------------------------------------------------
 
 
-async def _new_session(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord) -> str:
+async def new_session(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord) -> str:
     now = ctx.clock.now()
     secret = secrets.token_urlsafe(32)
     await tx.oauth_grants.insert(OAuthGrantRecord(
@@ -205,7 +208,7 @@ async def _session_user(
     return user, _moment(int(grant.document["auth_time"]))
 
 
-async def _answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
+async def answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
                   request: AuthorizeRequest, auth_time: datetime) -> str:
     """The signed-in user's answer to the client: a code (code grant) or the tokens in the fragment (implicit)."""
     now = ctx.clock.now()
@@ -265,7 +268,7 @@ async def authorize(ctx: Context, pool: PoolRecord, params: dict[str, str], sess
                                     fragment=request.response_type == "token")
         return ShowLogin()
     async with ctx.store.transaction() as tx:
-        return Redirect(await _answer(ctx, tx, pool, client, signed_in[0], request, signed_in[1]))
+        return Redirect(await answer(ctx, tx, pool, client, signed_in[0], request, signed_in[1]))
 
 
 async def check_login_request(ctx: Context, pool: PoolRecord, params: dict[str, str]) -> AuthorizeRequest:
@@ -295,14 +298,17 @@ async def _hosted(ctx: Context, pool: PoolRecord, params: dict[str, str], auth_p
     await ensure_client(ctx, pool, params.get("client_id"))
     async with ctx.store.transaction() as tx:
         client, request = await check_authorize(tx, pool, params)
+        if not rules.supports_cognito_sign_in(client.settings):
+            raise AuthorizeRedirect(request.redirect_uri, rules.UnauthorizedClient(), request.state,
+                                    fragment=request.response_type == "token")  # [U] no password sign-in
         secret = client_secret(ctx, client)
         if secret is not None and auth_params.get("USERNAME"):
             # the server knows the secret: the API flow's SECRET_HASH check passes as it would for the app
             auth_params["SECRET_HASH"] = secret_hash(secret, auth_params["USERNAME"], client.id)
 
         async def finish(a: signin.Attempt, user: UserRecord, source: str) -> dict[str, Any]:
-            session_box.append(await _new_session(ctx, tx, pool, user))
-            return {"Location": await _answer(ctx, tx, pool, client, user, request, ctx.clock.now())}
+            session_box.append(await new_session(ctx, tx, pool, user))
+            return {"Location": await answer(ctx, tx, pool, client, user, request, ctx.clock.now())}
 
         attempt = signin.Attempt(ctx=ctx, tx=tx, pool=pool, client=client, params=auth_params, admin=False,
                                finish=finish)
