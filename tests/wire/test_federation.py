@@ -266,3 +266,58 @@ def test_a_provider_the_client_does_not_support_is_refused(domain_pool: DomainPo
     assert response.headers["location"].startswith(CALLBACK) and answer["error"] == "invalid_request"
     unknown = httpx.get(authorize_url(broker, idp_identifier="nobody.example"))
     assert query_of(unknown.headers["location"])["error"] == "invalid_request"
+
+
+# --- triggers (SQLite: the trigger plumbing is the API's, tested on both backends in test_triggers_*) -------------
+
+
+@pytest.fixture(scope="module")
+def triggered(server_factory: Any, lambdas: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from test_triggers_signin import triggered_server
+
+    return triggered_server(server_factory, lambdas, tmp_path_factory.mktemp("federation-triggers"))
+
+
+def triggered_domain_pool(triggered: Any, lambda_config: dict[str, str]) -> DomainPool:
+    cognito = triggered.client()
+    pool_id = cognito.create_user_pool(PoolName=unique("fed"), LambdaConfig=lambda_config)["UserPool"]["Id"]
+    domain = f"auth-{uuid.uuid4().hex[:12]}"
+    cognito.create_user_pool_domain(UserPoolId=pool_id, Domain=domain)
+    return DomainPool(triggered, cognito, pool_id, domain)
+
+
+def test_the_first_federated_sign_in_runs_pre_sign_up_and_post_confirmation(
+    triggered: Any, calls: Any, upstream: Upstream
+) -> None:
+    from test_triggers_signin import answering, arn, received
+
+    calls.register("pre-sign-up", answering())
+    calls.register("post-confirm", answering())
+    dp = triggered_domain_pool(triggered, {"PreSignUp": arn("pre-sign-up"), "PostConfirmation": arn("post-confirm")})
+    broker = make_broker(dp, upstream)
+    username, sub = upstream.user(email="trig@example.com")
+    for _ in range(2):
+        with httpx.Client() as browser:
+            tokens_for(broker, sign_in_upstream(browser, broker, username,
+                                                authorize_url(broker, identity_provider=PROVIDER)))
+    [pre] = received(calls, "pre-sign-up")  # the first sign-in only
+    assert pre["triggerSource"] == "PreSignUp_ExternalProvider" and pre["userName"] == f"upstream_{sub}"
+    assert pre["request"]["userAttributes"]["email"] == "trig@example.com"
+    [post] = received(calls, "post-confirm")
+    assert post["triggerSource"] == "PostConfirmation_ConfirmSignUp"
+    assert post["request"]["userAttributes"]["cognito:user_status"] == "EXTERNAL_PROVIDER"
+
+
+def test_a_pre_sign_up_refusal_comes_back_to_the_app(triggered: Any, calls: Any, upstream: Upstream) -> None:
+    from test_triggers_signin import arn, raising
+
+    calls.register("pre-sign-up", raising("Invitations only"))
+    dp = triggered_domain_pool(triggered, {"PreSignUp": arn("pre-sign-up")})
+    broker = make_broker(dp, upstream)
+    username, _ = upstream.user()
+    with httpx.Client() as browser:
+        response = sign_in_upstream(browser, broker, username, authorize_url(broker, identity_provider=PROVIDER))
+    answer = query_of(response.headers["location"])
+    assert answer["error"] == "invalid_request" and "Invitations only" in answer["error_description"]
+    assert answer["error_description"].startswith("PreSignUp failed with error")
+    assert dp.cognito.list_users(UserPoolId=dp.pool_id)["Users"] == []

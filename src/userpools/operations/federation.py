@@ -36,6 +36,8 @@ from userpools.domain import oauth as rules
 from userpools.domain import users as user_domain
 from userpools.domain.records import GroupRecord, OAuthGrantRecord, PoolRecord, PoolResource, UserRecord
 from userpools.domain.resources import IDENTITY_PROVIDER, IDP_LINK, identity_provider_key, idp_link_key
+from userpools.errors import CognitoError
+from userpools.operations import hooks
 from userpools.operations.context import Context
 from userpools.operations.identity_providers import provider_by_identifier
 from userpools.operations.oauth import (
@@ -50,6 +52,7 @@ from userpools.operations.oauth import (
     with_params,
 )
 from userpools.storage.ports import Transaction
+from userpools.triggers import events
 
 IDP_STATE = "idp_state"
 ROUND_TRIP_SECONDS = 300  # [C: DG23 "within 5 minutes"]
@@ -70,6 +73,10 @@ class AccessDenied(rules.OAuthError):
 
 class UpstreamFailure(Exception):
     """Something the upstream answered or failed to answer; the message is the app's error_description."""
+
+    def __init__(self, message: str, error: str = "server_error") -> None:
+        super().__init__(message)
+        self.error = error
 
 
 def _fail(request: AuthorizeRequest, error: rules.OAuthError) -> AuthorizeRedirect:
@@ -234,8 +241,9 @@ async def _join_group(tx: Transaction, pool: PoolRecord, user: UserRecord, provi
 
 
 async def _federated_user(ctx: Context, tx: Transaction, pool: PoolRecord, provider: PoolResource,
-                          subject: str, mapped: dict[str, str]) -> UserRecord:
-    """The user this identity signs in as, made or updated (mapped attributes rewritten at every sign-in [C])."""
+                          subject: str, mapped: dict[str, str], client_id: str) -> tuple[UserRecord, bool]:
+    """The user this identity signs in as, made or updated (mapped attributes rewritten at every sign-in [C]);
+    True when it was made now (PreSignUp_ExternalProvider ran before; PostConfirmation runs after the commit)."""
     document = provider.document
     name, provider_type = document["ProviderName"], document["ProviderType"]
     now = ctx.clock.now()
@@ -244,14 +252,14 @@ async def _federated_user(ctx: Context, tx: Transaction, pool: PoolRecord, provi
         # [U] the linked native user's mapped attributes are rewritten too (never its username)
         user = dataclasses.replace(linked, attributes=linked.attributes | mapped, updated_at=now)
         await tx.users.update(user)
-        return user
+        return user, False
     username = idp.federated_username(name, subject)
     key = user_domain.username_key(pool.settings, username)
     user = await tx.users.get(pool.id, key, for_update=True)
     if user is not None:
         user = dataclasses.replace(user, attributes=user.attributes | mapped, updated_at=now)
         await tx.users.update(user)
-        return user
+        return user, False
     attributes = dict(mapped)
     schema = user_domain.schema(pool.settings)
     missing = [n for n, e in schema.items() if e.get("Required") and n != "sub" and not attributes.get(n)]
@@ -263,11 +271,17 @@ async def _federated_user(ctx: Context, tx: Transaction, pool: PoolRecord, provi
     issuer = idp.derived_details(document).get("oidc_issuer")
     attributes["identities"] = idp.identities_text([
         idp.identity(name, provider_type, subject, issuer, int(now.timestamp() * 1000), primary=True)])
+    try:
+        await hooks.run(ctx, pool, "PreSignUp", events.pre_sign_up(
+            hooks.caller(pool, username, client_id), "PreSignUp_ExternalProvider", user_attributes=attributes))
+    except CognitoError as exc:
+        # [O: "PreSignUp failed with error <message>." is what apps report from the hosted UI]
+        raise UpstreamFailure(f"PreSignUp failed with error {exc.message}.", "invalid_request") from None
     user = UserRecord(pool_id=pool.id, username=username, username_key=key, sub=ids.new_uuid(),
                       status="EXTERNAL_PROVIDER", enabled=True, created_at=now, updated_at=now,
                       attributes=attributes)
     await tx.users.insert(user)
-    return user
+    return user, True
 
 
 async def finish(ctx: Context, pool: PoolRecord, answer_params: dict[str, str]) -> Redirect:
@@ -300,12 +314,22 @@ async def finish(ctx: Context, pool: PoolRecord, answer_params: dict[str, str]) 
         mapped = idp.mapped_attributes(mapping, claims)
         async with ctx.store.transaction() as tx:
             client, request = await check_authorize(tx, pool, params)
-            user = await _federated_user(ctx, tx, pool, provider, subject, mapped)
+            user, created = await _federated_user(ctx, tx, pool, provider, subject, mapped, client.id)
             if not user.enabled:
                 raise UpstreamFailure("User is disabled.")  # [U] the words
             await _join_group(tx, pool, user, provider.document["ProviderName"], ctx.clock.now())
             session = await new_session(ctx, tx, pool, user)
             location = await answer(ctx, tx, pool, client, user, request, ctx.clock.now())
     except UpstreamFailure as exc:
-        raise _fail(request, ServerError(str(exc))) from None
+        raise _fail(request, ServerError(str(exc)) if exc.error == "server_error" else rules.InvalidRequest(str(exc))
+                    ) from None
+    if created and hooks.has(pool, "PostConfirmation"):
+        # after the commit, as for ConfirmSignUp [C: PostConfirmation_ConfirmSignUp for a first federated
+        # sign-in]; a failure here does not undo the sign-in [U]
+        try:
+            await hooks.run(ctx, pool, "PostConfirmation", events.post_confirmation(
+                hooks.caller(pool, user.username, client.id), "PostConfirmation_ConfirmSignUp",
+                user_attributes=hooks.attributes(pool, user)))
+        except CognitoError:
+            pass
     return Redirect(location, session)
