@@ -14,6 +14,7 @@ import httpx
 import jwt
 import pytest
 from accounts import PASSWORD, make_client, make_user, unique
+from botocore.exceptions import ClientError
 from oauthkit import CALLBACK, LOGOUT, DomainPool, csrf_of, domain_pool, query_of, redeem
 
 __all__ = ["domain_pool"]  # the fixture, used by name
@@ -321,3 +322,38 @@ def test_a_pre_sign_up_refusal_comes_back_to_the_app(triggered: Any, calls: Any,
     assert answer["error"] == "invalid_request" and "Invitations only" in answer["error_description"]
     assert answer["error_description"].startswith("PreSignUp failed with error")
     assert dp.cognito.list_users(UserPoolId=dp.pool_id)["Users"] == []
+
+
+def test_google_against_a_local_stand_in(domain_pool: DomainPool, upstream: Upstream) -> None:
+    """A social type through the same machinery: its documented URLs replaced by a local OpenID Provider's."""
+    up_client = upstream.client_for(domain_pool)
+    discovery = httpx.get(f"{upstream.issuer}/.well-known/openid-configuration").json()
+    domain_pool.cognito.create_identity_provider(
+        UserPoolId=domain_pool.pool_id, ProviderName="Google", ProviderType="Google",
+        ProviderDetails={"client_id": up_client["ClientId"], "client_secret": up_client["ClientSecret"],
+                         "authorize_scopes": "openid email profile", "oidc_issuer": upstream.issuer,
+                         "authorize_url": discovery["authorization_endpoint"],
+                         "token_url": discovery["token_endpoint"], "attributes_url": discovery["userinfo_endpoint"],
+                         "jwks_uri": discovery["jwks_uri"]},
+        AttributeMapping={"email": "email"},
+    )
+    client = make_client(
+        domain_pool.cognito, domain_pool.pool_id, AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid", "email"], CallbackURLs=[CALLBACK], SupportedIdentityProviders=["Google"],
+    )
+    broker = Broker(domain_pool, upstream, client["ClientId"], up_client)
+    username, sub = upstream.user(email="g@example.com")
+    with httpx.Client() as browser:
+        response = sign_in_upstream(browser, broker, username,
+                                    authorize_url(broker, identity_provider="Google", scope="openid email"))
+    claims = claims_of(tokens_for(broker, response)["id_token"])
+    assert claims["cognito:username"] == f"google_{sub}" and claims["email"] == "g@example.com"
+    assert claims["cognito:groups"] == [f"{domain_pool.pool_id}_Google"]
+    [identity] = claims["identities"]
+    assert identity["providerType"] == "Google" and identity["issuer"] is None
+    # a federated user cannot sign in through the API [C]
+    api_client = make_client(domain_pool.cognito, domain_pool.pool_id)
+    with pytest.raises(ClientError) as refused:
+        domain_pool.cognito.initiate_auth(ClientId=api_client["ClientId"], AuthFlow="USER_PASSWORD_AUTH",
+                                          AuthParameters={"USERNAME": f"google_{sub}", "PASSWORD": PASSWORD})
+    assert refused.value.response["Error"]["Code"] == "NotAuthorizedException"

@@ -60,6 +60,9 @@ FETCH_TIMEOUT_SECONDS = 10.0
 LEEWAY_SECONDS = 60  # clock skew allowed on the upstream's exp/iat [U]
 SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512")
 HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")  # [C: DG23 "HMAC-SHA, ECDSA or RSA"], keyed by client_secret
+#: The social types' signing keys, used when the operator gave no jwks_uri (Describe does not show them) [C:
+#: Google's and Apple's published JWKS URLs]
+SOCIAL_JWKS = {idp.GOOGLE: "https://www.googleapis.com/oauth2/v3/certs", idp.APPLE: "https://appleid.apple.com/auth/keys"}
 CODE_FLOW_TYPES = (idp.OIDC, idp.GOOGLE, idp.APPLE, idp.FACEBOOK, idp.AMAZON)
 
 
@@ -306,6 +309,8 @@ async def finish(ctx: Context, pool: PoolRecord, answer_params: dict[str, str]) 
         denied = answer_params["error"] == "access_denied"
         raise _fail(request, AccessDenied(description) if denied else ServerError(description))
     details = idp.derived_details(provider.document)
+    if provider.document["ProviderType"] in SOCIAL_JWKS:
+        details.setdefault("jwks_uri", SOCIAL_JWKS[provider.document["ProviderType"]])
     try:
         claims = await upstream_claims(details, answer_params.get("code") or "", grant.document["callback"],
                                        grant.document["nonce"], now.timestamp())
