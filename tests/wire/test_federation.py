@@ -184,6 +184,14 @@ def test_idp_identifier_and_the_login_button_reach_the_provider(domain_pool: Dom
         button = page.text.split(f'data-provider="{PROVIDER}"')[0].rsplit('href="', 1)[1].split('"')[0]
         response = sign_in_upstream(browser, broker, username, button.replace("&amp;", "&"))
     assert claims_of(tokens_for(broker, response)["id_token"])["cognito:username"] == f"upstream_{sub}"
+    # a client with no COGNITO: the page offers the provider's button and no password form
+    only = make_client(domain_pool.cognito, domain_pool.pool_id, AllowedOAuthFlowsUserPoolClient=True,
+                       AllowedOAuthFlows=["code"], AllowedOAuthScopes=["openid"], CallbackURLs=[CALLBACK],
+                       SupportedIdentityProviders=[PROVIDER])
+    with httpx.Client() as browser:
+        page = browser.get(authorize_url(broker, client_id=only["ClientId"], scope="openid"), follow_redirects=True)
+    assert page.status_code == 200 and f'data-provider="{PROVIDER}"' in page.text
+    assert 'name="password"' not in page.text
 
 
 def test_a_linked_identity_signs_in_as_the_native_user(domain_pool: DomainPool, upstream: Upstream) -> None:

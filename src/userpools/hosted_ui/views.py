@@ -81,6 +81,7 @@ class HostedPages:
             (name, site.url("/oauth2/authorize?" + urlencode(carried | {"identity_provider": name})))
             for name in checked.identity_providers
         ]
+        request.state.password_form = checked.cognito_sign_in
         if request.method == "GET":
             notice = params.get("notice")
             return self._login_form(request, site, page, username=params.get("username"),
@@ -133,7 +134,8 @@ class HostedPages:
         response = render(page, "login.html", status=status, action=self._action(request, site), csrf=token,
                           errors=errors or {}, banner=banner, username=username, notice=notice,
                           links=self._links(request, site), confirm_link=confirm_link,
-                          idp_buttons=getattr(request.state, "idp_buttons", []))
+                          idp_buttons=getattr(request.state, "idp_buttons", []),
+                          password_form=getattr(request.state, "password_form", True))
         return _with_csrf(response, site, token, is_new)
 
     def _new_password_form(self, request: Request, site: Site, page: Page, challenge: flows.NewPasswordRequired,

@@ -81,6 +81,7 @@ class AuthorizeRequest:
     code_challenge: str | None
     prompt: str | None
     identity_providers: tuple[str, ...] = ()  # the client's providers other than COGNITO (the sign-in buttons)
+    cognito_sign_in: bool = True  # COGNITO is among them: the page shows the password form
 
 
 class AuthorizeRedirect(Exception):
@@ -174,7 +175,7 @@ async def check_authorize(tx: Transaction, pool: PoolRecord, params: dict[str, s
     request = AuthorizeRequest(
         client_id=client.id, redirect_uri=redirect_uri, response_type=response_type, state=state, scopes=scopes,
         nonce=params.get("nonce"), code_challenge=challenge, prompt=prompt if prompt in ("login", "none") else None,
-        identity_providers=providers,
+        identity_providers=providers, cognito_sign_in=rules.supports_cognito_sign_in(settings),
     )
     return client, request
 
