@@ -202,6 +202,15 @@ def test_delete_removes_the_provider_and_its_identifiers(cognito: Any, pool: dic
     create(cognito, pool["Id"], "Other", IdpIdentifiers=["corp.example"])  # the identifier is free again
 
 
+def test_deleting_a_provider_forgets_its_links(cognito: Any, pool: dict[str, Any]) -> None:
+    create(cognito, pool["Id"])
+    first = make_user(cognito, pool["Id"])
+    link(cognito, pool["Id"], first)
+    cognito.delete_identity_provider(UserPoolId=pool["Id"], ProviderName="MyOIDC")
+    create(cognito, pool["Id"])
+    link(cognito, pool["Id"], make_user(cognito, pool["Id"]))  # the identity is free to link again
+
+
 def test_list_pages_through_the_providers_in_name_order(cognito: Any, pool: dict[str, Any]) -> None:
     for name in ("Ccc", "Aaa", "Bbb"):
         create(cognito, pool["Id"], name)

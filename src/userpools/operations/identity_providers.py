@@ -241,12 +241,21 @@ async def update_identity_provider(ctx: Context, req: dict[str, Any]) -> dict[st
 
 
 async def delete_identity_provider(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
-    """API_DeleteIdentityProvider: its identifiers go with it; its users stay [U] (Cognito keeps them)."""
+    """API_DeleteIdentityProvider: its identifiers and links go with it (a provider made again under the name
+    starts unlinked [U]); its users stay [U] (Cognito keeps them)."""
     async with ctx.store.transaction() as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
         found = await provider_or_raise(tx, pool.id, req["ProviderName"], for_update=True)
         for identifier in found.document.get("IdpIdentifiers") or []:
             await tx.resources.delete(IDP_IDENTIFIER, idp_identifier_key(pool.id, identifier))
+        prefix = f"{pool.id}/{found.document['ProviderName']}/"
+        while True:
+            links = [r for r in await tx.resources.list(pool.id, IDP_LINK, limit=100, after_key=prefix)
+                     if r.key.startswith(prefix)]
+            for link in links:
+                await tx.resources.delete(IDP_LINK, link.key)
+            if len(links) < 100:
+                break
         await tx.resources.delete(IDENTITY_PROVIDER, found.key)
     return {}
 
