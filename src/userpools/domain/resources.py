@@ -104,3 +104,39 @@ def risk_configuration_key(pool_id: str, client_id: str | None) -> str:
 
 def log_delivery_key(pool_id: str) -> str:
     return pool_id
+
+
+# --- federation (branch federation) ---------------------------------------------------------------------------
+#
+# - ``identity_provider``: key = ``<pool id>/<ProviderName>``. Document: ProviderName, ProviderType,
+#   ProviderDetails (as given, secrets included: Describe leaves Apple's private_key out), AttributeMapping,
+#   IdpIdentifiers, Derived (what was read from the provider: an OIDC issuer's endpoints, SAML metadata).
+# - ``idp_identifier``: key = ``<pool id>/<IdpIdentifier>``; document ``{"ProviderName"}``. Makes an
+#   identifier unique in the pool and serves GetIdentityProviderByIdentifier and ``idp_identifier=``.
+# - ``idp_link``: key = ``<pool id>/<ProviderName>/<attribute>/<value>`` (attribute Cognito_Subject or a mapped
+#   pool attribute); document ``{"username_key", "sub"}``: AdminLinkProviderForUser's link to a native user.
+# - ``saml_signing``: key = ``<pool id>``; document ``{"Certificate"}`` (base64 DER) and ``{"PrivateKey"}``
+#   (base64 of the key's PEM encrypted under the data key): GetSigningCertificate.
+# - ``idp_state``: not a resource: the broker's pending upstream sign-ins are ``oauth_grants`` (kind
+#   ``idp_state``, see ``operations.federation``).
+
+IDENTITY_PROVIDER: Final = "identity_provider"
+IDP_IDENTIFIER: Final = "idp_identifier"
+IDP_LINK: Final = "idp_link"
+SAML_SIGNING: Final = "saml_signing"
+
+
+def identity_provider_key(pool_id: str, name: str) -> str:
+    return f"{pool_id}/{name}"
+
+
+def idp_identifier_key(pool_id: str, identifier: str) -> str:
+    return f"{pool_id}/{identifier}"
+
+
+def idp_link_key(pool_id: str, provider_name: str, attribute: str, value: str) -> str:
+    return f"{pool_id}/{provider_name}/{attribute}/{value}"
+
+
+def saml_signing_key(pool_id: str) -> str:
+    return pool_id

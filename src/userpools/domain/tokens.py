@@ -156,6 +156,11 @@ def _epoch(moment: datetime) -> int:
 def _attribute_claim(name: str, value: str) -> Any:
     if name in _VERIFIED_FLAGS:
         return value.lower() == "true"  # [O: real tokens carry true/false, the API keeps "true"/"false"]
+    if name == "identities":
+        try:  # a JSON array in real ID tokens [O: Google and SAML federated tokens]
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
     if name == "address":
         return {"formatted": value}  # [O: amplify-js#4935, the address claim as Cognito emits it]
     if name == "updated_at" and value.isdigit():

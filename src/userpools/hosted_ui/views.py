@@ -69,12 +69,19 @@ class HostedPages:
         params = dict(request.query_params)
         page = page_for(params.get("lang"), site.base, request.headers.get("accept-language"))
         try:
-            await flows.check_login_request(ctx, site.pool, params)
+            checked = await flows.check_login_request(ctx, site.pool, params)
         except rules.PageError as exc:
             return error_page_redirect(site, exc, params)
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
         page = page.styled(await hosted.style_of(ctx, site.pool, site.domain, params.get("client_id")))
+        # a button per provider the client supports, each the same request sent to that provider [C]
+        carried = {k: v for k, v in params.items() if k not in ("identity_provider", "idp_identifier", "notice")}
+        request.state.idp_buttons = [
+            (name, site.url("/oauth2/authorize?" + urlencode(carried | {"identity_provider": name})))
+            for name in checked.identity_providers
+        ]
+        request.state.password_form = checked.cognito_sign_in
         if request.method == "GET":
             notice = params.get("notice")
             return self._login_form(request, site, page, username=params.get("username"),
@@ -132,7 +139,9 @@ class HostedPages:
         token, is_new = csrf.token_for(request.cookies.get(csrf.COOKIE))
         response = render(page, "login.html", status=status, action=self._action(request, site), csrf=token,
                           errors=errors or {}, banner=banner, username=username, notice=notice,
-                          links=self._links(request, site), confirm_link=confirm_link)
+                          links=self._links(request, site), confirm_link=confirm_link,
+                          idp_buttons=getattr(request.state, "idp_buttons", []),
+                          password_form=getattr(request.state, "password_form", True))
         return _with_csrf(response, site, token, is_new)
 
     def _new_password_form(self, request: Request, site: Site, page: Page, challenge: flows.NewPasswordRequired,

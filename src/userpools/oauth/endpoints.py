@@ -18,7 +18,7 @@ from userpools.domain.records import PoolRecord
 from userpools.domain.tokens import issuer as token_issuer
 from userpools.oauth.responses import SECURITY_HEADERS, redirect
 from userpools.oauth.site import SESSION_COOKIE, Site, site_of
-from userpools.operations import dcr, oauth_tokens
+from userpools.operations import dcr, federation, oauth_tokens
 from userpools.operations import oauth as flows
 from userpools.operations.context import Context
 
@@ -113,6 +113,8 @@ class Endpoints:
         if site is None:
             return not_found()
         params = dict(request.query_params)
+        if federation.is_federated(params):
+            return await self._to_upstream(site, params)
         try:
             outcome = await flows.authorize(self._context(), site.pool, params, session_cookie(request))
         except rules.PageError as exc:
@@ -122,6 +124,33 @@ class Endpoints:
         if isinstance(outcome, flows.ShowLogin):
             return redirect(site.url("/login?" + request.url.query))
         return redirect(outcome.location)
+
+    async def _to_upstream(self, site: Site, params: dict[str, str]) -> Response:
+        """identity_provider= or idp_identifier=: straight to the upstream provider [C]."""
+        try:
+            outcome = await federation.start(self._context(), site.pool, params, site.url("/oauth2/idpresponse"))
+        except rules.PageError as exc:
+            return error_page_redirect(site, exc, params)
+        except flows.AuthorizeRedirect as exc:
+            return redirect(exc.location)
+        return redirect(outcome.location)
+
+    async def idpresponse(self, request: Request) -> Response:
+        """GET /oauth2/idpresponse: the upstream's answer; the app gets userpools' code and its own state."""
+        site = await self._site(request)
+        if site is None:
+            return not_found()
+        params = dict(request.query_params)
+        try:
+            outcome = await federation.finish(self._context(), site.pool, params)
+        except rules.PageError as exc:
+            return error_page_redirect(site, exc, {})
+        except flows.AuthorizeRedirect as exc:
+            return redirect(exc.location)
+        response = redirect(outcome.location)
+        if outcome.session_secret:
+            set_session(response, site, outcome.session_secret)
+        return response
 
     async def token(self, request: Request) -> Response:
         headers = request.headers

@@ -19,6 +19,7 @@ from userpools.operations import (
     devices,
     domains,
     groups,
+    identity_providers,
     log_delivery,
     mfa,
     passkeys,
@@ -39,6 +40,16 @@ from userpools.operations import (
 from userpools.operations.context import Handler
 
 OPERATIONS: Mapping[str, Handler] = {
+    # federation
+    "CreateIdentityProvider": identity_providers.create_identity_provider,
+    "DescribeIdentityProvider": identity_providers.describe_identity_provider,
+    "UpdateIdentityProvider": identity_providers.update_identity_provider,
+    "DeleteIdentityProvider": identity_providers.delete_identity_provider,
+    "ListIdentityProviders": identity_providers.list_identity_providers,
+    "GetIdentityProviderByIdentifier": identity_providers.get_identity_provider_by_identifier,
+    "AdminLinkProviderForUser": identity_providers.admin_link_provider_for_user,
+    "AdminDisableProviderForUser": identity_providers.admin_disable_provider_for_user,
+    "GetSigningCertificate": identity_providers.get_signing_certificate,
     # user import jobs
     "GetCSVHeader": user_import.get_csv_header,
     "CreateUserImportJob": user_import.create_user_import_job,

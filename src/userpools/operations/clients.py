@@ -18,6 +18,7 @@ from userpools.errors import InvalidParameterException
 from userpools.operations import branding, paging, terms
 from userpools.operations.client_lookup import get_client_or_raise
 from userpools.operations.context import Context
+from userpools.operations.idp_lookup import provider_names
 from userpools.operations.pools import get_pool_or_raise
 from userpools.operations.resource_servers import all_resource_servers
 from userpools.storage.ports import Conflict, Transaction
@@ -96,7 +97,7 @@ async def create_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str
         pool = await get_pool_or_raise(tx, req["UserPoolId"], for_update=True)
         settings = domain.new_client_settings(
             _settings_members(req), pool.settings, has_secret=secret is not None, pool_id=pool.id,
-            identity_providers=(),  # federation (identity providers) comes in a later issue
+            identity_providers=await provider_names(tx, pool.id),
             known_scopes=await _known_scopes(tx, pool.id, req),
         )
         client = await insert_client(ctx, tx, pool.id, req["ClientName"], settings, secret)
@@ -122,7 +123,8 @@ async def update_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str
         client = await get_client_or_raise(tx, pool.id, req["ClientId"], for_update=True)
         settings = domain.updated_client_settings(
             client.settings, _settings_members(req), pool.settings,
-            has_secret=client.secret_ciphertext is not None, pool_id=pool.id, identity_providers=(),
+            has_secret=client.secret_ciphertext is not None, pool_id=pool.id,
+            identity_providers=await provider_names(tx, pool.id),
             known_scopes=await _known_scopes(tx, pool.id, req),
         )
         client = dataclasses.replace(

@@ -34,6 +34,7 @@ from userpools.domain.resource_servers import DCR_SCOPE
 from userpools.errors import CognitoError
 from userpools.operations.clients import insert_client
 from userpools.operations.context import Context
+from userpools.operations.idp_lookup import provider_names
 from userpools.operations.oauth import defined_custom_scopes
 
 OIDC_SCOPES = ("openid", "email", "phone", "profile")
@@ -149,7 +150,8 @@ async def register(ctx: Context, pool: PoolRecord, body: Any, bearer: str | None
             raise NotEnabled()
         try:
             settings = client_domain.new_client_settings(
-                request, current.settings, has_secret=secret is not None, pool_id=pool.id, identity_providers=(),
+                request, current.settings, has_secret=secret is not None, pool_id=pool.id,
+                identity_providers=await provider_names(tx, pool.id),
                 known_scopes=set(OIDC_SCOPES) | await defined_custom_scopes(tx, pool.id),
             )
         except CognitoError as exc:

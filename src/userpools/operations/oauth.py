@@ -86,6 +86,8 @@ class AuthorizeRequest:
     nonce: str | None
     code_challenge: str | None
     prompt: str | None
+    identity_providers: tuple[str, ...] = ()  # the client's providers other than COGNITO (the sign-in buttons)
+    cognito_sign_in: bool = True  # COGNITO is among them: the page shows the password form
 
 
 class AuthorizeRedirect(Exception):
@@ -155,12 +157,13 @@ async def check_authorize(tx: Transaction, pool: PoolRecord, params: dict[str, s
     flow = "code" if response_type == "code" else "implicit"
     if flow not in rules.allowed_flows(settings):
         raise fail(rules.UnauthorizedClient())
+    providers = tuple(p for p in settings.get("SupportedIdentityProviders") or [] if p != "COGNITO")
     provider = params.get("identity_provider")
-    if (provider is not None and provider != "COGNITO") or params.get("idp_identifier"):
-        # [U] federation (other identity providers) is not served by userpools yet
-        raise fail(rules.InvalidRequest("Unsupported identity provider"))
-    if not rules.supports_cognito_sign_in(settings):
-        raise fail(rules.UnauthorizedClient())  # [U] a client without COGNITO has no sign-in page
+    federated = (provider is not None and provider != "COGNITO") or bool(params.get("idp_identifier"))
+    if provider == "COGNITO" and not rules.supports_cognito_sign_in(settings):
+        raise fail(rules.UnauthorizedClient())  # [U]
+    if not federated and not providers and not rules.supports_cognito_sign_in(settings):
+        raise fail(rules.UnauthorizedClient())  # [U] a client without any provider has no sign-in page
     try:
         scopes = rules.granted_scopes(
             rules.parse_scopes(params.get("scope")), rules.allowed_scopes(settings),
@@ -178,6 +181,7 @@ async def check_authorize(tx: Transaction, pool: PoolRecord, params: dict[str, s
     request = AuthorizeRequest(
         client_id=client.id, redirect_uri=redirect_uri, response_type=response_type, state=state, scopes=scopes,
         nonce=params.get("nonce"), code_challenge=challenge, prompt=prompt if prompt in ("login", "none") else None,
+        identity_providers=providers, cognito_sign_in=rules.supports_cognito_sign_in(settings),
     )
     return client, request
 
@@ -185,7 +189,7 @@ async def check_authorize(tx: Transaction, pool: PoolRecord, params: dict[str, s
 # --- sessions, codes and implicit tokens --------------------------------------------------------------
 
 
-async def _new_session(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, client: ClientRecord
+async def new_session(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, client: ClientRecord
                        ) -> str:
     """A hosted-UI sign-in session (ListUserSessions' SSO session: the client it was opened for, the caller)."""
     now = ctx.clock.now()
@@ -229,7 +233,7 @@ async def _sso_reusable(ctx: Context, tx: Transaction, pool: PoolRecord, client_
     return ctx.clock.now() < auth_time + timedelta(minutes=minutes)
 
 
-async def _answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
+async def answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
                   request: AuthorizeRequest, auth_time: datetime, *, sso: str | None = None) -> str:
     """The signed-in user's answer to the client: a code (code grant) or the tokens in the fragment (implicit).
     ``sso``: the stored key of the hosted-UI session behind it (the token session's OriginSessionId)."""
@@ -293,7 +297,7 @@ async def authorize(ctx: Context, pool: PoolRecord, params: dict[str, str], sess
         return ShowLogin()
     async with ctx.store.transaction() as tx:
         sso = grant_key(ctx.cipher, SESSION, session_secret) if session_secret else None
-        return Redirect(await _answer(ctx, tx, pool, client, signed_in[0], request, signed_in[1], sso=sso))
+        return Redirect(await answer(ctx, tx, pool, client, signed_in[0], request, signed_in[1], sso=sso))
 
 
 async def check_login_request(ctx: Context, pool: PoolRecord, params: dict[str, str]) -> AuthorizeRequest:
@@ -324,15 +328,18 @@ async def _hosted(ctx: Context, pool: PoolRecord, params: dict[str, str], auth_p
     async with ctx.store.transaction() as tx:
         client, request = await check_authorize(tx, pool, params)
         await oauth_limits.refuse_throttled_login(ctx, tx, pool.id)
+        if not rules.supports_cognito_sign_in(client.settings):
+            raise AuthorizeRedirect(request.redirect_uri, rules.UnauthorizedClient(), request.state,
+                                    fragment=request.response_type == "token")  # [U] no password sign-in
         secret = client_secret(ctx, client)
         if secret is not None and auth_params.get("USERNAME"):
             # the server knows the secret: the API flow's SECRET_HASH check passes as it would for the app
             auth_params["SECRET_HASH"] = secret_hash(secret, auth_params["USERNAME"], client.id)
 
         async def finish(a: signin.Attempt, user: UserRecord, source: str) -> dict[str, Any]:
-            session_box.append(await _new_session(ctx, tx, pool, user, client))
+            session_box.append(await new_session(ctx, tx, pool, user, client))
             sso = grant_key(ctx.cipher, SESSION, session_box[-1])
-            return {"Location": await _answer(ctx, tx, pool, client, user, request, ctx.clock.now(), sso=sso)}
+            return {"Location": await answer(ctx, tx, pool, client, user, request, ctx.clock.now(), sso=sso)}
 
         attempt = signin.Attempt(ctx=ctx, tx=tx, pool=pool, client=client, params=auth_params, admin=False,
                                finish=finish)

@@ -1,0 +1,299 @@
+"""A pool's identity providers (federation): Cognito's rules per ProviderType for CreateIdentityProvider and
+UpdateIdentityProvider, the document kept (``domain.resources`` kind ``identity_provider``), what Describe shows
+(the derived ProviderDetails keys, never Apple's private key), and the federated user's name and ``identities``.
+
+Facts: shared/cognito/groups-federation-oauth.md §2 ([C] botocore and the developer guide; [U] marked here).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+from urllib.parse import quote
+from xml.etree import ElementTree
+
+import orjson
+
+from userpools.errors import InvalidParameterException, LimitExceededException
+
+OIDC: Final = "OIDC"
+SAML: Final = "SAML"
+GOOGLE: Final = "Google"
+FACEBOOK: Final = "Facebook"
+AMAZON: Final = "LoginWithAmazon"
+APPLE: Final = "SignInWithApple"
+SOCIAL: Final = (GOOGLE, FACEBOOK, AMAZON, APPLE)
+MAX_PROVIDERS: Final = 300  # per pool [C: quotas]
+MAX_LINKS: Final = 5  # federated identities linked to one user [C]
+COGNITO_SUBJECT: Final = "Cognito_Subject"
+
+#: What each type must be given [C: BC CreateIdentityProvider's ProviderDetails list].
+REQUIRED: Final[dict[str, tuple[str, ...]]] = {
+    OIDC: ("client_id", "authorize_scopes", "attributes_request_method", "oidc_issuer"),
+    GOOGLE: ("client_id", "client_secret", "authorize_scopes"),
+    FACEBOOK: ("client_id", "client_secret", "authorize_scopes"),
+    AMAZON: ("client_id", "client_secret", "authorize_scopes"),
+    APPLE: ("client_id", "team_id", "key_id", "private_key", "authorize_scopes"),
+    SAML: (),
+}
+
+#: The documented endpoints Describe adds for the social types [C: BC]. A key the operator gives wins: that is
+#: how a test (or an air-gapped deployment) points a social type at a local stand-in (a userpools extension).
+_SOCIAL_DERIVED: Final[dict[str, dict[str, str]]] = {
+    GOOGLE: {
+        "attributes_url": "https://people.googleapis.com/v1/people/me?personFields=",
+        "attributes_url_add_attributes": "true",
+        "authorize_url": "https://accounts.google.com/o/oauth2/v2/auth",
+        "oidc_issuer": "https://accounts.google.com",
+        "token_request_method": "POST",
+        "token_url": "https://www.googleapis.com/oauth2/v4/token",
+    },
+    AMAZON: {
+        "attributes_url": "https://api.amazon.com/user/profile",
+        "attributes_url_add_attributes": "false",
+        "authorize_url": "https://www.amazon.com/ap/oa",
+        "token_request_method": "POST",
+        "token_url": "https://api.amazon.com/auth/o2/token",
+    },
+    APPLE: {
+        "authorize_url": "https://appleid.apple.com/auth/authorize",
+        "oidc_issuer": "https://appleid.apple.com",
+        "token_request_method": "POST",
+        "token_url": "https://appleid.apple.com/auth/token",
+    },
+}
+FACEBOOK_DEFAULT_VERSION: Final = "v17.0"  # [C: BC's example]
+
+#: The claim the username (the user's subject) comes from [C: AdminLinkProviderForUser; Facebook "id" O;
+#: Google and Apple "sub" U].
+SUBJECT_CLAIM: Final = {OIDC: "sub", GOOGLE: "sub", APPLE: "sub", FACEBOOK: "id", AMAZON: "user_id"}
+
+_NAME = re.compile(r"^[^_\s][^\s]*[^_\s]$|^[^_\s]$")
+_IDENTIFIER = re.compile(r"^[\w\s+=.@-]{1,40}$")
+_SAML_MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+
+
+def _invalid(message: str) -> InvalidParameterException:
+    return InvalidParameterException(message)
+
+
+# --- validation ---------------------------------------------------------------------------------------------
+
+
+def check_name(name: str, provider_type: str) -> None:
+    """ProviderName: no leading/trailing ``_`` or space [C: model pattern]; social providers are named by their
+    type [C: "Google", "Facebook", …; the message is U]; COGNITO and Cognito are reserved [U]."""
+    if not _NAME.match(name):
+        raise _invalid(f"Provider name {name} is not valid.")  # [U] wording
+    if provider_type in SOCIAL and name != provider_type:
+        raise _invalid(f"Provider name must be {provider_type} for provider type {provider_type}.")  # [U]
+    if name.lower() == "cognito":
+        raise _invalid(f"Provider name {name} is reserved.")  # [U]
+
+
+def check_identifiers(identifiers: list[str]) -> list[str]:
+    if len(identifiers) > 50:
+        raise _invalid("IdpIdentifiers can contain at most 50 identifiers.")  # [C] 0–50; wording U
+    for identifier in identifiers:
+        if not _IDENTIFIER.match(identifier):
+            raise _invalid(f"Invalid IdpIdentifier: {identifier}")  # [U] wording
+    if len(set(identifiers)) != len(identifiers):
+        raise _invalid("Duplicate IdpIdentifiers are not allowed.")  # [U]
+    return identifiers
+
+
+def check_mapping(mapping: Mapping[str, str], provider_type: str, schema: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """AttributeMapping: pool attribute → IdP claim. Keys are the pool's attributes or ``username``; a mapped
+    custom attribute must be mutable [C: DG23 specifying-attribute-mapping]; ``username`` maps to the type's
+    subject claim for the social types (it names the user) [U: userpools refuses another claim for them]."""
+    out: dict[str, str] = {}
+    for name, claim in mapping.items():
+        if not claim or len(claim) > 2048:  # [U] limit of the claim name
+            raise _invalid(f"Invalid attribute mapping for {name}.")
+        if name == "username":
+            if provider_type in SUBJECT_CLAIM and provider_type != OIDC and claim != SUBJECT_CLAIM[provider_type]:
+                raise _invalid(f"username can only be mapped to {SUBJECT_CLAIM[provider_type]} for "
+                               f"{provider_type}.")  # [U]
+        elif name == "sub" or name == "identities":
+            raise _invalid(f"Attribute {name} cannot be mapped.")  # [C: read-only; wording U]
+        elif name not in schema:
+            raise _invalid(f"Invalid attribute mapping. Attribute {name} doesn't exist in the user pool.")  # [U]
+        elif name.startswith("custom:") and not schema[name].get("Mutable", True):
+            raise _invalid(f"Invalid attribute mapping. Attribute {name} is not mutable.")  # [U]
+        out[name] = claim
+    return out
+
+
+def default_mapping(provider_type: str) -> dict[str, str]:
+    """Describe shows ``username`` → the subject claim [C: OIDC sub, O: Facebook id; U for the others]."""
+    claim = SUBJECT_CLAIM.get(provider_type)
+    return {} if claim is None else {"username": claim}
+
+
+def check_details(provider_type: str, details: Mapping[str, str], *, previous: Mapping[str, str] | None = None
+                  ) -> dict[str, str]:
+    """The ProviderDetails as kept (what was given, on an update merged over what was kept, keys derived by
+    ``derived_details`` left out). Raises InvalidParameterException for a missing or bad key."""
+    kept = dict(previous or {})
+    for key in _derivable(provider_type):
+        kept.pop(key, None)
+    kept.update(details)
+    missing = [key for key in REQUIRED[provider_type] if not kept.get(key)]
+    if missing:
+        # [U] wording; Cognito names the first missing key
+        raise _invalid(f"{missing[0]} is required for provider type {provider_type}.")
+    if provider_type == OIDC:
+        method = kept["attributes_request_method"]
+        if method not in ("GET", "POST"):
+            raise _invalid("attributes_request_method must be GET or POST.")  # [U] wording
+        if "openid" not in kept["authorize_scopes"].replace(",", " ").split():
+            raise _invalid("authorize_scopes must include openid.")  # [C: OIDC IdPs need openid; wording U]
+    if provider_type == SAML:
+        # an update that gives one of the two replaces the other kept before
+        for given, other in (("MetadataURL", "MetadataFile"), ("MetadataFile", "MetadataURL")):
+            if given in details and other not in details:
+                kept.pop(other, None)
+        has_url, has_file = bool(kept.get("MetadataURL")), bool(kept.get("MetadataFile"))
+        if has_url == has_file:
+            raise _invalid("Exactly one of MetadataURL or MetadataFile must be provided.")  # [U] wording
+        for flag in ("IDPInit", "IDPSignout", "EncryptedResponses"):
+            if flag in kept and kept[flag] not in ("true", "false"):
+                raise _invalid(f"{flag} must be true or false.")  # [U]
+        if kept.get("RequestSigningAlgorithm", "rsa-sha256") != "rsa-sha256":
+            raise _invalid("RequestSigningAlgorithm must be rsa-sha256.")  # [C] the only value
+        if has_file:
+            saml_endpoints(kept["MetadataFile"])  # refuses metadata that is not an IdP's
+    return kept
+
+
+def _derivable(provider_type: str) -> tuple[str, ...]:
+    if provider_type == SAML:
+        return ("ActiveEncryptionCertificate", "SLORedirectBindingURI", "SSORedirectBindingURI")
+    return ()
+
+
+def saml_endpoints(metadata: str) -> dict[str, str]:
+    """SSORedirectBindingURI and SLORedirectBindingURI of an IdP's metadata (HTTP-Redirect binding)."""
+    if "<!DOCTYPE" in metadata.upper() or "<!ENTITY" in metadata.upper():
+        raise _invalid("Invalid SAML metadata: document type declarations are not allowed.")  # entity expansion
+    try:
+        root = ElementTree.fromstring(metadata)
+    except ElementTree.ParseError:
+        raise _invalid("Invalid SAML metadata: the document is not XML.") from None  # [U] wording
+    idp = root.find(f".//{{{_SAML_MD}}}IDPSSODescriptor")
+    if idp is None:
+        raise _invalid("Invalid SAML metadata: no IDPSSODescriptor.")  # [U] wording
+    out: dict[str, str] = {}
+    for tag, key in (("SingleSignOnService", "SSORedirectBindingURI"), ("SingleLogoutService", "SLORedirectBindingURI")):
+        for service in idp.findall(f"{{{_SAML_MD}}}{tag}"):
+            if service.get("Binding") == _REDIRECT and service.get("Location"):
+                out[key] = str(service.get("Location"))
+                break
+    return out
+
+
+def check_quota(count: int) -> None:
+    if count >= MAX_PROVIDERS:
+        raise LimitExceededException(f"The user pool can have at most {MAX_PROVIDERS} identity providers.")  # [U]
+
+
+# --- what Describe shows ------------------------------------------------------------------------------------
+
+
+def derived_details(document: Mapping[str, Any]) -> dict[str, str]:
+    """The kept details with the derived keys (the discovery's URLs for OIDC are kept at creation)."""
+    provider_type = document["ProviderType"]
+    details = dict(document["ProviderDetails"])
+    if provider_type == OIDC:
+        for key, value in (document.get("Derived") or {}).items():
+            details.setdefault(key, value)  # the discovery's URLs; the ones given win
+        details.setdefault("attributes_url_add_attributes", "false")
+    elif provider_type == FACEBOOK:
+        version = details.setdefault("api_version", FACEBOOK_DEFAULT_VERSION)
+        for key, value in {
+            "attributes_url": f"https://graph.facebook.com/{version}/me?fields=",
+            "attributes_url_add_attributes": "true",
+            "authorize_url": f"https://www.facebook.com/{version}/dialog/oauth",
+            "token_request_method": "GET",
+            "token_url": f"https://graph.facebook.com/{version}/oauth/access_token",
+        }.items():
+            details.setdefault(key, value)
+    elif provider_type in _SOCIAL_DERIVED:
+        for key, value in _SOCIAL_DERIVED[provider_type].items():
+            details.setdefault(key, value)
+    elif provider_type == SAML:
+        if details.get("MetadataFile"):
+            details.update(saml_endpoints(details["MetadataFile"]))
+        details.update({k: v for k, v in (document.get("Derived") or {}).items() if v})
+    return details
+
+
+def describe(document: Mapping[str, Any], pool_id: str, created: datetime, modified: datetime) -> dict[str, Any]:
+    """IdentityProviderType as DescribeIdentityProvider shows it; Apple's private_key never leaves [C]."""
+    details = derived_details(document)
+    details.pop("private_key", None)
+    mapping = default_mapping(document["ProviderType"]) | dict(document.get("AttributeMapping") or {})
+    return {
+        "UserPoolId": pool_id, "ProviderName": document["ProviderName"], "ProviderType": document["ProviderType"],
+        "ProviderDetails": details, "AttributeMapping": mapping,
+        "IdpIdentifiers": list(document.get("IdpIdentifiers") or []),
+        "LastModifiedDate": modified, "CreationDate": created,
+    }
+
+
+# --- the federated user --------------------------------------------------------------------------------------
+
+
+def federated_username(provider_name: str, subject: str) -> str:
+    """``<provider>_<subject>``; recent Cognito lower-cases the provider part [O: real tokens 2023–2024]."""
+    return f"{provider_name.lower()}_{subject}"
+
+
+def auto_group(pool_id: str, provider_name: str) -> str:
+    """The group every user of a provider joins, the provider name's case kept [O]."""
+    return f"{pool_id}_{provider_name}"
+
+
+def identity(provider_name: str, provider_type: str, subject: str, issuer: str | None, created_ms: int, *,
+             primary: bool) -> dict[str, Any]:
+    """One entry of ``identities`` in the form of real ID tokens (``primary`` and ``dateCreated`` strings) [O]."""
+    return {"userId": subject, "providerName": provider_name, "providerType": provider_type,
+            "issuer": issuer if provider_type in (OIDC, SAML) else None,
+            "primary": "true" if primary else "false", "dateCreated": str(created_ms)}
+
+
+def identities_of(text: str | None) -> list[dict[str, Any]]:
+    if not text:
+        return []
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return []
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def identities_text(entries: list[dict[str, Any]]) -> str:
+    return orjson.dumps(entries).decode()
+
+
+def mapped_attributes(mapping: Mapping[str, str], claims: Mapping[str, Any]) -> dict[str, str]:
+    """The pool attributes a sign-in writes: each mapped claim present (a vanished one is left as is [C]);
+    lists are URL-form-encoded joined [C: multi-valued], booleans lower-case, values ≤2048 [C]."""
+    out: dict[str, str] = {}
+    for attribute, claim in mapping.items():
+        if attribute == "username" or claim not in claims or claims[claim] is None:
+            continue
+        value = claims[claim]
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, list):
+            text = ",".join(quote(str(v), safe="") for v in value)
+        elif isinstance(value, dict):
+            text = orjson.dumps(value).decode()
+        else:
+            text = str(value)
+        out[attribute] = text[:2048]
+    return out

@@ -1,0 +1,342 @@
+"""The broker: sign-in through a pool's OIDC identity provider (and the social types that follow the same code
+flow), from ``/oauth2/authorize?identity_provider=…`` (or ``idp_identifier=…``, or a button of the sign-in page)
+to the upstream's authorize URL, back at ``/oauth2/idpresponse``, and on to the app with userpools' own code.
+
+The upstream round trip is bound to the original authorization request by a one-time ``state``: an
+``oauth_grants`` record of kind ``idp_state`` found by the keyed hash of the state (the browser carries the
+state, the database only its hash), holding the request's parameters and the nonce sent upstream; it lives
+5 minutes (Cognito's limit for the round trip [C: DG23]) and is used once.
+
+At /oauth2/idpresponse: the code is redeemed at the upstream's token_url (client_secret_post [C]); the ID token
+is verified (signature against the upstream JWKS, issuer, audience, expiry, our nonce); the attributes come from
+attributes_url with attributes_request_method; then the user: a native user the identity was linked to
+(AdminLinkProviderForUser), else the federated user ``<provider>_<sub>`` (EXTERNAL_PROVIDER), made at the first
+sign-in; mapped attributes are written at every sign-in; the user joins ``<poolId>_<ProviderName>``.
+
+Deviation, said in docs/compatibility.md: Cognito sends no nonce upstream [O: va.gov-team#36369]; userpools sends
+its own and checks it (replay protection the issue asks for; upstreams ignore a nonce they do not need).
+Network calls happen outside the transactions. Every upstream failure becomes a redirect to the app with
+``error`` and ``error_description`` [O: aws-sdk-js-v3#6201 for the form; the codes are U], never a 500.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from datetime import timedelta
+from typing import Any, ClassVar
+
+import httpx
+import jwt
+import orjson
+
+from userpools import ids
+from userpools.domain import identity_providers as idp
+from userpools.domain import oauth as rules
+from userpools.domain import users as user_domain
+from userpools.domain.records import GroupRecord, OAuthGrantRecord, PoolRecord, PoolResource, UserRecord
+from userpools.domain.resources import IDENTITY_PROVIDER, IDP_LINK, identity_provider_key, idp_link_key
+from userpools.errors import CognitoError
+from userpools.operations import hooks
+from userpools.operations.context import Context
+from userpools.operations.identity_providers import provider_by_identifier
+from userpools.operations.oauth import (
+    SESSION,
+    AuthorizeRedirect,
+    AuthorizeRequest,
+    Redirect,
+    answer,
+    check_authorize,
+    ensure_client,
+    grant_key,
+    new_session,
+    with_params,
+)
+from userpools.storage.ports import Transaction
+from userpools.triggers import events
+
+IDP_STATE = "idp_state"
+ROUND_TRIP_SECONDS = 300  # [C: DG23 "within 5 minutes"]
+FETCH_TIMEOUT_SECONDS = 10.0
+LEEWAY_SECONDS = 60  # clock skew allowed on the upstream's exp/iat [U]
+SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512")
+HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")  # [C: DG23 "HMAC-SHA, ECDSA or RSA"], keyed by client_secret
+#: The social types' signing keys, used when the operator gave no jwks_uri (Describe does not show them) [C:
+#: Google's and Apple's published JWKS URLs]
+SOCIAL_JWKS = {idp.GOOGLE: "https://www.googleapis.com/oauth2/v3/certs", idp.APPLE: "https://appleid.apple.com/auth/keys"}
+CODE_FLOW_TYPES = (idp.OIDC, idp.GOOGLE, idp.APPLE, idp.FACEBOOK, idp.AMAZON)
+
+
+class ServerError(rules.OAuthError):
+    error: ClassVar[str] = "server_error"
+
+
+class AccessDenied(rules.OAuthError):
+    error: ClassVar[str] = "access_denied"
+
+
+class UpstreamFailure(Exception):
+    """Something the upstream answered or failed to answer; the message is the app's error_description."""
+
+    def __init__(self, message: str, error: str = "server_error") -> None:
+        super().__init__(message)
+        self.error = error
+
+
+def _fail(request: AuthorizeRequest, error: rules.OAuthError) -> AuthorizeRedirect:
+    return AuthorizeRedirect(request.redirect_uri, error, request.state, fragment=request.response_type == "token")
+
+
+async def _provider(tx: Transaction, pool: PoolRecord, params: dict[str, str]) -> PoolResource | None:
+    identifier = params.get("idp_identifier")
+    if identifier and not params.get("identity_provider"):
+        return await provider_by_identifier(tx, pool.id, identifier)
+    return await tx.resources.get(IDENTITY_PROVIDER, identity_provider_key(pool.id, params.get("identity_provider", "")))
+
+
+def is_federated(params: dict[str, str]) -> bool:
+    provider = params.get("identity_provider")
+    return (bool(provider) and provider != "COGNITO") or (not provider and bool(params.get("idp_identifier")))
+
+
+# --- /oauth2/authorize → the upstream -------------------------------------------------------------------------
+
+
+async def start(ctx: Context, pool: PoolRecord, params: dict[str, str], callback: str) -> Redirect:
+    """The upstream authorize URL for this authorization request. ``callback`` is the domain's
+    /oauth2/idpresponse. Raises PageError or AuthorizeRedirect as /oauth2/authorize does."""
+    await ensure_client(ctx, pool, params.get("client_id"))
+    async with ctx.store.transaction() as tx:
+        client, request = await check_authorize(tx, pool, params)
+        provider = await _provider(tx, pool, params)
+        supported = client.settings.get("SupportedIdentityProviders") or []
+        if provider is None or provider.document["ProviderName"] not in supported:
+            # [U] Cognito's answer to a provider the client does not support
+            raise _fail(request, rules.InvalidRequest("Unsupported identity provider"))
+        document = provider.document
+        if document["ProviderType"] not in CODE_FLOW_TYPES:
+            raise _fail(request, ServerError(f"{document['ProviderType']} sign-in is not supported by this server"))
+        details = idp.derived_details(document)
+        state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        now = ctx.clock.now()
+        kept = {k: v for k, v in params.items() if k not in ("identity_provider", "idp_identifier")}
+        await tx.oauth_grants.insert(OAuthGrantRecord(
+            IDP_STATE, grant_key(ctx.cipher, IDP_STATE, state), pool.id, now,
+            now + timedelta(seconds=ROUND_TRIP_SECONDS), None,
+            {"params": kept, "provider": document["ProviderName"], "nonce": nonce, "callback": callback},
+        ))
+    query = {"response_type": "code", "client_id": details["client_id"], "redirect_uri": callback,
+             "scope": details.get("authorize_scopes", "openid").replace(",", " "), "state": state}
+    if details.get("oidc_issuer"):
+        query["nonce"] = nonce
+    return Redirect(with_params(details["authorize_url"], query))
+
+
+# --- /oauth2/idpresponse --------------------------------------------------------------------------------------
+
+
+async def _fetch_json(response_call: Any, what: str) -> dict[str, Any]:
+    try:
+        response = await response_call
+    except (httpx.HTTPError, OSError) as exc:
+        raise UpstreamFailure(f"Unable to reach the identity provider's {what}: {type(exc).__name__}") from None
+    if response.status_code != 200:
+        raise UpstreamFailure(f"The identity provider's {what} answered {response.status_code}")
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise UpstreamFailure(f"The identity provider's {what} did not answer JSON") from None
+    if not isinstance(body, dict):
+        raise UpstreamFailure(f"The identity provider's {what} did not answer a JSON object")
+    return body
+
+
+def _verify_id_token(token: str, details: dict[str, str], jwks: dict[str, Any], nonce: str, now: float
+                     ) -> dict[str, Any]:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise UpstreamFailure("The ID token is not a JWT") from None
+    algorithm = header.get("alg")
+    key: Any
+    if algorithm in HMAC_ALGORITHMS:
+        key = details.get("client_secret", "").encode()
+    elif algorithm in SIGNING_ALGORITHMS:
+        try:
+            keys = [k for k in jwt.PyJWKSet.from_dict(jwks).keys if header.get("kid") in (None, k.key_id)]
+        except jwt.PyJWTError:
+            raise UpstreamFailure("The identity provider's JWKS has no usable key") from None
+        if not keys:
+            raise UpstreamFailure("The ID token's key is not in the identity provider's JWKS")
+        key = keys[0].key
+    else:
+        raise UpstreamFailure(f"The ID token's algorithm {algorithm} is not accepted")
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=[algorithm], audience=details["client_id"], issuer=details.get("oidc_issuer"),
+            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False, "require": ["sub", "exp"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise UpstreamFailure(f"Invalid ID token: {exc}") from None
+    if float(claims["exp"]) + LEEWAY_SECONDS < now:  # the server's clock (tests move it), not time.time()
+        raise UpstreamFailure("Invalid ID token: the token has expired")
+    if claims.get("nonce") != nonce:
+        raise UpstreamFailure("Invalid ID token: the nonce does not match")
+    return dict(claims)
+
+
+async def upstream_claims(details: dict[str, str], code: str, callback: str, nonce: str, now: float
+                          ) -> dict[str, Any]:
+    """The code redeemed upstream, the ID token verified, the attributes read: the identity's claims."""
+    headers = {"User-Agent": "Amazon/Cognito", "Accept": "application/json"}  # [C: DG23 the User-Agent]
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": callback,
+            "client_id": details["client_id"]}
+    if details.get("client_secret"):
+        form["client_secret"] = details["client_secret"]  # client_secret_post only [C: DG23]
+    async with httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False, headers=headers) as http:
+        if details.get("token_request_method") == "GET":
+            tokens = await _fetch_json(http.get(details["token_url"], params=form), "token endpoint")
+        else:
+            tokens = await _fetch_json(http.post(details["token_url"], data=form), "token endpoint")
+        claims: dict[str, Any] = {}
+        if details.get("oidc_issuer"):
+            id_token = tokens.get("id_token")
+            if not isinstance(id_token, str):
+                raise UpstreamFailure("The identity provider returned no ID token")
+            jwks = await _fetch_json(http.get(details["jwks_uri"]), "JWKS") if details.get("jwks_uri") else {}
+            claims = _verify_id_token(id_token, details, jwks, nonce, now)
+        access_token = tokens.get("access_token")
+        if details.get("attributes_url") and isinstance(access_token, str):
+            bearer = {"Authorization": f"Bearer {access_token}"}
+            if details.get("attributes_request_method") == "POST":
+                info = await _fetch_json(http.post(details["attributes_url"], headers=bearer), "attributes URL")
+            else:
+                info = await _fetch_json(http.get(details["attributes_url"], headers=bearer), "attributes URL")
+            if "sub" in claims and "sub" in info and str(info["sub"]) != str(claims["sub"]):
+                raise UpstreamFailure("The attributes are not the ID token's subject")
+            claims = info | claims  # the verified ID token wins over the attributes endpoint
+    return claims
+
+
+def _subject(provider_type: str, claims: dict[str, Any]) -> str:
+    value = claims.get(idp.SUBJECT_CLAIM.get(provider_type, "sub"))
+    if value is None or str(value) == "":
+        raise UpstreamFailure("The identity provider returned no subject")
+    return str(value)
+
+
+async def _linked_user(tx: Transaction, pool: PoolRecord, name: str, subject: str, mapped: dict[str, str]
+                       ) -> UserRecord | None:
+    candidates = [(idp.COGNITO_SUBJECT, subject)] + sorted(mapped.items())
+    for attribute, value in candidates:
+        link = await tx.resources.get(IDP_LINK, idp_link_key(pool.id, name, attribute, value))
+        if link is not None:
+            return await tx.users.get(pool.id, str(link.document["username_key"]), for_update=True)
+    return None
+
+
+async def _join_group(tx: Transaction, pool: PoolRecord, user: UserRecord, provider_name: str, now: Any) -> None:
+    name = idp.auto_group(pool.id, provider_name)
+    key = name.lower()
+    if await tx.groups.get(pool.id, key) is None:
+        await tx.groups.insert(GroupRecord(pool_id=pool.id, name=name, name_key=key, created_at=now, updated_at=now))
+    if not await tx.groups.is_member(pool.id, key, user.username_key):
+        await tx.groups.add_member(pool.id, key, user.username_key)
+
+
+async def _federated_user(ctx: Context, tx: Transaction, pool: PoolRecord, provider: PoolResource,
+                          subject: str, mapped: dict[str, str], client_id: str) -> tuple[UserRecord, bool]:
+    """The user this identity signs in as, made or updated (mapped attributes rewritten at every sign-in [C]);
+    True when it was made now (PreSignUp_ExternalProvider ran before; PostConfirmation runs after the commit)."""
+    document = provider.document
+    name, provider_type = document["ProviderName"], document["ProviderType"]
+    now = ctx.clock.now()
+    linked = await _linked_user(tx, pool, name, subject, mapped)
+    if linked is not None:
+        # [U] the linked native user's mapped attributes are rewritten too (never its username)
+        user = dataclasses.replace(linked, attributes=linked.attributes | mapped, updated_at=now)
+        await tx.users.update(user)
+        return user, False
+    username = idp.federated_username(name, subject)
+    key = user_domain.username_key(pool.settings, username)
+    user = await tx.users.get(pool.id, key, for_update=True)
+    if user is not None:
+        user = dataclasses.replace(user, attributes=user.attributes | mapped, updated_at=now)
+        await tx.users.update(user)
+        return user, False
+    attributes = dict(mapped)
+    schema = user_domain.schema(pool.settings)
+    missing = [n for n, e in schema.items() if e.get("Required") and n != "sub" and not attributes.get(n)]
+    if missing:
+        # [C: required attributes must be mapped; U: Cognito's words]
+        raise UpstreamFailure(f"Invalid user attributes: {missing[0]}: The attribute is required")
+    if "email" in attributes and "email_verified" not in attributes:
+        attributes["email_verified"] = "false"  # [C: false unless mapped]
+    issuer = idp.derived_details(document).get("oidc_issuer")
+    attributes["identities"] = idp.identities_text([
+        idp.identity(name, provider_type, subject, issuer, int(now.timestamp() * 1000), primary=True)])
+    try:
+        await hooks.run(ctx, pool, "PreSignUp", events.pre_sign_up(
+            hooks.caller(pool, username, client_id), "PreSignUp_ExternalProvider", user_attributes=attributes))
+    except CognitoError as exc:
+        # [O: "PreSignUp failed with error <message>." is what apps report from the hosted UI]
+        raise UpstreamFailure(f"PreSignUp failed with error {exc.message}.", "invalid_request") from None
+    user = UserRecord(pool_id=pool.id, username=username, username_key=key, sub=ids.new_uuid(),
+                      status="EXTERNAL_PROVIDER", enabled=True, created_at=now, updated_at=now,
+                      attributes=attributes)
+    await tx.users.insert(user)
+    return user, True
+
+
+async def finish(ctx: Context, pool: PoolRecord, answer_params: dict[str, str]) -> Redirect:
+    """GET /oauth2/idpresponse: ``code`` and ``state`` from the upstream → the app's redirect. A missing,
+    unknown, used or expired state → PageError (there is no request to answer safely)."""
+    state = answer_params.get("state") or ""
+    now = ctx.clock.now()
+    async with ctx.store.transaction() as tx:
+        key = grant_key(ctx.cipher, IDP_STATE, state)
+        grant = await tx.oauth_grants.get(IDP_STATE, key, for_update=True)
+        if (not state or grant is None or grant.pool_id != pool.id or grant.used_at is not None
+                or grant.expires_at <= now or not await tx.oauth_grants.use(IDP_STATE, key, now, grant.document)):
+            raise rules.PageError("invalid_request", "Invalid state")  # [U] Cognito's page for it
+        params = dict(grant.document["params"])
+        _, request = await check_authorize(tx, pool, params)
+        provider = await tx.resources.get(IDENTITY_PROVIDER, identity_provider_key(pool.id, grant.document["provider"]))
+    if provider is None:
+        raise _fail(request, ServerError("The identity provider no longer exists"))
+    if answer_params.get("error"):
+        # the upstream's refusal, passed on [U: Cognito's mapping of upstream errors]
+        description = answer_params.get("error_description") or answer_params["error"]
+        denied = answer_params["error"] == "access_denied"
+        raise _fail(request, AccessDenied(description) if denied else ServerError(description))
+    details = idp.derived_details(provider.document)
+    if provider.document["ProviderType"] in SOCIAL_JWKS:
+        details.setdefault("jwks_uri", SOCIAL_JWKS[provider.document["ProviderType"]])
+    try:
+        claims = await upstream_claims(details, answer_params.get("code") or "", grant.document["callback"],
+                                       grant.document["nonce"], now.timestamp())
+        subject = _subject(provider.document["ProviderType"], claims)
+        mapping = provider.document.get("AttributeMapping") or {}
+        mapped = idp.mapped_attributes(mapping, claims)
+        async with ctx.store.transaction() as tx:
+            client, request = await check_authorize(tx, pool, params)
+            user, created = await _federated_user(ctx, tx, pool, provider, subject, mapped, client.id)
+            if not user.enabled:
+                raise UpstreamFailure("User is disabled.")  # [U] the words
+            await _join_group(tx, pool, user, provider.document["ProviderName"], ctx.clock.now())
+            session = await new_session(ctx, tx, pool, user, client)
+            location = await answer(ctx, tx, pool, client, user, request, ctx.clock.now(),
+                                    sso=grant_key(ctx.cipher, SESSION, session))
+    except UpstreamFailure as exc:
+        raise _fail(request, ServerError(str(exc)) if exc.error == "server_error" else rules.InvalidRequest(str(exc))
+                    ) from None
+    if created and hooks.has(pool, "PostConfirmation"):
+        # after the commit, as for ConfirmSignUp [C: PostConfirmation_ConfirmSignUp for a first federated
+        # sign-in]; a failure here does not undo the sign-in [U]
+        try:
+            await hooks.run(ctx, pool, "PostConfirmation", events.post_confirmation(
+                hooks.caller(pool, user.username, client.id), "PostConfirmation_ConfirmSignUp",
+                user_attributes=hooks.attributes(pool, user)))
+        except CognitoError:
+            pass
+    return Redirect(location, session)
