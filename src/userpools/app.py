@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -46,6 +47,7 @@ from userpools.operations.keyring import KeyRing
 from userpools.operations.pacing import Pacer
 from userpools.operations.threats import FEEDBACK_PATH, feedback_link
 from userpools.protocol.dispatch import Around, Dispatcher, Handle, Observe
+from userpools.provisioning import apply_pools, read_pools
 from userpools.storage.engine import open_store
 from userpools.storage.ports import Store
 from userpools.triggers.config import load_triggers_config
@@ -140,6 +142,47 @@ def operation_settings(settings: Settings) -> OperationSettings:
     )
 
 
+def build_context(settings: Settings, store: Store, clock: Clock, cipher: DataKeyCipher, delivery: Delivery,
+                  invoker: TriggerInvoker, breached: BreachedPasswords, imports: ImportRunner) -> Context:
+    """The Context every operation receives (the server's, and pools as code's at start-up)."""
+    return Context(
+        store=store, clock=clock, settings=operation_settings(settings), cipher=cipher,
+        outbox=Outbox(cipher, clock, echo=settings.development_mode), codes=CodeHasher(cipher),
+        keyring=KeyRing(cipher), pacer=Pacer(), delivery=delivery, triggers=invoker,
+        simulation_key=cipher.derive("simulated-answers"),
+        breached=breached, imports=imports,
+    )
+
+
+def provision_pools(settings: Settings) -> list[str]:
+    """Pools as code: applies the ``[[pools]]`` of the configuration file to the store, once, before the
+    server (or its workers) starts; returns what changed. Raises provisioning.PoolsConfigError."""
+    if settings.config_file is None:
+        return []
+    specs = read_pools(settings.config_file)
+    if not specs:
+        return []
+
+    async def run() -> list[str]:
+        store = await open_store(settings.effective_database_url)
+        clock = AdjustableClock() if settings.development_mode else SystemClock()
+        cipher = load_cipher(settings)
+        invoker = TriggerInvoker(
+            load_triggers_config(settings.config_file, lambda_endpoint=settings.lambda_endpoint),
+            region=settings.region,
+        )
+        imports = ImportRunner(store, clock, cipher)
+        context = build_context(settings, store, clock, cipher, Delivery.from_settings(None, None), invoker,
+                                BreachedPasswords(None, None), imports)
+        try:
+            return await apply_pools(context, specs, source=str(settings.config_file))
+        finally:
+            await invoker.aclose()
+            await store.close()
+
+    return asyncio.run(run())
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, store: Store | None = None,
     triggers: TriggerInvoker | None = None,
@@ -164,13 +207,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = store or await open_store(settings.effective_database_url)
         imports = ImportRunner(opened, clock, cipher)
-        context = Context(
-            store=opened, clock=clock, settings=operation_settings(settings), cipher=cipher,
-            outbox=Outbox(cipher, clock, echo=settings.development_mode), codes=CodeHasher(cipher),
-            keyring=KeyRing(cipher), pacer=Pacer(), delivery=delivery, triggers=invoker,
-            simulation_key=cipher.derive("simulated-answers"),
-            breached=breached, imports=imports,
-        )
+        context = build_context(settings, opened, clock, cipher, delivery, invoker, breached, imports)
         log.info("delivery: %s", delivery.describe())
         state["store"] = opened
         state["context"] = context

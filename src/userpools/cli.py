@@ -144,6 +144,15 @@ def serve(**options: Any) -> None:
     except ValueError as exc:  # a bad configuration file, data key, or sender URL
         click.echo(f"userpools: {exc}", err=True)
         sys.exit(2)
+    from userpools.app import provision_pools
+    from userpools.provisioning import PoolsConfigError
+
+    try:  # pools as code: once, here, before uvicorn or the workers start (like the migrations)
+        for change in provision_pools(settings):
+            click.echo(f"userpools: {change}", err=True)
+    except PoolsConfigError as exc:
+        click.echo(f"userpools: {exc}", err=True)
+        sys.exit(2)
     if workers == 1:
         from userpools.http import OneWriteHttpToolsProtocol, uvicorn_log_config
 

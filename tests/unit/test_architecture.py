@@ -65,6 +65,8 @@ RULES: tuple[Rule, ...] = (
                               "userpools.crypto.keys"), web=True),
     Rule("userpools.hosted_ui", ("userpools.hosted_ui", "userpools.oauth", "userpools.operations",
                                  "userpools.domain"), web=True),
+    Rule("userpools.provisioning", ("userpools.operations", "userpools.crypto", "userpools.protocol.model",
+                                    "userpools.protocol.validation", "userpools.storage.ports")),
     Rule("userpools.app", ALL, web=True),
     Rule("userpools.workers", ALL, web=True, database=True),
     Rule("userpools.cli", ALL, web=True, database=True),

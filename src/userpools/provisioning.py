@@ -1,0 +1,362 @@
+"""Pools as code: the ``[[pools]]`` tables of ``userpools.toml`` (the ``--config`` file), applied at start-up.
+
+Every member is the AWS operation's own (checked against botocore's model, like a request), so what a
+pool, a client or a group can be given is what CreateUserPool, CreateUserPoolClient or CreateGroup take::
+
+    [[pools]]
+    Id = "us-east-1_Example01"                 # the fixed pool id (the app's .env keeps it)
+    PoolName = "app"
+    Policies = { PasswordPolicy = { MinimumLength = 8 } }   # any CreateUserPool member
+
+    [[pools.clients]]
+    ClientId = "exampleclientid0000000000a"    # fixed; with ClientSecret, a fixed secret too
+    ClientName = "web"
+    ExplicitAuthFlows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+    [[pools.groups]]
+    GroupName = "admins"                       # any CreateGroup member
+
+    [[pools.users]]
+    Username = "alice"
+    Password = "Passw0rd!"                     # permanent: the user is CONFIRMED
+    Attributes = { email = "alice@example.com", email_verified = "true" }
+    Groups = ["admins"]                        # the user's groups are exactly these
+
+    [[pools.domains]]
+    Domain = "app-local"                       # CreateUserPoolDomain's members
+
+    [[pools.resource_servers]]
+    Identifier = "https://api.example.com"     # CreateResourceServer's members
+    Name = "api"
+    Scopes = [{ ScopeName = "read", ScopeDescription = "read" }]
+
+Applying is idempotent: what is missing is created, what exists is updated to the file (UpdateUserPool's,
+UpdateUserPoolClient's, UpdateGroup's, UpdateResourceServer's members), nothing is created twice. Each step
+is an operation handler called with the server's Context, so the file meets the API's validation. A mistake
+raises :class:`PoolsConfigError` naming the file, the line and the key; ``userpools serve`` then stops with
+exit status 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from userpools.crypto import passwords
+from userpools.errors import CognitoError
+from userpools.operations import clients, domains, groups, pools, resource_servers, users
+from userpools.operations.common import find_user
+from userpools.operations.context import Context
+from userpools.protocol.model import operation_model
+from userpools.protocol.validation import validate_input
+from userpools.storage.ports import Conflict
+
+
+class PoolsConfigError(ValueError):
+    """The pools of the configuration file cannot be applied; the message names the file, line and key."""
+
+
+def _members(operation: str) -> frozenset[str]:
+    return frozenset(operation_model(operation).input_shape.members)
+
+
+#: Each kind of ``[[pools.<kind>]]`` table: the operation that creates one and the keys that are not its own.
+_CHILDREN = ("clients", "groups", "users", "domains", "resource_servers")
+_USER_KEYS = frozenset({"Username", "Password", "Attributes", "Groups"})
+
+
+@dataclass(frozen=True)
+class Item:
+    """One table of the file: its members, and where it is (for errors)."""
+
+    kind: str
+    members: Mapping[str, Any]
+    line: int
+    key_lines: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    pool: Item
+    children: Mapping[str, list[Item]]
+
+
+class _Lines:
+    """Finds the lines of array-of-tables headers and their keys in the source (tomllib gives no lines)."""
+
+    _HEADER = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.\s]+?)\s*\]\]")
+    _ANY_HEADER = re.compile(r"^\s*\[")
+    _KEY = re.compile(r"^\s*\"?([A-Za-z0-9_-]+)\"?\s*=")
+
+    def __init__(self, text: str) -> None:
+        self.tables: dict[str, list[tuple[int, dict[str, int]]]] = {}
+        current: dict[str, int] | None = None
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = self._HEADER.match(line)
+            if header:
+                current = {}
+                name = re.sub(r"\s+", "", header.group(1))
+                self.tables.setdefault(name, []).append((number, current))
+            elif self._ANY_HEADER.match(line):
+                current = None
+            elif current is not None and (key := self._KEY.match(line)):
+                current.setdefault(key.group(1), number)
+
+    def at(self, name: str, index: int) -> tuple[int, dict[str, int]]:
+        found = self.tables.get(name, [])
+        return found[index] if index < len(found) else (0, {})
+
+
+def parse_pools(text: str, data: Mapping[str, Any], *, source: str) -> list[PoolSpec]:
+    """The ``[[pools]]`` of the already-parsed document ``data`` (``text`` its source, for line numbers)."""
+    raw = data.get("pools")
+    if raw is None:
+        return []
+    lines = _Lines(text)
+
+    def fail(line: int, key: str, problem: str) -> PoolsConfigError:
+        where = f"{source}:{line}" if line else source
+        return PoolsConfigError(f"{where}: {key}: {problem}")
+
+    if not isinstance(raw, list) or not all(isinstance(entry, dict) for entry in raw):
+        raise fail(0, "pools", "expected an array of tables ([[pools]])")
+    specs: list[PoolSpec] = []
+    counters = dict.fromkeys(_CHILDREN, 0)
+    seen_pools: dict[str, int] = {}
+    seen_clients: dict[str, int] = {}
+    for index, entry in enumerate(raw):
+        line, keys = lines.at("pools", index)
+        allowed = _members("CreateUserPool") | {"Id", *_CHILDREN}
+        for name in entry:
+            if name not in allowed:
+                raise fail(keys.get(name, line), f"pools[{index}].{name}", "unknown key")
+        pool_id = entry.get("Id")
+        if not isinstance(pool_id, str) or not re.fullmatch(r"[\w-]+_[0-9a-zA-Z]+", pool_id) or len(pool_id) > 55:
+            raise fail(keys.get("Id", line), f"pools[{index}].Id",
+                       "expected a pool id, <region>_<letters and digits> (e.g. us-east-1_Example01)")
+        if pool_id in seen_pools:
+            raise fail(keys.get("Id", line), f"pools[{index}].Id",
+                       f"{pool_id} is already the id of the pool at line {seen_pools[pool_id]}")
+        seen_pools[pool_id] = keys.get("Id", line)
+        children: dict[str, list[Item]] = {}
+        for kind in _CHILDREN:
+            items = entry.get(kind, [])
+            if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+                raise fail(keys.get(kind, line), f"pools[{index}].{kind}", f"expected [[pools.{kind}]] tables")
+            children[kind] = []
+            for number, item in enumerate(items):
+                item_line, item_keys = lines.at(f"pools.{kind}", counters[kind])
+                counters[kind] += 1
+                label = f"pools[{index}].{kind}[{number}]"
+                known = _child_keys(kind)
+                for name in item:
+                    if name not in known:
+                        raise fail(item_keys.get(name, item_line), f"{label}.{name}", "unknown key")
+                if kind == "clients":
+                    client_id = item.get("ClientId")
+                    if not isinstance(client_id, str) or not re.fullmatch(r"[a-z0-9]{1,128}", client_id):
+                        raise fail(item_keys.get("ClientId", item_line), f"{label}.ClientId",
+                                   "expected a fixed ClientId of lowercase letters and digits")
+                    if client_id in seen_clients:
+                        raise fail(item_keys.get("ClientId", item_line), f"{label}.ClientId",
+                                   f"{client_id} is already the id of the client at line {seen_clients[client_id]}")
+                    seen_clients[client_id] = item_keys.get("ClientId", item_line)
+                if kind == "users" and not isinstance(item.get("Username"), str):
+                    raise fail(item_line, f"{label}.Username", "missing")
+                children[kind].append(Item(kind, item, item_line, item_keys))
+        pool_members = {k: v for k, v in entry.items() if k not in _CHILDREN}
+        specs.append(PoolSpec(Item("pools", pool_members, line, keys), children))
+    return specs
+
+
+def _child_keys(kind: str) -> frozenset[str]:
+    if kind == "clients":
+        return _members("CreateUserPoolClient") - {"UserPoolId"} | {"ClientId"}
+    if kind == "groups":
+        return _members("CreateGroup") - {"UserPoolId"}
+    if kind == "domains":
+        return _members("CreateUserPoolDomain") - {"UserPoolId"}
+    if kind == "resource_servers":
+        return _members("CreateResourceServer") - {"UserPoolId"}
+    return _USER_KEYS
+
+
+def read_pools(path: Any) -> list[PoolSpec]:
+    """The pools of the configuration file at ``path`` (a missing or unreadable file is the trigger loader's
+    error to report; here it is an empty list)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    return parse_pools(text, data, source=str(path))
+
+
+Call = Callable[[Context, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+async def _call(ctx: Context, operation: str, handler: Call, req: dict[str, Any], where: str,
+                **extra: Any) -> dict[str, Any]:
+    """``handler`` on ``req`` checked against the operation's input shape; an error names ``where``."""
+    try:
+        checked = validate_input(operation_model(operation), req)
+        return await (handler(ctx, checked, **extra) if extra else handler(ctx, checked))
+    except CognitoError as exc:
+        raise PoolsConfigError(f"{where}: {operation}: {exc.code}: {exc.message}") from None
+    except Conflict:
+        raise PoolsConfigError(f"{where}: {operation}: the id is taken by another pool or client") from None
+
+
+def _updatable(operation: str, members: Mapping[str, Any]) -> dict[str, Any]:
+    allowed = _members(operation)
+    return {k: v for k, v in members.items() if k in allowed}
+
+
+async def apply_pools(ctx: Context, specs: list[PoolSpec], *, source: str) -> list[str]:
+    """Creates or updates every pool of ``specs``; returns one line per change, for the log."""
+    done: list[str] = []
+    for spec in specs:
+        await _apply_pool(ctx, spec, source, done)
+    return done
+
+
+async def _apply_pool(ctx: Context, spec: PoolSpec, source: str, done: list[str]) -> None:
+    members = dict(spec.pool.members)
+    pool_id = members.pop("Id")
+    where = f"{source}:{spec.pool.line} (pool {pool_id})"
+    async with ctx.store.transaction(readonly=True) as tx:
+        existing = await tx.pools.get(pool_id)
+    if existing is None:
+        await _call(ctx, "CreateUserPool", pools.create_user_pool, members, where, pool_id=pool_id)
+        done.append(f"created pool {pool_id}")
+    else:
+        update = {"UserPoolId": pool_id, **_updatable("UpdateUserPool", members)}
+        await _call(ctx, "UpdateUserPool", pools.update_user_pool, update, where)
+        if existing.name != members.get("PoolName", existing.name):
+            async with ctx.store.transaction() as tx:
+                pool = await tx.pools.get(pool_id, for_update=True)
+                if pool is not None:
+                    await tx.pools.update(dataclasses.replace(pool, name=members["PoolName"]))
+        done.append(f"updated pool {pool_id}")
+    for item in spec.children["resource_servers"]:
+        await _apply_resource_server(ctx, pool_id, item, source, done)
+    for item in spec.children["clients"]:
+        await _apply_client(ctx, pool_id, item, source, done)
+    for item in spec.children["groups"]:
+        await _apply_group(ctx, pool_id, item, source, done)
+    for item in spec.children["domains"]:
+        await _apply_domain(ctx, pool_id, item, source, done)
+    for item in spec.children["users"]:
+        await _apply_user(ctx, pool_id, item, source, done)
+
+
+async def _apply_client(ctx: Context, pool_id: str, item: Item, source: str, done: list[str]) -> None:
+    members = dict(item.members)
+    client_id = members.pop("ClientId")
+    where = f"{source}:{item.line} (client {client_id})"
+    async with ctx.store.transaction(readonly=True) as tx:
+        existing = await tx.clients.get(client_id)
+    if existing is not None and existing.pool_id != pool_id:
+        raise PoolsConfigError(f"{where}: ClientId {client_id} belongs to another pool ({existing.pool_id})")
+    if existing is None:
+        await _call(ctx, "CreateUserPoolClient", clients.create_user_pool_client,
+                    {"UserPoolId": pool_id, **members}, where, client_id=client_id)
+        done.append(f"created client {client_id}")
+        return
+    update = {"UserPoolId": pool_id, "ClientId": client_id, **_updatable("UpdateUserPoolClient", members)}
+    await _call(ctx, "UpdateUserPoolClient", clients.update_user_pool_client, update, where)
+    secret = members.get("ClientSecret")
+    if isinstance(secret, str):  # a changed fixed secret replaces the stored one (no operation does this)
+        async with ctx.store.transaction() as tx:
+            client = await tx.clients.get(client_id, for_update=True)
+            if client is not None:
+                ciphertext = ctx.cipher.encrypt(secret.encode(), context=clients.secret_context(client_id))
+                await tx.clients.update(dataclasses.replace(client, secret_ciphertext=ciphertext))
+    done.append(f"updated client {client_id}")
+
+
+async def _apply_group(ctx: Context, pool_id: str, item: Item, source: str, done: list[str]) -> None:
+    name = item.members.get("GroupName")
+    where = f"{source}:{item.line} (group {name})"
+    req = {"UserPoolId": pool_id, **item.members}
+    try:
+        await groups.get_group(ctx, {"UserPoolId": pool_id, "GroupName": name})
+    except CognitoError:
+        await _call(ctx, "CreateGroup", groups.create_group, req, where)
+        done.append(f"created group {name}")
+        return
+    await _call(ctx, "UpdateGroup", groups.update_group, _updatable("UpdateGroup", req), where)
+
+
+async def _apply_domain(ctx: Context, pool_id: str, item: Item, source: str, done: list[str]) -> None:
+    domain = item.members.get("Domain")
+    where = f"{source}:{item.line} (domain {domain})"
+    found = await _call(ctx, "DescribeUserPoolDomain", domains.describe_user_pool_domain,
+                        {"Domain": domain}, where)
+    owner = (found.get("DomainDescription") or {}).get("UserPoolId")
+    if owner == pool_id:
+        return
+    if owner:
+        raise PoolsConfigError(f"{where}: the domain {domain} belongs to another pool ({owner})")
+    await _call(ctx, "CreateUserPoolDomain", domains.create_user_pool_domain,
+                {"UserPoolId": pool_id, **item.members}, where)
+    done.append(f"created domain {domain}")
+
+
+async def _apply_resource_server(ctx: Context, pool_id: str, item: Item, source: str, done: list[str]) -> None:
+    identifier = item.members.get("Identifier")
+    where = f"{source}:{item.line} (resource server {identifier})"
+    req = {"UserPoolId": pool_id, **item.members}
+    try:
+        await resource_servers.describe_resource_server(ctx, {"UserPoolId": pool_id, "Identifier": identifier})
+    except CognitoError:
+        await _call(ctx, "CreateResourceServer", resource_servers.create_resource_server, req, where)
+        done.append(f"created resource server {identifier}")
+        return
+    await _call(ctx, "UpdateResourceServer", resource_servers.update_resource_server, req, where)
+
+
+async def _apply_user(ctx: Context, pool_id: str, item: Item, source: str, done: list[str]) -> None:
+    username = item.members["Username"]
+    where = f"{source}:{item.line} (user {username})"
+    raw_attributes = item.members.get("Attributes") or {}
+    if not isinstance(raw_attributes, dict):
+        raise PoolsConfigError(f"{where}: Attributes: expected a table of name = \"value\"")
+    attributes = [{"Name": str(k), "Value": str(v)} for k, v in raw_attributes.items()]
+    password = item.members.get("Password")
+    async with ctx.store.transaction(readonly=True) as tx:
+        pool = await tx.pools.get(pool_id)
+        user = None if pool is None else await find_user(tx, pool, username)
+    if user is None:
+        await _call(ctx, "AdminCreateUser", users.admin_create_user, {
+            "UserPoolId": pool_id, "Username": username, "UserAttributes": attributes, "MessageAction": "SUPPRESS",
+        }, where)
+        done.append(f"created user {username}")
+        stored = None
+    else:
+        changed = [a for a in attributes if user.attributes.get(a["Name"]) != a["Value"]]
+        if changed:
+            await _call(ctx, "AdminUpdateUserAttributes", users.admin_update_user_attributes,
+                        {"UserPoolId": pool_id, "Username": username, "UserAttributes": changed}, where)
+        stored = user.password_ciphertext
+    if isinstance(password, str) and (
+        stored is None or user is None or user.status != "CONFIRMED"
+        or not passwords.matches(stored, pool_id, user.username, password, ctx.cipher)
+    ):
+        await _call(ctx, "AdminSetUserPassword", users.admin_set_user_password,
+                    {"UserPoolId": pool_id, "Username": username, "Password": password, "Permanent": True}, where)
+    if "Groups" in item.members:
+        wanted = set(item.members["Groups"] or ())
+        listed = await _call(ctx, "AdminListGroupsForUser", groups.admin_list_groups_for_user,
+                             {"UserPoolId": pool_id, "Username": username, "Limit": 60}, where)
+        have = {group["GroupName"] for group in listed.get("Groups", [])}
+        for name in sorted(wanted - have):
+            await _call(ctx, "AdminAddUserToGroup", groups.admin_add_user_to_group,
+                        {"UserPoolId": pool_id, "Username": username, "GroupName": name}, where)
+        for name in sorted(have - wanted):
+            await _call(ctx, "AdminRemoveUserFromGroup", groups.admin_remove_user_from_group,
+                        {"UserPoolId": pool_id, "Username": username, "GroupName": name}, where)
