@@ -268,5 +268,80 @@ def import_log(job_id: str, data_dir: Path, database_url: str | None, only_probl
         click.echo(f"userpools: no log lines for {job_id}", err=True)
 
 
+@main.command("export")
+@click.option("--pool", "pool_id", required=True, help="The id of the pool to export.")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the document to this file (default: standard output).")
+@_common
+def export_command(pool_id: str, out: Path | None, data_dir: Path, database_url: str | None) -> None:
+    """Write one pool (configuration, clients, groups, users with their encrypted password verifiers,
+    memberships, domains, resource servers, …) as one JSON document, read from the database."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    import orjson
+
+    from userpools.portability import PortabilityError, export_pool
+    from userpools.storage.engine import open_store
+
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+
+    async def read() -> dict[str, Any]:
+        store = await open_store(settings.effective_database_url)
+        try:
+            return await export_pool(store, pool_id, now=datetime.now(UTC))
+        finally:
+            await store.close()
+
+    try:
+        document = asyncio.run(read())
+    except PortabilityError as exc:
+        click.echo(f"userpools: {exc}", err=True)
+        sys.exit(2)
+    text = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+    if out is None:
+        click.echo(text.decode(), nl=False)
+    else:
+        out.write_bytes(text)
+        click.echo(f"userpools: pool {pool_id} written to {out}", err=True)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@_common
+def import_command(file: Path, data_dir: Path, database_url: str | None) -> None:
+    """Create the pool of a document `userpools export` wrote (FILE, or - for standard input), in one
+    transaction. Passwords keep working when this server has the data key of the one that exported it."""
+    import asyncio
+
+    import orjson
+
+    from userpools.portability import PortabilityError, import_pool
+    from userpools.storage.engine import open_store
+
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    try:
+        raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+        document = orjson.loads(raw)
+    except OSError as exc:
+        raise click.UsageError(f"{file}: cannot be read ({exc.strerror})") from None
+    except orjson.JSONDecodeError as exc:
+        raise click.UsageError(f"{file}: not JSON: {exc}") from None
+
+    async def write() -> str:
+        store = await open_store(settings.effective_database_url)
+        try:
+            return await import_pool(store, document)
+        finally:
+            await store.close()
+
+    try:
+        pool_id = asyncio.run(write())
+    except PortabilityError as exc:
+        click.echo(f"userpools: {file}: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"userpools: pool {pool_id} imported", err=True)
+
+
 if __name__ == "__main__":
     main()

@@ -67,6 +67,7 @@ RULES: tuple[Rule, ...] = (
                                  "userpools.domain"), web=True),
     Rule("userpools.provisioning", ("userpools.operations", "userpools.crypto", "userpools.protocol.model",
                                     "userpools.protocol.validation", "userpools.storage.ports")),
+    Rule("userpools.portability", ("userpools.domain", "userpools.storage.ports")),
     Rule("userpools.app", ALL, web=True),
     Rule("userpools.workers", ALL, web=True, database=True),
     Rule("userpools.cli", ALL, web=True, database=True),
