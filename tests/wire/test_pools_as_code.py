@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import bcrypt
 import pytest
 
 from conftest import BACKENDS
@@ -55,6 +56,42 @@ Groups = ["admins"]
 [[pools.domains]]
 Domain = "poolsascode-app"
 """
+
+
+def test_user_with_an_imported_hash_signs_in_with_its_password_and_an_unchanged_restart_changes_nothing(
+    server_factory: Any, tmp_path: Path
+) -> None:
+    hashed = bcrypt.hashpw(b"Hashed-passw0rd", bcrypt.gensalt(rounds=4)).decode()
+    text = CONFIG + f"""
+[[pools.users]]
+Username = "carol"
+PasswordHash = "{hashed}"
+PasswordHashAlgorithm = "BCRYPT"
+"""
+    config = _write(tmp_path, text)
+    srv = server_factory("sqlite", extra_args=["--config", str(config)])
+    cognito = srv.client()
+    assert any(f"userpools: created pool {POOL_ID}" in line for line in srv.output)
+    assert cognito.admin_get_user(UserPoolId=POOL_ID, Username="carol")["UserStatus"] == "CONFIRMED"
+    tokens = cognito.initiate_auth(ClientId=CLIENT_ID, AuthFlow="USER_PASSWORD_AUTH",
+                                   AuthParameters={"USERNAME": "carol", "PASSWORD": "Hashed-passw0rd"})
+    assert tokens["AuthenticationResult"]["AccessToken"]
+    before = (cognito.describe_user_pool(UserPoolId=POOL_ID)["UserPool"]["LastModifiedDate"],
+              cognito.describe_user_pool_client(UserPoolId=POOL_ID, ClientId=CLIENT_ID)["UserPoolClient"][
+                  "LastModifiedDate"],
+              cognito.admin_get_user(UserPoolId=POOL_ID, Username="alice")["UserLastModifiedDate"])
+    srv.stop()
+    srv.start()  # the same file again: nothing differs, nothing is written
+    after = (cognito.describe_user_pool(UserPoolId=POOL_ID)["UserPool"]["LastModifiedDate"],
+             cognito.describe_user_pool_client(UserPoolId=POOL_ID, ClientId=CLIENT_ID)["UserPoolClient"][
+                 "LastModifiedDate"],
+             cognito.admin_get_user(UserPoolId=POOL_ID, Username="alice")["UserLastModifiedDate"])
+    assert after == before
+    assert not any("userpools: created" in line or "userpools: updated" in line for line in srv.output)
+    # carol's hash became an SRP verifier at her first sign-in: the restart kept that password.
+    assert cognito.initiate_auth(ClientId=CLIENT_ID, AuthFlow="USER_PASSWORD_AUTH",
+                                 AuthParameters={"USERNAME": "carol", "PASSWORD": "Hashed-passw0rd"})[
+        "AuthenticationResult"]["AccessToken"]
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -139,6 +176,13 @@ def test_unknown_key_stops_the_start_naming_its_line(server_factory: Any, tmp_pa
     text = CONFIG.replace('GroupName = "readers"', 'GroupName = "readers"\nColour = "blue"')
     stderr = _refused(server_factory, tmp_path, text)
     assert f"userpools.toml:{_line_of(text, 'Colour')}: pools[0].groups[1].Colour: unknown key" in stderr
+
+
+def test_unknown_nested_key_stops_the_start_naming_its_line(server_factory: Any, tmp_path: Path) -> None:
+    text = CONFIG.replace("MinimumLength = 8", "MinimumLength = 8, MinimumLenght = 9")
+    stderr = _refused(server_factory, tmp_path, text)
+    assert f"userpools.toml:{_line_of(text, 'MinimumLenght')}: pools[0].Policies.PasswordPolicy.MinimumLenght: " \
+           "unknown key" in stderr
 
 
 def test_client_id_given_twice_stops_the_start_naming_both_lines(server_factory: Any, tmp_path: Path) -> None:
