@@ -11,6 +11,8 @@ import pytest
 
 from conftest import BACKENDS
 
+pytest_plugins = ["pytester"]
+
 POOL_ID = "us-east-1_PoolsCode1"
 CLIENT_ID = "poolsascodeclient000000001"
 SECRET_CLIENT_ID = "poolsascodeclient000000002"
@@ -211,3 +213,18 @@ def test_client_id_of_another_pool_is_a_conflict(server_factory: Any, tmp_path: 
     line = _line_of(other, "[[pools.clients]]")
     assert f"userpools.toml:{line} (client {CLIENT_ID}): ClientId {CLIENT_ID} belongs to another pool " \
            f"({POOL_ID})" in result.stderr
+
+
+def test_the_pytest_plugins_server_applies_the_pools_of_its_config(pytester: pytest.Pytester) -> None:
+    config = pytester.path / "userpools.toml"
+    config.write_text(CONFIG)
+    pytester.makepyfile(test_fixed_ids=f'''
+def test_the_configured_pool_is_there(cognito_idp):
+    assert cognito_idp.describe_user_pool(UserPoolId="{POOL_ID}")["UserPool"]["Name"] == "app"
+    tokens = cognito_idp.initiate_auth(ClientId="{CLIENT_ID}", AuthFlow="USER_PASSWORD_AUTH",
+                                       AuthParameters={{"USERNAME": "alice", "PASSWORD": "Passw0rd!"}})
+    assert tokens["AuthenticationResult"]["AccessToken"]
+''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--userpools-arg=--config={config}",
+                                           timeout=180)
+    result.assert_outcomes(passed=1)
