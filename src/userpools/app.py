@@ -10,7 +10,7 @@ import ipaddress
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import orjson
@@ -162,8 +162,19 @@ def provision_pools(settings: Settings) -> list[str]:
     specs = read_pools(settings.config_file)
     if not specs:
         return []
+    source = str(settings.config_file)
+    return with_context(settings, lambda context: apply_pools(context, specs, source=source))
 
-    async def run() -> list[str]:
+
+T = TypeVar("T")
+
+
+def with_context(settings: Settings, work: Callable[[Context], Awaitable[T]]) -> T:
+    """Runs ``work`` with a Context on the configured store, outside any server (start-up's pools as code,
+    ``userpools clone``): the store opened (and migrated), the data key loaded, no messages sent beyond the
+    outbox's (no SMTP or SMS sender)."""
+
+    async def run() -> T:
         store = await open_store(settings.effective_database_url)
         clock = AdjustableClock() if settings.development_mode else SystemClock()
         cipher = load_cipher(settings)
@@ -175,7 +186,7 @@ def provision_pools(settings: Settings) -> list[str]:
         context = build_context(settings, store, clock, cipher, Delivery.from_settings(None, None), invoker,
                                 BreachedPasswords(None, None), imports)
         try:
-            return await apply_pools(context, specs, source=str(settings.config_file))
+            return await work(context)
         finally:
             await invoker.aclose()
             await store.close()

@@ -343,5 +343,51 @@ def import_command(file: Path, data_dir: Path, database_url: str | None) -> None
     click.echo(f"userpools: pool {pool_id} imported", err=True)
 
 
+@main.command("clone")
+@click.option("--endpoint", default=None,
+              help="The Cognito-compatible endpoint to copy from (default: AWS's cognito-idp endpoint of --region).")
+@click.option("--pool", "pool_id", required=True, help="The id of the pool to copy.")
+@click.option("--region", default=None, help="The source's region (default: the pool id's).")
+@click.option("--data-key", envvar="USERPOOLS_DATA_KEY", default=None,
+              help="This server's data key (client secrets are stored encrypted under it).")
+@_common
+def clone_command(endpoint: str | None, pool_id: str, region: str | None, data_key: str | None, data_dir: Path,
+                  database_url: str | None) -> None:
+    """Copy a pool (configuration, clients with their secrets, groups, resource servers, its domain, users
+    and their groups) from any Cognito-compatible endpoint, through its public API only, into this server's
+    database with the same ids. Users arrive RESET_REQUIRED: no API gives their passwords. The source's
+    credentials are AWS's usual ones (environment, profile); a local endpoint without any gets test/test."""
+    import botocore.session
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from userpools.app import with_context
+    from userpools.cloning import clone, read_source
+    from userpools.provisioning import PoolsConfigError
+
+    settings = Settings(data_dir=data_dir, database_url=database_url, data_key=data_key)
+    session = botocore.session.get_session()
+    credentials: dict[str, str] = {}
+    if session.get_credentials() is None:
+        credentials = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    client = session.create_client("cognito-idp", region_name=region or pool_id.split("_", 1)[0],
+                                   endpoint_url=endpoint, **credentials)
+    where = endpoint or "cognito-idp"
+    try:
+        source = read_source(client, pool_id)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        click.echo(f"userpools: {where}: {error.get('Code')}: {error.get('Message')}", err=True)
+        sys.exit(2)
+    except BotoCoreError as exc:
+        click.echo(f"userpools: {where}: {exc}", err=True)
+        sys.exit(2)
+    try:
+        for change in with_context(settings, lambda context: clone(context, source, where=where)):
+            click.echo(f"userpools: {change}", err=True)
+    except (PoolsConfigError, ValueError) as exc:
+        click.echo(f"userpools: {exc}", err=True)
+        sys.exit(2)
+
+
 if __name__ == "__main__":
     main()

@@ -279,6 +279,10 @@ async def _call(ctx: Context, operation: str, handler: Call, req: dict[str, Any]
         raise PoolsConfigError(f"{where}: {operation}: the id is taken by another pool or client") from None
 
 
+def _where(source: str, line: int, what: str) -> str:
+    return f"{source}:{line} ({what})" if line else f"{source} ({what})"
+
+
 def _differs(compute: Callable[[], Any], current: Any) -> bool:
     """Whether what the update would store differs from ``current``; an update the domain refuses differs
     (the handler then reports the error, with the line)."""
@@ -301,14 +305,14 @@ async def apply_pools(ctx: Context, specs: list[PoolSpec], *, source: str) -> li
     """Creates or updates every pool of ``specs``; returns one line per change, for the log."""
     done: list[str] = []
     for spec in specs:
-        await _apply_pool(ctx, spec, source, done)
+        await apply_pool(ctx, spec, source, done)
     return done
 
 
-async def _apply_pool(ctx: Context, spec: PoolSpec, source: str, done: list[str]) -> None:
+async def apply_pool(ctx: Context, spec: PoolSpec, source: str, done: list[str]) -> None:
     members = dict(spec.pool.members)
     pool_id = members.pop("Id")
-    where = f"{source}:{spec.pool.line} (pool {pool_id})"
+    where = _where(source, spec.pool.line, f"pool {pool_id}")
     async with ctx.store.transaction(readonly=True) as tx:
         existing = await tx.pools.get(pool_id)
     if existing is None:
@@ -345,7 +349,7 @@ async def _apply_pool(ctx: Context, spec: PoolSpec, source: str, done: list[str]
 async def _apply_client(ctx: Context, pool_id: str, item: Item, source: str, done: list[str]) -> None:
     members = dict(item.members)
     client_id = members.pop("ClientId")
-    where = f"{source}:{item.line} (client {client_id})"
+    where = _where(source, item.line, f"client {client_id}")
     async with ctx.store.transaction(readonly=True) as tx:
         existing = await tx.clients.get(client_id)
     if existing is not None and existing.pool_id != pool_id:
@@ -383,7 +387,7 @@ async def _apply_client(ctx: Context, pool_id: str, item: Item, source: str, don
 
 async def _apply_group(ctx: Context, pool_id: str, item: Item, source: str, done: list[str]) -> None:
     name = item.members.get("GroupName")
-    where = f"{source}:{item.line} (group {name})"
+    where = _where(source, item.line, f"group {name}")
     req = {"UserPoolId": pool_id, **item.members}
     try:
         found = (await groups.get_group(ctx, {"UserPoolId": pool_id, "GroupName": name}))["Group"]
@@ -399,7 +403,7 @@ async def _apply_group(ctx: Context, pool_id: str, item: Item, source: str, done
 
 async def _apply_domain(ctx: Context, pool_id: str, item: Item, source: str, done: list[str]) -> None:
     domain = item.members.get("Domain")
-    where = f"{source}:{item.line} (domain {domain})"
+    where = _where(source, item.line, f"domain {domain}")
     found = await _call(ctx, "DescribeUserPoolDomain", domains.describe_user_pool_domain,
                         {"Domain": domain}, where)
     owner = (found.get("DomainDescription") or {}).get("UserPoolId")
@@ -414,7 +418,7 @@ async def _apply_domain(ctx: Context, pool_id: str, item: Item, source: str, don
 
 async def _apply_resource_server(ctx: Context, pool_id: str, item: Item, source: str, done: list[str]) -> None:
     identifier = item.members.get("Identifier")
-    where = f"{source}:{item.line} (resource server {identifier})"
+    where = _where(source, item.line, f"resource server {identifier}")
     req = {"UserPoolId": pool_id, **item.members}
     try:
         found = await resource_servers.describe_resource_server(
@@ -431,7 +435,7 @@ async def _apply_resource_server(ctx: Context, pool_id: str, item: Item, source:
 
 async def _apply_user(ctx: Context, pool_id: str, item: Item, source: str, done: list[str]) -> None:
     username = item.members["Username"]
-    where = f"{source}:{item.line} (user {username})"
+    where = _where(source, item.line, f"user {username}")
     raw_attributes = item.members.get("Attributes") or {}
     if not isinstance(raw_attributes, dict):
         raise PoolsConfigError(f"{where}: Attributes: expected a table of name = \"value\"")

@@ -69,6 +69,8 @@ RULES: tuple[Rule, ...] = (
                                     "userpools.protocol.model",
                                     "userpools.protocol.validation", "userpools.storage.ports")),
     Rule("userpools.portability", ("userpools.domain", "userpools.storage.ports")),
+    Rule("userpools.cloning", ("userpools.provisioning", "userpools.operations", "userpools.domain",
+                               "userpools.protocol.model", "userpools.storage.ports")),
     Rule("userpools.app", ALL, web=True),
     Rule("userpools.workers", ALL, web=True, database=True),
     Rule("userpools.cli", ALL, web=True, database=True),
