@@ -228,3 +228,16 @@ def test_the_configured_pool_is_there(cognito_idp):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--userpools-arg=--config={config}",
                                            timeout=180)
     result.assert_outcomes(passed=1)
+
+
+def test_the_readme_example_gives_its_ids_and_its_user_signs_in(server_factory: Any, tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Pools as code, export, import and clone", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = _write(tmp_path, example)
+    cognito = server_factory("sqlite", extra_args=["--config", str(config)]).client()
+    client = cognito.describe_user_pool_client(UserPoolId="us-east-1_Example01", ClientId="exampleappclient000000001")
+    assert client["UserPoolClient"]["ClientName"] == "web"
+    tokens = cognito.initiate_auth(ClientId="exampleappclient000000001", AuthFlow="USER_PASSWORD_AUTH",
+                                   AuthParameters={"USERNAME": "alice@example.com", "PASSWORD": "Passw0rd!"})
+    assert tokens["AuthenticationResult"]["AccessToken"]
