@@ -153,6 +153,10 @@ def serve(**options: Any) -> None:
     except PoolsConfigError as exc:
         click.echo(f"userpools: {exc}", err=True)
         sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - an unreachable or unusable store: say so and stop, as uvicorn would
+        click.echo(f"userpools: cannot apply the pools of {settings.config_file}: {type(exc).__name__}: {exc}",
+                   err=True)
+        sys.exit(3)
     if workers == 1:
         from userpools.http import OneWriteHttpToolsProtocol, uvicorn_log_config
 

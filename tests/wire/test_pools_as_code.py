@@ -241,3 +241,12 @@ def test_the_readme_example_gives_its_ids_and_its_user_signs_in(server_factory: 
     tokens = cognito.initiate_auth(ClientId="exampleappclient000000001", AuthFlow="USER_PASSWORD_AUTH",
                                    AuthParameters={"USERNAME": "alice@example.com", "PASSWORD": "Passw0rd!"})
     assert tokens["AuthenticationResult"]["AccessToken"]
+
+
+def test_with_workers_the_pools_are_applied_once_before_they_fork(server_factory: Any, tmp_path: Path) -> None:
+    config = _write(tmp_path, CONFIG)
+    srv = server_factory("sqlite", extra_args=["--config", str(config), "--workers", "2"])
+    cognito = srv.client()
+    assert cognito.describe_user_pool(UserPoolId=POOL_ID)["UserPool"]["Name"] == "app"
+    assert sum(f"userpools: created pool {POOL_ID}" in line for line in srv.output) == 1
+    assert _sign_in(cognito, "Passw0rd!")["AccessToken"]
