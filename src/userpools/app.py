@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -9,7 +10,7 @@ import ipaddress
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import orjson
@@ -48,6 +49,7 @@ from userpools.operations.limits import RateLimits
 from userpools.operations.pacing import Pacer
 from userpools.operations.threats import FEEDBACK_PATH, feedback_link
 from userpools.protocol.dispatch import Around, Dispatcher, Handle, Observe
+from userpools.provisioning import apply_pools, read_pools
 from userpools.storage.engine import open_store
 from userpools.storage.ports import Store
 from userpools.triggers.config import load_triggers_config
@@ -165,6 +167,63 @@ def operation_settings(settings: Settings) -> OperationSettings:
     )
 
 
+def build_context(settings: Settings, store: Store, clock: Clock, cipher: DataKeyCipher, delivery: Delivery,
+                  invoker: TriggerInvoker, breached: BreachedPasswords, imports: ImportRunner) -> Context:
+    """The Context every operation receives (the server's, and pools as code's at start-up)."""
+    limits = RateLimits(
+        store, clock, account_id=settings.account_id, region=settings.region,
+        enforce=settings.effective_rate_limits,
+        recovery_requests_per_second=settings.recovery_requests_per_second,
+    )
+    return Context(
+        store=store, clock=clock, settings=operation_settings(settings), cipher=cipher,
+        outbox=Outbox(cipher, clock, echo=settings.development_mode), codes=CodeHasher(cipher),
+        keyring=KeyRing(cipher), pacer=Pacer(), delivery=delivery, triggers=invoker,
+        simulation_key=cipher.derive("simulated-answers"),
+        breached=breached, imports=imports, limits=limits,
+    )
+
+
+def provision_pools(settings: Settings) -> list[str]:
+    """Pools as code: applies the ``[[pools]]`` of the configuration file to the store, once, before the
+    server (or its workers) starts; returns what changed. Raises provisioning.PoolsConfigError."""
+    if settings.config_file is None:
+        return []
+    specs = read_pools(settings.config_file)
+    if not specs:
+        return []
+    source = str(settings.config_file)
+    return with_context(settings, lambda context: apply_pools(context, specs, source=source))
+
+
+T = TypeVar("T")
+
+
+def with_context(settings: Settings, work: Callable[[Context], Awaitable[T]]) -> T:
+    """Runs ``work`` with a Context on the configured store, outside any server (start-up's pools as code,
+    ``userpools clone``): the store opened (and migrated), the data key loaded, no messages sent beyond the
+    outbox's (no SMTP or SMS sender)."""
+
+    async def run() -> T:
+        store = await open_store(settings.effective_database_url)
+        clock = AdjustableClock() if settings.development_mode else SystemClock()
+        cipher = load_cipher(settings)
+        invoker = TriggerInvoker(
+            load_triggers_config(settings.config_file, lambda_endpoint=settings.lambda_endpoint),
+            region=settings.region,
+        )
+        imports = ImportRunner(store, clock, cipher)
+        context = build_context(settings, store, clock, cipher, Delivery.from_settings(None, None), invoker,
+                                BreachedPasswords(None, None), imports)
+        try:
+            return await work(context)
+        finally:
+            await invoker.aclose()
+            await store.close()
+
+    return asyncio.run(run())
+
+
 def create_app(
     settings: Settings, *, clock: Clock | None = None, store: Store | None = None,
     triggers: TriggerInvoker | None = None,
@@ -189,18 +248,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = store or await open_store(settings.effective_database_url)
         imports = ImportRunner(opened, clock, cipher)
-        limits = RateLimits(
-            opened, clock, account_id=settings.account_id, region=settings.region,
-            enforce=settings.effective_rate_limits,
-            recovery_requests_per_second=settings.recovery_requests_per_second,
-        )
-        context = Context(
-            store=opened, clock=clock, settings=operation_settings(settings), cipher=cipher,
-            outbox=Outbox(cipher, clock, echo=settings.development_mode), codes=CodeHasher(cipher),
-            keyring=KeyRing(cipher), pacer=Pacer(), delivery=delivery, triggers=invoker,
-            simulation_key=cipher.derive("simulated-answers"),
-            breached=breached, imports=imports, limits=limits,
-        )
+        context = build_context(settings, opened, clock, cipher, delivery, invoker, breached, imports)
+        limits = context.limits
         log.info("delivery: %s", delivery.describe())
         state["store"] = opened
         state["context"] = context

@@ -155,6 +155,19 @@ def serve(**options: Any) -> None:
     except ValueError as exc:  # a bad configuration file, data key, or sender URL
         click.echo(f"userpools: {exc}", err=True)
         sys.exit(2)
+    from userpools.app import provision_pools
+    from userpools.provisioning import PoolsConfigError
+
+    try:  # pools as code: once, here, before uvicorn or the workers start (like the migrations)
+        for change in provision_pools(settings):
+            click.echo(f"userpools: {change}", err=True)
+    except PoolsConfigError as exc:
+        click.echo(f"userpools: {exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - an unreachable or unusable store: say so and stop, as uvicorn would
+        click.echo(f"userpools: cannot apply the pools of {settings.config_file}: {type(exc).__name__}: {exc}",
+                   err=True)
+        sys.exit(3)
     if workers == 1:
         from userpools.http import OneWriteHttpToolsProtocol, uvicorn_log_config
 
@@ -271,6 +284,127 @@ def import_log(job_id: str, data_dir: Path, database_url: str | None, only_probl
 
     if asyncio.run(read()) == 0:
         click.echo(f"userpools: no log lines for {job_id}", err=True)
+
+
+@main.command("export")
+@click.option("--pool", "pool_id", required=True, help="The id of the pool to export.")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the document to this file (default: standard output).")
+@_common
+def export_command(pool_id: str, out: Path | None, data_dir: Path, database_url: str | None) -> None:
+    """Write one pool (configuration, clients, groups, users with their encrypted password verifiers,
+    memberships, domains, resource servers, …) as one JSON document, read from the database."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    import orjson
+
+    from userpools.portability import PortabilityError, export_pool
+    from userpools.storage.engine import open_store
+
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+
+    async def read() -> dict[str, Any]:
+        store = await open_store(settings.effective_database_url)
+        try:
+            return await export_pool(store, pool_id, now=datetime.now(UTC))
+        finally:
+            await store.close()
+
+    try:
+        document = asyncio.run(read())
+    except PortabilityError as exc:
+        click.echo(f"userpools: {exc}", err=True)
+        sys.exit(2)
+    text = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+    if out is None:
+        click.echo(text.decode(), nl=False)
+    else:
+        out.write_bytes(text)
+        click.echo(f"userpools: pool {pool_id} written to {out}", err=True)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@_common
+def import_command(file: Path, data_dir: Path, database_url: str | None) -> None:
+    """Create the pool of a document `userpools export` wrote (FILE, or - for standard input), in one
+    transaction. Passwords keep working when this server has the data key of the one that exported it."""
+    import asyncio
+
+    import orjson
+
+    from userpools.portability import PortabilityError, import_pool
+    from userpools.storage.engine import open_store
+
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    try:
+        raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+        document = orjson.loads(raw)
+    except OSError as exc:
+        raise click.UsageError(f"{file}: cannot be read ({exc.strerror})") from None
+    except orjson.JSONDecodeError as exc:
+        raise click.UsageError(f"{file}: not JSON: {exc}") from None
+
+    async def write() -> str:
+        store = await open_store(settings.effective_database_url)
+        try:
+            return await import_pool(store, document)
+        finally:
+            await store.close()
+
+    try:
+        pool_id = asyncio.run(write())
+    except PortabilityError as exc:
+        click.echo(f"userpools: {file}: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"userpools: pool {pool_id} imported", err=True)
+
+
+@main.command("clone")
+@click.option("--endpoint", default=None,
+              help="The Cognito-compatible endpoint to copy from (default: AWS's cognito-idp endpoint of --region).")
+@click.option("--pool", "pool_id", required=True, help="The id of the pool to copy.")
+@click.option("--region", default=None, help="The source's region (default: the pool id's).")
+@click.option("--data-key", envvar="USERPOOLS_DATA_KEY", default=None,
+              help="This server's data key (client secrets are stored encrypted under it).")
+@_common
+def clone_command(endpoint: str | None, pool_id: str, region: str | None, data_key: str | None, data_dir: Path,
+                  database_url: str | None) -> None:
+    """Copy a pool (configuration, clients with their secrets, groups, resource servers, its domain, users
+    and their groups) from any Cognito-compatible endpoint, through its public API only, into this server's
+    database with the same ids. Users arrive RESET_REQUIRED: no API gives their passwords. The source's
+    credentials are AWS's usual ones (environment, profile); a local endpoint without any gets test/test."""
+    import botocore.session
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from userpools.app import with_context
+    from userpools.cloning import clone, read_source
+    from userpools.provisioning import PoolsConfigError
+
+    settings = Settings(data_dir=data_dir, database_url=database_url, data_key=data_key)
+    session = botocore.session.get_session()
+    credentials: dict[str, str] = {}
+    if session.get_credentials() is None:
+        credentials = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    client = session.create_client("cognito-idp", region_name=region or pool_id.split("_", 1)[0],
+                                   endpoint_url=endpoint, **credentials)
+    where = endpoint or "cognito-idp"
+    try:
+        source = read_source(client, pool_id)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        click.echo(f"userpools: {where}: {error.get('Code')}: {error.get('Message')}", err=True)
+        sys.exit(2)
+    except BotoCoreError as exc:
+        click.echo(f"userpools: {where}: {exc}", err=True)
+        sys.exit(2)
+    try:
+        for change in with_context(settings, lambda context: clone(context, source, where=where)):
+            click.echo(f"userpools: {change}", err=True)
+    except (PoolsConfigError, ValueError) as exc:
+        click.echo(f"userpools: {exc}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

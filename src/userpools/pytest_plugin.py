@@ -112,6 +112,13 @@ class UserPoolsServer:
         except ConfigError as exc:
             raise pytest.UsageError(f"userpools: {exc}") from None
         app = create_app(settings)
+        from userpools.app import provision_pools
+        from userpools.provisioning import PoolsConfigError
+
+        try:  # pools as code (--userpools-arg=--config=userpools.toml), as `userpools serve` applies them
+            provision_pools(settings)
+        except PoolsConfigError as exc:
+            raise pytest.UsageError(f"userpools: {exc}") from None
         config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False,
                                 server_header=False, http=OneWriteHttpToolsProtocol, lifespan="on")
         self._server = server = uvicorn.Server(config)

@@ -189,3 +189,19 @@ def test_an_unknown_resource_is_none(store: Store, run: Any, kind: str) -> None:
             return await tx.resources.get(kind, "nothing")
 
     assert run(scenario()) is None
+
+
+def test_kinds_lists_each_kind_the_pool_has_once_sorted(store: Store, run: Any) -> None:
+    mine = [a_server("api"), a_server("other"), PoolResource(DOMAIN, "mine", POOL, T0, T0, {})]
+    theirs = PoolResource(UI_CUSTOMIZATION, ui_customization_key(OTHER, None), OTHER, T0, T0, {})
+
+    async def scenario() -> tuple[list[str], list[str], list[str]]:
+        await with_pools(store, POOL, OTHER, "us-east-1_Pool00003")
+        async with store.transaction() as tx:
+            for resource in [*mine, theirs]:
+                await tx.resources.insert(resource)
+        async with store.transaction(readonly=True) as tx:
+            return (list(await tx.resources.kinds(POOL)), list(await tx.resources.kinds(OTHER)),
+                    list(await tx.resources.kinds("us-east-1_Pool00003")))
+
+    assert run(scenario()) == ([DOMAIN, RESOURCE_SERVER], [UI_CUSTOMIZATION], [])

@@ -58,11 +58,11 @@ async def _known_scopes(tx: Transaction, pool_id: str, req: dict[str, Any]) -> f
 
 
 async def insert_client(ctx: Context, tx: Transaction, pool_id: str, name: str, settings: dict[str, Any],
-                        secret: str | None) -> ClientRecord:
-    """A new client with a fresh 26-character id (its secret encrypted under the data key)."""
+                        secret: str | None, *, fixed_id: str | None = None) -> ClientRecord:
+    """A new client with a fresh 26-character id, or ``fixed_id`` (its secret encrypted under the data key)."""
     now = ctx.clock.now()
     for _attempt in range(5):
-        client_id = ids.new_client_id()
+        client_id = fixed_id or ids.new_client_id()
         client = ClientRecord(
             id=client_id, pool_id=pool_id, name=name, created_at=now, updated_at=now,
             secret_ciphertext=(
@@ -73,14 +73,19 @@ async def insert_client(ctx: Context, tx: Transaction, pool_id: str, name: str, 
         try:
             await tx.clients.insert(client)
         except Conflict:  # a client id drawn twice (36^26 ids): draw again
+            if fixed_id is not None:
+                raise
             continue
         return client
     raise RuntimeError("could not draw an unused client id")
 
 
-async def create_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
+async def create_user_pool_client(
+    ctx: Context, req: dict[str, Any], *, client_id: str | None = None
+) -> dict[str, Any]:
     """API_CreateUserPoolClient: a 26-character client id, and a secret when GenerateSecret is true or a
-    ClientSecret is given."""
+    ClientSecret is given. ``client_id`` (pools as code, never the wire) is a fixed id; taken, it raises
+    Conflict."""
     generate = bool(req.get("GenerateSecret"))
     custom_secret = req.get("ClientSecret")
     if generate and custom_secret is not None:
@@ -100,7 +105,7 @@ async def create_user_pool_client(ctx: Context, req: dict[str, Any]) -> dict[str
             identity_providers=await provider_names(tx, pool.id),
             known_scopes=await _known_scopes(tx, pool.id, req),
         )
-        client = await insert_client(ctx, tx, pool.id, req["ClientName"], settings, secret)
+        client = await insert_client(ctx, tx, pool.id, req["ClientName"], settings, secret, fixed_id=client_id)
     return {"UserPoolClient": domain.describe_client(client, secret=secret)}
 
 

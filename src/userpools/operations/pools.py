@@ -37,13 +37,15 @@ def _describe(ctx: Context, pool: PoolRecord, estimated_users: int = 0) -> dict[
                                 estimated_users=estimated_users)
 
 
-async def create_user_pool(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
-    """API_CreateUserPool: the pool with every default Cognito fills in, and its own signing keys."""
+async def create_user_pool(ctx: Context, req: dict[str, Any], *, pool_id: str | None = None) -> dict[str, Any]:
+    """API_CreateUserPool: the pool with every default Cognito fills in, and its own signing keys.
+    ``pool_id`` (pools as code, never the wire) is the pool's fixed id instead of a drawn one; taken, it raises
+    Conflict."""
     settings = domain.new_pool_settings({k: v for k, v in req.items() if k != "PoolName"})
     now = ctx.clock.now()
     for _attempt in range(5):
         pool = PoolRecord(
-            id=ids.new_pool_id(ctx.settings.region), name=req["PoolName"], created_at=now, updated_at=now,
+            id=pool_id or ids.new_pool_id(ctx.settings.region), name=req["PoolName"], created_at=now, updated_at=now,
             settings=settings,
         )
         def make(pid: str = pool.id, shared: bool = ctx.settings.shared_signing_key) -> list[SigningKeyRecord]:
@@ -60,6 +62,8 @@ async def create_user_pool(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
                 for key in keys:
                     await tx.signing_keys.insert(key)
         except Conflict:  # a pool id drawn twice (62^9 ids): draw again
+            if pool_id is not None:
+                raise
             continue
         return {"UserPool": _describe(ctx, pool)}
     raise RuntimeError("could not draw an unused pool id")

@@ -233,6 +233,9 @@ class ResourcePort(Protocol):
         """The pool's resources of the kind ordered by key (byte-wise), those with key > after_key, at most
         ``limit``."""
 
+    async def kinds(self, pool_id: str) -> Sequence[str]:
+        """The kinds of resource the pool has, sorted (what ``userpools export`` walks)."""
+
 
 class OAuthGrantPort(Protocol):
     async def insert(self, grant: OAuthGrantRecord) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy import Row, bindparam, delete, distinct, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
@@ -37,6 +37,7 @@ _LIST = (
     .limit(bindparam("b_limit"))
 )
 _LIST_AFTER = _LIST.where(_R["key"] > bindparam("b_after"))
+_KINDS = select(distinct(_R.kind)).where(_R.pool_id == bindparam("b_pool_id")).order_by(_R.kind)
 
 
 def resource_insert(dialect_name: str) -> Insert:
@@ -97,3 +98,6 @@ class SqlResources:
             params["b_after"] = after_key
             result = await self._conn.execute(_LIST_AFTER, params)
         return [_resource(row) for row in result]
+
+    async def kinds(self, pool_id: str) -> Sequence[str]:
+        return [row[0] for row in await self._conn.execute(_KINDS, {"b_pool_id": pool_id})]
