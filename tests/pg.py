@@ -24,7 +24,7 @@ class PostgresUnavailable(RuntimeError):
     pass
 
 
-def _run(coroutine: Any) -> Any:
+def run_async(coroutine: Any) -> Any:
     """``asyncio.run``, on a thread of its own when this thread already runs an event loop (Playwright's sync
     API keeps one running while the browser tests ask for a PostgreSQL server)."""
     try:
@@ -38,19 +38,19 @@ def _run(coroutine: Any) -> Any:
 def create_database(prefix: str = "userpools_test") -> str:
     """Creates an empty database ``<prefix>_<random hex>`` and returns its ``postgresql://`` URL."""
     name = f"{prefix}_{secrets.token_hex(6)}"
-    _run(_admin(f'CREATE DATABASE "{name}"'))
+    run_async(_admin(f'CREATE DATABASE "{name}"'))
     return make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(database_url: str) -> None:
     """Drops the database, disconnecting whoever is still connected."""
     name = make_url(database_url).database
-    _run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_async(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def truncate_all(database_url: str) -> None:
     """Empties every table of the database's public schema except Alembic's version table."""
-    _run(_truncate_all(database_url))
+    run_async(_truncate_all(database_url))
 
 
 async def _truncate_all(database_url: str) -> None:

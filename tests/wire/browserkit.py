@@ -77,9 +77,11 @@ def app() -> Iterator[App]:
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless chromium for the whole session; fails (never skips) when the browser is missing."""
+    """One headless chromium per test module; fails (never skips) when the browser is missing. Not one per
+    session: Playwright's sync API keeps an event loop running on the main thread while it is open, and the
+    modules after a browser module call asyncio.run (tests/wire/server_db.py, tests/pg.py)."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)", pytrace=False)
     from playwright.sync_api import sync_playwright

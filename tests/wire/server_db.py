@@ -3,10 +3,10 @@ resources left behind after a deletion, and the records the OAuth endpoints writ
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from pg import run_async
 from userpools.config import Settings
 from userpools.domain.resources import PoolResource
 from userpools.storage.engine import open_store
@@ -27,7 +27,7 @@ def in_transaction(server: Any, work: Callable[[Transaction], Awaitable[T]]) -> 
         finally:
             await store.close()
 
-    return asyncio.run(run())
+    return run_async(run())
 
 
 def resources_of(server: Any, pool_id: str, *kinds: str) -> list[PoolResource]:
