@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from userpools import __version__, ids, logs, metrics
 from userpools.clock import AdjustableClock, Clock, SystemClock
 from userpools.config import Settings
+from userpools.console.views import mount as console_mount
 from userpools.crypto.codes import CodeHasher
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.jwt import Signer, collecting
@@ -414,6 +415,7 @@ def create_app(
         Route("/_userpools/import/{pool_id}/{job_id}", import_upload, methods=["PUT"]),
         Route("/{pool_id}/.well-known/jwks.json", jwks, methods=["GET"]),
         Route("/{pool_id}/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
+        console_mount(lambda: state["context"], enabled=settings.development_mode),
         domain_mount(lambda: state["context"], oauth_endpoints),
     ]
     middleware = [

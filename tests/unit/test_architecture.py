@@ -66,6 +66,8 @@ RULES: tuple[Rule, ...] = (
                               "userpools.crypto.keys"), web=True),
     Rule("userpools.hosted_ui", ("userpools.hosted_ui", "userpools.oauth", "userpools.operations",
                                  "userpools.domain"), web=True),
+    Rule("userpools.console", ("userpools.console", "userpools.operations", "userpools.domain",
+                               "userpools.delivery.mime"), web=True),
     Rule("userpools.provisioning", ("userpools.operations", "userpools.domain", "userpools.crypto",
                                     "userpools.protocol.model",
                                     "userpools.protocol.validation", "userpools.storage.ports")),
