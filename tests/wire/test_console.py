@@ -127,3 +127,37 @@ def test_the_console_in_a_browser(server: Any, cognito: Any, page: Any) -> None:
     frame = page.frame_locator("iframe").first
     assert frame.locator("b").inner_text() == code  # the HTML as the recipient's mail reader shows it
     shoot(page, "console-outbox")
+
+
+def test_an_sms_and_a_plain_text_email_are_shown_as_sent(server: Any, cognito: Any) -> None:
+    pool_id = cognito.create_user_pool(PoolName=unique("console-sms"), AutoVerifiedAttributes=["phone_number"],
+                                       UsernameAttributes=["email"])["UserPool"]["Id"]
+    client_id = make_client(cognito, pool_id)["ClientId"]
+    cognito.sign_up(ClientId=client_id, Username="dan@example.com", Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": "dan@example.com"},
+                                    {"Name": "phone_number", "Value": "+15555550123"}])
+    other = cognito.create_user_pool(PoolName=unique("console-text"), AutoVerifiedAttributes=["email"])
+    other_client = make_client(cognito, other["UserPool"]["Id"])["ClientId"]
+    erin = unique("erin")
+    cognito.sign_up(ClientId=other_client, Username=erin, Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": "erin@example.com"}])
+    sms = httpx.get(f"{server.url}{CONSOLE}/outbox", params={"pool": pool_id})
+    shown = text_of(sms)
+    assert "SMS to" in shown and "+15555550123" in shown and "<iframe" not in sms.text
+    sent = cognito.admin_get_user(UserPoolId=pool_id, Username="dan@example.com")["Username"]
+    assert latest_code(server, pool_id, sent) in shown
+    plain = httpx.get(f"{server.url}{CONSOLE}/outbox", params={"pool": other["UserPool"]["Id"]})
+    assert "erin@example.com" in text_of(plain) and "<iframe" not in plain.text
+    assert latest_code(server, other["UserPool"]["Id"], erin) in text_of(plain)
+
+
+def test_values_are_escaped_and_unknown_things_are_404s(server: Any, cognito: Any) -> None:
+    pool = make_pool(cognito)
+    hostile = "<img src=x onerror=alert(1)>"
+    cognito.admin_update_user_attributes(UserPoolId=pool["id"], Username=pool["bob"],
+                                         UserAttributes=[{"Name": "given_name", "Value": hostile}])
+    page_html = httpx.get(f"{server.url}{CONSOLE}/pools/{pool['id']}/users/{pool['bob']}").text
+    assert hostile not in page_html and html.escape(hostile, quote=False) in page_html
+    for path in ("/pools/us-east-1_nothere00", "/pools/%3Cscript%3E", f"/pools/{pool['id']}/users/a/b",
+                 f"/outbox/{pool['id']}/0000"):
+        assert httpx.get(f"{server.url}{CONSOLE}{path}").status_code == 404, path
