@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from accounts import PASSWORD, latest_code, make_client, make_user, unique
+from accounts import PASSWORD, latest_code, make_client, make_user, sign_in, unique
 from browserkit import chromium, page, shoot
 
 __all__ = ["chromium", "page"]  # the fixtures, used by name
@@ -161,3 +161,18 @@ def test_values_are_escaped_and_unknown_things_are_404s(server: Any, cognito: An
     for path in ("/pools/us-east-1_nothere00", "/pools/%3Cscript%3E", f"/pools/{pool['id']}/users/a/b",
                  f"/outbox/{pool['id']}/0000"):
         assert httpx.get(f"{server.url}{CONSOLE}{path}").status_code == 404, path
+
+
+def test_a_user_page_lists_the_auth_events_of_threat_protection(server: Any, cognito: Any) -> None:
+    pool_id = cognito.create_user_pool(PoolName=unique("console-audit"),
+                                       UserPoolTier="PLUS",
+                                       UserPoolAddOns={"AdvancedSecurityMode": "AUDIT"})["UserPool"]["Id"]
+    client_id = make_client(cognito, pool_id)["ClientId"]
+    username = make_user(cognito, pool_id, unique("fay"))
+    sign_in(cognito, client_id, username)
+    events = cognito.admin_list_user_auth_events(UserPoolId=pool_id, Username=username)["AuthEvents"]
+    assert events
+    shown = text_of(httpx.get(f"{server.url}{CONSOLE}/pools/{pool_id}/users/{username}"))
+    section = shown.split("Auth events", 1)[1]
+    assert events[0]["EventType"] in section and events[0]["EventResponse"] in section
+    assert "UserPoolAddOnNotEnabledException" not in section
