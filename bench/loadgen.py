@@ -30,8 +30,8 @@ from botocore.credentials import Credentials
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.mfa import enable_email_otp, enroll_totp
 from bench.measure import MachineCpu, ProcessWatch, Recorder, SelfCpu
+from bench.mfa import enable_email_otp, enroll_totp
 from bench.oauth import create_oauth_fixtures, oidc_provider_fixtures
 from bench.scenarios import (
     SCENARIOS,
