@@ -317,6 +317,8 @@ def loadgen_command(
     args: argparse.Namespace, scenario: str, url: str, pid: int, out: Path, name: str = "userpools"
 ) -> list[str]:
     target = ["--target", "oidc-provider"] if name == "oidc-provider" else []
+    if name == "ministack":  # with AUTH=true it knows one access key, its root's: "test"
+        target = ["--credentials", "test:test"]
     return [
         sys.executable,
         str(BENCH_DIR / "loadgen.py"),
