@@ -81,6 +81,7 @@ OTHERS             := bench/.others
 MOTO_SPEC          ?= moto[server]==5.2.5
 COGNITO_LOCAL_SPEC ?= cognito-local@5.3.0
 OIDC_PROVIDER_SPEC ?= oidc-provider@9.13.3
+MINISTACK_SPEC     ?= ministack==1.5.33
 
 $(OTHERS)/moto/.installed:
 	rm -rf $(OTHERS)/moto
@@ -100,7 +101,17 @@ $(OTHERS)/oidc-provider/.installed:
 	$(NPM) install --prefix $(OTHERS)/oidc-provider --no-audit --no-fund '$(OIDC_PROVIDER_SPEC)'
 	touch $@
 
-others: $(OTHERS)/moto/.installed $(OTHERS)/cognito-local/.installed $(OTHERS)/oidc-provider/.installed
+# ministack, the fastest emulator serving TOTP MFA (sign_in_totp), in a virtualenv of its own: it pins its own
+# botocore; cryptography, or it signs its tokens with random bytes
+$(OTHERS)/ministack/.installed:
+	rm -rf $(OTHERS)/ministack
+	$(PYTHON) -m venv $(OTHERS)/ministack
+	$(OTHERS)/ministack/bin/python -m pip install -q --upgrade pip
+	$(OTHERS)/ministack/bin/python -m pip install -q '$(MINISTACK_SPEC)' cryptography
+	touch $@
+
+others: $(OTHERS)/moto/.installed $(OTHERS)/cognito-local/.installed $(OTHERS)/oidc-provider/.installed \
+	$(OTHERS)/ministack/.installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests

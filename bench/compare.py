@@ -38,13 +38,13 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable from
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import others
-from bench.others import ChildServer, CognitoLocalServer, MotoServer, OidcProviderServer
+from bench.others import ChildServer, CognitoLocalServer, MinistackServer, MotoServer, OidcProviderServer
 from bench.report import render_markdown
 from bench.server import LocalServer
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-SERVERS = ("userpools", "userpools-w2", "moto", "cognito-local", "oidc-provider")
+SERVERS = ("userpools", "userpools-w2", "moto", "cognito-local", "oidc-provider", "ministack")
 #: userpools-w2: the same server and store (SQLite, WAL) as userpools, with ``--workers 2``: two processes
 #: on one port and one database file, which is how userpools uses a second core
 WORKERS_VARIANT = {"userpools-w2": ["--workers", "2"]}
@@ -59,6 +59,8 @@ SCENARIOS = (
     "mixed",
     "client_credentials",
     "authorization_code",
+    "sign_in_totp",
+    "sign_in_email_otp",
 )
 #: which servers each scenario runs on: Cognito's API on userpools, moto and cognito-local (oidc-provider has
 #: none); the OAuth scenarios need a pool's domain (moto and cognito-local serve none), and oidc-provider runs
@@ -67,6 +69,11 @@ COGNITO_SERVERS = frozenset({"userpools", "userpools-w2", "moto", "cognito-local
 RUNS_ON = {name: COGNITO_SERVERS for name in SCENARIOS} | {
     "client_credentials": frozenset({"userpools", "userpools-w2", "oidc-provider"}),
     "authorization_code": frozenset({"userpools", "userpools-w2"}),
+    # TOTP: ministack, the fastest emulator that serves it; not userpools-w2, whose two processes refuse the
+    # development clock the scenario moves on (bench/mfa.py)
+    "sign_in_totp": frozenset({"userpools", "ministack"}),
+    # e-mail OTP: the code is read from userpools' development outbox, which no other server has
+    "sign_in_email_otp": frozenset({"userpools", "userpools-w2"}),
 }
 # userpools enforces Cognito's recovery quotas (5 ForgotPassword + ConfirmForgotPassword per user per hour;
 # with --rate-limits on, which development mode leaves off, also the UserAccountRecovery rate of 30 requests
@@ -243,6 +250,8 @@ def versions(servers: list[str]) -> dict[str, str | None]:
         found["moto"] = others.moto_version()
     if "cognito-local" in servers:
         found["cognito-local"] = others.cognito_local_version()
+    if "ministack" in servers:
+        found["ministack"] = others.ministack_version()
     if "oidc-provider" in servers:
         found["oidc-provider"] = others.oidc_provider_version()
     if {"cognito-local", "oidc-provider"} & set(servers):
@@ -276,6 +285,8 @@ def new_server(args: argparse.Namespace, name: str) -> LocalServer | ChildServer
         return MotoServer(keep_data=args.keep_server_data)
     if name == "oidc-provider":
         return OidcProviderServer(keep_data=args.keep_server_data)
+    if name == "ministack":
+        return MinistackServer(keep_data=args.keep_server_data)
     return CognitoLocalServer(keep_data=args.keep_server_data)
 
 
@@ -288,6 +299,11 @@ def server_command(args: argparse.Namespace, name: str) -> str:
         ).replace("--port 0", "--port PORT")
     if name == "moto":
         return "bench/.others/moto/bin/moto_server -H 127.0.0.1 -p PORT"
+    if name == "ministack":
+        return (
+            "AUTH=true GATEWAY_PORT=PORT BIND_HOST=127.0.0.1 STATE_DIR=TMPDIR TMPDIR=TMPDIR "
+            "bench/.others/ministack/bin/ministack"
+        )
     if name == "oidc-provider":
         return "PORT=PORT OIDC_PROVIDER_HOME=bench/.others/oidc-provider node bench/oidc_provider_server.mjs"
     return (
@@ -301,6 +317,8 @@ def loadgen_command(
     args: argparse.Namespace, scenario: str, url: str, pid: int, out: Path, name: str = "userpools"
 ) -> list[str]:
     target = ["--target", "oidc-provider"] if name == "oidc-provider" else []
+    if name == "ministack":  # with AUTH=true it knows one access key, its root's: "test"
+        target = ["--credentials", "test:test"]
     return [
         sys.executable,
         str(BENCH_DIR / "loadgen.py"),

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import gmpy2
+import pyotp
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -96,6 +97,7 @@ def primitives(seconds: float) -> dict[str, float]:
     refresh_body = secrets.token_bytes(200)
     verifier_entry = aead.encrypt(nonce := os.urandom(12), secrets.token_bytes(400), b"password")
 
+    totp, now = pyotp.TOTP(pyotp.random_base32(32)), int(time.time())
     srp.g_pow(1)  # the tables are built once per process, before the clock starts
     return {
         "modexp_g_table": rate(lambda: srp.g_pow(exponents[nxt()]), seconds),
@@ -112,6 +114,8 @@ def primitives(seconds: float) -> dict[str, float]:
             lambda: aead.encrypt(os.urandom(12), refresh_body, b"refresh-token"), seconds
         ),
         "aesgcm_open_400": rate(lambda: aead.decrypt(nonce, verifier_entry, b"password"), seconds),
+        # a software-token code checked as a server must: the codes of the step before, now and after
+        "totp_check": rate(lambda: [totp.at(now + d * 30) == "000000" for d in (-1, 0, 1)], seconds),
     }
 
 
@@ -126,6 +130,7 @@ LABELS = {
     "rs256_verify": "RS256 verify, 2048-bit key (cryptography)",
     "aesgcm_seal_200": "AES-256-GCM seal, 200 bytes (a refresh token)",
     "aesgcm_open_400": "AES-256-GCM open, 400 bytes (the stored salt and verifier)",
+    "totp_check": "TOTP check, 3 steps of skew (pyotp: 3 HMAC-SHA1)",
 }
 
 
@@ -143,6 +148,16 @@ def floors(p: dict[str, float]) -> dict[str, dict[str, Any]]:
             "3 modexps (g^b; v^u; (A·v^u)^b) + 2 RS256 signatures",
             {"modexp_g": 1, "modexp_any": 2, "rs256_sign": 2},
             {"aesgcm_open_400": 2, "aesgcm_seal_200": 2, "modmul_gmpy2": 2},
+        ),
+        "SOFTWARE_TOKEN_MFA sign-in (both calls)": (
+            "1 modexp (g^x: USER_PASSWORD_AUTH) + 1 TOTP check + 2 RS256 signatures",
+            {"modexp_g": 1, "totp_check": 1, "rs256_sign": 2},
+            {"aesgcm_open_400": 1, "aesgcm_seal_200": 1},
+        ),
+        "USER_AUTH EMAIL_OTP sign-in (both calls)": (
+            "2 RS256 signatures (the code is compared, not computed)",
+            {"rs256_sign": 2},
+            {"aesgcm_seal_200": 1},
         ),
         "REFRESH_TOKEN_AUTH": (
             "2 RS256 signatures (access and ID token; no new refresh token)",

@@ -31,6 +31,7 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable from
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.measure import MachineCpu, ProcessWatch, Recorder, SelfCpu
+from bench.mfa import enable_email_otp, enroll_totp
 from bench.oauth import create_oauth_fixtures, oidc_provider_fixtures
 from bench.scenarios import (
     SCENARIOS,
@@ -287,6 +288,11 @@ async def bench(
             if any(s.needs_tokens for s in args.scenarios):
                 await collect_tokens(wire, fixtures, min(args.token_users, args.users), args.setup_concurrency)
             run = Run(wire, fixtures, Recorder(), SrpClient(fixtures.pool_id, a_bytes=args.srp_a_bytes))
+            # e-mail OTP's UpdateUserPool first: it resets the pool's MFA configuration
+            if any(s.mfa_setup == "email_otp" for s in args.scenarios):
+                await enable_email_otp(wire, fixtures)
+            if any(s.mfa_setup == "totp" for s in args.scenarios):
+                run.mfa = await enroll_totp(wire, fixtures, args.setup_concurrency)
             if any(s.needs_oauth for s in args.scenarios):
                 run.oauth = await create_oauth_fixtures(wire, endpoint, fixtures)
         for scenario in args.scenarios:

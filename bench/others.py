@@ -182,6 +182,35 @@ def _run(command: Sequence[str]) -> str | None:
     return done.stdout.strip() or None
 
 
+@dataclass
+class MinistackServer(ChildServer):
+    """ministack (PyPI, pinned by the Makefile) in a virtualenv of its own (it pins its own botocore), with
+    ``cryptography`` (else it signs tokens with random bytes): AUTH=true turns its code, flow and token
+    checks on; in memory; it serves software-token MFA (RFC 6238). See /work/shared/peers.md."""
+
+    name: str = "ministack"
+    health_path: str = "/_ministack/health"
+    home: Path = OTHERS_DIR / "ministack"
+
+    def command(self) -> list[str]:
+        return [str(self.home / "bin" / "ministack")]
+
+    def environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PERSIST_"))}
+        assert self.data_dir is not None
+        return env | {
+            "AUTH": "true",
+            "GATEWAY_PORT": str(self.port),
+            "BIND_HOST": "127.0.0.1",
+            "STATE_DIR": str(self.data_dir),
+            "TMPDIR": str(self.data_dir),
+        }
+
+
+def ministack_version(home: Path = OTHERS_DIR / "ministack") -> str | None:
+    return _run([str(home / "bin" / "python"), "-c", "import importlib.metadata as m; print(m.version('ministack'))"])
+
+
 def moto_version(home: Path = OTHERS_DIR / "moto") -> str | None:
     return _run([str(home / "bin" / "python"), "-c", "import moto; print(moto.__version__)"])
 
@@ -211,6 +240,8 @@ def missing() -> list[str]:
         out.append(f"moto: no {OTHERS_DIR / 'moto' / 'bin' / 'moto_server'}")
     if not (OTHERS_DIR / "cognito-local" / "node_modules" / "cognito-local" / "lib").exists():
         out.append(f"cognito-local: no {OTHERS_DIR / 'cognito-local' / 'node_modules' / 'cognito-local'}")
+    if not (OTHERS_DIR / "ministack" / "bin" / "ministack").exists():
+        out.append(f"ministack: no {OTHERS_DIR / 'ministack' / 'bin' / 'ministack'}")
     if not (OTHERS_DIR / "oidc-provider" / "node_modules" / "oidc-provider" / "lib").exists():
         out.append(f"oidc-provider: no {OTHERS_DIR / 'oidc-provider' / 'node_modules' / 'oidc-provider'}")
     return out

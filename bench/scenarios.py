@@ -196,6 +196,7 @@ class Run:
     srp: SrpClient
     sign_ups: itertools.count[int] = field(default_factory=itertools.count)
     oauth: oauth.OAuthFixtures | None = None
+    mfa: Any = None  # bench.mfa.TotpUsers for sign_in_totp
 
     async def call(self, operation: str, payload: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         reply = await self.wire.call(operation, payload)
@@ -303,6 +304,18 @@ async def forgot_password(run: Run, rng: random.Random) -> str | None:
     return error or (None if "CodeDeliveryDetails" in body else "unexpected:no CodeDeliveryDetails")
 
 
+async def sign_in_totp(run: Run, rng: random.Random) -> str | None:
+    from bench import mfa  # bench.mfa builds on this module
+
+    return await mfa.sign_in_totp(run, rng)
+
+
+async def sign_in_email_otp(run: Run, rng: random.Random) -> str | None:
+    from bench import mfa
+
+    return await mfa.sign_in_email_otp(run, rng)
+
+
 MIXED: tuple[tuple[Iteration, float], ...] = ((sign_in, 0.70), (get_user, 0.20), (forgot_password, 0.10))
 
 
@@ -326,6 +339,8 @@ class Scenario:
     #: what the scenario can be run against: "cognito" (Cognito's API and, for OAuth, a pool's domain),
     #: "oidc-provider" (bench/oidc_provider_server.mjs)
     targets: frozenset[str] = frozenset({"cognito"})
+    #: more set-up through the API (bench/mfa.py): "totp" (software tokens enrolled), "email_otp"
+    mfa_setup: str | None = None
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -338,6 +353,24 @@ SCENARIOS: dict[str, Scenario] = {
             True,
             False,
             "InitiateAuth USER_SRP_AUTH + RespondToAuthChallenge PASSWORD_VERIFIER, random user",
+        ),
+        Scenario(
+            "sign_in_totp",
+            sign_in_totp,
+            True,
+            False,
+            "InitiateAuth USER_PASSWORD_AUTH + RespondToAuthChallenge SOFTWARE_TOKEN_MFA (pyotp code), "
+            "users in turn, each step used once (bench/mfa.py)",
+            mfa_setup="totp",
+        ),
+        Scenario(
+            "sign_in_email_otp",
+            sign_in_email_otp,
+            True,
+            False,
+            "InitiateAuth USER_AUTH EMAIL_OTP + GET /_userpools/outbox (the code) + RespondToAuthChallenge "
+            "EMAIL_OTP, users in turn",
+            mfa_setup="email_otp",
         ),
         Scenario("get_user", get_user, True, True, "GetUser with an access token from set-up"),
         Scenario(
