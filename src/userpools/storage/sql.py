@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert
 
+from userpools.clock import Clock
 from userpools.domain.records import ClientRecord, OutboxRecord, PoolRecord, PoolResource, SigningKeyRecord
 from userpools.domain.resources import DOMAIN, RESOURCE_SERVER
 from userpools.storage.pg_direct import PgDirectConnection
@@ -51,6 +52,7 @@ from userpools.storage.ports import (
     OAuthGrantPort,
     OutboxPort,
     PoolPort,
+    RecoveryPort,
     ResourcePort,
     SigningKeyPort,
     UserPort,
@@ -61,6 +63,7 @@ from userpools.storage.sql_devices import SqlDevices, device_insert
 from userpools.storage.sql_events import EventStatements, SqlAuthEvents, SqlCounters
 from userpools.storage.sql_groups import GroupStatements, SqlGroups
 from userpools.storage.sql_import import ImportStatements, SqlImportJobs
+from userpools.storage.sql_journal import DEFAULT_CLOCK, Journal, SqlRecoveries
 from userpools.storage.sql_oauth import SqlOAuthGrants, grant_insert
 from userpools.storage.sql_resources import SqlResources, resource_insert
 from userpools.storage.sql_users import (
@@ -193,6 +196,8 @@ class _Inserts:
         self.imports = ImportStatements(dialect_name)
         self.webauthn = WebAuthnStatements(dialect_name)
         self.device: Insert = device_insert(dialect_name)
+        #: the moments of the users' change journal (storage.sql_journal); app sets the server's clock
+        self.clock: Clock = DEFAULT_CLOCK
 
 
 # --- row mapping -------------------------------------------------------------------------------------
@@ -614,6 +619,7 @@ class SqlTransaction:
         "oauth_grants",
         "outbox",
         "pools",
+        "recoveries",
         "resources",
         "signing_keys",
         "users",
@@ -624,6 +630,7 @@ class SqlTransaction:
     clients: ClientPort
     signing_keys: SigningKeyPort
     users: UserPort
+    recoveries: RecoveryPort
     codes: CodePort
     auth_sessions: AuthSessionPort
     outbox: OutboxPort
@@ -652,14 +659,16 @@ class SqlTransaction:
         )
         self._conn = conn
         self.signing_keys = SqlSigningKeys(conn, inserts)
-        self.users = SqlUsers(conn, inserts.users)
+        journal = Journal(inserts.clock)
+        self.users = SqlUsers(conn, inserts.users, journal)
+        self.recoveries = SqlRecoveries(conn, journal)
         self.codes = SqlCodes(conn, inserts.users)
         self.auth_sessions = SqlAuthSessions(conn, inserts.users)
         self.outbox = SqlOutbox(conn, inserts)
         self.auth_events = SqlAuthEvents(conn, inserts.events)
         self.counters = SqlCounters(conn, inserts.events)
         self.oauth_grants = SqlOAuthGrants(conn, inserts.grant)
-        self.groups = SqlGroups(conn, inserts.groups)
+        self.groups = SqlGroups(conn, inserts.groups, journal)
         self.import_jobs = SqlImportJobs(conn, inserts.imports)
         self.webauthn_credentials = SqlWebAuthnCredentials(conn, inserts.webauthn)
         self.devices = SqlDevices(conn, inserts.device)
@@ -750,6 +759,10 @@ class SqlStore:
             self._checkpointer = Checkpointer(connect)
         if (self._direct is None) == (self._pg is None):
             raise ValueError("a store runs on exactly one of direct (SQLite) and pg_direct (PostgreSQL)")
+
+    def use_clock(self, clock: Clock) -> None:
+        """The clock of the users' change journal (the server's, so the development clock moves it too)."""
+        self._inserts.clock = clock
 
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTransaction]:
