@@ -148,6 +148,13 @@ class Journal:
 _RECOVERY_COLUMNS = (
     _R.pool_id, _R.restore_id, _R.status, _R.restore_at, _R.trigger_at, _R.created_at, _R.held_until, _R.preview,
 )
+_RECOVERY_NAMES = tuple(column.name for column in _RECOVERY_COLUMNS)
+
+
+def _recovery(row: Any) -> dict[str, Any]:
+    return dict(zip(_RECOVERY_NAMES, tuple(row), strict=True))
+
+
 _THE_RECOVERY = (_R.pool_id == bindparam("b_pool_id")) & (_R.restore_id == bindparam("b_restore_id"))
 
 
@@ -174,7 +181,7 @@ class SqlRecoveries:
                 {"b_pool_id": pool_id, "b_restore_id": restore_id},
             )
         ).first()
-        return None if found is None else dict(found._mapping)
+        return None if found is None else _recovery(found)
 
     async def update(self, pool_id: str, restore_id: str, **values: Any) -> None:
         await self._conn.execute(
@@ -188,7 +195,7 @@ class SqlRecoveries:
                                                                                           _R.restore_id),
             {"b_pool_id": pool_id},
         )
-        return [dict(row._mapping) for row in rows]
+        return [_recovery(row) for row in rows]
 
     async def changed_since(self, pool_id: str, at: int) -> list[str]:
         """The username keys with journal rows (of the user or a membership) after ``at``."""
