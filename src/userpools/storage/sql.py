@@ -58,7 +58,14 @@ from userpools.storage.ports import (
     UserPort,
     WebAuthnCredentialPort,
 )
-from userpools.storage.schema import config_generation, outbox, signing_keys, user_pool_clients, user_pools
+from userpools.storage.schema import (
+    config_generation,
+    outbox,
+    signing_keys,
+    user_journal,
+    user_pool_clients,
+    user_pools,
+)
 from userpools.storage.sql_devices import SqlDevices, device_insert
 from userpools.storage.sql_events import EventStatements, SqlAuthEvents, SqlCounters
 from userpools.storage.sql_groups import GroupStatements, SqlGroups
@@ -109,6 +116,7 @@ _UPDATE_POOL = (
 _DELETE_POOL = delete(user_pools).where(_P.id == bindparam("b_id"))
 _LIST_POOLS = select(*_POOL_COLUMNS).order_by(_P.id).limit(bindparam("b_limit"))
 _LIST_POOLS_AFTER = _LIST_POOLS.where(_P.id > bindparam("b_after"))
+_DELETE_POOL_JOURNAL = delete(user_journal).where(user_journal.c.pool_id == bindparam("b_id"))
 
 _C = user_pool_clients.c
 _CLIENT_COLUMNS = (
@@ -262,7 +270,11 @@ class SqlPools:
 
     async def delete(self, pool_id: str) -> bool:
         result = await self._conn.execute(_DELETE_POOL, {"b_id": pool_id})
-        return result.rowcount > 0
+        if result.rowcount == 0:
+            return False
+        # the users' change journal has no foreign key (its rows outlive the users): it goes with the pool
+        await self._conn.execute(_DELETE_POOL_JOURNAL, {"b_id": pool_id})
+        return True
 
     async def list(self, *, limit: int, after_id: str | None = None) -> Sequence[PoolRecord]:
         if after_id is None:
