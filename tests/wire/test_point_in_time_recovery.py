@@ -122,6 +122,7 @@ def test_recovery_restores_users_attributes_and_memberships(cognito: Any, clock:
     assert _error(held) == "ConcurrentModificationException"
     assert len(cognito.list_users(UserPoolId=pool_id)["Users"]) == 3
     assert _sign_in(cognito, pool_id, client_id, "dave", PASSWORD)
+    assert not _sign_in(cognito, pool_id, client_id, "dave", "Wrong-Password-9")  # NotAuthorized, not the hold
 
     done = cognito.start_point_in_time_recovery(UserPoolId=pool_id, RestoreId=restore_id)["Restoration"]
     assert done["RestoreStatus"] == "RESTORE_COMPLETED"

@@ -10,8 +10,8 @@ Cognito requires the pool to have been on the plan at the recovery point, which 
 Initiate computes the preview at once (the journal's rows after the point, one user at a time) and answers
 PREVIEW_GENERATED; Start restores in its own transaction and answers RESTORE_COMPLETED, so PREVIEW_GENERATING
 and RESTORING are never seen. From Initiate until Start, Cancel or the 24-hour expiry the recovery holds the
-pool's user writes (ConcurrentModificationException; UNCONFIRMED: Cognito's error is not documented). That
-includes a sign-in's own bookkeeping of failed attempts, which Cognito may let through.
+pool's user writes (ConcurrentModificationException; UNCONFIRMED: Cognito's error is not documented). A
+sign-in goes on; its count of failed attempts waits (operations.signin).
 
 What is restored: each user changed after the point goes back to its journaled row at the point (attributes,
 status, enabled, the stored password verifier, history), or is deleted (created after it) or re-created
