@@ -248,6 +248,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = store or await open_store(settings.effective_database_url)
+        use_clock = getattr(opened, "use_clock", None)
+        if use_clock is not None:
+            use_clock(clock)  # the users' change journal (point-in-time recovery) runs on the server's clock
         imports = ImportRunner(opened, clock, cipher)
         context = build_context(settings, opened, clock, cipher, delivery, invoker, breached, imports)
         limits = context.limits

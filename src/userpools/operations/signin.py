@@ -25,6 +25,7 @@ from userpools.domain import tokens as token_domain
 from userpools.domain import users as user_domain
 from userpools.domain.records import ClientRecord, PoolRecord, UserRecord
 from userpools.errors import (
+    ConcurrentModificationException,
     InvalidParameterException,
     NotAuthorizedException,
     PasswordResetRequiredException,
@@ -154,9 +155,8 @@ async def record_failure(a: Attempt, user: UserRecord) -> None:
     locked_until = user.locked_until
     if count >= LOCKOUT_THRESHOLD:
         locked_until = now + min(timedelta(seconds=2 ** (count - LOCKOUT_THRESHOLD)), LOCKOUT_CAP)
-    await a.tx.users.update(
-        dataclasses.replace(user, failed_attempts=count, locked_until=locked_until, updated_at=user.updated_at)
-    )
+    await _count(a.tx, dataclasses.replace(user, failed_attempts=count, locked_until=locked_until,
+                                           updated_at=user.updated_at))
     if threats.mode(a.pool) is not None:
         await threats.sign_in_failed(a.ctx, a.tx, a.pool, a.client, user, a.seen())
     a.failure = NotAuthorizedException(INCORRECT)
@@ -218,8 +218,19 @@ async def password_accepted(a: Attempt, user: UserRecord) -> UserRecord:
     """The password was right: the failure count starts again."""
     if user.failed_attempts or user.locked_until:
         user = dataclasses.replace(user, failed_attempts=0, locked_until=None)
-        await a.tx.users.update(user)
+        await _count(a.tx, user)
     return user
+
+
+async def _count(tx: Transaction, user: UserRecord) -> None:
+    """Writes a sign-in's count of failed attempts. While a point-in-time recovery holds the pool's user writes
+    (ConcurrentModificationException, in a savepoint so the rest goes on) the count waits: sign-in still works,
+    as Cognito's does during a recovery."""
+    try:
+        async with tx.savepoint():
+            await tx.users.update(user)
+    except ConcurrentModificationException:
+        pass
 
 
 def temporary_password_expired(a: Attempt, user: UserRecord) -> bool:

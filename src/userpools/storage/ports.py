@@ -375,7 +375,35 @@ class DevicePort(Protocol):
         """The user's devices in device_key order (byte-wise), those after ``after_key``, at most ``limit``."""
 
 
+class RecoveryPort(Protocol):
+    """Point-in-time recoveries (storage.sql_journal) and the users' change journal they read. Rows are dicts
+    of the ``point_in_time_recoveries`` columns, moments in microseconds since the epoch."""
+
+    def release_hold(self) -> None:
+        """Lets this transaction's later user writes through a recovery's hold (the restore's own writes)."""
+
+    async def insert(self, row: dict[str, Any]) -> None: ...
+
+    async def get(self, pool_id: str, restore_id: str) -> dict[str, Any] | None: ...
+
+    async def update(self, pool_id: str, restore_id: str, **values: Any) -> None: ...
+
+    async def list(self, pool_id: str) -> list[dict[str, Any]]:
+        """Newest first."""
+
+    async def changed_since(self, pool_id: str, at: int) -> list[str]:
+        """The username keys whose user or memberships changed after ``at``."""
+
+    async def history(self, pool_id: str, username_key: str) -> list[tuple[str, int, UserRecord | bool | None]]:
+        """The user's journal rows, oldest first: (group_key ('' for the user's own), at, state): the user as
+        written (None: deleted), or for a membership True (None: removed)."""
+
+    async def purge(self, pool_id: str, before: int) -> int:
+        """Drops the rows before ``before`` that a later row before it supersedes."""
+
+
 class Transaction(Protocol):
+    recoveries: RecoveryPort
     pools: PoolPort
     clients: ClientPort
     signing_keys: SigningKeyPort

@@ -379,3 +379,36 @@ import_job_log = sa.Table(
     sa.Column("outcome", sa.Text(), nullable=False),
     sa.Column("message", sa.Text(), nullable=False),
 )
+
+user_journal = sa.Table(
+    "user_journal",
+    metadata,
+    # Point-in-time recovery's change journal (storage.sql_journal): every write of a user or a group
+    # membership appends the new state (``state``: the user row as JSON text; for a membership "1"), or a
+    # tombstone (NULL), at ``at``. ``group_key`` is '' for a user's own rows. Kept for the longest recovery
+    # window and purged lazily. No foreign keys: the rows outlive the users they describe.
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("pool_id", Id, nullable=False),
+    sa.Column("username_key", Id, nullable=False),
+    sa.Column("group_key", Id, nullable=False),
+    sa.Column("at", Micros, nullable=False),
+    sa.Column("state", sa.Text(), nullable=True),
+    sa.Index(None, "pool_id", "at"),
+    sa.Index(None, "pool_id", "username_key", "group_key", "at"),
+)
+
+recoveries = sa.Table(
+    "point_in_time_recoveries",
+    metadata,
+    # A pool's point-in-time recoveries (operations.recovery_points). ``held_until``: while the status holds
+    # the pool's user writes, the moment that hold lapses (the 24-hour expiry of a preview); else 0.
+    sa.Column("pool_id", Id, sa.ForeignKey("user_pools.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("restore_id", Id, primary_key=True),
+    sa.Column("status", sa.Text(), nullable=False),
+    sa.Column("restore_at", Micros, nullable=False),
+    sa.Column("trigger_at", Micros, nullable=False),
+    sa.Column("created_at", Micros, nullable=False),
+    sa.Column("held_until", Micros, nullable=False),
+    sa.Column("preview", sa.Text(), nullable=True),
+    sa.Index(None, "pool_id", "held_until"),
+)

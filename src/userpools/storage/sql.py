@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert
 
+from userpools.clock import Clock
 from userpools.domain.records import ClientRecord, OutboxRecord, PoolRecord, PoolResource, SigningKeyRecord
 from userpools.domain.resources import DOMAIN, RESOURCE_SERVER
 from userpools.storage.pg_direct import PgDirectConnection
@@ -51,16 +52,25 @@ from userpools.storage.ports import (
     OAuthGrantPort,
     OutboxPort,
     PoolPort,
+    RecoveryPort,
     ResourcePort,
     SigningKeyPort,
     UserPort,
     WebAuthnCredentialPort,
 )
-from userpools.storage.schema import config_generation, outbox, signing_keys, user_pool_clients, user_pools
+from userpools.storage.schema import (
+    config_generation,
+    outbox,
+    signing_keys,
+    user_journal,
+    user_pool_clients,
+    user_pools,
+)
 from userpools.storage.sql_devices import SqlDevices, device_insert
 from userpools.storage.sql_events import EventStatements, SqlAuthEvents, SqlCounters
 from userpools.storage.sql_groups import GroupStatements, SqlGroups
 from userpools.storage.sql_import import ImportStatements, SqlImportJobs
+from userpools.storage.sql_journal import DEFAULT_CLOCK, Journal, SqlRecoveries
 from userpools.storage.sql_oauth import SqlOAuthGrants, grant_insert
 from userpools.storage.sql_resources import SqlResources, resource_insert
 from userpools.storage.sql_users import (
@@ -106,6 +116,7 @@ _UPDATE_POOL = (
 _DELETE_POOL = delete(user_pools).where(_P.id == bindparam("b_id"))
 _LIST_POOLS = select(*_POOL_COLUMNS).order_by(_P.id).limit(bindparam("b_limit"))
 _LIST_POOLS_AFTER = _LIST_POOLS.where(_P.id > bindparam("b_after"))
+_DELETE_POOL_JOURNAL = delete(user_journal).where(user_journal.c.pool_id == bindparam("b_id"))
 
 _C = user_pool_clients.c
 _CLIENT_COLUMNS = (
@@ -193,6 +204,8 @@ class _Inserts:
         self.imports = ImportStatements(dialect_name)
         self.webauthn = WebAuthnStatements(dialect_name)
         self.device: Insert = device_insert(dialect_name)
+        #: the moments of the users' change journal (storage.sql_journal); app sets the server's clock
+        self.clock: Clock = DEFAULT_CLOCK
 
 
 # --- row mapping -------------------------------------------------------------------------------------
@@ -257,7 +270,11 @@ class SqlPools:
 
     async def delete(self, pool_id: str) -> bool:
         result = await self._conn.execute(_DELETE_POOL, {"b_id": pool_id})
-        return result.rowcount > 0
+        if result.rowcount == 0:
+            return False
+        # the users' change journal has no foreign key (its rows outlive the users): it goes with the pool
+        await self._conn.execute(_DELETE_POOL_JOURNAL, {"b_id": pool_id})
+        return True
 
     async def list(self, *, limit: int, after_id: str | None = None) -> Sequence[PoolRecord]:
         if after_id is None:
@@ -614,6 +631,7 @@ class SqlTransaction:
         "oauth_grants",
         "outbox",
         "pools",
+        "recoveries",
         "resources",
         "signing_keys",
         "users",
@@ -624,6 +642,7 @@ class SqlTransaction:
     clients: ClientPort
     signing_keys: SigningKeyPort
     users: UserPort
+    recoveries: RecoveryPort
     codes: CodePort
     auth_sessions: AuthSessionPort
     outbox: OutboxPort
@@ -652,14 +671,16 @@ class SqlTransaction:
         )
         self._conn = conn
         self.signing_keys = SqlSigningKeys(conn, inserts)
-        self.users = SqlUsers(conn, inserts.users)
+        journal = Journal(inserts.clock)
+        self.users = SqlUsers(conn, inserts.users, journal)
+        self.recoveries = SqlRecoveries(conn, journal)
         self.codes = SqlCodes(conn, inserts.users)
         self.auth_sessions = SqlAuthSessions(conn, inserts.users)
         self.outbox = SqlOutbox(conn, inserts)
         self.auth_events = SqlAuthEvents(conn, inserts.events)
         self.counters = SqlCounters(conn, inserts.events)
         self.oauth_grants = SqlOAuthGrants(conn, inserts.grant)
-        self.groups = SqlGroups(conn, inserts.groups)
+        self.groups = SqlGroups(conn, inserts.groups, journal)
         self.import_jobs = SqlImportJobs(conn, inserts.imports)
         self.webauthn_credentials = SqlWebAuthnCredentials(conn, inserts.webauthn)
         self.devices = SqlDevices(conn, inserts.device)
@@ -750,6 +771,10 @@ class SqlStore:
             self._checkpointer = Checkpointer(connect)
         if (self._direct is None) == (self._pg is None):
             raise ValueError("a store runs on exactly one of direct (SQLite) and pg_direct (PostgreSQL)")
+
+    def use_clock(self, clock: Clock) -> None:
+        """The clock of the users' change journal (the server's, so the development clock moves it too)."""
+        self._inserts.clock = clock
 
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTransaction]:

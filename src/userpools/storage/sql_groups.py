@@ -19,6 +19,7 @@ from sqlalchemy.sql.dml import Insert
 
 from userpools.domain.records import GroupRecord, TokenGroup, UserRecord
 from userpools.storage.schema import group_members, groups, users
+from userpools.storage.sql_journal import Journal
 from userpools.storage.sql_users import (
     USER_COLUMNS,
     dialect_insert,
@@ -118,11 +119,12 @@ def _group(row: Row[Any]) -> GroupRecord:
 
 
 class SqlGroups:
-    __slots__ = ("_conn", "_statements")
+    __slots__ = ("_conn", "_journal", "_statements")
 
-    def __init__(self, conn: AsyncConnection, statements: GroupStatements) -> None:
+    def __init__(self, conn: AsyncConnection, statements: GroupStatements, journal: Journal) -> None:
         self._conn = conn
         self._statements = statements
+        self._journal = journal
 
     async def insert(self, group: GroupRecord) -> None:
         values = {
@@ -169,11 +171,17 @@ class SqlGroups:
 
     async def add_member(self, pool_id: str, group_key: str, username_key: str) -> bool:
         values = {"pool_id": pool_id, "group_key": group_key, "username_key": username_key}
-        return (await self._conn.execute(self._statements.member, values)).rowcount > 0
+        if (await self._conn.execute(self._statements.member, values)).rowcount == 0:
+            return False
+        await self._journal.append(self._conn, pool_id, username_key, group_key, "1")
+        return True
 
     async def remove_member(self, pool_id: str, group_key: str, username_key: str) -> bool:
         params = {"b_pool_id": pool_id, "b_group_key": group_key, "b_username_key": username_key}
-        return (await self._conn.execute(_REMOVE, params)).rowcount > 0
+        if (await self._conn.execute(_REMOVE, params)).rowcount == 0:
+            return False
+        await self._journal.append(self._conn, pool_id, username_key, group_key, None)
+        return True
 
     async def is_member(self, pool_id: str, group_key: str, username_key: str) -> bool:
         params = {"b_pool_id": pool_id, "b_group_key": group_key, "b_username_key": username_key}

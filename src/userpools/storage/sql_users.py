@@ -44,6 +44,7 @@ from userpools.storage.schema import (
     user_index,
     users,
 )
+from userpools.storage.sql_journal import Journal, user_state
 
 # --- conversions shared with storage.sql --------------------------------------------------------------
 
@@ -434,11 +435,12 @@ def _columns(rows: list[dict[str, Any]], json_columns: Sequence[str]) -> dict[st
 
 
 class SqlUsers:
-    __slots__ = ("_conn", "_statements")
+    __slots__ = ("_conn", "_journal", "_statements")
 
-    def __init__(self, conn: AsyncConnection, statements: UserStatements) -> None:
+    def __init__(self, conn: AsyncConnection, statements: UserStatements, journal: Journal) -> None:
         self._conn = conn
         self._statements = statements
+        self._journal = journal
 
     async def insert(self, user: UserRecord) -> None:
         values = {
@@ -451,6 +453,7 @@ class SqlUsers:
         }
         what = f"user {user.username_key!r} (sub {user.sub}) in {user.pool_id}"
         await insert_or_conflict(self._conn, self._statements.user, values, what)
+        await self._journal.append(self._conn, user.pool_id, user.username_key, "", user_state(user))
         await self._write_index(user)
 
     async def get(self, pool_id: str, username_key: str, *, for_update: bool = False) -> UserRecord | None:
@@ -470,14 +473,19 @@ class SqlUsers:
         stored = (await self._conn.execute(_UPDATE_USER, {**the_user, **_mutable_values(user)})).first()
         if stored is None:
             return  # no such user: nothing to index
+        stored_user = replace(user, username=stored[0], sub=stored[1])
+        await self._journal.append(self._conn, user.pool_id, user.username_key, "", user_state(stored_user))
         await self._conn.execute(_DELETE_INDEX, the_user)
-        await self._write_index(replace(user, username=stored[0], sub=stored[1]))
+        await self._write_index(stored_user)
 
     async def delete(self, pool_id: str, username_key: str) -> bool:
         result = await self._conn.execute(
             _DELETE_USER, {"b_pool_id": pool_id, "b_username_key": username_key}
         )
-        return result.rowcount > 0
+        if result.rowcount == 0:
+            return False
+        await self._journal.append(self._conn, pool_id, username_key, "", None)
+        return True
 
     async def count(self, pool_id: str) -> int:
         return int((await self._conn.execute(_COUNT_USERS, {"b_pool_id": pool_id})).scalar_one())
@@ -579,6 +587,7 @@ class SqlUsers:
                 await self._conn.execute(_INSERT_INDEX, index)
         except IntegrityError as exc:
             raise Conflict(f"one of {len(users_)} users exists in {users_[0].pool_id}") from exc
+        await self._journal.append_many(self._conn, users_)
 
     async def _write_index(self, user: UserRecord) -> None:
         rows = [
