@@ -26,7 +26,7 @@ from userpools.domain import token_customization
 from userpools.domain import tokens as token_domain
 from userpools.domain.records import AuthSessionRecord, ClientRecord, PoolRecord, UserRecord
 from userpools.errors import NotAuthorizedException, UserNotFoundException
-from userpools.operations import hooks
+from userpools.operations import hooks, replica_guard
 from userpools.operations.context import CALLER, Context
 from userpools.storage.ports import Transaction
 from userpools.triggers import events
@@ -195,6 +195,7 @@ async def authenticate(ctx: Context, tx: Transaction, access_token: str, *, for_
     keys = await ctx.keyring.for_pool(tx, pool_id) if pool is not None else None
     if pool is None or keys is None:
         raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
+    replica_guard.check(pool)
     claims = token_domain.verify_access_token(access_token, keys_for_pool=lambda _pid: keys, now=ctx.clock.now())
     if claims.get("iss") != _issuer(ctx, pool.id):
         raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
