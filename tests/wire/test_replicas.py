@@ -128,6 +128,18 @@ def test_secondary_region_serves_read_and_sign_in_only(server_factory: Any) -> N
     claims = jwt.decode(tokens["AccessToken"], key.key, algorithms=["RS256"])
     assert claims["username"] == "alice" and claims["iss"] == f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
 
+    # lockout counters are per Region: the secondary locks alice out, the primary still signs her in
+    def wrong(via: Any) -> str:
+        with pytest.raises(ClientError) as excinfo:
+            via.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                              AuthParameters={"USERNAME": "alice", "PASSWORD": "Wrong0!wrong"})
+        return str(excinfo.value.response["Error"]["Message"])
+
+    messages = [wrong(b) for _ in range(7)]
+    assert "Password attempts exceeded" in messages[-1]
+    sign_in(a)
+    assert "Incorrect username or password." in wrong(a)  # the primary's count starts from its own
+
     # writes refused in the secondary
     for call in (
         lambda: b.admin_create_user(UserPoolId=pool_id, Username="bob", MessageAction="SUPPRESS"),

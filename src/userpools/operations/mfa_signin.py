@@ -216,7 +216,7 @@ async def open_challenge(a: Attempt, session: str | None, challenge: str) -> tup
     if user is None:
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
-    signin.check_state(a, user)
+    await signin.check_state(a, user)
     if await signin.session_spent(a.tx, opened):
         raise NotAuthorizedException(SESSION_USED)
     if not session_user_matches(user, opened):
