@@ -84,13 +84,14 @@ def test_replica_errors(cognito: Any) -> None:
 
 def test_secondary_region_serves_read_and_sign_in_only(server_factory: Any) -> None:
     env = {"USERPOOLS_DATA_KEY": base64.b64encode(secrets.token_bytes(32)).decode()}
-    # --aws-issuer: one issuer for both Regions (https://cognito-idp.<primary>.amazonaws.com/<pool id>, the
-    # Region read from the pool id), so a token from either verifies in either
+    # --aws-issuer and IssuerConfiguration UPDATED: one issuer for both Regions
+    # (https://issuer-cognito-idp.<primary>.amazonaws.com/<pool id>, the Region read from the pool id), so a
+    # token from either verifies in either
     primary = server_factory("postgresql", env=env, extra_args=["--region", "us-east-1", "--aws-issuer"])
     secondary = server_factory("postgresql", env=env, database=primary.database_url,
                                extra_args=["--region", "eu-west-1", "--aws-issuer"])
     a, b = primary.client(), secondary.client()
-    pool_id = a.create_user_pool(PoolName="replicated")["UserPool"]["Id"]
+    pool_id = a.create_user_pool(PoolName="replicated", IssuerConfiguration={"Type": "UPDATED"})["UserPool"]["Id"]
     assert pool_id.startswith("us-east-1_")
     client_id = a.create_user_pool_client(UserPoolId=pool_id, ClientName="app",
                                           ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH",
@@ -126,7 +127,8 @@ def test_secondary_region_serves_read_and_sign_in_only(server_factory: Any) -> N
     kid = jwt.get_unverified_header(tokens["AccessToken"])["kid"]
     key = jwt.PyJWK(next(k for k in jwks["keys"] if k["kid"] == kid))
     claims = jwt.decode(tokens["AccessToken"], key.key, algorithms=["RS256"])
-    assert claims["username"] == "alice" and claims["iss"] == f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
+    assert claims["username"] == "alice" and claims["iss"] == f"https://issuer-cognito-idp.us-east-1.amazonaws.com/{pool_id}"
+    assert jwt.decode(sign_in(a)["AccessToken"], key.key, algorithms=["RS256"])["iss"] == claims["iss"]
 
     # lockout counters are per Region: the secondary locks alice out, the primary still signs her in
     def wrong(via: Any) -> str:
