@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import secrets
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import jwt
@@ -166,3 +167,36 @@ def test_secondary_region_serves_read_and_sign_in_only(server_factory: Any) -> N
     assert _error(excinfo) == "OperationNotEnabledException"
     a.delete_user_pool_replica(UserPoolId=pool_id, RegionName="eu-west-1")
     sign_in(b)  # no longer a replica: served as any pool of the shared database
+
+
+def test_secondary_region_hosted_pages_sign_in_but_do_not_sign_up(server_factory: Any) -> None:
+    import uuid
+
+    from oauthkit import CALLBACK, DomainPool, code_from, csrf_of, new_browser, redeem, sign_in_through_form
+
+    env = {"USERPOOLS_DATA_KEY": base64.b64encode(secrets.token_bytes(32)).decode()}
+    primary = server_factory("postgresql", env=env, extra_args=["--region", "us-east-1"])
+    secondary = server_factory("postgresql", env=env, database=primary.database_url,
+                               extra_args=["--region", "eu-west-1"])
+    a = primary.client()
+    pool_id = a.create_user_pool(PoolName="hosted-replica")["UserPool"]["Id"]
+    domain = f"auth-{uuid.uuid4().hex[:12]}"
+    a.create_user_pool_domain(UserPoolId=pool_id, Domain=domain)
+    on_primary = DomainPool(primary, a, pool_id, domain)
+    client_id = on_primary.client()["ClientId"]
+    name = on_primary.user()
+    a.create_user_pool_replica(UserPoolId=pool_id, RegionName="eu-west-1")
+    on_secondary = DomainPool(secondary, a, pool_id, domain)
+    with new_browser() as browser:  # INACTIVE: the form answers the error, no code
+        refused = sign_in_through_form(browser, on_secondary, client_id, name)
+        assert refused.status_code != 302 and "eu-west-1" in refused.text
+    a.update_user_pool_replica(UserPoolId=pool_id, RegionName="eu-west-1", Status="ACTIVE")
+    with new_browser() as browser:
+        assert redeem(on_secondary, client_id, code_from(sign_in_through_form(
+            browser, on_secondary, client_id, name))).status_code == 200
+        query = urlencode({"client_id": client_id, "response_type": "code", "redirect_uri": CALLBACK})
+        url = f"{on_secondary.base}/signup?{query}"
+        form = browser.get(url)
+        answer = browser.post(url, data={"_csrf": csrf_of(form.text), "username": "newcomer",
+                                         "password": PASSWORD})
+        assert answer.status_code != 302 and "not enabled" in answer.text

@@ -50,10 +50,15 @@ def check(pool: PoolRecord) -> None:
     if not replicas:
         return
     running = RUNNING.get()
-    if running is None:
-        return
-    operation, region = running
-    if region == home_region(pool.id):
+    if running is not None:
+        check_operation(pool, *running)
+
+
+def check_operation(pool: PoolRecord, operation: str, region: str) -> None:
+    """``check`` for an operation named by its caller (the hosted pages and the OAuth endpoints, which run
+    the operations' logic outside the operations table)."""
+    replicas = pool.settings.get(REPLICAS)
+    if not replicas or region == home_region(pool.id):
         return
     for replica in replicas:
         if replica["RegionName"] == region:
