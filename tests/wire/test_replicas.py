@@ -151,6 +151,9 @@ def test_secondary_region_serves_read_and_sign_in_only(server_factory: Any) -> N
         lambda: b.update_user_attributes(AccessToken=tokens["AccessToken"],
                                          UserAttributes=[{"Name": "name", "Value": "A"}]),
         lambda: b.create_user_pool_replica(UserPoolId=pool_id, RegionName="ap-south-1"),
+        lambda: b.forgot_password(ClientId=client_id, Username="alice"),
+        lambda: b.associate_software_token(AccessToken=tokens["AccessToken"]),  # no TOTP set-up there
+        lambda: b.admin_delete_user(UserPoolId=pool_id, Username="alice"),
     ):
         with pytest.raises(ClientError) as excinfo:
             call()

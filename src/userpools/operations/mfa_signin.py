@@ -46,7 +46,7 @@ from userpools.errors import (
     MFAMethodNotFoundException,
     NotAuthorizedException,
 )
-from userpools.operations import device_signin, signin
+from userpools.operations import device_signin, replica_guard, signin
 from userpools.operations.common import check_secret_hash
 from userpools.operations.context import Context
 from userpools.operations.signin import Attempt
@@ -242,6 +242,8 @@ async def open_setup_session(ctx: Context, tx: Transaction, session: str) -> tup
     if opened is None or opened.challenge_name != "MFA_SETUP" or not is_mfa(opened):
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
     pool = await tx.pools.get(opened.pool_id)
+    if pool is not None:
+        replica_guard.check(pool)  # no TOTP set-up in a secondary Region [DG-mrr]
     client = await tx.clients.get(opened.client_id)
     user = None if pool is None else await tx.users.get(
         pool.id, user_domain.username_key(pool.settings, opened.username), for_update=True)
