@@ -78,6 +78,10 @@ def test_replica_errors(cognito: Any) -> None:
     with pytest.raises(ClientError) as excinfo:
         cognito.update_user_pool_replica(UserPoolId=pool_id, RegionName=home, Status="INACTIVE")
     assert _error(excinfo) == "InvalidParameterException"
+    lite = cognito.create_user_pool(PoolName=f"lite-{secrets.token_hex(4)}", UserPoolTier="LITE")["UserPool"]["Id"]
+    with pytest.raises(ClientError) as excinfo:  # Essentials or Plus only
+        cognito.create_user_pool_replica(UserPoolId=lite, RegionName="eu-west-1")
+    assert _error(excinfo) == "FeatureUnavailableInTierException"
     with pytest.raises(ClientError) as excinfo:  # the model's enum
         cognito.update_user_pool_replica(UserPoolId=pool_id, RegionName="eu-west-1", Status="DELETING")
     assert _error(excinfo) in ("InvalidParameterException", "ValidationException")

@@ -15,6 +15,7 @@ from typing import Any
 
 from userpools.domain import replicas as domain
 from userpools.errors import (
+    FeatureUnavailableInTierException,
     InvalidParameterException,
     LimitExceededException,
     OperationNotEnabledException,
@@ -55,6 +56,11 @@ async def create_user_pool_replica(ctx: Context, req: dict[str, Any]) -> dict[st
     _primary_only(ctx, req["UserPoolId"], "CreateUserPoolReplica")
     async with ctx.store.transaction() as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"], for_update=True)
+        if pool.settings.get("UserPoolTier") == "LITE":
+            # [DG-mrr] replication needs the Essentials or Plus plan; [U] the wording
+            raise FeatureUnavailableInTierException(
+                "Multi-Region replication requires the Essentials or Plus feature plan."
+            )
         if region == domain.home_region(pool.id):
             raise InvalidParameterException(f"{region} is the primary Region of user pool {pool.id}.")  # [U]
         replicas = [dict(r) for r in domain.replicas_of(pool)]
