@@ -41,7 +41,8 @@ _READ_PREFIXES = ("Describe", "List", "Get", "AdminGet", "AdminList")
 def allowed_on_secondary(operation: str) -> bool:
     if operation in END_USER_SIGN_IN or operation in _ADMIN_ALLOWED:
         return operation not in ("AssociateSoftwareToken",)  # no TOTP MFA set-up in a secondary [DG-mrr]
-    return operation.startswith(_READ_PREFIXES) and operation not in ("GetCSVHeader",)
+    # GetCSVHeader starts an import; GetUserAttributeVerificationCode sends a code to verify (change) an attribute
+    return operation.startswith(_READ_PREFIXES) and operation not in ("GetCSVHeader", "GetUserAttributeVerificationCode")
 
 
 def check(pool: PoolRecord) -> None:
