@@ -560,4 +560,6 @@ def pool_summary(pool: PoolRecord) -> Settings:
         "LambdaConfig": copy.deepcopy(pool.settings.get("LambdaConfig", {})),
         "LastModifiedDate": pool.updated_at,
         "CreationDate": pool.created_at,
+        **({"ReplicaRegions": [r["RegionName"] for r in pool.settings["Replicas"]]}
+           if pool.settings.get("Replicas") else {}),
     }

@@ -140,3 +140,16 @@ def idp_link_key(pool_id: str, provider_name: str, attribute: str, value: str) -
 
 def saml_signing_key(pool_id: str) -> str:
     return pool_id
+
+
+# --- replicas (branch replicas) -------------------------------------------------------------------------------
+#
+# - ``replica_lockout``: key = ``<pool id>/<region>/<username key>``; document ``{"failed_attempts": int,
+#   "locked_until": ISO 8601 or null}``: a secondary Region's own sign-in failure counters (Cognito keeps lockout
+#   counters per replica [DG-mrr]); the primary's stay on the user record. Not cached (not configuration).
+
+REPLICA_LOCKOUT: Final = "replica_lockout"
+
+
+def replica_lockout_key(pool_id: str, region: str, username_key: str) -> str:
+    return f"{pool_id}/{region}/{username_key}"

@@ -105,15 +105,24 @@ def at_hash(access_token: str) -> str:
     return _b64(hashlib.sha256(access_token.encode("ascii")).digest()[:16])
 
 
-def issuer(pool_id: str, *, public_url: str, aws_style: bool, region: str) -> str:
+def issuer_updated(pool_settings: Mapping[str, Any]) -> bool:
+    """IssuerConfiguration Type UPDATED: ``https://issuer-cognito-idp.<primary Region>.amazonaws.com/<poolId>``,
+    the one issuer every replica's tokens carry [C: IssuerConfigurationType]."""
+    return (pool_settings.get("IssuerConfiguration") or {}).get("Type") == "UPDATED"
+
+
+def issuer(pool_id: str, *, public_url: str, aws_style: bool, region: str, updated: bool = False) -> str:
     """``<public_url>/<poolId>``, or AWS's ``https://cognito-idp.<region>.amazonaws.com/<poolId>``.
 
     For the AWS form the region is the pool id's own prefix whenever it has one: aws-jwt-verify derives the
-    expected issuer from the pool id alone [C], so ``region`` only serves pool ids without a region prefix."""
+    expected issuer from the pool id alone [C], so ``region`` only serves pool ids without a region prefix.
+    ``updated`` (the pool's IssuerConfiguration UPDATED) names AWS's ``issuer-cognito-idp`` host instead; the
+    ``public_url`` form is the same either way (replicas share it by sharing ``--public-url``)."""
     if not aws_style:
         return f"{public_url.rstrip('/')}/{pool_id}"
     match = _POOL_REGION.match(pool_id)
-    return f"https://cognito-idp.{match.group(1) if match else region}.amazonaws.com/{pool_id}"
+    host = "issuer-cognito-idp" if updated else "cognito-idp"
+    return f"https://{host}.{match.group(1) if match else region}.amazonaws.com/{pool_id}"
 
 
 # --- claims -------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from userpools.crypto.keys import jwks_document
 from userpools.domain import oauth as rules
 from userpools.domain.records import PoolRecord
 from userpools.domain.tokens import issuer as token_issuer
+from userpools.domain.tokens import issuer_updated
 from userpools.oauth.responses import SECURITY_HEADERS, redirect
 from userpools.oauth.site import SESSION_COOKIE, Site, site_of
 from userpools.operations import dcr, federation, oauth_tokens
@@ -280,7 +281,8 @@ def discovery_document(ctx: Context, pool_id: str, domain_base: str | None, *,
     (end_session_endpoint and revocation_endpoint as reported since 2024 [O]; their exact list is [U])."""
     settings = ctx.settings
     issuer = token_issuer(pool_id, public_url=settings.public_url, aws_style=settings.aws_issuer,
-                          region=pool_id.split("_", 1)[0])
+                          region=pool_id.split("_", 1)[0],
+                          updated=pool is not None and issuer_updated(pool.settings))
     document: dict[str, Any] = {}
     if domain_base is not None:
         document["authorization_endpoint"] = f"{domain_base}/oauth2/authorize"

@@ -7,6 +7,7 @@ to docs/compatibility.md. An operation of the model that is not here answers Not
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from userpools.operations import (
     auth,
@@ -27,6 +28,7 @@ from userpools.operations import (
     provisioned,
     recovery,
     recovery_points,
+    replicas,
     resource_servers,
     risk,
     self_service,
@@ -38,9 +40,15 @@ from userpools.operations import (
     user_import,
     users,
 )
-from userpools.operations.context import Handler
+from userpools.operations.context import Context, Handler
+from userpools.operations.replica_guard import RUNNING
 
-OPERATIONS: Mapping[str, Handler] = {
+_HANDLERS: Mapping[str, Handler] = {
+    # multi-Region replication
+    "CreateUserPoolReplica": replicas.create_user_pool_replica,
+    "UpdateUserPoolReplica": replicas.update_user_pool_replica,
+    "DeleteUserPoolReplica": replicas.delete_user_pool_replica,
+    "ListUserPoolReplicas": replicas.list_user_pool_replicas,
     # federation
     "CreateIdentityProvider": identity_providers.create_identity_provider,
     "DescribeIdentityProvider": identity_providers.describe_identity_provider,
@@ -214,3 +222,22 @@ OPERATIONS: Mapping[str, Handler] = {
     "RevokeUserSession": sessions.revoke_user_session,
     "AdminRevokeUserSession": sessions.admin_revoke_user_session,
 }
+
+
+def _naming(name: str, handler: Handler) -> Handler:
+    """The handler with the running operation and the server's Region named in ``replica_guard.RUNNING``, which
+    the pool loads check (a secondary Region serves a pool read and sign-in only)."""
+
+    async def run(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
+        token = RUNNING.set((name, ctx.settings.region))
+        try:
+            return await handler(ctx, req)
+        finally:
+            RUNNING.reset(token)
+
+    run.__name__ = getattr(handler, "__name__", name)
+    run.__doc__ = handler.__doc__
+    return run
+
+
+OPERATIONS: Mapping[str, Handler] = {name: _naming(name, handler) for name, handler in _HANDLERS.items()}

@@ -185,7 +185,7 @@ async def _password_flow(a: Attempt) -> dict[str, Any]:
         # The migrated user stays (the failure is raised after the commit) and must reset its password [C].
         a.failure = PasswordResetRequiredException("Password reset required for the user")
         return {}
-    check_state(a, user)
+    await check_state(a, user)
     await pre_authentication(a, user, name)
     if has_imported_hash(user):
         # An imported user's first sign-in: its imported hash is checked once and replaced by the verifier.
@@ -213,7 +213,7 @@ async def _srp_flow(a: Attempt) -> dict[str, Any]:
             return {"ChallengeName": "PASSWORD_VERIFIER", "ChallengeParameters": fake_srp_parameters(a, name, big_a)}
         raise UserNotFoundException("User does not exist.")
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
-    check_state(a, user)
+    await check_state(a, user)
     if has_imported_hash(user):
         # [U] SRP needs a verifier, which only the password can give: an imported user's first sign-in is a
         # password sign-in (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH), after which SRP works.
@@ -317,7 +317,7 @@ async def _user_auth_flow(a: Attempt) -> dict[str, Any]:
             return await passwordless.issue(a, None, name, preferred)
         return passwordless.select_challenge(a, name, choices)
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
-    check_state(a, user)
+    await check_state(a, user)
     choices = passwordless.available(a.pool.settings, user, has_passkey=await has_passkey(a.tx, user))
     if preferred in choices:
         return await _first_factor(a, user, name, preferred)
@@ -355,7 +355,7 @@ async def _select_challenge(a: Attempt, session: str | None) -> dict[str, Any]:
             return await _srp_flow(a)
         return await passwordless.issue(a, None, name, answer)
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
-    check_state(a, user)
+    await check_state(a, user)
     return await _first_factor(a, user, name, answer)
 
 

@@ -79,7 +79,8 @@ async def get_derived_token(ctx: Context, req: dict[str, Any]) -> dict[str, Any]
         client, pool = await load_client(tx, req["ClientId"])
         _check_secret(ctx, client, req.get("ClientSecret"))
         issuer = token_domain.issuer(pool.id, public_url=ctx.settings.public_url,
-                                     aws_style=ctx.settings.aws_issuer, region=pool.id.split("_", 1)[0])
+                                     aws_style=ctx.settings.aws_issuer, region=pool.id.split("_", 1)[0],
+                                     updated=token_domain.issuer_updated(pool.settings))
         try:
             out = await token_exchange.exchange(ctx, tx, pool, client, request, issuer)
         except token_exchange.ExchangeError as exc:

@@ -12,6 +12,7 @@ from userpools.domain import client_secrets as client_secret_domain
 from userpools.domain import users as user_domain
 from userpools.domain.records import ClientRecord, PoolRecord, UserRecord
 from userpools.errors import NotAuthorizedException, UserNotFoundException
+from userpools.operations import replica_guard
 from userpools.operations.client_lookup import client_not_found
 from userpools.operations.clients import secret_context
 from userpools.operations.context import Context
@@ -33,6 +34,7 @@ async def load_client(tx: Transaction, client_id: str) -> tuple[ClientRecord, Po
     pool = await tx.pools.get(client.pool_id)
     if pool is None:
         raise client_not_found(client_id)
+    replica_guard.check(pool)
     return client, pool
 
 

@@ -68,7 +68,7 @@ async def start(a: Attempt) -> dict[str, Any]:
         progress = Progress(name, unknown=True)
     else:
         check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
-        signin.check_state(a, user)
+        await signin.check_state(a, user)
         progress = Progress(user.username)
     await signin.pre_authentication(a, user, name)
     big_a = None
@@ -92,7 +92,7 @@ async def custom_challenge(a: Attempt, session: str | None) -> dict[str, Any]:
     user = await _user(a, progress)
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, progress.username)
     if user is not None:
-        signin.check_state(a, user)
+        await signin.check_state(a, user)
     correct = False
     if hooks.has(a.pool, "VerifyAuthChallengeResponse"):
         response = await hooks.run(a.ctx, a.pool, "VerifyAuthChallengeResponse",

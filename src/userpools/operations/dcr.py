@@ -73,7 +73,8 @@ async def _initial_token(ctx: Context, pool: PoolRecord, token: str) -> None:
     async with ctx.store.transaction(readonly=True) as tx:
         keys = await ctx.keyring.for_pool(tx, pool.id)
     issuer = token_domain.issuer(pool.id, public_url=ctx.settings.public_url, aws_style=ctx.settings.aws_issuer,
-                                 region=pool.id.split("_", 1)[0])
+                                 region=pool.id.split("_", 1)[0],
+                                 updated=token_domain.issuer_updated(pool.settings))
     try:
         if keys is None:
             raise TokenError("no keys")

@@ -86,7 +86,7 @@ async def _open(a: Attempt, session: str | None,
     if user is None:
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), given, user.username)
-    signin.check_state(a, user)
+    await signin.check_state(a, user)
     if key != opened.data.get("device"):
         raise not_found()
     device = await a.tx.devices.get(a.pool.id, user.username_key, key, for_update=True)

@@ -20,7 +20,7 @@ from userpools.domain import users as user_domain
 from userpools.domain.domains import DEFAULT_MANAGED_LOGIN_VERSION
 from userpools.domain.records import ClientRecord, PoolRecord
 from userpools.domain.resources import DOMAIN, domain_key
-from userpools.operations import recovery, signup
+from userpools.operations import recovery, replica_guard, signup
 from userpools.operations.branding import branding_of_client
 from userpools.operations.common import client_secret, load_client, secret_hash
 from userpools.operations.context import Context
@@ -162,10 +162,12 @@ async def form_of(ctx: Context, pool: PoolRecord, domain: str, client_id: str, l
                 await style_of(ctx, pool, domain, client_id))
 
 
-async def _request(ctx: Context, client_id: str, username: str, **members: Any) -> dict[str, Any]:
-    """The API request the app would send, with the SecretHash of a client that has a secret."""
+async def _request(ctx: Context, operation: str, client_id: str, username: str, **members: Any) -> dict[str, Any]:
+    """The API request the app would send, with the SecretHash of a client that has a secret; refused on a
+    pool's secondary Region as the API ``operation`` is (``replica_guard``)."""
     async with ctx.store.transaction(readonly=True) as tx:
-        client, _pool = await load_client(tx, client_id)
+        client, pool = await load_client(tx, client_id)
+    replica_guard.check_operation(pool, operation, ctx.settings.region)
     req: dict[str, Any] = {"ClientId": client_id, "Username": username, **members}
     secret = client_secret(ctx, client)
     if secret is not None:
@@ -177,22 +179,23 @@ async def sign_up(ctx: Context, client_id: str, username: str, password: str,
                   attributes: dict[str, str]) -> dict[str, Any]:
     """SignUp's logic (PreSignUp, the policy, required attributes, the client's WriteAttributes)."""
     members = [{"Name": name, "Value": value} for name, value in attributes.items()]
-    return await signup.sign_up(ctx, await _request(ctx, client_id, username, Password=password,
+    return await signup.sign_up(ctx, await _request(ctx, "SignUp", client_id, username, Password=password,
                                                     UserAttributes=members))
 
 
 async def confirm_sign_up(ctx: Context, client_id: str, username: str, code: str) -> None:
-    await signup.confirm_sign_up(ctx, await _request(ctx, client_id, username, ConfirmationCode=code))
+    await signup.confirm_sign_up(ctx, await _request(ctx, "ConfirmSignUp", client_id, username, ConfirmationCode=code))
 
 
 async def resend_code(ctx: Context, client_id: str, username: str) -> dict[str, Any]:
-    return await signup.resend_confirmation_code(ctx, await _request(ctx, client_id, username))
+    return await signup.resend_confirmation_code(ctx, await _request(ctx, "ResendConfirmationCode", client_id, username))
 
 
 async def forgot_password(ctx: Context, client_id: str, username: str) -> dict[str, Any]:
-    return await recovery.forgot_password(ctx, await _request(ctx, client_id, username))
+    return await recovery.forgot_password(ctx, await _request(ctx, "ForgotPassword", client_id, username))
 
 
 async def confirm_forgot_password(ctx: Context, client_id: str, username: str, code: str, password: str) -> None:
     await recovery.confirm_forgot_password(
-        ctx, await _request(ctx, client_id, username, ConfirmationCode=code, Password=password))
+        ctx, await _request(ctx, "ConfirmForgotPassword", client_id, username, ConfirmationCode=code,
+                            Password=password))

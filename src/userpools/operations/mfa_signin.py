@@ -46,7 +46,7 @@ from userpools.errors import (
     MFAMethodNotFoundException,
     NotAuthorizedException,
 )
-from userpools.operations import device_signin, signin
+from userpools.operations import device_signin, replica_guard, signin
 from userpools.operations.common import check_secret_hash
 from userpools.operations.context import Context
 from userpools.operations.signin import Attempt
@@ -216,7 +216,7 @@ async def open_challenge(a: Attempt, session: str | None, challenge: str) -> tup
     if user is None:
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
-    signin.check_state(a, user)
+    await signin.check_state(a, user)
     if await signin.session_spent(a.tx, opened):
         raise NotAuthorizedException(SESSION_USED)
     if not session_user_matches(user, opened):
@@ -242,6 +242,8 @@ async def open_setup_session(ctx: Context, tx: Transaction, session: str) -> tup
     if opened is None or opened.challenge_name != "MFA_SETUP" or not is_mfa(opened):
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
     pool = await tx.pools.get(opened.pool_id)
+    if pool is not None:
+        replica_guard.check(pool)  # no TOTP set-up in a secondary Region [DG-mrr]
     client = await tx.clients.get(opened.client_id)
     user = None if pool is None else await tx.users.get(
         pool.id, user_domain.username_key(pool.settings, opened.username), for_update=True)

@@ -30,7 +30,7 @@ from userpools.domain.records import ClientRecord, OAuthGrantRecord, PoolRecord,
 from userpools.domain.resource_servers import DCR_SCOPE, custom_scopes
 from userpools.domain.resources import DOMAIN, RESOURCE_SERVER, domain_key
 from userpools.errors import InvalidParameterException, NotAuthorizedException, UserNotFoundException
-from userpools.operations import auth, cimd_clients, oauth_limits, signin
+from userpools.operations import auth, cimd_clients, oauth_limits, replica_guard, signin
 from userpools.operations.common import client_secret, secret_hash
 from userpools.operations.context import CALLER, Context
 from userpools.operations.tokens import issue_for_sign_in
@@ -366,7 +366,9 @@ def _json_list(text: str) -> list[str]:
 async def sign_in(ctx: Context, pool: PoolRecord, params: dict[str, str], username: str, password: str
                   ) -> Redirect | NewPasswordRequired:
     """POST /login. Raises the sign-in's CognitoError (wrong password, unknown user, not confirmed, locked), or
-    ``oauth_limits.LoginThrottled`` when the caller's address is past its failed sign-ins."""
+    ``oauth_limits.LoginThrottled`` when the caller's address is past its failed sign-ins. On a pool's secondary
+    Region, as InitiateAuth there (``replica_guard``)."""
+    replica_guard.check_operation(pool, "InitiateAuth", ctx.settings.region)
     try:
         return await _hosted(ctx, pool, params, {"USERNAME": username, "PASSWORD": password},
                              auth.password_sign_in)
@@ -378,6 +380,7 @@ async def sign_in(ctx: Context, pool: PoolRecord, params: dict[str, str], userna
 async def new_password(ctx: Context, pool: PoolRecord, params: dict[str, str], session: str, username: str,
                        password: str, attributes: dict[str, str]) -> Redirect | NewPasswordRequired:
     """POST of the new-password form (NEW_PASSWORD_REQUIRED)."""
+    replica_guard.check_operation(pool, "RespondToAuthChallenge", ctx.settings.region)
     auth_params = {"USERNAME": username, "NEW_PASSWORD": password}
     auth_params.update({f"userAttributes.{name}": value for name, value in attributes.items()})
 

@@ -175,7 +175,7 @@ async def mint_client_token(ctx: Context, tx: Transaction, pool: PoolRecord, cli
     now = int(ctx.clock.now().timestamp())
     validity = client_domain.token_validity_seconds(client.settings)["AccessToken"]
     claims = token_domain.client_credentials_claims(
-        client_id=client.id, issuer=_issuer(ctx, pool.id), scopes=scopes, iat=now, exp=now + validity
+        client_id=client.id, issuer=_issuer(ctx, pool), scopes=scopes, iat=now, exp=now + validity
     )
     if hooks.has(pool, "PreTokenGeneration") and hooks.pre_token_generation_version(pool) == "V3_0":
         event = events.pre_token_generation_m2m(hooks.caller(pool, "", client.id), scopes=scopes,
@@ -224,7 +224,7 @@ async def _token_exchange(ctx: Context, tx: Transaction, pool: PoolRecord, clien
         audience=form.get("audience") or None, resource=form.get("resource") or None, requested_type=requested,
     )
     try:
-        out = await token_exchange.exchange(ctx, tx, pool, client, request, _issuer(ctx, pool.id))
+        out = await token_exchange.exchange(ctx, tx, pool, client, request, _issuer(ctx, pool))
     except token_exchange.ExchangeError as exc:
         raise _EXCHANGE_ERRORS[exc.kind](exc.message) from None
     body: dict[str, Any] = {"access_token": out.token,
@@ -291,9 +291,10 @@ async def _ensure(ctx: Context, pool: PoolRecord, client_id: str) -> None:
         raise rules.InvalidClient() from None
 
 
-def _issuer(ctx: Context, pool_id: str) -> str:
-    return token_domain.issuer(pool_id, public_url=ctx.settings.public_url,
-                               aws_style=ctx.settings.aws_issuer, region=pool_id.split("_", 1)[0])
+def _issuer(ctx: Context, pool: PoolRecord) -> str:
+    return token_domain.issuer(pool.id, public_url=ctx.settings.public_url,
+                               aws_style=ctx.settings.aws_issuer, region=pool.id.split("_", 1)[0],
+                               updated=token_domain.issuer_updated(pool.settings))
 
 
 # --- /oauth2/userInfo ------------------------------------------------------------------------------------
@@ -311,7 +312,7 @@ async def userinfo(ctx: Context, pool: PoolRecord, access_token: str) -> dict[st
             )
         except CognitoError as exc:
             raise rules.InvalidToken(exc.message) from None
-        if claims.get("iss") != _issuer(ctx, pool.id):
+        if claims.get("iss") != _issuer(ctx, pool):
             raise rules.InvalidToken("Invalid Access Token")
         scopes = str(claims.get("scope", "")).split()
         if rules.OPENID not in scopes:

@@ -15,7 +15,7 @@ from userpools.crypto.keys import PURPOSES, new_signing_key, shared_private_key
 from userpools.domain import pools as domain
 from userpools.domain.records import PoolRecord, SigningKeyRecord
 from userpools.errors import InvalidParameterException, ResourceNotFoundException
-from userpools.operations import paging
+from userpools.operations import paging, replica_guard
 from userpools.operations.context import Context
 from userpools.storage.ports import Conflict, Transaction
 
@@ -28,6 +28,7 @@ async def get_pool_or_raise(tx: Transaction, pool_id: str, *, for_update: bool =
     pool = await tx.pools.get(pool_id, for_update=for_update)
     if pool is None:
         raise pool_not_found(pool_id)
+    replica_guard.check(pool)
     return pool
 
 

@@ -23,7 +23,9 @@ from userpools.domain import clients as client_domain
 from userpools.domain import devices as device_domain
 from userpools.domain import tokens as token_domain
 from userpools.domain import users as user_domain
-from userpools.domain.records import ClientRecord, PoolRecord, UserRecord
+from userpools.domain.records import ClientRecord, PoolRecord, PoolResource, UserRecord
+from userpools.domain.replicas import home_region, replica_in
+from userpools.domain.resources import REPLICA_LOCKOUT, replica_lockout_key
 from userpools.errors import (
     ConcurrentModificationException,
     InvalidParameterException,
@@ -133,8 +135,34 @@ def check_flow_enabled(client: ClientRecord, flow: str) -> None:
         raise InvalidParameterException(FLOW_NOT_ENABLED[flow])
 
 
-def check_state(a: Attempt, user: UserRecord) -> None:
+def _secondary_region(a: Attempt) -> str | None:
+    """This server's Region when it serves the pool as a secondary replica (one dict lookup otherwise)."""
+    if not a.pool.settings.get("Replicas"):
+        return None
+    region = a.ctx.settings.region
+    if region == home_region(a.pool.id) or replica_in(a.pool, region) is None:
+        return None
+    return region
+
+
+async def _region_counters(a: Attempt, user: UserRecord, region: str, *,
+                           for_update: bool = False) -> tuple[UserRecord, PoolResource | None]:
+    """The user with the secondary Region's own lockout counters (Cognito's are per replica [DG-mrr])."""
+    key = replica_lockout_key(a.pool.id, region, user.username_key)
+    found = await a.tx.resources.get(REPLICA_LOCKOUT, key, for_update=for_update)
+    document = found.document if found is not None else {}
+    locked = document.get("locked_until")
+    return dataclasses.replace(
+        user, failed_attempts=int(document.get("failed_attempts") or 0),
+        locked_until=datetime.fromisoformat(locked) if locked else None,
+    ), found
+
+
+async def check_state(a: Attempt, user: UserRecord) -> None:
     """The user's state allows a sign-in to start (disabled, reset required, unconfirmed, locked out)."""
+    region = _secondary_region(a)
+    if region is not None:
+        user, _found = await _region_counters(a, user, region)
     now = a.ctx.clock.now()
     if not user.enabled:
         raise NotAuthorizedException("User is disabled.")
@@ -150,13 +178,26 @@ async def record_failure(a: Attempt, user: UserRecord) -> None:
     """Counts a wrong password. From the fifth on, the user is locked for 2^(n−5) seconds (capped at 15
     minutes); a quiet quarter of an hour starts the count again (auth.md §3)."""
     now = a.ctx.clock.now()
+    region = _secondary_region(a)
+    found = None
+    if region is not None:
+        user, found = await _region_counters(a, user, region, for_update=True)
     quiet = user.locked_until is None or now - user.locked_until > LOCKOUT_CAP
     count = 1 if (quiet and user.failed_attempts >= LOCKOUT_THRESHOLD) else user.failed_attempts + 1
     locked_until = user.locked_until
     if count >= LOCKOUT_THRESHOLD:
         locked_until = now + min(timedelta(seconds=2 ** (count - LOCKOUT_THRESHOLD)), LOCKOUT_CAP)
-    await _count(a.tx, dataclasses.replace(user, failed_attempts=count, locked_until=locked_until,
-                                           updated_at=user.updated_at))
+    if region is None:
+        await _count(a.tx, dataclasses.replace(user, failed_attempts=count, locked_until=locked_until,
+                                               updated_at=user.updated_at))
+    else:
+        document = {"failed_attempts": count, "locked_until": locked_until.isoformat() if locked_until else None}
+        if found is None:
+            await a.tx.resources.insert(PoolResource(
+                kind=REPLICA_LOCKOUT, key=replica_lockout_key(a.pool.id, region, user.username_key),
+                pool_id=a.pool.id, created_at=now, updated_at=now, document=document))
+        else:
+            await a.tx.resources.update(dataclasses.replace(found, document=document, updated_at=now))
     if threats.mode(a.pool) is not None:
         await threats.sign_in_failed(a.ctx, a.tx, a.pool, a.client, user, a.seen())
     a.failure = NotAuthorizedException(INCORRECT)
@@ -215,7 +256,12 @@ async def signed_in(a: Attempt, user: UserRecord, *,
 
 
 async def password_accepted(a: Attempt, user: UserRecord) -> UserRecord:
-    """The password was right: the failure count starts again."""
+    """The password was right: the failure count starts again (a secondary Region's own count there)."""
+    region = _secondary_region(a)
+    if region is not None:
+        if await a.tx.resources.get(REPLICA_LOCKOUT, replica_lockout_key(a.pool.id, region, user.username_key)):
+            await a.tx.resources.delete(REPLICA_LOCKOUT, replica_lockout_key(a.pool.id, region, user.username_key))
+        return user
     if user.failed_attempts or user.locked_until:
         user = dataclasses.replace(user, failed_attempts=0, locked_until=None)
         await _count(a.tx, user)
@@ -321,7 +367,7 @@ async def verify_password_claim(a: Attempt) -> UserRecord | None:
     if user is None:
         raise NotAuthorizedException(INCORRECT)
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
-    check_state(a, user)
+    await check_state(a, user)
     if user.password_ciphertext is None or srp.parse_timestamp(timestamp) is None:
         raise NotAuthorizedException(INCORRECT)
     verifier = open_verifier(a.ctx, user)

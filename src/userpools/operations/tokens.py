@@ -26,7 +26,7 @@ from userpools.domain import token_customization
 from userpools.domain import tokens as token_domain
 from userpools.domain.records import AuthSessionRecord, ClientRecord, PoolRecord, UserRecord
 from userpools.errors import NotAuthorizedException, UserNotFoundException
-from userpools.operations import hooks
+from userpools.operations import hooks, replica_guard
 from userpools.operations.context import CALLER, Context
 from userpools.storage.ports import Transaction
 from userpools.triggers import events
@@ -35,10 +35,10 @@ INVALID_ACCESS_TOKEN = "Invalid Access Token"
 REVOKED_ACCESS_TOKEN = "Access Token has been revoked"
 
 
-def _issuer(ctx: Context, pool_id: str) -> str:
+def _issuer(ctx: Context, pool: PoolRecord) -> str:
     return token_domain.issuer(
-        pool_id, public_url=ctx.settings.public_url, aws_style=ctx.settings.aws_issuer,
-        region=pool_id.split("_", 1)[0],
+        pool.id, public_url=ctx.settings.public_url, aws_style=ctx.settings.aws_issuer,
+        region=pool.id.split("_", 1)[0], updated=token_domain.issuer_updated(pool.settings),
     )
 
 
@@ -143,7 +143,7 @@ async def issue_in_family(
     scopes = oauth.scopes if oauth is not None else (token_domain.ADMIN_SCOPE,)  # API-flow tokens [C]
     overrides = await _pre_token_generation(ctx, pool, client, user, source=source, groups=groups,
                                             scopes=scopes, client_metadata=client_metadata)
-    now, issuer, readable = ctx.clock.now(), _issuer(ctx, pool.id), _readable(client)
+    now, issuer, readable = ctx.clock.now(), _issuer(ctx, pool), _readable(client)
     if overrides is None:
         issued = token_domain.issue_tokens(
             pool_id=pool.id, client=client, user=user, groups=list(groups.groups), roles=groups.roles,
@@ -195,8 +195,9 @@ async def authenticate(ctx: Context, tx: Transaction, access_token: str, *, for_
     keys = await ctx.keyring.for_pool(tx, pool_id) if pool is not None else None
     if pool is None or keys is None:
         raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
+    replica_guard.check(pool)
     claims = token_domain.verify_access_token(access_token, keys_for_pool=lambda _pid: keys, now=ctx.clock.now())
-    if claims.get("iss") != _issuer(ctx, pool.id):
+    if claims.get("iss") != _issuer(ctx, pool):
         raise NotAuthorizedException(INVALID_ACCESS_TOKEN)
     session = await tx.auth_sessions.get(str(claims.get("origin_jti", "")))
     if session is None or session.revoked_at is not None:
