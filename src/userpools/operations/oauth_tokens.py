@@ -263,8 +263,17 @@ async def token(ctx: Context, pool: PoolRecord | str, form: Mapping[str, str], a
     if grant is None:
         raise rules.UnsupportedGrantType()
     creds = rules.client_credentials(authorization, form)
+    if isinstance(pool, str) and is_metadata_url(creds.client_id):
+        # a metadata document client: its document may need fetching before the transaction, which needs the
+        # pool (one more read-only transaction, for these clients only)
+        async with ctx.store.transaction(readonly=True) as tx:
+            found = await pool_of_domain_in(tx, pool)
+        if found is None:
+            raise NoSuchDomain(pool)
+        pool = found
     try:
-        await _ensure(ctx, pool, creds.client_id)
+        if not isinstance(pool, str):
+            await _ensure(ctx, pool, creds.client_id)
         async with ctx.store.transaction(readonly=grant_type in READ_ONLY_GRANTS) as tx:
             if isinstance(pool, str):
                 found = await pool_of_domain_in(tx, pool)
