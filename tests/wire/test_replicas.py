@@ -35,7 +35,9 @@ def test_replica_lifecycle(cognito: Any) -> None:
         f":userpool/{pool_id}")
     listed = cognito.list_user_pool_replicas(UserPoolId=pool_id)["UserPoolReplicas"]
     assert [(r["RegionName"], r["Role"]) for r in listed] == [(home, "PRIMARY"), ("eu-west-1", "SECONDARY")]
-    pools = {p["Id"]: p for p in cognito.list_user_pools(MaxResults=60)["UserPools"]}
+    # every page: the suite's shared server holds many pools
+    pages = cognito.get_paginator("list_user_pools").paginate(MaxResults=60)
+    pools = {p["Id"]: p for page in pages for p in page["UserPools"]}
     assert pools[pool_id]["ReplicaRegions"] == ["eu-west-1"]
     assert "Replicas" not in cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
 
@@ -57,7 +59,8 @@ def test_replica_lifecycle(cognito: Any) -> None:
     deleted = cognito.delete_user_pool_replica(UserPoolId=pool_id, RegionName="eu-west-1")["UserPoolReplica"]
     assert deleted["Status"] == "DELETING"
     assert [r["Role"] for r in cognito.list_user_pool_replicas(UserPoolId=pool_id)["UserPoolReplicas"]] == ["PRIMARY"]
-    assert "ReplicaRegions" not in {p["Id"]: p for p in cognito.list_user_pools(MaxResults=60)["UserPools"]}[pool_id]
+    pages = cognito.get_paginator("list_user_pools").paginate(MaxResults=60)
+    assert "ReplicaRegions" not in {p["Id"]: p for page in pages for p in page["UserPools"]}[pool_id]
 
 
 def test_replica_errors(cognito: Any) -> None:
