@@ -157,7 +157,11 @@ async def _get(tx: Transaction, pool_id: str, restore_id: str) -> dict[str, Any]
 
 async def initiate_point_in_time_recovery(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     now = ctx.clock.now()
-    restore_at = datetime.fromtimestamp(req["RestoreTimestamp"], UTC)
+    try:
+        restore_at = datetime.fromtimestamp(req["RestoreTimestamp"], UTC)
+    except (OverflowError, OSError, ValueError):
+        # a timestamp no date can hold (years past 9999, or before year 1): no point of the pool's life [U] wording
+        raise InvalidParameterException("RestoreTimestamp is beyond the user pool's recovery window.") from None
     async with ctx.store.transaction() as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"], for_update=True)
         window = _tier_window(pool)
