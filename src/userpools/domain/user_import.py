@@ -21,34 +21,16 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from userpools.crypto import imported_hashes
+from userpools.domain.pools import STANDARD_ATTRIBUTES
 from userpools.domain.records import ImportJobRecord
 from userpools.domain.users import VERIFIED_FLAGS, schema, validate_new_user_attributes
 from userpools.errors import CognitoError
 
 Settings = Mapping[str, Any]
 
-#: GetCSVHeader's standard columns, in Cognito's order [O: CLI get-csv-header; C: DG].
-STANDARD_COLUMNS = (
-    "name",
-    "given_name",
-    "family_name",
-    "middle_name",
-    "nickname",
-    "preferred_username",
-    "profile",
-    "picture",
-    "website",
-    "email",
-    "email_verified",
-    "gender",
-    "birthdate",
-    "zoneinfo",
-    "locale",
-    "phone_number",
-    "phone_number_verified",
-    "address",
-    "updated_at",
-)
+#: GetCSVHeader's standard columns, in Cognito's order [O: CLI get-csv-header; C: DG]: the pool's standard
+#: attributes but `sub`, which Cognito makes itself.
+STANDARD_COLUMNS = tuple(a["Name"] for a in STANDARD_ATTRIBUTES if a["Name"] != "sub")
 USERNAME = "cognito:username"
 MFA_ENABLED = "cognito:mfa_enabled"
 #: [U] Cognito documents PasswordHashingAlgorithm but not its column: this one, accepted (not required) in
