@@ -120,7 +120,8 @@ class UserPoolsServer:
         except PoolsConfigError as exc:
             raise pytest.UsageError(f"userpools: {exc}") from None
         config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False,
-                                server_header=False, http=OneWriteHttpToolsProtocol, lifespan="on")
+                                server_header=False, http=OneWriteHttpToolsProtocol, lifespan="on",
+                                timeout_keep_alive=settings.keep_alive_seconds)
         self._server = server = uvicorn.Server(config)
         failure: list[BaseException] = []
 
