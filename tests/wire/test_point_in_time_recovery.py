@@ -106,8 +106,12 @@ def test_recovery_restores_users_attributes_and_memberships(cognito: Any, clock:
     restoration = cognito.initiate_point_in_time_recovery(UserPoolId=pool_id, RestoreTimestamp=point)["Restoration"]
     assert restoration["RestoreStatus"] == "PREVIEW_GENERATED"
     assert restoration["RestoreTimestamp"] == point
-    assert restoration["RestorePreview"] == [
-        {"Entity": "Users", "CreateCount": 1, "UpdateCount": 2, "DeleteCount": 1}
+    assert restoration["RestorePreview"] == [  # alice's later password is kept: her email is the update
+        {"Entity": "Users", "CreateCount": 1, "UpdateCount": 2, "DeleteCount": 1},
+        # alice back in admins; bob out of admins, dave (and his staff membership) gone
+        {"Entity": "Groups", "CreateCount": 1, "UpdateCount": 0, "DeleteCount": 2},
+        {"Entity": "User MFAs", "CreateCount": 0, "UpdateCount": 0, "DeleteCount": 0},
+        {"Entity": "Passkeys", "CreateCount": 0, "UpdateCount": 0, "DeleteCount": 0},
     ]
     restore_id = restoration["RestoreId"]
     described = cognito.describe_point_in_time_recovery(UserPoolId=pool_id, RestoreId=restore_id)["Restoration"]
@@ -164,7 +168,10 @@ def test_cancel_expiry_limits_and_errors(cognito: Any, clock: Any, plus_pool: An
     assert _error(missing) == "ResourceNotFoundException"
 
     first = cognito.initiate_point_in_time_recovery(UserPoolId=pool_id, RestoreTimestamp=point)["Restoration"]
-    assert first["RestorePreview"] == [{"Entity": "Users", "CreateCount": 0, "UpdateCount": 0, "DeleteCount": 0}]
+    assert first["RestorePreview"] == [
+        {"Entity": entity, "CreateCount": 0, "UpdateCount": 0, "DeleteCount": 0}
+        for entity in ("Users", "Groups", "User MFAs", "Passkeys")
+    ]
     with pytest.raises(ClientError) as busy:  # one active recovery per pool
         cognito.initiate_point_in_time_recovery(UserPoolId=pool_id, RestoreTimestamp=point)
     assert _error(busy) == "LimitExceededException"

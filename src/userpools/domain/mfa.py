@@ -23,6 +23,8 @@ EMAIL_OTP = "EMAIL_OTP"
 FACTORS = (SMS_MFA, SOFTWARE_TOKEN_MFA, EMAIL_OTP)  # the order lists are shown in [U]
 ANSWER_ALIASES = {"EMAIL_MFA": EMAIL_OTP}  # the docs' name for email MFA; Amplify sends EMAIL_OTP [C: BC; AMP6]
 TOKEN = "SoftwareToken"
+#: The members of a user's document (``extra``) that are its MFA settings (point-in-time recovery's "User MFAs")
+SETTINGS_KEYS = ("UserMFASettingList", "PreferredMfaSetting", "MFAOptions", TOKEN)
 
 
 Settings = dict[str, Any]

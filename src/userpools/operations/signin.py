@@ -27,7 +27,6 @@ from userpools.domain.records import ClientRecord, PoolRecord, PoolResource, Use
 from userpools.domain.replicas import home_region, replica_in
 from userpools.domain.resources import REPLICA_LOCKOUT, replica_lockout_key
 from userpools.errors import (
-    ConcurrentModificationException,
     InvalidParameterException,
     NotAuthorizedException,
     PasswordResetRequiredException,
@@ -39,7 +38,7 @@ from userpools.operations.common import check_secret_hash
 from userpools.operations.context import Context
 from userpools.operations.tokens import issue_for_sign_in
 from userpools.operations.userstate import open_verifier, required_attributes_missing
-from userpools.storage.ports import Transaction
+from userpools.storage.ports import Transaction, WritesHeld
 from userpools.triggers import events
 
 INCORRECT = "Incorrect username or password."
@@ -270,12 +269,12 @@ async def password_accepted(a: Attempt, user: UserRecord) -> UserRecord:
 
 async def _count(tx: Transaction, user: UserRecord) -> None:
     """Writes a sign-in's count of failed attempts. While a point-in-time recovery holds the pool's user writes
-    (ConcurrentModificationException, in a savepoint so the rest goes on) the count waits: sign-in still works,
+    (the store's WritesHeld, in a savepoint so the rest goes on) the count waits: sign-in still works,
     as Cognito's does during a recovery."""
     try:
         async with tx.savepoint():
             await tx.users.update(user)
-    except ConcurrentModificationException:
+    except WritesHeld:
         pass
 
 
