@@ -255,6 +255,32 @@ def usable_factors(settings: Mapping[str, Any], extra: Mapping[str, Any], attrib
     return [factor for factor in enabled_factors(extra) if can[factor]]
 
 
+def risk_step(settings: Mapping[str, Any], extra: Mapping[str, Any], attributes: Mapping[str, str]) -> NextStep | None:
+    """The MFA challenge that threat protection's MFA_IF_CONFIGURED / MFA_REQUIRED asks for, whatever the
+    pool's MfaConfiguration [C: API AccountTakeoverActionType: "Present an MFA challenge if possible ... if the
+    user pool only supports SMS message MFA but the user doesn't have a phone number attribute, MFA setup isn't
+    possible"; "users must have an email address or phone number attribute, or a registered TOTP factor"]:
+    the user's enabled factors the pool can use, else each factor the pool offers that the user can receive
+    as things are (a phone number for SMS, an email address for email MFA, a verified TOTP secret). None: no
+    factor, so MFA_IF_CONFIGURED allows the sign-in and MFA_REQUIRED blocks it. The preferred factor is
+    asked; several without one give SELECT_MFA_TYPE."""
+    factors = usable_factors(settings, extra, attributes)
+    if not factors:
+        can = {SMS_MFA: bool(attributes.get("phone_number")), EMAIL_OTP: bool(attributes.get("email")),
+               SOFTWARE_TOKEN_MFA: token_verified(extra)}
+        factors = [f for f in pool_factors(settings) if can[f]]
+        if token_verified(extra) and SOFTWARE_TOKEN_MFA not in factors:
+            factors.append(SOFTWARE_TOKEN_MFA)  # a verified secret keeps working (as usable_factors says)
+    if not factors:
+        return None
+    preferred = extra.get("PreferredMfaSetting")
+    if preferred in factors:
+        return NextStep("challenge", (preferred,))
+    if len(factors) == 1:
+        return NextStep("challenge", (factors[0],))
+    return NextStep("select", tuple(factors))
+
+
 def next_step(settings: Mapping[str, Any], extra: Mapping[str, Any], attributes: Mapping[str, str]) -> NextStep:
     """What follows a right first factor [C: BC RespondToAuthChallenge; DG23 mfa]:
 

@@ -204,6 +204,11 @@ class AuthEventPort(Protocol):
 
     async def set_feedback(self, pool_id: str, username_key: str, event_id: str, feedback: dict[str, Any]) -> bool: ...
 
+    async def set_outcome(self, pool_id: str, username_key: str, event_id: str, response: str,
+                          challenge_responses: list[dict[str, str]]) -> bool:
+        """Replaces the event's EventResponse and ChallengeResponses (a sign-in's MFA answered after it was
+        recorded); False when the user has no such event."""
+
 
 class CounterPort(Protocol):
     """Rate and attempt counters shared by every server process (fixed windows)."""
