@@ -38,6 +38,7 @@ from userpools.domain.records import GroupRecord, OAuthGrantRecord, PoolRecord, 
 from userpools.domain.resources import IDENTITY_PROVIDER, IDP_LINK, identity_provider_key, idp_link_key
 from userpools.errors import CognitoError
 from userpools.operations import hooks
+from userpools.operations.common import answers_held
 from userpools.operations.context import Context
 from userpools.operations.identity_providers import provider_by_identifier
 from userpools.operations.oauth import (
@@ -288,6 +289,7 @@ async def _federated_user(ctx: Context, tx: Transaction, pool: PoolRecord, provi
     return user, True
 
 
+@answers_held
 async def finish(ctx: Context, pool: PoolRecord, answer_params: dict[str, str]) -> Redirect:
     """GET /oauth2/idpresponse: ``code`` and ``state`` from the upstream → the app's redirect. A missing,
     unknown, used or expired state → PageError (there is no request to answer safely)."""

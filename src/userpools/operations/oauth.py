@@ -31,7 +31,7 @@ from userpools.domain.resource_servers import DCR_SCOPE, custom_scopes
 from userpools.domain.resources import DOMAIN, RESOURCE_SERVER, domain_key
 from userpools.errors import InvalidParameterException, NotAuthorizedException, UserNotFoundException
 from userpools.operations import auth, cimd_clients, oauth_limits, replica_guard, signin
-from userpools.operations.common import client_secret, secret_hash
+from userpools.operations.common import answers_held, client_secret, secret_hash
 from userpools.operations.context import CALLER, Context
 from userpools.operations.tokens import issue_for_sign_in
 from userpools.storage.ports import Transaction
@@ -363,6 +363,7 @@ def _json_list(text: str) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
+@answers_held
 async def sign_in(ctx: Context, pool: PoolRecord, params: dict[str, str], username: str, password: str
                   ) -> Redirect | NewPasswordRequired:
     """POST /login. Raises the sign-in's CognitoError (wrong password, unknown user, not confirmed, locked), or
@@ -377,6 +378,7 @@ async def sign_in(ctx: Context, pool: PoolRecord, params: dict[str, str], userna
         raise
 
 
+@answers_held
 async def new_password(ctx: Context, pool: PoolRecord, params: dict[str, str], session: str, username: str,
                        password: str, attributes: dict[str, str]) -> Redirect | NewPasswordRequired:
     """POST of the new-password form (NEW_PASSWORD_REQUIRED)."""
