@@ -33,7 +33,9 @@ from oauthkit import CALLBACK, LOGOUT, DomainPool, query_of, redeem
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
+from saml2.s_utils import decode_base64_and_inflate
 from saml2.saml import NAME_FORMAT_BASIC, NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.samlp import authn_request_from_string
 from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
@@ -517,3 +519,40 @@ def test_an_idp_initiated_logout_ends_the_users_sessions(dp: DomainPool, idp: Sa
         assert "SAMLResponse=" in answered.headers["location"]
         again = browser.get(authorize_url(broker, identity_provider=""))
         assert again.headers["location"].startswith(f"{dp.base}/login?")  # the session is gone
+
+
+def test_the_host_form_of_the_domain_serves_the_acs(dp: DomainPool, idp: SamlIdP) -> None:
+    """Under Cognito's host name for the domain, the AuthnRequest names that host's /saml2/idpresponse, and the
+    response posted there is accepted (Destination and Recipient are the URL it arrived at)."""
+    broker = make_broker(dp, idp)
+    host = f"{dp.domain}.auth.us-east-1.amazoncognito.com"
+    root = dp.server.url
+    started = httpx.get(f"{root}/oauth2/authorize", headers={"Host": host}, params={
+        "client_id": broker.client_id, "response_type": "code", "redirect_uri": CALLBACK, "scope": "openid",
+        "state": "app-state-1", "identity_provider": PROVIDER})
+    assert started.status_code == 302, started.text
+    query = query_of(started.headers["location"])
+    request = authn_request_from_string(decode_base64_and_inflate(query["SAMLRequest"]))
+    acs = f"http://{host}/saml2/idpresponse"
+    assert request.assertion_consumer_service_url == acs
+    idp.trust(sp_metadata(broker.sp, acs, f"http://{host}/saml2/logout",
+                          dp.cognito.get_signing_certificate(UserPoolId=dp.pool_id)["Certificate"], None))
+    idp.user = ("host-form", {})
+    response = httpx.post(f"{root}/saml2/idpresponse", headers={"Host": host},
+                          data={"SAMLResponse": idp.response(acs, broker.sp, request.id),
+                                "RelayState": query["RelayState"]})
+    assert claims_of(tokens_for(broker, response)["id_token"])["cognito:username"] == "corp_host-form"
+
+
+def test_a_linked_saml_identity_signs_in_as_the_native_user(dp: DomainPool, idp: SamlIdP) -> None:
+    broker = make_broker(dp, idp)
+    native = dp.user(email="native@example.com")
+    dp.cognito.admin_link_provider_for_user(
+        UserPoolId=dp.pool_id, DestinationUser={"ProviderName": "Cognito", "ProviderAttributeValue": native},
+        SourceUser={"ProviderName": PROVIDER, "ProviderAttributeName": "Cognito_Subject",
+                    "ProviderAttributeValue": "linked-1"})
+    idp.user = ("linked-1", {EMAIL: ["native@example.com"]})
+    claims = claims_of(tokens_for(broker, sign_in(broker))["id_token"])
+    assert claims["cognito:username"] == native
+    assert [(i["userId"], i["providerType"]) for i in claims["identities"]] == [("linked-1", "SAML")]
+    assert [u["Username"] for u in dp.cognito.list_users(UserPoolId=dp.pool_id)["Users"]] == [native]

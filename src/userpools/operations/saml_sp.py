@@ -14,6 +14,7 @@ files 0600) that is removed when the call returns.
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import shutil
 import tempfile
@@ -31,6 +32,7 @@ from saml2.saml import NAMEID_FORMAT_UNSPECIFIED, NameID
 from saml2.samlp import logout_request_from_string
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
+logger = logging.getLogger("userpools.saml")
 SKEW_SECONDS = 60  # the clock skew allowed on the IdP's NotBefore/NotOnOrAfter [U]
 XMLSEC_MISSING = ("SAML sign-in needs the xmlsec1 program, which is not installed on this server "
                   "(Debian/Ubuntu: apt-get install xmlsec1; macOS: brew install libxmlsec1)")
@@ -41,8 +43,10 @@ class SamlError(Exception):
 
 
 def xmlsec_binary() -> str:
+    """The xmlsec1 program's path; SamlError (logged: the operator must install it) when it is missing."""
     found = shutil.which("xmlsec1")
     if found is None:
+        logger.error(XMLSEC_MISSING)
         raise SamlError(XMLSEC_MISSING)
     return found
 
