@@ -192,13 +192,14 @@ class SamlIdP:
             digest_alg=DIGEST_SHA256, **extra)
         return base64.b64encode(str(made).encode()).decode()
 
-    def logout_request(self, sp: str, name_id: str) -> str:
+    def logout_request(self, sp: str, name_id: str, *, signed: bool = True) -> str:
         """An IdP-initiated LogoutRequest: the SP's /saml2/logout URL with it (HTTP-Redirect)."""
         assert self.server is not None
         destination = self.server.metadata.single_logout_service(sp, BINDING_HTTP_REDIRECT, "spsso")[0]["location"]
         _, request = self.server.create_logout_request(
             destination, self.entity_id, name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=name_id), sign=False)
-        info = self.server.apply_binding(BINDING_HTTP_REDIRECT, str(request), destination, "idp-relay")
+        info = self.server.apply_binding(BINDING_HTTP_REDIRECT, str(request), destination, "idp-relay",
+                                         sign=signed, sigalg=SIG_RSA_SHA256)
         return str(dict(info["headers"])["Location"])
 
 
@@ -514,6 +515,9 @@ def test_an_idp_initiated_logout_ends_the_users_sessions(dp: DomainPool, idp: Sa
         # signed in: a new authorization request is answered from the session
         silent = browser.get(authorize_url(broker, identity_provider=""))
         assert silent.headers["location"].startswith(CALLBACK)
+        unsigned = httpx.get(idp.logout_request(broker.sp, "gone", signed=False))
+        assert unsigned.status_code == 302 and "/error?" in unsigned.headers["location"]
+        assert browser.get(authorize_url(broker, identity_provider="")).headers["location"].startswith(CALLBACK)
         answered = httpx.get(idp.logout_request(broker.sp, "gone"))
         assert answered.status_code == 302 and answered.headers["location"].startswith(f"{idp.base}/slo?")
         assert "SAMLResponse=" in answered.headers["location"]

@@ -264,7 +264,15 @@ def parse_logout_response(sp: Sp, saml_response: str) -> str | None:
 def answer_logout_request(sp: Sp, saml_request: str, relay_state: str | None, query: dict[str, str]
                           ) -> tuple[str, str, Outgoing]:
     """An IdP-initiated LogoutRequest (HTTP-Redirect; its signature checked when signed): the NameID it names,
-    its issuer, and the LogoutResponse to send back. Raises SamlError."""
+    its issuer, and the LogoutResponse to send back. An unsigned request is refused (it would let anyone end a
+    user's sessions) [U: Cognito's rule]. Raises SamlError."""
+    if not query.get("Signature"):
+        try:
+            embedded = b"SignatureValue" in decode_base64_and_inflate(saml_request)
+        except Exception:  # noqa: BLE001 - base64 and zlib errors alike
+            embedded = False
+        if not embedded:
+            raise SamlError("The logout request is not signed")
     with _client(sp) as client:
         try:
             request = client.parse_logout_request(
