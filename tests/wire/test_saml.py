@@ -25,6 +25,7 @@ import httpx
 import jwt
 import pytest
 from accounts import make_client, unique
+from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -560,3 +561,18 @@ def test_a_linked_saml_identity_signs_in_as_the_native_user(dp: DomainPool, idp:
     assert claims["cognito:username"] == native
     assert [(i["userId"], i["providerType"]) for i in claims["identities"]] == [("linked-1", "SAML")]
     assert [u["Username"] for u in dp.cognito.list_users(UserPoolId=dp.pool_id)["Users"]] == [native]
+
+
+def test_a_metadata_url_goes_through_the_ssrf_guard(cognito: Any, idp: SamlIdP) -> None:
+    """Without --cimd-allow-loopback, a loopback MetadataURL is refused, and http is refused anywhere."""
+    pool_id = cognito.create_user_pool(PoolName=unique("saml-ssrf"))["UserPool"]["Id"]
+    try:
+        for url, words in ((f"{idp.base}/metadata", "https"), ("https://127.0.0.1:1/metadata", "not public"),
+                           ("http://idp.example.com/metadata", "https")):
+            with pytest.raises(ClientError) as refused:
+                cognito.create_identity_provider(UserPoolId=pool_id, ProviderName=PROVIDER, ProviderType="SAML",
+                                                 ProviderDetails={"MetadataURL": url})
+            assert refused.value.response["Error"]["Code"] == "InvalidParameterException"
+            assert words in refused.value.response["Error"]["Message"], refused.value.response["Error"]
+    finally:
+        cognito.delete_user_pool(UserPoolId=pool_id)
