@@ -195,6 +195,20 @@ def saml_endpoints(metadata: str) -> dict[str, str]:
     return out
 
 
+def saml_entity_id(metadata: str) -> str | None:
+    """The entityID of an IdP's metadata (its EntityDescriptor's, or the first one's with an IDPSSODescriptor)."""
+    if not metadata or "<!DOCTYPE" in metadata.upper() or "<!ENTITY" in metadata.upper():
+        return None
+    try:
+        root = ElementTree.fromstring(metadata)
+    except ElementTree.ParseError:
+        return None
+    for entity in root.iter(f"{{{_SAML_MD}}}EntityDescriptor"):
+        if entity.find(f"{{{_SAML_MD}}}IDPSSODescriptor") is not None:
+            return entity.get("entityID")
+    return None
+
+
 def check_quota(count: int) -> None:
     if count >= MAX_PROVIDERS:
         raise LimitExceededException(f"The user pool can have at most {MAX_PROVIDERS} identity providers.")  # [U]

@@ -21,40 +21,31 @@ Network calls happen outside the transactions. Every upstream failure becomes a 
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import jwt
 import orjson
 
-from userpools import ids
 from userpools.domain import identity_providers as idp
 from userpools.domain import oauth as rules
-from userpools.domain import users as user_domain
-from userpools.domain.records import GroupRecord, OAuthGrantRecord, PoolRecord, PoolResource, UserRecord
-from userpools.domain.resources import IDENTITY_PROVIDER, IDP_LINK, identity_provider_key, idp_link_key
-from userpools.errors import CognitoError
-from userpools.operations import hooks
+from userpools.domain.records import OAuthGrantRecord, PoolRecord, PoolResource
+from userpools.domain.resources import IDENTITY_PROVIDER, identity_provider_key
+from userpools.operations import saml
 from userpools.operations.common import answers_held
 from userpools.operations.context import Context
+from userpools.operations.federated_users import AccessDenied, ServerError, UpstreamFailure, complete, fail
 from userpools.operations.identity_providers import provider_by_identifier
 from userpools.operations.oauth import (
-    SESSION,
-    AuthorizeRedirect,
-    AuthorizeRequest,
     Redirect,
-    answer,
     check_authorize,
     ensure_client,
     grant_key,
-    new_session,
     with_params,
 )
 from userpools.storage.ports import Transaction
-from userpools.triggers import events
 
 IDP_STATE = "idp_state"
 ROUND_TRIP_SECONDS = 300  # [C: DG23 "within 5 minutes"]
@@ -66,26 +57,6 @@ HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")  # [C: DG23 "HMAC-SHA, ECDSA or RS
 #: Google's and Apple's published JWKS URLs]
 SOCIAL_JWKS = {idp.GOOGLE: "https://www.googleapis.com/oauth2/v3/certs", idp.APPLE: "https://appleid.apple.com/auth/keys"}
 CODE_FLOW_TYPES = (idp.OIDC, idp.GOOGLE, idp.APPLE, idp.FACEBOOK, idp.AMAZON)
-
-
-class ServerError(rules.OAuthError):
-    error: ClassVar[str] = "server_error"
-
-
-class AccessDenied(rules.OAuthError):
-    error: ClassVar[str] = "access_denied"
-
-
-class UpstreamFailure(Exception):
-    """Something the upstream answered or failed to answer; the message is the app's error_description."""
-
-    def __init__(self, message: str, error: str = "server_error") -> None:
-        super().__init__(message)
-        self.error = error
-
-
-def _fail(request: AuthorizeRequest, error: rules.OAuthError) -> AuthorizeRedirect:
-    return AuthorizeRedirect(request.redirect_uri, error, request.state, fragment=request.response_type == "token")
 
 
 async def _provider(tx: Transaction, pool: PoolRecord, params: dict[str, str]) -> PoolResource | None:
@@ -103,9 +74,10 @@ def is_federated(params: dict[str, str]) -> bool:
 # --- /oauth2/authorize → the upstream -------------------------------------------------------------------------
 
 
-async def start(ctx: Context, pool: PoolRecord, params: dict[str, str], callback: str) -> Redirect:
-    """The upstream authorize URL for this authorization request. ``callback`` is the domain's
-    /oauth2/idpresponse. Raises PageError or AuthorizeRedirect as /oauth2/authorize does."""
+async def start(ctx: Context, pool: PoolRecord, params: dict[str, str], callback: str, acs: str) -> Redirect:
+    """The upstream authorize URL for this authorization request (a SAML provider's: ``operations.saml``).
+    ``callback`` is the domain's /oauth2/idpresponse, ``acs`` its /saml2/idpresponse. Raises PageError or
+    AuthorizeRedirect as /oauth2/authorize does."""
     await ensure_client(ctx, pool, params.get("client_id"))
     async with ctx.store.transaction() as tx:
         client, request = await check_authorize(tx, pool, params)
@@ -113,19 +85,22 @@ async def start(ctx: Context, pool: PoolRecord, params: dict[str, str], callback
         supported = client.settings.get("SupportedIdentityProviders") or []
         if provider is None or provider.document["ProviderName"] not in supported:
             # [U] Cognito's answer to a provider the client does not support
-            raise _fail(request, rules.InvalidRequest("Unsupported identity provider"))
+            raise fail(request, rules.InvalidRequest("Unsupported identity provider"))
         document = provider.document
-        if document["ProviderType"] not in CODE_FLOW_TYPES:
-            raise _fail(request, ServerError(f"{document['ProviderType']} sign-in is not supported by this server"))
-        details = idp.derived_details(document)
-        state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-        now = ctx.clock.now()
         kept = {k: v for k, v in params.items() if k not in ("identity_provider", "idp_identifier")}
-        await tx.oauth_grants.insert(OAuthGrantRecord(
-            IDP_STATE, grant_key(ctx.cipher, IDP_STATE, state), pool.id, now,
-            now + timedelta(seconds=ROUND_TRIP_SECONDS), None,
-            {"params": kept, "provider": document["ProviderName"], "nonce": nonce, "callback": callback},
-        ))
+        if document["ProviderType"] not in (*CODE_FLOW_TYPES, idp.SAML):
+            raise fail(request, ServerError(f"{document['ProviderType']} sign-in is not supported by this server"))
+        if document["ProviderType"] != idp.SAML:
+            details = idp.derived_details(document)
+            state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+            now = ctx.clock.now()
+            await tx.oauth_grants.insert(OAuthGrantRecord(
+                IDP_STATE, grant_key(ctx.cipher, IDP_STATE, state), pool.id, now,
+                now + timedelta(seconds=ROUND_TRIP_SECONDS), None,
+                {"params": kept, "provider": document["ProviderName"], "nonce": nonce, "callback": callback},
+            ))
+    if document["ProviderType"] == idp.SAML:
+        return await saml.start(ctx, pool, kept, provider, request, acs)
     query = {"response_type": "code", "client_id": details["client_id"], "redirect_uri": callback,
              "scope": details.get("authorize_scopes", "openid").replace(",", " "), "state": state}
     if details.get("oidc_issuer"):
@@ -226,69 +201,6 @@ def _subject(provider_type: str, claims: dict[str, Any]) -> str:
     return str(value)
 
 
-async def _linked_user(tx: Transaction, pool: PoolRecord, name: str, subject: str, mapped: dict[str, str]
-                       ) -> UserRecord | None:
-    candidates = [(idp.COGNITO_SUBJECT, subject)] + sorted(mapped.items())
-    for attribute, value in candidates:
-        link = await tx.resources.get(IDP_LINK, idp_link_key(pool.id, name, attribute, value))
-        if link is not None:
-            return await tx.users.get(pool.id, str(link.document["username_key"]), for_update=True)
-    return None
-
-
-async def _join_group(tx: Transaction, pool: PoolRecord, user: UserRecord, provider_name: str, now: Any) -> None:
-    name = idp.auto_group(pool.id, provider_name)
-    key = name.lower()
-    if await tx.groups.get(pool.id, key) is None:
-        await tx.groups.insert(GroupRecord(pool_id=pool.id, name=name, name_key=key, created_at=now, updated_at=now))
-    if not await tx.groups.is_member(pool.id, key, user.username_key):
-        await tx.groups.add_member(pool.id, key, user.username_key)
-
-
-async def _federated_user(ctx: Context, tx: Transaction, pool: PoolRecord, provider: PoolResource,
-                          subject: str, mapped: dict[str, str], client_id: str) -> tuple[UserRecord, bool]:
-    """The user this identity signs in as, made or updated (mapped attributes rewritten at every sign-in [C]);
-    True when it was made now (PreSignUp_ExternalProvider ran before; PostConfirmation runs after the commit)."""
-    document = provider.document
-    name, provider_type = document["ProviderName"], document["ProviderType"]
-    now = ctx.clock.now()
-    linked = await _linked_user(tx, pool, name, subject, mapped)
-    if linked is not None:
-        # [U] the linked native user's mapped attributes are rewritten too (never its username)
-        user = dataclasses.replace(linked, attributes=linked.attributes | mapped, updated_at=now)
-        await tx.users.update(user)
-        return user, False
-    username = idp.federated_username(name, subject)
-    key = user_domain.username_key(pool.settings, username)
-    user = await tx.users.get(pool.id, key, for_update=True)
-    if user is not None:
-        user = dataclasses.replace(user, attributes=user.attributes | mapped, updated_at=now)
-        await tx.users.update(user)
-        return user, False
-    attributes = dict(mapped)
-    schema = user_domain.schema(pool.settings)
-    missing = [n for n, e in schema.items() if e.get("Required") and n != "sub" and not attributes.get(n)]
-    if missing:
-        # [C: required attributes must be mapped; U: Cognito's words]
-        raise UpstreamFailure(f"Invalid user attributes: {missing[0]}: The attribute is required")
-    if "email" in attributes and "email_verified" not in attributes:
-        attributes["email_verified"] = "false"  # [C: false unless mapped]
-    issuer = idp.derived_details(document).get("oidc_issuer")
-    attributes["identities"] = idp.identities_text([
-        idp.identity(name, provider_type, subject, issuer, int(now.timestamp() * 1000), primary=True)])
-    try:
-        await hooks.run(ctx, pool, "PreSignUp", events.pre_sign_up(
-            hooks.caller(pool, username, client_id), "PreSignUp_ExternalProvider", user_attributes=attributes))
-    except CognitoError as exc:
-        # [O: "PreSignUp failed with error <message>." is what apps report from the hosted UI]
-        raise UpstreamFailure(f"PreSignUp failed with error {exc.message}.", "invalid_request") from None
-    user = UserRecord(pool_id=pool.id, username=username, username_key=key, sub=ids.new_uuid(),
-                      status="EXTERNAL_PROVIDER", enabled=True, created_at=now, updated_at=now,
-                      attributes=attributes)
-    await tx.users.insert(user)
-    return user, True
-
-
 @answers_held
 async def finish(ctx: Context, pool: PoolRecord, answer_params: dict[str, str]) -> Redirect:
     """GET /oauth2/idpresponse: ``code`` and ``state`` from the upstream → the app's redirect. A missing,
@@ -305,12 +217,12 @@ async def finish(ctx: Context, pool: PoolRecord, answer_params: dict[str, str]) 
         _, request = await check_authorize(tx, pool, params)
         provider = await tx.resources.get(IDENTITY_PROVIDER, identity_provider_key(pool.id, grant.document["provider"]))
     if provider is None:
-        raise _fail(request, ServerError("The identity provider no longer exists"))
+        raise fail(request, ServerError("The identity provider no longer exists"))
     if answer_params.get("error"):
         # the upstream's refusal, passed on [U: Cognito's mapping of upstream errors]
         description = answer_params.get("error_description") or answer_params["error"]
         denied = answer_params["error"] == "access_denied"
-        raise _fail(request, AccessDenied(description) if denied else ServerError(description))
+        raise fail(request, AccessDenied(description) if denied else ServerError(description))
     details = idp.derived_details(provider.document)
     if provider.document["ProviderType"] in SOCIAL_JWKS:
         details.setdefault("jwks_uri", SOCIAL_JWKS[provider.document["ProviderType"]])
@@ -318,27 +230,6 @@ async def finish(ctx: Context, pool: PoolRecord, answer_params: dict[str, str]) 
         claims = await upstream_claims(details, answer_params.get("code") or "", grant.document["callback"],
                                        grant.document["nonce"], now.timestamp())
         subject = _subject(provider.document["ProviderType"], claims)
-        mapping = provider.document.get("AttributeMapping") or {}
-        mapped = idp.mapped_attributes(mapping, claims)
-        async with ctx.store.transaction() as tx:
-            client, request = await check_authorize(tx, pool, params)
-            user, created = await _federated_user(ctx, tx, pool, provider, subject, mapped, client.id)
-            if not user.enabled:
-                raise UpstreamFailure("User is disabled.")  # [U] the words
-            await _join_group(tx, pool, user, provider.document["ProviderName"], ctx.clock.now())
-            session = await new_session(ctx, tx, pool, user, client)
-            location = await answer(ctx, tx, pool, client, user, request, ctx.clock.now(),
-                                    sso=grant_key(ctx.cipher, SESSION, session))
     except UpstreamFailure as exc:
-        raise _fail(request, ServerError(str(exc)) if exc.error == "server_error" else rules.InvalidRequest(str(exc))
-                    ) from None
-    if created and hooks.has(pool, "PostConfirmation"):
-        # after the commit, as for ConfirmSignUp [C: PostConfirmation_ConfirmSignUp for a first federated
-        # sign-in]; a failure here does not undo the sign-in [U]
-        try:
-            await hooks.run(ctx, pool, "PostConfirmation", events.post_confirmation(
-                hooks.caller(pool, user.username, client.id), "PostConfirmation_ConfirmSignUp",
-                user_attributes=hooks.attributes(pool, user)))
-        except CognitoError:
-            pass
-    return Redirect(location, session)
+        raise fail(request, exc) from None
+    return await complete(ctx, pool, params, provider, subject, claims, details.get("oidc_issuer"))
