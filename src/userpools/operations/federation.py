@@ -13,6 +13,11 @@ attributes_url with attributes_request_method; then the user: a native user the 
 (AdminLinkProviderForUser), else the federated user ``<provider>_<sub>`` (EXTERNAL_PROVIDER), made at the first
 sign-in; mapped attributes are written at every sign-in; the user joins ``<poolId>_<ProviderName>``.
 
+The social types on the same path [C: each provider's documented endpoints]: Facebook's code is exchanged with
+GET and its Graph API asked for the mapped fields (token and appsecret_proof in the query); Amazon's profile is
+read with the Bearer token; Apple answers with a form POST (response_mode=form_post), its client secret is an
+ES256 JWT made from the provider's private key, and its ``user`` field names the user at the first sign-in.
+
 Deviation, said in docs/compatibility.md: Cognito sends no nonce upstream [O: va.gov-team#36369]; userpools sends
 its own and checks it (replay protection the issue asks for; upstreams ignore a nonce they do not need).
 Network calls happen outside the transactions. Every upstream failure becomes a redirect to the app with
