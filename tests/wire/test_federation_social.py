@@ -4,7 +4,8 @@ point at: the authorize redirect, the code exchange (Facebook's GET; Apple's ES2
 the stand-in), the attributes (the Graph API's /me with the mapped fields and appsecret_proof; Amazon's
 profile; Apple's ID token against its JWKS and its ``user`` form field), the federated user and Cognito's
 tokens (decoded with PyJWT against the pool's JWKS). Then what goes wrong upstream comes back to the app as
-``error``/``error_description`` (never a 500), and a state or nonce is never accepted twice."""
+``error``/``error_description`` (never a 500), and a state or nonce is never accepted twice. httpx plays the
+browser, except in one test where Debian's chromium submits Apple's form_post page itself."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ import httpx
 import jwt
 import pytest
 from accounts import make_client
+from browserkit import App, app, chromium, page
 from oauthkit import CALLBACK, DomainPool, domain_pool, query_of, redeem
 from socialkit import Amazon, Apple, Facebook, json_answer, posted_form, sign_in, stand_in
 
-__all__ = ["domain_pool"]  # the fixture, used by name
+__all__ = ["app", "chromium", "domain_pool", "page"]  # the fixtures, used by name
 
 
 @pytest.fixture
@@ -39,13 +41,14 @@ def apple() -> Iterator[Apple]:
                                      "firstName": "Ada", "lastName": "Pell"})
 
 
-def broker(dp: DomainPool, provider_type: str, details: dict[str, str], mapping: dict[str, str]) -> str:
+def broker(dp: DomainPool, provider_type: str, details: dict[str, str], mapping: dict[str, str],
+           callback: str = CALLBACK) -> str:
     """The provider made in the pool and an app client that offers it; the client's id."""
     dp.cognito.create_identity_provider(UserPoolId=dp.pool_id, ProviderName=provider_type,
                                         ProviderType=provider_type, ProviderDetails=details,
                                         AttributeMapping=mapping)
     client = make_client(dp.cognito, dp.pool_id, AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["code"],
-                         AllowedOAuthScopes=["openid", "email", "profile"], CallbackURLs=[CALLBACK],
+                         AllowedOAuthScopes=["openid", "email", "profile"], CallbackURLs=[callback],
                          SupportedIdentityProviders=["COGNITO", provider_type])
     return str(client["ClientId"])
 
@@ -265,6 +268,23 @@ def test_sign_in_with_apple_posts_its_answer_and_names_the_user_once(domain_pool
     claims = verified_claims(dp, client_id, tokens_of(dp, client_id, again)["id_token"])
     assert claims["name"] == "Ada Pell" and claims["given_name"] == "Ada"
     assert len(dp.cognito.list_users(UserPoolId=dp.pool_id)["Users"]) == 1
+
+
+def test_chromium_submits_apple_s_form_post_to_the_broker(domain_pool: DomainPool, apple: Apple, app: App,
+                                                         page: Any) -> None:
+    """A real browser: the stand-in's page posts itself (onload) across origins to /oauth2/idpresponse."""
+    dp = domain_pool
+    client_id = broker(dp, "SignInWithApple", apple.details(), APPLE_MAPPING, callback=app.callback)
+    page.goto(authorize_url(dp, client_id, "SignInWithApple", redirect_uri=app.callback))
+    page.wait_for_url(f"{app.callback}?*")
+    answer = query_of(page.url)
+    assert answer["state"] == "app-state-9"
+    redeemed = redeem(dp, client_id, answer["code"], redirect_uri=app.callback)
+    claims = verified_claims(dp, client_id, redeemed.json()["id_token"])
+    assert claims["cognito:username"] == "signinwithapple_001234.abcdef0123456789.0421"
+    assert claims["name"] == "Ada Pell"
+    [posted] = [s for s in apple.seen if s.path == "/auth/authorize"]
+    assert posted.query["response_mode"] == "form_post"
 
 
 @pytest.mark.parametrize(("mode", "said"), [
