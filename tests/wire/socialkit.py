@@ -1,6 +1,6 @@
 """Local stand-ins of the social identity providers' documented endpoints, for the federation tests: Facebook
 (the OAuth dialog, the code exchange, the Graph API's /me), Login with Amazon (/ap/oa, the token endpoint, the
-customer profile) and Sign in with Apple (/auth/authorize answering with response_mode=form_post,
+customer profile), Google (its OAuth endpoints, JWKS and the People API) and Sign in with Apple (/auth/authorize answering with response_mode=form_post,
 /auth/token checking the ES256 client secret JWT, /auth/keys). Each is a small HTTP server on loopback,
 one per test, that the userpools server under test reaches at the URLs its ProviderDetails name (the
 documented way to point a social type elsewhere, see docs/compatibility.md).
@@ -341,6 +341,67 @@ class Apple(StandIn):
         self.last_id_token = id_token
         return json_answer({"access_token": secrets.token_urlsafe(24), "token_type": "Bearer", "expires_in": 3600,
                             "refresh_token": secrets.token_urlsafe(24), "id_token": id_token})
+
+
+# --- Google -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Google(StandIn):
+    """accounts.google.com's /o/oauth2/v2/auth, www.googleapis.com's /oauth2/v4/token and /oauth2/v3/certs, and
+    people.googleapis.com's /v1/people/me (Bearer; only the personFields asked for, which must not be empty)."""
+
+    signing_key: Any = field(default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    #: what the People API holds besides the ID token's claims: personField → its list of values
+    people: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def issuer(self) -> str:
+        return self.origin
+
+    def details(self) -> dict[str, str]:
+        return {"client_id": self.client_id, "client_secret": self.client_secret,
+                "authorize_scopes": "openid email profile", "authorize_url": f"{self.origin}/o/oauth2/v2/auth",
+                "token_url": f"{self.origin}/oauth2/v4/token",
+                "attributes_url": f"{self.origin}/v1/people/me?personFields=", "oidc_issuer": self.issuer,
+                "jwks_uri": f"{self.origin}/oauth2/v3/certs"}
+
+    def handle(self, seen: Seen) -> Answer:
+        q, f = seen.query, seen.form
+        if seen.path == "/o/oauth2/v2/auth":
+            if q.get("client_id") != self.client_id:
+                return 400, {}, b"invalid_client"
+            return redirect_to(q["redirect_uri"], {"code": self.new_code(q), "state": q["state"]})
+        if seen.path == "/oauth2/v4/token" and seen.method == "POST":
+            if f.get("client_id") != self.client_id or f.get("client_secret") != self.client_secret:
+                return json_answer({"error": "invalid_client", "error_description": "Unauthorized"}, 401)
+            grant = self.redeem(f.get("code"), f.get("redirect_uri"))
+            if grant is None:
+                return json_answer({"error": "invalid_grant", "error_description": "Bad Request"}, 400)
+            now, token = int(time.time()), secrets.token_urlsafe(24)
+            self.tokens[token] = grant["user"]
+            claims = grant["user"] | {"iss": self.issuer, "aud": self.client_id, "azp": self.client_id,
+                                      "iat": now, "exp": now + 3600}
+            if grant["nonce"]:
+                claims["nonce"] = grant["nonce"]
+            id_token = jwt.encode(claims, self.signing_key, algorithm="RS256", headers={"kid": "google-test-1"})
+            return json_answer({"access_token": token, "expires_in": 3599, "token_type": "Bearer",
+                                "scope": "openid email profile", "id_token": id_token})
+        if seen.path == "/oauth2/v3/certs":
+            jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.signing_key.public_key(), as_dict=True)
+            return json_answer({"keys": [jwk | {"kid": "google-test-1", "alg": "RS256", "use": "sig"}]})
+        if seen.path == "/v1/people/me":
+            scheme, _, token = seen.headers.get("authorization", "").partition(" ")
+            if scheme != "Bearer" or token not in self.tokens:
+                return json_answer({"error": {"code": 401, "status": "UNAUTHENTICATED"}}, 401)
+            fields = [x for x in (q.get("personFields") or "").split(",") if x]
+            if not fields:
+                return json_answer({"error": {"code": 400, "message": "personFields mask is required. Please "
+                                              "specify one or more valid paths.", "status": "INVALID_ARGUMENT"}}, 400)
+            sub = self.tokens[token]["sub"]
+            return json_answer({"resourceName": f"people/{sub}", "etag": "%EgUBAi43PRoEAQIFByIM"}
+                               | {k: self.people[k] for k in fields if k in self.people})
+        return 404, {}, b"not found"
 
 
 def stand_in(kind: type[StandIn], **kwargs: Any) -> Iterator[Any]:

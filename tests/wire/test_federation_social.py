@@ -18,7 +18,7 @@ import pytest
 from accounts import make_client
 from browserkit import App, app, chromium, page
 from oauthkit import CALLBACK, DomainPool, domain_pool, query_of, redeem
-from socialkit import Amazon, Apple, Facebook, json_answer, posted_form, sign_in, stand_in
+from socialkit import Amazon, Apple, Facebook, Google, json_answer, posted_form, sign_in, stand_in
 
 __all__ = ["app", "chromium", "domain_pool", "page"]  # the fixtures, used by name
 
@@ -33,6 +33,13 @@ def facebook() -> Iterator[Facebook]:
 def amazon() -> Iterator[Amazon]:
     yield from stand_in(Amazon, user={"user_id": "amzn1.account.AF2EXAMPLE7Q", "name": "Amy Zon",
                                       "email": "amy@example.com", "postal_code": "98052"})
+
+
+@pytest.fixture
+def google() -> Iterator[Google]:
+    yield from stand_in(Google, user={"sub": "102613502779525861182", "email": "gee@example.com",
+                                      "email_verified": True, "name": "Gee Oogle", "given_name": "Gee"},
+                        people={"genders": [{"value": "female", "formattedValue": "Female"}]})
 
 
 @pytest.fixture
@@ -232,6 +239,36 @@ def test_login_with_amazon_failures_come_back_to_the_app(domain_pool: DomainPool
         answer = app_error(sign_in(browser, authorize_url(dp, client_id, "LoginWithAmazon")))
     assert answer["error"] == "server_error"
     assert answer["error_description"].startswith("Unable to reach the identity provider's token endpoint")
+
+
+# --- Google's People API ---------------------------------------------------------------------------------
+
+
+def test_google_asks_the_people_api_only_for_what_the_id_token_lacks(domain_pool: DomainPool,
+                                                                    google: Google) -> None:
+    """Google's documented attributes_url is the People API with an empty personFields, which Google refuses:
+    with every mapped claim in the ID token it is not called; otherwise it is asked for the missing ones."""
+    dp = domain_pool
+    client_id = broker(dp, "Google", google.details(), {"email": "email", "email_verified": "email_verified",
+                                                        "name": "name", "given_name": "given_name"})
+    with httpx.Client() as browser:
+        response = sign_in(browser, authorize_url(dp, client_id, "Google"))
+    claims = verified_claims(dp, client_id, tokens_of(dp, client_id, response)["id_token"])
+    assert claims["cognito:username"] == "google_102613502779525861182"
+    assert (claims["email"], claims["email_verified"], claims["name"]) == ("gee@example.com", True, "Gee Oogle")
+    assert google.requests_to("/people/me") == []
+    [authorize] = google.requests_to("/o/oauth2/v2/auth")
+    assert authorize.query["nonce"] and authorize.query["scope"] == "openid email profile"
+    # a mapped People API field: asked for, with the Bearer token
+    dp.cognito.update_identity_provider(UserPoolId=dp.pool_id, ProviderName="Google",
+                                        AttributeMapping={"email": "email", "gender": "genders"})
+    with httpx.Client() as browser:
+        again = sign_in(browser, authorize_url(dp, client_id, "Google"))
+    claims = verified_claims(dp, client_id, tokens_of(dp, client_id, again)["id_token"])
+    [people] = google.requests_to("/people/me")
+    assert people.query["personFields"] == "genders" and people.headers["authorization"].startswith("Bearer ")
+    # the People API's value, a list of objects, URL-form-encoded JSON as every multi-valued claim [U]
+    assert claims["gender"] == '%7B%22value%22%3A%22female%22%2C%22formattedValue%22%3A%22Female%22%7D'
 
 
 # --- Sign in with Apple -----------------------------------------------------------------------------------

@@ -263,13 +263,20 @@ def apple_user_claims(text: str | None) -> dict[str, str]:
 
 
 async def _attributes(http: httpx.AsyncClient, provider_type: str, details: dict[str, str],
-                      mapping: Mapping[str, str], access_token: str) -> dict[str, Any]:
+                      mapping: Mapping[str, str], access_token: str, id_claims: Mapping[str, Any]) -> dict[str, Any]:
     """The user's attributes from attributes_url: with the access token as a Bearer header [C: DG23 for OIDC;
     Amazon's "Obtain Customer Profile"]; Facebook's Graph API gets the token, its appsecret_proof and, with
     attributes_url_add_attributes, the fields the mapping names (and ``id``) in the query [C: Facebook's Graph
-    API "Securing requests" and "fields"]."""
+    API "Securing requests" and "fields"]. Google's People API (an attributes_url ending ``personFields=``) is
+    asked only for the mapped claims the ID token does not carry, and not at all when it carries them all [U:
+    Cognito's use of it; an empty personFields is refused by Google]."""
     url = httpx.URL(details["attributes_url"])
     headers = {"Authorization": f"Bearer {access_token}"}
+    if provider_type == idp.GOOGLE and details["attributes_url"].endswith("personFields="):
+        wanted = sorted({c for a, c in mapping.items() if a != "username"} - set(id_claims))
+        if not wanted:
+            return {}
+        url = httpx.URL(details["attributes_url"] + ",".join(wanted))
     if provider_type == idp.FACEBOOK:
         proof = hmac.new(details.get("client_secret", "").encode(), access_token.encode(), hashlib.sha256)
         params = {"access_token": access_token, "appsecret_proof": proof.hexdigest()}
@@ -317,7 +324,7 @@ async def _upstream_claims(provider_type: str, details: dict[str, str], mapping:
             claims = _verify_id_token(id_token, details, jwks, nonce, now)
         access_token = tokens.get("access_token")
         if details.get("attributes_url") and isinstance(access_token, str) and access_token:
-            info = await _attributes(http, provider_type, details, mapping, access_token)
+            info = await _attributes(http, provider_type, details, mapping, access_token, claims)
             if "sub" in claims and "sub" in info and str(info["sub"]) != str(claims["sub"]):
                 raise UpstreamFailure("The attributes are not the ID token's subject")
             claims = info | claims  # the verified ID token wins over the attributes endpoint
