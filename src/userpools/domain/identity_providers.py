@@ -303,8 +303,8 @@ def mapped_attributes(mapping: Mapping[str, str], claims: Mapping[str, Any]) -> 
         value = claims[claim]
         if isinstance(value, bool):
             text = "true" if value else "false"
-        elif isinstance(value, list):
-            text = ",".join(quote(str(v), safe="") for v in value)
+        elif isinstance(value, list):  # an element that is not a string is its JSON (never Python's repr)
+            text = ",".join(quote(v if isinstance(v, str) else orjson.dumps(v).decode(), safe="") for v in value)
         elif isinstance(value, dict):
             text = orjson.dumps(value).decode()
         else:

@@ -182,11 +182,17 @@ class Endpoints:
         return redirect(outcome.location)
 
     async def idpresponse(self, request: Request) -> Response:
-        """GET /oauth2/idpresponse: the upstream's answer; the app gets userpools' code and its own state."""
+        """GET /oauth2/idpresponse: the upstream's answer; the app gets userpools' code and its own state. POST:
+        the same answer as a form (Sign in with Apple's response_mode=form_post [C])."""
         site = await self._site(request)
         if site is None:
             return not_found()
         params = dict(request.query_params)
+        if request.method == "POST":
+            try:
+                params = await _form(request)
+            except rules.OAuthError as exc:
+                return error_page_redirect(site, rules.PageError("invalid_request", exc.description), {})
         try:
             outcome = await federation.finish(self._context(), site.pool, params)
         except rules.PageError as exc:
