@@ -120,6 +120,27 @@ def test_email_otp_code_from_the_outbox_in_french(mfa_domain: MakeDomain, page: 
     landed_code(page, app, state="s-mail")
 
 
+def test_email_set_up_inside_the_sign_in_then_its_code(mfa_domain: MakeDomain, page: Any, app: App) -> None:
+    dp = mfa_domain("ON", email=True, version=2)
+    client_id = app.client(dp)
+    username = dp.user()  # no email, no factor: MFA_SETUP with EMAIL_OTP
+    page.goto(authorize_url(dp, app, client_id, lang="fr", state="s-setup"))
+    sign_in(page, username)
+    assert heading(page) == "Recevez vos codes de connexion par e-mail"
+    shoot(page, "mfa-setup-email-fr-v2")
+    page.fill("#email", "not-an-address")
+    page.click("button[name=sendCodeButton]")
+    assert field_error(page, "email")
+    page.fill("#email", "new@example.com")
+    page.click("button[name=sendCodeButton]")
+    assert page.locator("#mfa-lead").inner_text() == "Nous avons envoyé un code par e-mail à n***@e***."
+    submit_code(page, latest_code(dp.server, dp.pool_id, username))
+    landed_code(page, app, state="s-setup")
+    user = dp.cognito.admin_get_user(UserPoolId=dp.pool_id, Username=username)
+    assert user["UserMFASettingList"] == ["EMAIL_OTP"]
+    assert {"Name": "email_verified", "Value": "true"} in user["UserAttributes"]
+
+
 def test_sms_mfa_counts_wrong_codes_then_sends_back_to_sign_in(mfa_domain: MakeDomain, page: Any, app: App) -> None:
     dp = mfa_domain("ON", sms=True)
     client_id = app.client(dp)

@@ -65,10 +65,13 @@ class ChallengePages:
         """The page of ``challenge`` (an MFA_SETUP that an authenticator app can answer gets its secret first)."""
         if challenge.name == "SELECT_CHALLENGE":  # a passkey sign-in for a user who has none
             return back(banner=page.t["passkey_none"], username=account, status=400)
-        if challenge.name == "MFA_SETUP":
-            if not hosted_mfa.can_set_up_totp(challenge):
-                # [U] SMS (and, here, email) set-up inside the sign-in is the app's (the API's EMAIL answer)
+        template = _TEMPLATES[challenge.name]
+        if challenge.name == "MFA_SETUP" and not hosted_mfa.can_set_up_totp(challenge):
+            if not hosted_mfa.can_set_up_email(challenge):
+                # SMS cannot be set up inside a sign-in (the phone number comes first) [C: BC]
                 return back(banner=page.t["mfa_setup_unavailable"], username=account, status=400)
+            template = "mfa_setup_email.html"
+        elif challenge.name == "MFA_SETUP":
             if challenge.secret is None:
                 challenge = await hosted_mfa.set_up_totp(self._context(), site.pool, challenge, account)
             elif challenge.otpauth is None:  # shown again after a wrong code: the secret the form carried
@@ -76,13 +79,13 @@ class ChallengePages:
         values: dict[str, Any] = {"choices": hosted_mfa.choices(challenge),
                                   "shown": {k: v for k, v in challenge.parameters.items() if k in _SHOWN}}
         script = None
-        if challenge.name == "MFA_SETUP":
-            values["qr"] = _qr(challenge.otpauth or "")
+        if challenge.otpauth:
+            values["qr"] = _qr(challenge.otpauth)
         if challenge.name == "WEB_AUTHN":
             values["options"] = orjson.loads(challenge.parameters.get("CREDENTIAL_REQUEST_OPTIONS") or "{}")
             script = inline_script("passkey.js")
         token, is_new = csrf.token_for(request.cookies.get(csrf.COOKIE))
-        response = render(page, _TEMPLATES[challenge.name], status=status, script=script, action=action,
+        response = render(page, template, status=status, script=script, action=action,
                           login_url=login_url, csrf=token, challenge=challenge, account=account,
                           errors=errors or {}, banner=banner, **values)
         if is_new:
@@ -104,6 +107,9 @@ class ChallengePages:
             return self.show(request, site, page, challenge, action=action, login_url=login_url, back=back,
                              account=account, status=400, **values)
 
+        if name == "MFA_SETUP" and "email" in form:
+            return await self._email(request, site, page, params, form, challenge, action=action,
+                                     login_url=login_url, back=back, outcome=outcome)
         answer = form.get("code", "").strip()
         if name == "SELECT_MFA_TYPE":
             answer = form.get("answer", "")
@@ -133,6 +139,33 @@ class ChallengePages:
             return back(banner=banner, username=account, status=400)
         except UserNotFoundException as exc:
             return back(errors={"username": page.t[exc.message]}, username=account, status=400)
+        except CognitoError as exc:
+            return back(banner=page.t[exc.message], username=account, status=400)
+        return await outcome(result, account)
+
+    async def _email(self, request: Request, site: Site, page: Page, params: dict[str, str], form: dict[str, str],
+                     challenge: flows.Challenge, *, action: str, login_url: str, back: Back,
+                     outcome: Callable[[flows.Outcome, str], Awaitable[Response]]) -> Response:
+        """The email set-up page's address: MFA_SETUP answered with it; the EMAIL_OTP code page follows."""
+        account = form.get("account") or challenge.username
+        address = form.get("email", "").strip()
+
+        async def again(error: str) -> Response:
+            return await self.show(request, site, page, challenge, action=action, login_url=login_url, back=back,
+                                   account=account, status=400, errors={"email": error})
+
+        if not address:
+            return await again(page.t["required"])
+        try:
+            result = await hosted_mfa.set_up_email(self._context(), site.pool, params, challenge.session,
+                                                   challenge.username, address)
+        except flows.AuthorizeRedirect as exc:
+            return redirect(exc.location)
+        except InvalidParameterException as exc:
+            return await again(page.t[exc.message])
+        except NotAuthorizedException as exc:
+            banner = page.t["session_expired"] if exc.message in _STALE else page.t[exc.message]
+            return back(banner=banner, username=account, status=400)
         except CognitoError as exc:
             return back(banner=page.t[exc.message], username=account, status=400)
         return await outcome(result, account)

@@ -7,7 +7,8 @@ answer to the client).
   wrong codes counted against the Session, the Session single use once answered right).
 - MFA_SETUP with SOFTWARE_TOKEN_MFA: AssociateSoftwareToken with the challenge's Session (the secret and its
   ``otpauth://`` URI for the page's QR code), then VerifySoftwareToken, then MFA_SETUP answered with the
-  Session it returns.
+  Session it returns. Without it but with EMAIL_OTP: MFA_SETUP answered with an email address (EMAIL_OTP
+  follows).
 - Passkeys: USER_AUTH with PREFERRED_CHALLENGE WEB_AUTHN (the client must allow USER_AUTH, the pool's
   SignInPolicy WEB_AUTHN), then WEB_AUTHN answered with the browser's assertion.
 
@@ -38,6 +39,11 @@ WEB_AUTHN = "WEB_AUTHN"
 def can_set_up_totp(challenge: Challenge) -> bool:
     """MFA_SETUP that an authenticator app can answer (SOFTWARE_TOKEN_MFA among MFAS_CAN_SETUP)."""
     return challenge.name == "MFA_SETUP" and mfa_domain.SOFTWARE_TOKEN_MFA in choices(challenge)
+
+
+def can_set_up_email(challenge: Challenge) -> bool:
+    """MFA_SETUP that an email address can answer (EMAIL_OTP among MFAS_CAN_SETUP)."""
+    return challenge.name == "MFA_SETUP" and mfa_domain.EMAIL_OTP in choices(challenge)
 
 
 def choices(challenge: Challenge) -> list[str]:
@@ -103,6 +109,13 @@ async def verify_totp(ctx: Context, pool: PoolRecord, params: dict[str, str], se
         raise InvalidParameterException(mfa.VERIFY_MISMATCH)
     verified = await mfa.verify_software_token(ctx, {"Session": session, "UserCode": code})
     return await _answer(ctx, pool, params, "MFA_SETUP", str(verified["Session"]), {"USERNAME": username})
+
+
+async def set_up_email(ctx: Context, pool: PoolRecord, params: dict[str, str], session: str, username: str,
+                       address: str) -> Outcome:
+    """MFA_SETUP answered with an email address, as Amplify sets up email MFA (``mfa_signin``): the address
+    becomes the user's email and an EMAIL_OTP challenge follows, whose right code enables the factor."""
+    return await _answer(ctx, pool, params, "MFA_SETUP", session, {"USERNAME": username, "EMAIL": address})
 
 
 async def passkey_sign_in(ctx: Context, pool: PoolRecord, params: dict[str, str], username: str) -> Outcome:
