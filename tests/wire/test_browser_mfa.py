@@ -19,7 +19,7 @@ from browserkit import DESKTOP, App, app, chromium, field_error, page, shoot
 from mfa_support import mfa_pool, server_clock
 from oauthkit import DomainPool, redeem
 from test_browser_pages import authorize_url, landed_code, sign_in
-from test_passkeys import Authenticator, access_token, passkey_pool, register
+from test_passkeys import Authenticator, passkey_pool
 
 __all__ = ["app", "chromium", "page"]  # the fixtures, used by name
 
@@ -204,10 +204,11 @@ def localhost_server(server: Any, server_factory: Any) -> Any:
     return server_factory("postgresql" if server.database_url else "sqlite", host="localhost")
 
 
-def test_sign_in_with_a_passkey_from_chromiums_virtual_authenticator(chromium: Any, app: App,
-                                                                     localhost_server: Any) -> None:
+def test_a_passkey_added_after_sign_in_then_used_to_sign_in(chromium: Any, app: App, localhost_server: Any) -> None:
+    """Chromium's virtual authenticator creates the passkey on the page managed login offers after a password
+    sign-in, then signs in with it."""
     server, cognito = localhost_server, localhost_server.client()
-    pool, api_client = passkey_pool(cognito)
+    pool, _api_client = passkey_pool(cognito)
     domain = f"auth-{uuid.uuid4().hex[:12]}"
     cognito.create_user_pool_domain(UserPoolId=pool["Id"], Domain=domain, ManagedLoginVersion=2)
     dp = DomainPool(server, cognito, pool["Id"], domain)
@@ -218,25 +219,40 @@ def test_sign_in_with_a_passkey_from_chromiums_virtual_authenticator(chromium: A
     try:
         tab = context.new_page()
         authenticator = Authenticator(tab, server)
-        login = authorize_url(dp, app, client_id, state="s-pk")
-        tab.goto(login)
+        tab.goto(authorize_url(dp, app, client_id, state="s-pk"))
         assert tab.locator("button[name=passkey]").inner_text() == "Sign in with a passkey"
+        shoot(tab, "login-with-passkey-v2")
         tab.fill("#username", username)
         tab.click("button[name=passkey]")  # no passkey yet
         assert tab.locator(".banner").inner_text() == ("No passkey is registered for this account. "
                                                        "Please sign in with your password.")
-        register(cognito, authenticator, access_token(cognito, api_client, username))
+        sign_in(tab, username)  # the password: managed login offers a passkey
+        assert heading(tab) == "Sign in faster with a passkey"
+        assert tab.locator("#not-now").get_attribute("href").startswith(f"{app.callback}?code=")
+        shoot(tab, "passkey-offer-v2")
+        tab.click("button[name=passkey_add]")
+        assert heading(tab) == "Add a passkey"
+        shoot(tab, "passkey-add-v2")
+        tab.click("#passkey-button")
+        landed_code(tab, app, state="s-pk")  # the domain's session answers /oauth2/authorize again
+        [made] = authenticator.credentials()
+        listed = cognito.admin_get_user_auth_factors(UserPoolId=pool["Id"], Username=username)
+        assert "WEB_AUTHN" in listed["ConfiguredUserAuthFactors"]
+
+        login = authorize_url(dp, app, client_id, state="s-pk2", prompt="login")
         tab.goto(login)
-        shoot(tab, "login-with-passkey-v2")
         tab.fill("#username", username)
         tab.click("button[name=passkey]")
         assert heading(tab) == "Sign in with a passkey"
         shoot(tab, "passkey-v2")
         tab.click("#passkey-button")
-        code = landed_code(tab, app, state="s-pk")
+        code = landed_code(tab, app, state="s-pk2")
         assert redeem(dp, client_id, code, redirect_uri=app.callback).status_code == 200
-        [credential] = authenticator.credentials()
-        assert credential["signCount"] >= 1
+        [used] = authenticator.credentials()
+        assert used["signCount"] > made["signCount"]
+        tab.goto(authorize_url(dp, app, client_id, state="s-pk3", prompt="login"))
+        sign_in(tab, username)  # a user with a passkey is not offered another
+        landed_code(tab, app, state="s-pk3")
     finally:
         context.close()
 

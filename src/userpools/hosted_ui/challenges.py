@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 import segno
@@ -33,10 +34,10 @@ from userpools.errors import (
 )
 from userpools.hosted_ui import csrf
 from userpools.hosted_ui.pages import Page, inline_script, render
-from userpools.oauth.endpoints import GetContext
+from userpools.oauth.endpoints import GetContext, set_session
 from userpools.oauth.responses import redirect
-from userpools.oauth.site import Site
-from userpools.operations import hosted_mfa, oauth_limits, signin
+from userpools.oauth.site import SESSION_COOKIE, Site
+from userpools.operations import hosted_mfa, hosted_passkeys, oauth_limits, signin
 from userpools.operations import oauth as flows
 
 #: What goes back to the sign-in form: ``back(banner=…, username=…, errors=…, status=…)``.
@@ -120,10 +121,13 @@ class ChallengePages:
         elif not answer:
             return await again(errors={"code": page.t["required"]})
         try:
+            offer = getattr(request.state, "passkey", False)
             if name == "MFA_SETUP":
-                result = await hosted_mfa.verify_totp(ctx, pool, params, challenge.session, username, answer)
+                result = await hosted_mfa.verify_totp(ctx, pool, params, challenge.session, username, answer,
+                                                      offer_passkey=offer)
             else:
-                result = await hosted_mfa.respond(ctx, pool, params, name, challenge.session, username, answer)
+                result = await hosted_mfa.respond(ctx, pool, params, name, challenge.session, username, answer,
+                                                  offer_passkey=offer)
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
         except oauth_limits.LoginThrottled as exc:
@@ -169,6 +173,52 @@ class ChallengePages:
         except CognitoError as exc:
             return back(banner=page.t[exc.message], username=account, status=400)
         return await outcome(result, account)
+
+    # --- a passkey added after the sign-in (managed login pages) ----------------------------------------------
+
+    def _page(self, request: Request, site: Site, page: Page, template: str, *, status: int = 200,
+              script: str | None = None, **values: Any) -> Response:
+        token, is_new = csrf.token_for(request.cookies.get(csrf.COOKIE))
+        response = render(page, template, status=status, script=script, csrf=token, **values)
+        if is_new:
+            response.set_cookie(csrf.COOKIE, token, path=site.cookie_path, secure=site.secure, httponly=True,
+                                samesite="lax")
+        return response
+
+    @staticmethod
+    def _onward(site: Site, params: dict[str, str]) -> str:
+        """/oauth2/authorize with the request (not prompt=login): the new session answers it with a code."""
+        return site.url("/oauth2/authorize?" + urlencode(
+            {k: v for k, v in params.items() if k not in ("prompt", "username", "notice")}))
+
+    def offer(self, request: Request, site: Site, page: Page, outcome: flows.Redirect, *, action: str) -> Response:
+        """Signed in, with no passkey yet: the offer to add one; "Not now" goes on to the app."""
+        response = self._page(request, site, page, "passkey_offer.html", action=action, onward=outcome.location,
+                              banner=None)
+        if outcome.session_secret:
+            set_session(response, site, outcome.session_secret)
+        return response
+
+    async def add(self, request: Request, site: Site, page: Page, params: dict[str, str], form: dict[str, str], *,
+                  action: str, back: Back) -> Response:
+        """"Add a passkey" (the offer's button) and, posted back, the authenticator's new credential."""
+        ctx, secret = self._context(), request.cookies.get(SESSION_COOKIE)
+        onward = self._onward(site, params)
+        try:
+            if form.get("passkey_register"):
+                await hosted_passkeys.register(ctx, site.pool, params, secret, form.get("credential", ""))
+                return redirect(onward)
+            options = await hosted_passkeys.registration_options(ctx, site.pool, params, secret)
+        except flows.AuthorizeRedirect as exc:
+            return redirect(exc.location)
+        except NotAuthorizedException as exc:
+            banner = page.t["session_expired"] if exc.message in _STALE else page.t[exc.message]
+            return back(banner=banner, status=400)
+        except CognitoError:
+            return self._page(request, site, page, "passkey_offer.html", status=400, action=action, onward=onward,
+                              banner=page.t["passkey_add_failed"])
+        return self._page(request, site, page, "passkey_add.html", script=inline_script("passkey.js"),
+                          action=action, onward=onward, options=options)
 
     @staticmethod
     def _posted(form: dict[str, str]) -> flows.Challenge:

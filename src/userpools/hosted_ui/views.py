@@ -104,6 +104,9 @@ class HostedPages:
                 request, site, page, params, form, action=self._action(request, site),
                 login_url=self._action(request, site), back=self._back(request, site, page),
                 outcome=lambda outcome, account: self._outcome(request, site, page, outcome, account))
+        if (form.get("passkey_add") or form.get("passkey_register")) and getattr(request.state, "passkey", False):
+            return await self._challenges.add(request, site, page, params, form, action=self._action(request, site),
+                                              back=self._back(request, site, page))
         if form.get("passkey") and getattr(request.state, "passkey", False):
             return await self._passkey(request, site, page, params, form.get("username", "").strip())
         username, password = form.get("username", "").strip(), form.get("password", "")
@@ -112,7 +115,8 @@ class HostedPages:
                       if not value}
             return self._login_form(request, site, page, errors=errors, username=username, status=400)
         try:
-            outcome = await flows.sign_in(ctx, site.pool, params, username, password)
+            outcome = await flows.sign_in(ctx, site.pool, params, username, password,
+                                          offer_passkey=getattr(request.state, "passkey", False))
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
         except oauth_limits.LoginThrottled as exc:
@@ -206,6 +210,8 @@ class HostedPages:
             action = self._action(request, site)
             return await self._challenges.show(request, site, page, outcome, action=action, login_url=action,
                                                back=self._back(request, site, page), account=account)
+        if outcome.offer_passkey and getattr(request.state, "passkey", False):
+            return self._challenges.offer(request, site, page, outcome, action=self._action(request, site))
         response = redirect(outcome.location)
         if outcome.session_secret:
             set_session(response, site, outcome.session_secret)
@@ -226,7 +232,8 @@ class HostedPages:
             return self._new_password_form(request, site, page, challenge, errors=errors, status=400)
         try:
             outcome = await flows.new_password(self._context(), site.pool, params, challenge.session,
-                                               challenge.username, password, attributes)
+                                               challenge.username, password, attributes,
+                                               offer_passkey=getattr(request.state, "passkey", False))
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
         except InvalidPasswordException as exc:

@@ -57,18 +57,19 @@ def choices(challenge: Challenge) -> list[str]:
 
 
 async def respond(ctx: Context, pool: PoolRecord, params: dict[str, str], challenge: str, session: str,
-                  username: str, answer: str) -> Outcome:
+                  username: str, answer: str, *, offer_passkey: bool = False) -> Outcome:
     """A challenge page's form answered: RespondToAuthChallenge's logic for ``challenge`` with ``answer`` (the
     code, the chosen factor, or the passkey's assertion as JSON). A wrong passkey counts against the caller's
     address as a wrong password does (``oauth_limits``)."""
     member = ANSWERS.get(challenge)
     if member is None:
         raise NotAuthorizedException(signin.SESSION_EXPIRED)  # a form no page shows: [U] as a stale Session
-    return await _answer(ctx, pool, params, challenge, session, {"USERNAME": username, member: answer})
+    return await _answer(ctx, pool, params, challenge, session, {"USERNAME": username, member: answer},
+                         offer_passkey=offer_passkey)
 
 
 async def _answer(ctx: Context, pool: PoolRecord, params: dict[str, str], challenge: str, session: str,
-                  responses: dict[str, str]) -> Outcome:
+                  responses: dict[str, str], *, offer_passkey: bool = False) -> Outcome:
     replica_guard.check_operation(pool, "RespondToAuthChallenge", ctx.settings.region)
     responder = auth.CHALLENGES[challenge]
 
@@ -77,7 +78,7 @@ async def _answer(ctx: Context, pool: PoolRecord, params: dict[str, str], challe
         return await responder(a, session)
 
     try:
-        return await hosted_step(ctx, pool, params, responses, step)
+        return await hosted_step(ctx, pool, params, responses, step, offer_passkey=offer_passkey)
     except NotAuthorizedException as exc:
         if challenge == WEB_AUTHN and exc.message == signin.INCORRECT:
             await oauth_limits.count_login_failure(ctx, pool.id)
@@ -100,7 +101,7 @@ def with_otpauth(pool: PoolRecord, challenge: Challenge, account: str) -> Challe
 
 
 async def verify_totp(ctx: Context, pool: PoolRecord, params: dict[str, str], session: str, username: str,
-                      code: str) -> Outcome:
+                      code: str, *, offer_passkey: bool = False) -> Outcome:
     """The set-up page's code: VerifySoftwareToken with the Session (a wrong code raises
     EnableSoftwareTokenMFAException and leaves the Session as it was), then MFA_SETUP answered."""
     replica_guard.check_operation(pool, "VerifySoftwareToken", ctx.settings.region)
@@ -108,7 +109,8 @@ async def verify_totp(ctx: Context, pool: PoolRecord, params: dict[str, str], se
         # VerifySoftwareToken's UserCode is exactly 6 digits [C: BC]; the page says it as a wrong code does
         raise InvalidParameterException(mfa.VERIFY_MISMATCH)
     verified = await mfa.verify_software_token(ctx, {"Session": session, "UserCode": code})
-    return await _answer(ctx, pool, params, "MFA_SETUP", str(verified["Session"]), {"USERNAME": username})
+    return await _answer(ctx, pool, params, "MFA_SETUP", str(verified["Session"]), {"USERNAME": username},
+                         offer_passkey=offer_passkey)
 
 
 async def set_up_email(ctx: Context, pool: PoolRecord, params: dict[str, str], session: str, username: str,

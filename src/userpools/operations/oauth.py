@@ -31,7 +31,7 @@ from userpools.domain.records import ClientRecord, OAuthGrantRecord, PoolRecord,
 from userpools.domain.resource_servers import DCR_SCOPE, custom_scopes
 from userpools.domain.resources import DOMAIN, RESOURCE_SERVER, domain_key
 from userpools.errors import InvalidParameterException, NotAuthorizedException, UserNotFoundException
-from userpools.operations import auth, cimd_clients, oauth_limits, replica_guard, signin
+from userpools.operations import auth, cimd_clients, oauth_limits, passkeys, replica_guard, signin
 from userpools.operations.common import client_secret, secret_hash
 from userpools.operations.context import CALLER, Context
 from userpools.operations.tokens import issue_for_sign_in
@@ -222,6 +222,12 @@ async def _session_user(
     return user, _moment(int(grant.document["auth_time"]))
 
 
+async def session_user(ctx: Context, tx: Transaction, pool: PoolRecord, secret: str | None) -> UserRecord | None:
+    """The signed-in user of a live session of this pool's domain (the session cookie's secret)."""
+    found = await _session_user(ctx, tx, pool, secret)
+    return None if found is None else found[0]
+
+
 async def _sso_reusable(ctx: Context, tx: Transaction, pool: PoolRecord, client_id: str, auth_time: datetime
                         ) -> bool:
     """Whether this client may silently reuse the SSO session: with session tracking on, for the client's
@@ -276,6 +282,7 @@ async def answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: Client
 class Redirect:
     location: str
     session_secret: str | None = None  # a new session to set in the cookie
+    offer_passkey: bool = False  # a password sign-in of a user with no passkey, where passkeys are on
 
 
 @dataclass(frozen=True)
@@ -346,10 +353,13 @@ Outcome = Redirect | NewPasswordRequired | Challenge
 
 
 async def hosted_step(ctx: Context, pool: PoolRecord, params: dict[str, str], auth_params: dict[str, str],
-                      step: Any) -> Outcome:
+                      step: Any, *, offer_passkey: bool = False) -> Outcome:
     """Runs one step of the API's sign-in logic (lockout, PreventUserExistenceErrors, triggers) for the hosted
-    pages; a success ends in a session and the answer to the client instead of tokens."""
+    pages; a success ends in a session and the answer to the client instead of tokens. ``offer_passkey``: the
+    page may offer a passkey after the sign-in (managed login, passkeys on): whether the user has none is
+    looked up then (``Redirect.offer_passkey``)."""
     session_box: list[str] = []
+    offer_box: list[bool] = []
     await ensure_client(ctx, pool, params.get("client_id"))
     async with ctx.store.transaction() as tx:
         client, request = await check_authorize(tx, pool, params)
@@ -363,6 +373,9 @@ async def hosted_step(ctx: Context, pool: PoolRecord, params: dict[str, str], au
             auth_params["SECRET_HASH"] = secret_hash(secret, auth_params["USERNAME"], client.id)
 
         async def finish(a: signin.Attempt, user: UserRecord, source: str) -> dict[str, Any]:
+            if offer_passkey and "CREDENTIAL" not in a.params and passkeys.web_authn_allowed(pool):
+                # managed login offers a passkey after a sign-in without one (one query, where it may)
+                offer_box.append(not await passkeys.has_passkey(tx, user))
             session_box.append(await new_session(ctx, tx, pool, user, client))
             sso = grant_key(ctx.cipher, SESSION, session_box[-1])
             return {"Location": await answer(ctx, tx, pool, client, user, request, ctx.clock.now(), sso=sso)}
@@ -385,7 +398,7 @@ async def hosted_step(ctx: Context, pool: PoolRecord, params: dict[str, str], au
     if "Location" not in out:
         # a challenge the hosted pages do not serve (custom auth): [U] refused plainly
         raise InvalidParameterException("This sign-in needs a step the hosted pages do not offer yet.")
-    return Redirect(out["Location"], session_box[0] if session_box else None)
+    return Redirect(out["Location"], session_box[0] if session_box else None, offer_passkey=any(offer_box))
 
 
 def _json_list(text: str) -> list[str]:
@@ -393,22 +406,22 @@ def _json_list(text: str) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-async def sign_in(ctx: Context, pool: PoolRecord, params: dict[str, str], username: str, password: str
-                  ) -> Outcome:
+async def sign_in(ctx: Context, pool: PoolRecord, params: dict[str, str], username: str, password: str, *,
+                  offer_passkey: bool = False) -> Outcome:
     """POST /login. Raises the sign-in's CognitoError (wrong password, unknown user, not confirmed, locked), or
     ``oauth_limits.LoginThrottled`` when the caller's address is past its failed sign-ins. On a pool's secondary
     Region, as InitiateAuth there (``replica_guard``)."""
     replica_guard.check_operation(pool, "InitiateAuth", ctx.settings.region)
     try:
         return await hosted_step(ctx, pool, params, {"USERNAME": username, "PASSWORD": password},
-                             auth.password_sign_in)
+                                 auth.password_sign_in, offer_passkey=offer_passkey)
     except (NotAuthorizedException, UserNotFoundException):
         await oauth_limits.count_login_failure(ctx, pool.id)
         raise
 
 
 async def new_password(ctx: Context, pool: PoolRecord, params: dict[str, str], session: str, username: str,
-                       password: str, attributes: dict[str, str]) -> Outcome:
+                       password: str, attributes: dict[str, str], *, offer_passkey: bool = False) -> Outcome:
     """POST of the new-password form (NEW_PASSWORD_REQUIRED)."""
     replica_guard.check_operation(pool, "RespondToAuthChallenge", ctx.settings.region)
     auth_params = {"USERNAME": username, "NEW_PASSWORD": password}
@@ -417,7 +430,7 @@ async def new_password(ctx: Context, pool: PoolRecord, params: dict[str, str], s
     async def step(a: signin.Attempt) -> dict[str, Any]:
         return await auth.new_password_sign_in(a, session)
 
-    return await hosted_step(ctx, pool, params, auth_params, step)
+    return await hosted_step(ctx, pool, params, auth_params, step, offer_passkey=offer_passkey)
 
 
 # --- /logout -------------------------------------------------------------------------------------------
