@@ -7,23 +7,30 @@ them; an expired challenge; and a passkey sign-in with Chromium's virtual authen
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import jwt
 import pytest
 from accounts import latest_code, make_user
 from browserkit import DESKTOP, App, app, chromium, field_error, page, shoot
 from mfa_support import mfa_pool, server_clock
-from oauthkit import DomainPool, redeem
+from oauthkit import DomainPool, authorize, csrf_of, redeem
 from test_browser_pages import authorize_url, landed_code, sign_in
 from test_passkeys import Authenticator, passkey_pool
 
 __all__ = ["app", "chromium", "page"]  # the fixtures, used by name
 
 MakeDomain = Callable[..., DomainPool]
+#: What the sign-in form says after a forged challenge form: the Session is refused, or (nothing to check yet)
+#: the set-up cannot be shown without its factors.
+EXPECTED = ("Your sign-in session has ended. Please sign in again.",
+            ("Your account needs a second sign-in step that cannot be set up on this page. Please contact your "
+             "administrator."))
 
 
 @pytest.fixture
@@ -266,3 +273,21 @@ def test_the_pages_refuse_a_form_without_its_csrf_token(mfa_domain: MakeDomain, 
     page.evaluate("document.querySelector('input[name=_csrf]').value = 'x'.repeat(40)")
     submit_code(page, latest_code(dp.server, dp.pool_id, username))
     assert page.locator(".banner").inner_text() == "Your session on this page expired. Please try again."
+
+
+def test_a_tampered_challenge_form_goes_back_to_sign_in_never_500(mfa_domain: MakeDomain) -> None:
+    dp = mfa_domain("ON", totp=True)
+    client_id = dp.client()["ClientId"]
+    with httpx.Client() as browser:
+        started = authorize(browser, dp, client_id)
+        login_url = started.headers["location"]
+        token = csrf_of(browser.get(login_url).text)
+        for fields in ({"challenge_name": "CUSTOM_CHALLENGE", "code": ""},
+                       {"challenge_name": "MFA_SETUP", "code": "", "totp_secret": "short"},
+                       {"challenge_name": "SMS_MFA", "code": "123456", "parameters": "{not json"},
+                       {"challenge_name": "WEB_AUTHN", "credential": "[]"}):
+            answer = browser.post(login_url, data={"_csrf": token, "challenge_session": "forged",
+                                                   "username": "nobody", **fields})
+            assert answer.status_code == 400, (fields, answer.status_code)
+            banner = re.search(r"role=\"alert\">([^<]*)<", answer.text)
+            assert banner and banner.group(1) in EXPECTED, (fields, banner)

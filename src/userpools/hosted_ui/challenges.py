@@ -14,6 +14,7 @@ factor, one button each), ``credential`` (the passkey's AuthenticationResponseJS
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -49,6 +50,7 @@ _SHOWN = ("CODE_DELIVERY_DELIVERY_MEDIUM", "CODE_DELIVERY_DESTINATION", "MFAS_CA
 _CODE_ERRORS = (CodeMismatchException, ExpiredCodeException, EnableSoftwareTokenMFAException,
                 InvalidParameterException)
 _STALE = frozenset({signin.SESSION_EXPIRED, signin.SESSION_USED})
+_BASE32_SECRET = re.compile(r"[A-Z2-7]{32,128}")
 
 
 def _qr(uri: str) -> str:
@@ -102,6 +104,8 @@ class ChallengePages:
         ctx, pool = self._context(), site.pool
         name, username = form.get("challenge_name", ""), form.get("username", "")
         account = form.get("account") or username
+        if name not in _TEMPLATES:  # no page of ours posts it
+            return back(banner=page.t["session_expired"], username=account, status=400)
         challenge = self._posted(form)
 
         def again(**values: Any) -> Any:
@@ -229,5 +233,7 @@ class ChallengePages:
             shown = {}
         parameters = {k: str(v) for k, v in shown.items() if k in _SHOWN} if isinstance(shown, dict) else {}
         secret = form.get("totp_secret") or None
+        if secret is not None and not _BASE32_SECRET.fullmatch(secret):
+            secret = None  # not a secret of ours (the page then sets up a new one)
         return flows.Challenge(form.get("challenge_name", ""), form.get("challenge_session", ""),
                                form.get("username", ""), parameters, secret=secret)
