@@ -1,5 +1,5 @@
-"""The hosted pages' handlers: /login (sign-in and new-password forms) and /error (the account pages are in
-``accounts``).
+"""The hosted pages' handlers: /login (sign-in and new-password forms, and the challenge pages of ``challenges``) and
+/error (the account pages are in ``accounts``).
 
 /login carries the authorization request in its query string (``/oauth2/authorize`` redirects there with
 it, as Cognito does), re-checks it on every request, and ends a successful sign-in with the domain's session
