@@ -364,6 +364,12 @@ async def password_sign_in(a: Attempt) -> dict[str, Any]:
     return await _password_flow(a)
 
 
+async def user_auth_sign_in(a: Attempt) -> dict[str, Any]:
+    """USER_AUTH (the hosted page's passkey sign-in, PREFERRED_CHALLENGE WEB_AUTHN): the client must allow it."""
+    check_flow_enabled(a.client, "USER_AUTH")
+    return await _user_auth_flow(a)
+
+
 async def new_password_sign_in(a: Attempt, session: str | None) -> dict[str, Any]:
     """NEW_PASSWORD_REQUIRED answered (the hosted new-password form)."""
     return await _new_password_required(a, session)
