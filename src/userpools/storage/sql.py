@@ -618,28 +618,12 @@ class _CachedResources(SqlResources):
 
 
 class SqlTransaction:
-    __slots__ = (
-        "_conn",
-        "auth_events",
-        "auth_sessions",
-        "clients",
-        "codes",
-        "counters",
-        "devices",
-        "groups",
-        "import_jobs",
-        "oauth_grants",
-        "outbox",
-        "pools",
-        "recoveries",
-        "resources",
-        "signing_keys",
-        "users",
-        "webauthn_credentials",
-    )
+    """The ports of one transaction, each made on its first use (``__getattr__``; then a plain attribute): an
+    operation touches three or four of the sixteen, and every request opens a transaction."""
 
     pools: PoolPort
     clients: ClientPort
+    resources: ResourcePort
     signing_keys: SigningKeyPort
     users: UserPort
     recoveries: RecoveryPort
@@ -648,45 +632,52 @@ class SqlTransaction:
     outbox: OutboxPort
     auth_events: AuthEventPort
     counters: CounterPort
-    resources: ResourcePort
     oauth_grants: OAuthGrantPort
     groups: GroupPort
     import_jobs: ImportJobPort
     webauthn_credentials: WebAuthnCredentialPort
     devices: DevicePort
+    _journal: Journal  # one per transaction, shared by the ports that journal
 
     def __init__(
         self, conn: AsyncConnection, inserts: _Inserts, generation: _AnyGeneration | None = None
     ) -> None:
-        if generation is None:
-            self.pools = SqlPools(conn, inserts)
-            self.clients = SqlClients(conn, inserts)
-        else:
-            self.pools = _CachedPools(conn, inserts, generation)
-            self.clients = _CachedClients(conn, inserts, generation)
-        self.resources = (
-            SqlResources(conn, inserts.resource)
-            if generation is None
-            else _CachedResources(conn, inserts.resource, generation)
-        )
         self._conn = conn
-        self.signing_keys = SqlSigningKeys(conn, inserts)
-        journal = Journal(inserts.clock)
-        self.users = SqlUsers(conn, inserts.users, journal)
-        self.recoveries = SqlRecoveries(conn, journal)
-        self.codes = SqlCodes(conn, inserts.users)
-        self.auth_sessions = SqlAuthSessions(conn, inserts.users)
-        self.outbox = SqlOutbox(conn, inserts)
-        self.auth_events = SqlAuthEvents(conn, inserts.events)
-        self.counters = SqlCounters(conn, inserts.events)
-        self.oauth_grants = SqlOAuthGrants(conn, inserts.grant)
-        self.groups = SqlGroups(conn, inserts.groups, journal)
-        self.import_jobs = SqlImportJobs(conn, inserts.imports)
-        self.webauthn_credentials = SqlWebAuthnCredentials(conn, inserts.webauthn, journal)
-        self.devices = SqlDevices(conn, inserts.device)
+        self._inserts = inserts
+        self._generation = generation
+
+    def __getattr__(self, name: str) -> Any:
+        make = _PORTS.get(name)
+        if make is None:
+            raise AttributeError(name)
+        port = make(self, self._conn, self._inserts, self._generation)
+        setattr(self, name, port)
+        return port
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         return self._conn.savepoint()  # type: ignore[attr-defined, no-any-return]
+
+
+_PortFactory = Callable[[SqlTransaction, Any, "_Inserts", Any], Any]
+_PORTS: dict[str, _PortFactory] = {
+    "pools": lambda t, c, i, g: SqlPools(c, i) if g is None else _CachedPools(c, i, g),
+    "clients": lambda t, c, i, g: SqlClients(c, i) if g is None else _CachedClients(c, i, g),
+    "resources": lambda t, c, i, g: SqlResources(c, i.resource) if g is None else _CachedResources(c, i.resource, g),
+    "_journal": lambda t, c, i, g: Journal(i.clock),
+    "signing_keys": lambda t, c, i, g: SqlSigningKeys(c, i),
+    "users": lambda t, c, i, g: SqlUsers(c, i.users, t._journal),
+    "recoveries": lambda t, c, i, g: SqlRecoveries(c, t._journal),
+    "codes": lambda t, c, i, g: SqlCodes(c, i.users),
+    "auth_sessions": lambda t, c, i, g: SqlAuthSessions(c, i.users),
+    "outbox": lambda t, c, i, g: SqlOutbox(c, i),
+    "auth_events": lambda t, c, i, g: SqlAuthEvents(c, i.events),
+    "counters": lambda t, c, i, g: SqlCounters(c, i.events),
+    "oauth_grants": lambda t, c, i, g: SqlOAuthGrants(c, i.grant),
+    "groups": lambda t, c, i, g: SqlGroups(c, i.groups, t._journal),
+    "import_jobs": lambda t, c, i, g: SqlImportJobs(c, i.imports),
+    "webauthn_credentials": lambda t, c, i, g: SqlWebAuthnCredentials(c, i.webauthn, t._journal),
+    "devices": lambda t, c, i, g: SqlDevices(c, i.device),
+}
 
 
 class _WriteGroup:
