@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import quote
 from xml.etree import ElementTree
@@ -233,6 +233,44 @@ def saml_endpoints(metadata: str) -> dict[str, str]:
     return out
 
 
+#: How often metadata read from a MetadataURL is read again [C: DG "every 6 hours or before the metadata
+#: expires, whichever is earlier"]; a failed read is tried again after RETRY [U]
+METADATA_REFRESH_SECONDS: Final = 6 * 3600
+METADATA_RETRY_SECONDS: Final = 300
+#: a response whose signature the kept metadata does not verify has it read again, at most once a minute (so
+#: forged responses cannot make the server hammer the IdP) [U]
+METADATA_REREAD_SECONDS: Final = 60
+
+
+def metadata_refresh_due(now: float, metadata: str) -> float:
+    """When metadata read now from a MetadataURL is read again: in 6 hours, or when its ``validUntil`` comes if
+    that is sooner (never sooner than the retry delay, so metadata that has already expired is not read at
+    every sign-in)."""
+    due = now + METADATA_REFRESH_SECONDS
+    until = _valid_until(metadata)
+    if until is not None:
+        due = min(due, max(until, now + METADATA_RETRY_SECONDS))
+    return due
+
+
+def _valid_until(metadata: str) -> float | None:
+    if not metadata or "<!DOCTYPE" in metadata.upper() or "<!ENTITY" in metadata.upper():
+        return None
+    try:
+        root = ElementTree.fromstring(metadata)
+    except ElementTree.ParseError:
+        return None
+    found = [root.get("validUntil")] + [e.get("validUntil") for e in root.iter(f"{{{_SAML_MD}}}EntityDescriptor")]
+    moments = []
+    for text in (t for t in found if t):
+        try:
+            moment = datetime.fromisoformat(text)
+            moments.append((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+        except ValueError:
+            continue
+    return min(moments) if moments else None
+
+
 def saml_entity_id(metadata: str) -> str | None:
     """The entityID of an IdP's metadata (its EntityDescriptor's, or the first one's with an IDPSSODescriptor)."""
     if not metadata or "<!DOCTYPE" in metadata.upper() or "<!ENTITY" in metadata.upper():
@@ -279,7 +317,8 @@ def derived_details(document: Mapping[str, Any]) -> dict[str, str]:
     elif provider_type == SAML:
         if details.get("MetadataFile"):
             details.update(saml_endpoints(details["MetadataFile"]))
-        details.update({k: v for k, v in (document.get("Derived") or {}).items() if v})
+        derived = document.get("Derived") or {}  # the metadata read from MetadataURL itself is not shown
+        details.update({k: v for k, v in derived.items() if v and k in _derivable(SAML)})
     return details
 
 

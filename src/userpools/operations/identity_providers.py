@@ -142,6 +142,13 @@ async def _derived(provider_type: str, details: dict[str, str], *, allow_loopbac
     return {}
 
 
+def metadata_times(derived: dict[str, str], now: float) -> dict[str, float]:
+    """When metadata just read from a MetadataURL was read and is read again (``operations.saml`` refreshes it)."""
+    if not derived.get("Metadata"):
+        return {}
+    return {"MetadataFetchedAt": now, "MetadataRefreshAt": domain.metadata_refresh_due(now, derived["Metadata"])}
+
+
 # --- CRUD ------------------------------------------------------------------------------------------------------
 
 
@@ -223,7 +230,8 @@ async def create_identity_provider(ctx: Context, req: dict[str, Any]) -> dict[st
         if provider_type == domain.SAML and details.get("EncryptedResponses") == "true":
             derived["ActiveEncryptionCertificate"] = await _certificate(ctx, tx, pool, SAML_ENCRYPTION)
         document = {"ProviderName": name, "ProviderType": provider_type, "ProviderDetails": details,
-                    "AttributeMapping": mapping, "IdpIdentifiers": identifiers, "Derived": derived}
+                    "AttributeMapping": mapping, "IdpIdentifiers": identifiers, "Derived": derived,
+                    **metadata_times(derived, now.timestamp())}
         if acr:
             document["AcrMapping"] = acr
         found = PoolResource(IDENTITY_PROVIDER, identity_provider_key(pool.id, name), pool.id, now, now, document)
@@ -279,6 +287,10 @@ async def update_identity_provider(ctx: Context, req: dict[str, Any]) -> dict[st
         await _index_identifiers(tx, pool, name, identifiers, now)
         document = found.document | {"ProviderDetails": details, "AttributeMapping": mapping,
                                      "IdpIdentifiers": identifiers, "Derived": derived, "AcrMapping": acr}
+        if "ProviderDetails" in req:  # the metadata was read again (or is a file now)
+            for key in ("MetadataFetchedAt", "MetadataRefreshAt"):
+                document.pop(key, None)
+            document |= metadata_times(derived, now.timestamp())
         if not acr:
             document.pop("AcrMapping")
         found = dataclasses.replace(found, document=document, updated_at=now)

@@ -30,12 +30,16 @@ from saml2.config import SPConfig
 from saml2.s_utils import decode_base64_and_inflate
 from saml2.saml import NAMEID_FORMAT_UNSPECIFIED, NameID
 from saml2.samlp import logout_request_from_string
+from saml2.sigver import RSACrypto, verify_redirect_signature
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 logger = logging.getLogger("userpools.saml")
 SKEW_SECONDS = 60  # the clock skew allowed on the IdP's NotBefore/NotOnOrAfter [U]
 XMLSEC_MISSING = ("SAML sign-in needs the xmlsec1 program, which is not installed on this server "
                   "(Debian/Ubuntu: apt-get install xmlsec1; macOS: brew install libxmlsec1)")
+
+
+BAD_SIGNATURE = "SAML Assertion signature is invalid."  # [O: Cognito's words, aws-sdk-js-v3#6201]
 
 
 class SamlError(Exception):
@@ -227,7 +231,7 @@ def _reason(exc: Exception) -> str:
     name = type(exc).__name__
     text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
     if name in ("SignatureError", "SigverError") or "signature" in text.lower():
-        return "SAML Assertion signature is invalid."  # [O: Cognito's words, aws-sdk-js-v3#6201]
+        return BAD_SIGNATURE
     return f"{name}: {text}" if text else name
 
 
@@ -252,15 +256,47 @@ def logout_request(sp: Sp, name_id: str, name_id_format: str, session_index: str
     return Outgoing(request_id, dict(info["headers"])["Location"])
 
 
-def parse_logout_response(sp: Sp, saml_response: str) -> str | None:
-    """A LogoutResponse that arrived by HTTP-Redirect: the request id it answers. Raises SamlError."""
-    with _client(sp) as client:
+def parse_logout_response(sp: Sp, saml_response: str, query: dict[str, str]) -> str | None:
+    """A LogoutResponse that arrived by HTTP-Redirect: the request id it answers. It must be signed by the IdP of
+    the metadata — the redirect binding's Signature (over SAMLResponse, RelayState and SigAlg) or a signature in
+    the message — and name that IdP as its Issuer: an unsigned or forged one is refused [U: Cognito's rule; the
+    same as for the IdP's LogoutRequest]. The checks are pysaml2's (``verify_redirect_signature`` and the
+    security context's ``correctly_signed_logout_response``). Raises SamlError."""
+    with _client(sp, signing=False) as client:
+        idp = _idp_entity_id(client)
+        if query.get("Signature"):
+            message = {"SAMLResponse": saml_response, "SigAlg": query.get("SigAlg") or "",
+                       "Signature": query["Signature"]}
+            if query.get("RelayState") is not None:
+                message["RelayState"] = query["RelayState"]
+            try:
+                certificates = [c for _, c in client.metadata.certs(idp, "idpsso", "signing")]
+                backend = client.sec.sec_backend or RSACrypto(None)  # the certificate is the key used here
+                verified = any(verify_redirect_signature(message, backend, c) for c in certificates)
+            except Exception:  # noqa: BLE001 - an unknown SigAlg, bad base64: not verified
+                verified = False
+            if not verified:
+                raise SamlError("The logout response's signature is invalid.")  # [U] the words
+        else:
+            try:
+                document = decode_base64_and_inflate(saml_response)
+            except Exception:  # noqa: BLE001 - base64 and zlib errors alike
+                raise SamlError("The logout response cannot be read") from None
+            if b"SignatureValue" not in document:
+                raise SamlError("The logout response is not signed")  # [U] the words
+            try:
+                client.sec.correctly_signed_logout_response(document.decode("utf-8"), must=True)
+            except Exception:  # noqa: BLE001 - pysaml2's refusals are many types
+                raise SamlError("The logout response's signature is invalid.") from None
         try:
             response = client.parse_logout_request_response(saml_response, BINDING_HTTP_REDIRECT)
         except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types
             raise SamlError(_reason(exc)) from None
         if response is None:
             raise SamlError("The logout response cannot be used")
+        issuer = response.response.issuer
+        if issuer is None or (issuer.text or "").strip() != idp:
+            raise SamlError("The logout response is not the identity provider's")  # [U]
         return str(response.response.in_response_to or "") or None
 
 
