@@ -9,6 +9,11 @@ response arrived at), InResponseTo (the request it answers) and the time window 
 The functions are synchronous (``xmlsec1`` runs as a child process): call them on a worker thread. pysaml2
 reads keys from files, so each call writes the pool's keys to a private temporary directory (mode 0700,
 files 0600) that is removed when the call returns.
+
+pysaml2 signs and verifies the HTTP-Redirect binding's signature with one signer object per algorithm shared by
+the whole process, whose key it sets before each use (``RSACrypto.get_signer``); two threads doing so at once
+could sign with each other's key. Every such step therefore holds ``_REDIRECT_SIGNER`` (one RSA operation, well
+under a millisecond; only an IdP's LogoutRequest checks an embedded signature with xmlsec1 inside it).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +40,7 @@ from saml2.sigver import RSACrypto, verify_redirect_signature
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 logger = logging.getLogger("userpools.saml")
+_REDIRECT_SIGNER = threading.Lock()  # pysaml2's shared redirect-binding signers (see the module's docstring)
 SKEW_SECONDS = 60  # the clock skew allowed on the IdP's NotBefore/NotOnOrAfter [U]
 XMLSEC_MISSING = ("SAML sign-in needs the xmlsec1 program, which is not installed on this server "
                   "(Debian/Ubuntu: apt-get install xmlsec1; macOS: brew install libxmlsec1)")
@@ -167,8 +174,9 @@ def authn_request(sp: Sp, relay_state: str, request_id: str) -> Outgoing:
                 destination, binding=BINDING_HTTP_POST, message_id=request_id,
                 sign=sp.sign_requests and binding == BINDING_HTTP_POST, sign_alg=SIG_RSA_SHA256,
                 digest_alg=DIGEST_SHA256)
-            info = client.apply_binding(binding, str(request), destination, relay_state, sign=sp.sign_requests,
-                                        sigalg=SIG_RSA_SHA256)
+            with _REDIRECT_SIGNER:
+                info = client.apply_binding(binding, str(request), destination, relay_state,
+                                            sign=sp.sign_requests, sigalg=SIG_RSA_SHA256)
         except SamlError:
             raise
         except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types
@@ -249,8 +257,9 @@ def logout_request(sp: Sp, name_id: str, name_id_format: str, session_index: str
             _, request = client.create_logout_request(
                 destination, idp, name_id=NameID(format=name_id_format, text=name_id), message_id=request_id,
                 session_indexes=[session_index] if session_index else None, sign=False)
-            info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), destination, relay_state,
-                                        sign=sp.sign_requests, sigalg=SIG_RSA_SHA256)
+            with _REDIRECT_SIGNER:
+                info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), destination, relay_state,
+                                            sign=sp.sign_requests, sigalg=SIG_RSA_SHA256)
         except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types
             raise SamlError(f"The logout request could not be made: {type(exc).__name__}") from None
     return Outgoing(request_id, dict(info["headers"])["Location"])
@@ -272,7 +281,8 @@ def parse_logout_response(sp: Sp, saml_response: str, query: dict[str, str]) -> 
             try:
                 certificates = [c for _, c in client.metadata.certs(idp, "idpsso", "signing")]
                 backend = client.sec.sec_backend or RSACrypto(None)  # the certificate is the key used here
-                verified = any(verify_redirect_signature(message, backend, c) for c in certificates)
+                with _REDIRECT_SIGNER:
+                    verified = any(verify_redirect_signature(message, backend, c) for c in certificates)
             except Exception:  # noqa: BLE001 - an unknown SigAlg, bad base64: not verified
                 verified = False
             if not verified:
@@ -314,9 +324,10 @@ def answer_logout_request(sp: Sp, saml_request: str, relay_state: str | None, qu
             raise SamlError("The logout request is not signed")
     with _client(sp) as client:
         try:
-            request = client.parse_logout_request(
-                saml_request, BINDING_HTTP_REDIRECT, relay_state=relay_state,
-                sigalg=query.get("SigAlg"), signature=query.get("Signature"))
+            with _REDIRECT_SIGNER:  # the redirect binding's signature is verified in there
+                request = client.parse_logout_request(
+                    saml_request, BINDING_HTTP_REDIRECT, relay_state=relay_state,
+                    sigalg=query.get("SigAlg"), signature=query.get("Signature"))
         except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types
             raise SamlError(_reason(exc)) from None
         if request is None or request.message.name_id is None:
@@ -327,8 +338,9 @@ def answer_logout_request(sp: Sp, saml_request: str, relay_state: str | None, qu
             services = client.metadata.single_logout_service(idp, BINDING_HTTP_REDIRECT, "idpsso")
             destination = services[0]["location"]
             response = client.create_logout_response(message, [BINDING_HTTP_REDIRECT], sign=False)
-            info = client.apply_binding(BINDING_HTTP_REDIRECT, str(response), destination, relay_state or "",
-                                        response=True, sign=sp.sign_requests, sigalg=SIG_RSA_SHA256)
+            with _REDIRECT_SIGNER:
+                info = client.apply_binding(BINDING_HTTP_REDIRECT, str(response), destination, relay_state or "",
+                                            response=True, sign=sp.sign_requests, sigalg=SIG_RSA_SHA256)
         except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types
             raise SamlError(f"The logout response could not be made: {type(exc).__name__}") from None
         outgoing = Outgoing(str(response.id), dict(info["headers"])["Location"])
