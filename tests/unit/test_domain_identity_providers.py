@@ -57,3 +57,25 @@ def test_an_update_giving_a_metadata_url_drops_the_kept_file() -> None:
     kept = idp.check_details("SAML", {"MetadataURL": "https://idp.example.com/md"},
                              previous={"MetadataFile": "<x/>", "IDPInit": "true"})
     assert kept == {"MetadataURL": "https://idp.example.com/md", "IDPInit": "true"}
+
+
+def test_acr_levels_are_translated_for_the_idp_and_back() -> None:
+    mapping = {"Level1": "pwd", "Level3": "mfa", "Level4": "mfa"}
+    levels = idp.requested_levels("urn:cognito:loa:4 unknown urn:cognito:loa:2 urn:cognito:loa:3", {})
+    assert levels == ["Level4", "Level2", "Level3"]
+    assert idp.upstream_acr_values(levels, mapping) == "mfa"
+    assert idp.upstream_acr_values(["Level2"], mapping) is None
+    assert idp.reached_level("mfa", mapping) == "Level3"  # the lower of the levels sharing it
+    assert idp.reached_level("other", mapping) == "Level1"
+    assert idp.reached_level(None, {}) == "Level1"
+    named = {"AcrConfiguration": {"Level2": {"AcrValue": "silver"}}}
+    assert idp.level_names(named)["Level2"] == "silver" and idp.requested_levels("silver", named) == ["Level2"]
+    assert idp.upstream_amr({"amr": ["pwd", "otp"]}) == ("pwd", "otp")
+    assert idp.upstream_amr({"amr": "pwd"}) is None
+
+
+def test_acr_mapping_is_for_oidc_providers_only() -> None:
+    assert idp.check_acr_mapping({"Level2": "b", "Level1": "a"}, "OIDC") == {"Level1": "a", "Level2": "b"}
+    assert idp.check_acr_mapping({}, "SAML") == {}
+    with pytest.raises(InvalidParameterException):
+        idp.check_acr_mapping({"Level1": "a"}, "SAML")

@@ -16,6 +16,7 @@ import httpx
 import jwt
 import pytest
 from accounts import make_client
+from botocore.exceptions import ClientError
 from browserkit import App, app, chromium, page
 from oauthkit import CALLBACK, DomainPool, domain_pool, query_of, redeem
 from socialkit import Amazon, Apple, Facebook, Google, json_answer, posted_form, sign_in, stand_in
@@ -347,15 +348,14 @@ def test_apple_failures_come_back_to_the_app(domain_pool: DomainPool, apple: App
         answer = app_error(sign_in(browser, authorize_url(dp, client_id, "SignInWithApple")))
     assert answer["error_description"] == "The identity provider's token endpoint answered 400 (invalid_client)"
     assert apple.secrets_seen == []  # the stand-in refused the secret signed for another key id
-    # a private key that is not an ES256 one
-    dp.cognito.update_identity_provider(UserPoolId=dp.pool_id, ProviderName="SignInWithApple",
-                                        ProviderDetails={"key_id": apple.key_id, "private_key": "not a key"})
-    with httpx.Client() as browser:
-        answer = app_error(sign_in(browser, authorize_url(dp, client_id, "SignInWithApple")))
-    assert answer["error_description"] == "The SignInWithApple private_key is not a PEM private key"
+    # a private key that cannot sign ES256 is refused when it is given [O: Cognito's words]
+    with pytest.raises(ClientError) as refused:
+        dp.cognito.update_identity_provider(UserPoolId=dp.pool_id, ProviderName="SignInWithApple",
+                                            ProviderDetails={"key_id": apple.key_id, "private_key": "not a key"})
+    assert refused.value.response["Error"]["Message"] == "Provided private key cannot be used for Sign in with Apple."
     # the user cancels at Apple: its error is posted back
     dp.cognito.update_identity_provider(UserPoolId=dp.pool_id, ProviderName="SignInWithApple",
-                                        ProviderDetails={"private_key": apple.details()["private_key"]})
+                                        ProviderDetails={"key_id": apple.key_id})
     apple.fail = {"authorize": "cancel"}
     with httpx.Client() as browser:
         answer = app_error(sign_in(browser, authorize_url(dp, client_id, "SignInWithApple")))

@@ -10,7 +10,17 @@ import pytest
 from accounts import PASSWORD, make_client, make_user
 from botocore.exceptions import ClientError
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from test_pools import error_of
+
+
+def pem_of(key: Any) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+APPLE_KEY = pem_of(ec.generate_private_key(ec.SECP256R1()))  # a .p8 file's PEM
 
 OIDC_URLS = {
     "authorize_url": "https://idp.example.com/authorize",
@@ -31,7 +41,7 @@ SAML_METADATA = """<?xml version="1.0"?>
 </md:EntityDescriptor>"""
 SOCIAL = {"client_id": "cid", "client_secret": "csecret", "authorize_scopes": "openid email profile"}
 APPLE = {"client_id": "com.example.app", "team_id": "TEAM123456", "key_id": "KEY1234567",
-         "private_key": "-----BEGIN PRIVATE KEY-----\nMIGTAgEA\n-----END PRIVATE KEY-----",
+         "private_key": APPLE_KEY,
          "authorize_scopes": "email name"}
 
 
@@ -330,3 +340,75 @@ def test_disabling_an_unknown_identity_is_user_not_found(cognito: Any, pool: dic
     code, _ = refused(cognito.admin_disable_provider_for_user, UserPoolId=pool["Id"], User={
         "ProviderName": "MyOIDC", "ProviderAttributeName": "Cognito_Subject", "ProviderAttributeValue": "zzz"})
     assert code == "UserNotFoundException"
+
+
+# --- Sign in with Apple's private key ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("private_key", [
+    "not a key",
+    "-----BEGIN PRIVATE KEY-----\nMIGTAgEA\n-----END PRIVATE KEY-----",
+    pem_of(ec.generate_private_key(ec.SECP384R1())),  # not P-256: Apple's keys sign ES256
+    pem_of(rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+])
+def test_an_unusable_apple_private_key_is_refused(cognito: Any, pool: dict[str, Any], private_key: str) -> None:
+    with pytest.raises(ClientError) as refused:
+        create(cognito, pool["Id"], "SignInWithApple", "SignInWithApple", APPLE | {"private_key": private_key})
+    assert error_of(refused) == ("InvalidParameterException",
+                                 "Provided private key cannot be used for Sign in with Apple.")
+    create(cognito, pool["Id"], "SignInWithApple", "SignInWithApple", APPLE)
+    with pytest.raises(ClientError) as refused:
+        cognito.update_identity_provider(UserPoolId=pool["Id"], ProviderName="SignInWithApple",
+                                         ProviderDetails={"private_key": private_key})
+    assert error_of(refused)[0] == "InvalidParameterException"
+
+
+def test_an_apple_private_key_may_be_its_base64_body_alone(cognito: Any, pool: dict[str, Any]) -> None:
+    """What Amplify's CLI has users paste: the .p8 file's base64 between its armour lines, on one line."""
+    body = "".join(line for line in APPLE_KEY.splitlines() if not line.startswith("-----"))
+    create(cognito, pool["Id"], "SignInWithApple", "SignInWithApple", APPLE | {"private_key": body})
+
+
+# --- AcrMapping -----------------------------------------------------------------------------------------------
+
+
+def test_an_oidc_providers_acr_mapping_is_kept_replaced_and_removed(cognito: Any, pool: dict[str, Any]) -> None:
+    acr = {"Level1": "urn:idp:pwd", "Level3": "urn:idp:mfa"}
+    assert create(cognito, pool["Id"], AcrMapping=acr)["AcrMapping"] == acr
+    described = cognito.describe_identity_provider(UserPoolId=pool["Id"], ProviderName="MyOIDC")
+    assert described["IdentityProvider"]["AcrMapping"] == acr
+    updated = cognito.update_identity_provider(UserPoolId=pool["Id"], ProviderName="MyOIDC",
+                                               AcrMapping={"Level4": "urn:idp:hardware"})["IdentityProvider"]
+    assert updated["AcrMapping"] == {"Level4": "urn:idp:hardware"}
+    # an update that does not name it keeps it; an empty one removes it
+    kept = cognito.update_identity_provider(UserPoolId=pool["Id"], ProviderName="MyOIDC",
+                                            IdpIdentifiers=["acr.example"])["IdentityProvider"]
+    assert kept["AcrMapping"] == {"Level4": "urn:idp:hardware"}
+    removed = cognito.update_identity_provider(UserPoolId=pool["Id"], ProviderName="MyOIDC",
+                                               AcrMapping={})["IdentityProvider"]
+    assert "AcrMapping" not in removed
+    assert "AcrMapping" not in create(cognito, pool["Id"], "Other")
+
+
+@pytest.mark.parametrize(("name", "provider_type", "details"), [
+    ("Google", "Google", SOCIAL), ("Corp", "SAML", {"MetadataFile": SAML_METADATA}),
+])
+def test_only_oidc_providers_take_an_acr_mapping(cognito: Any, pool: dict[str, Any], name: str,
+                                                 provider_type: str, details: dict[str, str]) -> None:
+    with pytest.raises(ClientError) as refused:
+        create(cognito, pool["Id"], name, provider_type, details, AcrMapping={"Level2": "urn:idp:two"})
+    assert error_of(refused) == ("InvalidParameterException",
+                                 "AcrMapping is supported only for OIDC identity providers.")
+    create(cognito, pool["Id"], name, provider_type, details)
+    with pytest.raises(ClientError) as refused:
+        cognito.update_identity_provider(UserPoolId=pool["Id"], ProviderName=name,
+                                         AcrMapping={"Level2": "urn:idp:two"})
+    assert error_of(refused)[0] == "InvalidParameterException"
+
+
+@pytest.mark.parametrize("acr", [{"Level5": "urn:idp:x"}, {"Level1": "has space"}, {"Level1": "x" * 65}])
+def test_an_acr_mapping_outside_the_models_forms_is_refused(cognito: Any, pool: dict[str, Any],
+                                                            acr: dict[str, str]) -> None:
+    with pytest.raises(ClientError) as refused:
+        create(cognito, pool["Id"], AcrMapping=acr)
+    assert error_of(refused)[0] in ("InvalidParameterException", "ValidationException")

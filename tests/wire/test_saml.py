@@ -88,6 +88,9 @@ class SamlIdP:
     lifetime_minutes: int = 5
     encrypt_for: str | None = None  # the SP's encryption certificate (base64 DER): encrypt assertions
     audience: str | None = None  # answer for another SP entity id (a wrong audience)
+    sso_binding: str = BINDING_HTTP_REDIRECT  # the one SSO endpoint's binding in the metadata
+    metadata_reads: int = 0  # how often /metadata was read
+    trusted: tuple[str, ...] = ()
     requests: list[Any] = field(default_factory=list)
     logouts: list[Any] = field(default_factory=list)
     server: Server | None = None
@@ -103,6 +106,20 @@ class SamlIdP:
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 try:
                     status, headers, body = idp.handle(url.path, query)
+                except Exception as exc:  # noqa: BLE001 - the test sees a 500 with the reason
+                    status, headers, body = 500, {}, repr(exc).encode()
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:  # the HTTP-POST binding's form, posted by the browser
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                try:
+                    status, headers, body = idp.handle_post(urlsplit(self.path).path, form)
                 except Exception as exc:  # noqa: BLE001 - the test sees a 500 with the reason
                     status, headers, body = 500, {}, repr(exc).encode()
                 self.send_response(status)
@@ -128,7 +145,7 @@ class SamlIdP:
             "entityid": self.entity_id, "key_file": str(self.key), "cert_file": str(self.cert),
             "metadata": {"inline": sp_metadata_documents} if sp_metadata_documents else {},
             "service": {"idp": {
-                "endpoints": {"single_sign_on_service": [(f"{self.base}/sso", BINDING_HTTP_REDIRECT)],
+                "endpoints": {"single_sign_on_service": [(f"{self.base}/sso", self.sso_binding)],
                               "single_logout_service": [(f"{self.base}/slo", BINDING_HTTP_REDIRECT)]},
                 "policy": {"default": {"lifetime": {"minutes": self.lifetime_minutes},
                                        "attribute_restrictions": None, "name_form": NAME_FORMAT_BASIC}},
@@ -139,7 +156,14 @@ class SamlIdP:
 
     def trust(self, *documents: str) -> None:
         """The SPs' metadata (the pool's, with its certificates)."""
+        self.trusted = documents
         self.server = Server(config=self._config(list(documents)))
+
+    def rotate(self) -> None:
+        """A new signing key and certificate: the responses are signed with it, /metadata shows it."""
+        self.key, self.cert = key_and_certificate(self.directory, f"idp-{uuid.uuid4().hex[:8]}")
+        self.metadata = str(entity_descriptor(self._config([])))
+        self.trust(*self.trusted)
 
     def stop(self) -> None:
         self._httpd.shutdown()
@@ -149,6 +173,7 @@ class SamlIdP:
 
     def handle(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         if path == "/metadata":
+            self.metadata_reads += 1
             return 200, {"Content-Type": "application/samlmetadata+xml"}, self.metadata.encode()
         assert self.server is not None
         if path == "/sso":
@@ -156,13 +181,7 @@ class SamlIdP:
             parsed = self.server.parse_authn_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT,
                                                      relay_state=query.get("RelayState"),
                                                      sigalg=query.get("SigAlg"), signature=query.get("Signature"))
-            self.requests.append(parsed.message)
-            acs = parsed.message.assertion_consumer_service_url
-            response = self.response(acs, parsed.message.issuer.text, parsed.message.id)
-            fields = {"SAMLResponse": response, "RelayState": query.get("RelayState", "")}
-            inputs = "".join(f'<input type="hidden" name="{k}" value="{html.escape(v)}"/>' for k, v in fields.items())
-            page = f'<html><body><form method="post" action="{html.escape(acs)}">{inputs}</form></body></html>'
-            return 200, {"Content-Type": "text/html"}, page.encode()
+            return self.answer_page(parsed.message, query.get("RelayState", ""))
         if path == "/slo":
             if "SAMLRequest" in query:  # the SP's LogoutRequest: answer by redirect
                 parsed = self.server.parse_logout_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT,
@@ -174,10 +193,27 @@ class SamlIdP:
                 destination = self.server.metadata.single_logout_service(
                     parsed.message.issuer.text, BINDING_HTTP_REDIRECT, "spsso")[0]["location"]
                 info = self.server.apply_binding(BINDING_HTTP_REDIRECT, str(answer), destination,
-                                                 query.get("RelayState", ""), response=True)
+                                                 query.get("RelayState", ""), response=True, sign=True,
+                                                 sigalg=SIG_RSA_SHA256)
                 return 302, {"Location": dict(info["headers"])["Location"]}, b""
             return 200, {}, b"logged out"
         return 404, {}, b""
+
+    def handle_post(self, path: str, form: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        assert self.server is not None
+        if path == "/sso":  # the HTTP-POST binding: the AuthnRequest's own signature is checked
+            parsed = self.server.parse_authn_request(form["SAMLRequest"], BINDING_HTTP_POST)
+            return self.answer_page(parsed.message, form.get("RelayState", ""))
+        return 404, {}, b""
+
+    def answer_page(self, request: Any, relay_state: str) -> tuple[int, dict[str, str], bytes]:
+        """The page whose form posts the signed response to the SP's ACS."""
+        self.requests.append(request)
+        acs = request.assertion_consumer_service_url
+        fields = {"SAMLResponse": self.response(acs, request.issuer.text, request.id), "RelayState": relay_state}
+        inputs = "".join(f'<input type="hidden" name="{k}" value="{html.escape(v)}"/>' for k, v in fields.items())
+        page = f'<html><body><form method="post" action="{html.escape(acs)}">{inputs}</form></body></html>'
+        return 200, {"Content-Type": "text/html"}, page.encode()
 
     def response(self, acs: str, sp: str, in_response_to: str | None) -> str:
         """A signed SAMLResponse (base64) for ``self.user``, the assertion signed (and encrypted when asked)."""

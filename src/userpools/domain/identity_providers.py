@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import quote
 from xml.etree import ElementTree
 
 import orjson
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
+from userpools.domain.pools import DEFAULT_ACR_NAMES
 from userpools.errors import InvalidParameterException, LimitExceededException
 
 OIDC: Final = "OIDC"
@@ -69,6 +73,12 @@ FACEBOOK_DEFAULT_VERSION: Final = "v17.0"  # [C: BC's example]
 #: The claim the username (the user's subject) comes from [C: AdminLinkProviderForUser; Facebook "id" O;
 #: Google and Apple "sub" U].
 SUBJECT_CLAIM: Final = {OIDC: "sub", GOOGLE: "sub", APPLE: "sub", FACEBOOK: "id", AMAZON: "user_id"}
+
+#: Cognito's refusal of a SignInWithApple private_key it cannot sign with [O: amplify-cli#8939]
+APPLE_KEY_REFUSED: Final = "Provided private key cannot be used for Sign in with Apple."
+#: AcrMapping is for OIDC providers only [C: BC IdentityProviderType.AcrMapping]; the words are [U]
+ACR_MAPPING_OIDC_ONLY: Final = "AcrMapping is supported only for OIDC identity providers."
+ACR_LEVELS: Final = ("Level1", "Level2", "Level3", "Level4")
 
 _NAME = re.compile(r"^[^_\s][^\s]*[^_\s]$|^[^_\s]$")
 _IDENTIFIER = re.compile(r"^[\w\s+=.@-]{1,40}$")
@@ -166,7 +176,35 @@ def check_details(provider_type: str, details: Mapping[str, str], *, previous: M
             raise _invalid("RequestSigningAlgorithm must be rsa-sha256.")  # [C] the only value
         if has_file:
             saml_endpoints(kept["MetadataFile"])  # refuses metadata that is not an IdP's
+    if provider_type == APPLE and "private_key" in details:
+        apple_private_key(kept["private_key"])  # refused now rather than at every sign-in [O]
     return kept
+
+
+def apple_private_key(text: str) -> ec.EllipticCurvePrivateKey:
+    """The .p8 key of a SignInWithApple provider: a PEM private key, or its base64 body alone on one line (what
+    Amplify's CLI has users paste [O: aws-amplify/docs#5018]); Apple's keys are P-256 (ES256) [C: Apple's
+    "Creating a client secret"]. Anything else → InvalidParameterException with Cognito's words [O]."""
+    body = text.strip()
+    if "-----BEGIN" not in body:
+        compact = "".join(body.split())
+        body = "-----BEGIN PRIVATE KEY-----\n" + "\n".join(
+            compact[i:i + 64] for i in range(0, len(compact), 64)) + "\n-----END PRIVATE KEY-----\n"
+    try:
+        key = serialization.load_pem_private_key(body.encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise _invalid(APPLE_KEY_REFUSED) from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise _invalid(APPLE_KEY_REFUSED)
+    return key
+
+
+def check_acr_mapping(mapping: Mapping[str, str], provider_type: str) -> dict[str, str]:
+    """AcrMapping: pool ACR level (Level1–Level4, checked with each value's form by the model) → the ACR value
+    the IdP uses; only OIDC providers take one [C]. An empty mapping clears it."""
+    if mapping and provider_type != OIDC:
+        raise _invalid(ACR_MAPPING_OIDC_ONLY)
+    return {level: mapping[level] for level in ACR_LEVELS if level in mapping}
 
 
 def _derivable(provider_type: str) -> tuple[str, ...]:
@@ -193,6 +231,44 @@ def saml_endpoints(metadata: str) -> dict[str, str]:
                 out[key] = str(service.get("Location"))
                 break
     return out
+
+
+#: How often metadata read from a MetadataURL is read again [C: DG "every 6 hours or before the metadata
+#: expires, whichever is earlier"]; a failed read is tried again after RETRY [U]
+METADATA_REFRESH_SECONDS: Final = 6 * 3600
+METADATA_RETRY_SECONDS: Final = 300
+#: a response whose signature the kept metadata does not verify has it read again, at most once a minute (so
+#: forged responses cannot make the server hammer the IdP) [U]
+METADATA_REREAD_SECONDS: Final = 60
+
+
+def metadata_refresh_due(now: float, metadata: str) -> float:
+    """When metadata read now from a MetadataURL is read again: in 6 hours, or when its ``validUntil`` comes if
+    that is sooner (never sooner than the retry delay, so metadata that has already expired is not read at
+    every sign-in)."""
+    due = now + METADATA_REFRESH_SECONDS
+    until = _valid_until(metadata)
+    if until is not None:
+        due = min(due, max(until, now + METADATA_RETRY_SECONDS))
+    return due
+
+
+def _valid_until(metadata: str) -> float | None:
+    if not metadata or "<!DOCTYPE" in metadata.upper() or "<!ENTITY" in metadata.upper():
+        return None
+    try:
+        root = ElementTree.fromstring(metadata)
+    except ElementTree.ParseError:
+        return None
+    found = [root.get("validUntil")] + [e.get("validUntil") for e in root.iter(f"{{{_SAML_MD}}}EntityDescriptor")]
+    moments = []
+    for text in (t for t in found if t):
+        try:
+            moment = datetime.fromisoformat(text)
+            moments.append((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+        except ValueError:
+            continue
+    return min(moments) if moments else None
 
 
 def saml_entity_id(metadata: str) -> str | None:
@@ -241,7 +317,8 @@ def derived_details(document: Mapping[str, Any]) -> dict[str, str]:
     elif provider_type == SAML:
         if details.get("MetadataFile"):
             details.update(saml_endpoints(details["MetadataFile"]))
-        details.update({k: v for k, v in (document.get("Derived") or {}).items() if v})
+        derived = document.get("Derived") or {}  # the metadata read from MetadataURL itself is not shown
+        details.update({k: v for k, v in derived.items() if v and k in _derivable(SAML)})
     return details
 
 
@@ -250,12 +327,57 @@ def describe(document: Mapping[str, Any], pool_id: str, created: datetime, modif
     details = derived_details(document)
     details.pop("private_key", None)
     mapping = default_mapping(document["ProviderType"]) | dict(document.get("AttributeMapping") or {})
-    return {
+    shown = {
         "UserPoolId": pool_id, "ProviderName": document["ProviderName"], "ProviderType": document["ProviderType"],
         "ProviderDetails": details, "AttributeMapping": mapping,
         "IdpIdentifiers": list(document.get("IdpIdentifiers") or []),
         "LastModifiedDate": modified, "CreationDate": created,
     }
+    if document.get("AcrMapping"):  # shown when set [U: absent, not empty, otherwise]
+        shown["AcrMapping"] = dict(document["AcrMapping"])
+    return shown
+
+
+# --- ACR levels through an OIDC provider ---------------------------------------------------------------------
+
+
+def level_names(pool_settings: Mapping[str, Any]) -> dict[str, str]:
+    """The pool's name of each ACR level: its AcrConfiguration's, else ``urn:cognito:loa:<n>`` [C]."""
+    configured = pool_settings.get("AcrConfiguration") or {}
+    return {level: str((configured.get(level) or {}).get("AcrValue") or DEFAULT_ACR_NAMES[level])
+            for level in ACR_LEVELS}
+
+
+def requested_levels(acr_values: str | None, pool_settings: Mapping[str, Any]) -> list[str]:
+    """The pool levels an authorization request's ``acr_values`` names (the pool's level names, in order; names
+    the pool does not know are left out [U])."""
+    by_name = {name: level for level, name in level_names(pool_settings).items()}
+    return list(dict.fromkeys(by_name[v] for v in (acr_values or "").split() if v in by_name))
+
+
+def upstream_acr_values(levels: list[str], acr_mapping: Mapping[str, str]) -> str | None:
+    """The ``acr_values`` sent to the IdP: each requested level translated by the AcrMapping, in the order
+    asked [C: "translate a requested user pool ACR level to the value that the IdP expects"]; a level the
+    mapping leaves out is not sent [U]; None when nothing is left."""
+    values = list(dict.fromkeys(acr_mapping[level] for level in levels if level in acr_mapping))
+    return " ".join(values) or None
+
+
+def reached_level(upstream_acr: Any, acr_mapping: Mapping[str, str]) -> str:
+    """The pool level an IdP's ``acr`` claim maps back to; a value the mapping does not name (or none) is the
+    lowest level [C]. A value two levels share is the lower of them [U: never overstate]."""
+    for level in ACR_LEVELS:
+        if isinstance(upstream_acr, str) and acr_mapping.get(level) == upstream_acr:
+            return level
+    return ACR_LEVELS[0]
+
+
+def upstream_amr(claims: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The IdP's ``amr`` claim, passed on when it is a list of strings [C: taken from the IdP's response]."""
+    value = claims.get("amr")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
 
 
 # --- the federated user --------------------------------------------------------------------------------------

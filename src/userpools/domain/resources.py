@@ -110,7 +110,9 @@ def log_delivery_key(pool_id: str) -> str:
 #
 # - ``identity_provider``: key = ``<pool id>/<ProviderName>``. Document: ProviderName, ProviderType,
 #   ProviderDetails (as given, secrets included: Describe leaves Apple's private_key out), AttributeMapping,
-#   IdpIdentifiers, Derived (what was read from the provider: an OIDC issuer's endpoints, SAML metadata).
+#   IdpIdentifiers, AcrMapping (OIDC, when set), Derived (what was read from the provider: an OIDC issuer's
+#   endpoints, SAML metadata), and for a SAML MetadataURL MetadataFetchedAt, MetadataTriedAt and
+#   MetadataRefreshAt (epoch seconds: when it was read, last tried, and is read again; ``operations.saml.fresh``).
 # - ``idp_identifier``: key = ``<pool id>/<IdpIdentifier>``; document ``{"ProviderName"}``. Makes an
 #   identifier unique in the pool and serves GetIdentityProviderByIdentifier and ``idp_identifier=``.
 # - ``idp_link``: key = ``<pool id>/<ProviderName>/<attribute>/<value>`` (attribute Cognito_Subject or a mapped

@@ -94,6 +94,10 @@ class OAuthGrant:
 
     scopes: tuple[str, ...]
     nonce: str | None = None
+    #: the authentication level reached and the methods used, when the authorization request asked for a level
+    #: (``acr_values``): today only a federated sign-in through an OIDC provider with an AcrMapping reports them
+    acr: str | None = None
+    amr: tuple[str, ...] | None = None
 
     @property
     def with_id_token(self) -> bool:
@@ -358,6 +362,10 @@ def issue_tokens(
         access_claims = cognito_order({**access_claims, "version": 2}, buckets=32)
         if oauth.nonce is not None:
             id_claims = cognito_order({**id_claims, "nonce": oauth.nonce})
+        if oauth.acr is not None:  # [C: "adds two claims to the tokens that it issues"; U: their place]
+            reached = {"acr": oauth.acr} | ({"amr": list(oauth.amr)} if oauth.amr is not None else {})
+            id_claims = cognito_order({**id_claims, **reached})
+            access_claims = cognito_order({**access_claims, **reached}, buckets=32)
     if customize is not None:  # a PreTokenGeneration answer (domain.token_customization)
         id_claims, access_claims = customize(id_claims, access_claims)
     id_token: str | DeferredToken | None

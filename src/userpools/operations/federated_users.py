@@ -121,9 +121,11 @@ async def federated_user(ctx: Context, tx: Transaction, pool: PoolRecord, provid
 
 
 async def complete(ctx: Context, pool: PoolRecord, params: dict[str, str], provider: PoolResource, subject: str,
-                   claims: dict[str, Any], issuer: str | None) -> Redirect:
+                   claims: dict[str, Any], issuer: str | None, *,
+                   reached: tuple[str, tuple[str, ...] | None] | None = None) -> Redirect:
     """The verified upstream identity → the user (made or updated), its group, a hosted session and the app's
-    answer; PostConfirmation after the commit for a user made now. Raises AuthorizeRedirect on a failure."""
+    answer; PostConfirmation after the commit for a user made now. ``reached``: the ``acr`` and ``amr`` the tokens
+    report. Raises AuthorizeRedirect on a failure."""
     mapping = provider.document.get("AttributeMapping") or {}
     mapped = idp.mapped_attributes(mapping, claims)
     async with ctx.store.transaction() as tx:
@@ -137,7 +139,7 @@ async def complete(ctx: Context, pool: PoolRecord, params: dict[str, str], provi
         await join_group(tx, pool, user, provider.document["ProviderName"], ctx.clock.now())
         session = await new_session(ctx, tx, pool, user, client)
         location = await answer(ctx, tx, pool, client, user, request, ctx.clock.now(),
-                                sso=grant_key(ctx.cipher, SESSION, session))
+                                sso=grant_key(ctx.cipher, SESSION, session), reached=reached)
     if created and hooks.has(pool, "PostConfirmation"):
         # after the commit, as for ConfirmSignUp [C: PostConfirmation_ConfirmSignUp for a first federated
         # sign-in]; a failure here does not undo the sign-in [U]

@@ -36,14 +36,12 @@ from typing import Any
 import httpx
 import jwt
 import orjson
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from userpools.domain import identity_providers as idp
 from userpools.domain import oauth as rules
 from userpools.domain.records import OAuthGrantRecord, PoolRecord, PoolResource
 from userpools.domain.resources import IDENTITY_PROVIDER, identity_provider_key
+from userpools.errors import InvalidParameterException
 from userpools.operations import saml
 from userpools.operations.common import answers_held
 from userpools.operations.context import Context
@@ -122,11 +120,22 @@ async def start(ctx: Context, pool: PoolRecord, params: dict[str, str], callback
              "scope": scopes, "state": state}
     if details.get("oidc_issuer"):
         query["nonce"] = nonce
+    levels = _asked_levels(pool, document, params)
+    if levels and (upstream := idp.upstream_acr_values(levels, document.get("AcrMapping") or {})):
+        query["acr_values"] = upstream
     if document["ProviderType"] == idp.APPLE:
         # Apple posts its answer (code, state, and at the first sign-in the user's name) to the redirect URI
         # when name or email is asked for [C: Apple's "Request an authorization"]
         query["response_mode"] = "form_post"
     return Redirect(with_params(details["authorize_url"], query))
+
+
+def _asked_levels(pool: PoolRecord, document: Mapping[str, Any], params: Mapping[str, str]) -> list[str]:
+    """The pool ACR levels the app asked for with ``acr_values``, for an OIDC provider (the only type with an
+    AcrMapping [C]); none on the Lite plan, where step-up is not offered [C: Essentials or Plus; U: ignored]."""
+    if document["ProviderType"] != idp.OIDC or pool.settings.get("UserPoolTier") == "LITE":
+        return []
+    return idp.requested_levels(params.get("acr_values"), pool.settings)
 
 
 # --- /oauth2/idpresponse --------------------------------------------------------------------------------------
@@ -208,12 +217,10 @@ def apple_client_secret(details: dict[str, str], now: float) -> str:
     PEM), ``kid`` the key_id, ``iss`` the team_id, ``sub`` the client_id (the Services ID), ``aud`` Apple's
     issuer [C: Apple's "Creating a client secret"]; made for each token request, short-lived [U: Apple allows
     up to 6 months]. ``aud`` is the provider's oidc_issuer, Apple's own unless pointed at a stand-in."""
-    try:
-        key = serialization.load_pem_private_key(details.get("private_key", "").encode(), password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise UpstreamFailure("The SignInWithApple private_key is not a PEM private key") from None
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise UpstreamFailure("The SignInWithApple private_key is not a P-256 (ES256) key")
+    try:  # checked at Create/UpdateIdentityProvider too; a provider kept from before may still hold a bad one
+        key = idp.apple_private_key(details.get("private_key", ""))
+    except InvalidParameterException as exc:
+        raise UpstreamFailure(exc.message) from None
     issued = int(now)
     claims = {"iss": details.get("team_id", ""), "iat": issued, "exp": issued + APPLE_SECRET_SECONDS,
               "aud": details.get("oidc_issuer") or APPLE_ISSUER, "sub": details["client_id"]}
@@ -351,4 +358,8 @@ async def finish(ctx: Context, pool: PoolRecord, answer_params: dict[str, str]) 
         subject = _subject(provider.document["ProviderType"], claims)
     except UpstreamFailure as exc:
         raise fail(request, exc) from None
-    return await complete(ctx, pool, params, provider, subject, claims, details.get("oidc_issuer"))
+    reached = None
+    if _asked_levels(pool, provider.document, params):  # the level reached, by the IdP's acr [C]
+        level = idp.reached_level(claims.get("acr"), provider.document.get("AcrMapping") or {})
+        reached = (idp.level_names(pool.settings)[level], idp.upstream_amr(claims))
+    return await complete(ctx, pool, params, provider, subject, claims, details.get("oidc_issuer"), reached=reached)

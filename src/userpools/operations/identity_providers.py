@@ -142,6 +142,13 @@ async def _derived(provider_type: str, details: dict[str, str], *, allow_loopbac
     return {}
 
 
+def metadata_times(derived: dict[str, str], now: float) -> dict[str, float]:
+    """When metadata just read from a MetadataURL was read and is read again (``operations.saml`` refreshes it)."""
+    if not derived.get("Metadata"):
+        return {}
+    return {"MetadataFetchedAt": now, "MetadataRefreshAt": domain.metadata_refresh_due(now, derived["Metadata"])}
+
+
 # --- CRUD ------------------------------------------------------------------------------------------------------
 
 
@@ -207,6 +214,7 @@ async def create_identity_provider(ctx: Context, req: dict[str, Any]) -> dict[st
     domain.check_name(name, provider_type)
     details = domain.check_details(provider_type, req["ProviderDetails"])
     identifiers = domain.check_identifiers(list(req.get("IdpIdentifiers") or []))
+    acr = domain.check_acr_mapping(req.get("AcrMapping") or {}, provider_type)
     async with ctx.store.transaction(readonly=True) as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
         if await tx.resources.get(IDENTITY_PROVIDER, identity_provider_key(pool.id, name)) is not None:
@@ -222,7 +230,10 @@ async def create_identity_provider(ctx: Context, req: dict[str, Any]) -> dict[st
         if provider_type == domain.SAML and details.get("EncryptedResponses") == "true":
             derived["ActiveEncryptionCertificate"] = await _certificate(ctx, tx, pool, SAML_ENCRYPTION)
         document = {"ProviderName": name, "ProviderType": provider_type, "ProviderDetails": details,
-                    "AttributeMapping": mapping, "IdpIdentifiers": identifiers, "Derived": derived}
+                    "AttributeMapping": mapping, "IdpIdentifiers": identifiers, "Derived": derived,
+                    **metadata_times(derived, now.timestamp())}
+        if acr:
+            document["AcrMapping"] = acr
         found = PoolResource(IDENTITY_PROVIDER, identity_provider_key(pool.id, name), pool.id, now, now, document)
         try:
             await tx.resources.insert(found)
@@ -244,7 +255,8 @@ async def describe_identity_provider(ctx: Context, req: dict[str, Any]) -> dict[
 
 async def update_identity_provider(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     """API_UpdateIdentityProvider: ProviderDetails given are merged over the kept ones [U: Cognito documents
-    "the scopes, URLs … that you want to change"], AttributeMapping and IdpIdentifiers given replace theirs."""
+    "the scopes, URLs … that you want to change"], AttributeMapping, IdpIdentifiers and AcrMapping given replace
+    theirs (an empty AcrMapping removes it [U])."""
     name = req["ProviderName"]
     async with ctx.store.transaction(readonly=True) as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
@@ -261,6 +273,9 @@ async def update_identity_provider(ctx: Context, req: dict[str, Any]) -> dict[st
     identifiers = list(current.document.get("IdpIdentifiers") or [])
     if "IdpIdentifiers" in req:
         identifiers = domain.check_identifiers(list(req["IdpIdentifiers"]))
+    acr = current.document.get("AcrMapping") or {}
+    if "AcrMapping" in req:
+        acr = domain.check_acr_mapping(req["AcrMapping"], provider_type)
     async with ctx.store.transaction() as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
         found = await provider_or_raise(tx, pool.id, name, for_update=True)
@@ -271,7 +286,13 @@ async def update_identity_provider(ctx: Context, req: dict[str, Any]) -> dict[st
             await tx.resources.delete(IDP_IDENTIFIER, idp_identifier_key(pool.id, old))
         await _index_identifiers(tx, pool, name, identifiers, now)
         document = found.document | {"ProviderDetails": details, "AttributeMapping": mapping,
-                                     "IdpIdentifiers": identifiers, "Derived": derived}
+                                     "IdpIdentifiers": identifiers, "Derived": derived, "AcrMapping": acr}
+        if "ProviderDetails" in req:  # the metadata was read again (or is a file now)
+            for key in ("MetadataFetchedAt", "MetadataRefreshAt"):
+                document.pop(key, None)
+            document |= metadata_times(derived, now.timestamp())
+        if not acr:
+            document.pop("AcrMapping")
         found = dataclasses.replace(found, document=document, updated_at=now)
         await tx.resources.update(found)
     return {"IdentityProvider": _describe(found)}

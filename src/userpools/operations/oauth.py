@@ -243,9 +243,12 @@ async def _sso_reusable(ctx: Context, tx: Transaction, pool: PoolRecord, client_
 
 
 async def answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
-                  request: AuthorizeRequest, auth_time: datetime, *, sso: str | None = None) -> str:
+                  request: AuthorizeRequest, auth_time: datetime, *, sso: str | None = None,
+                  reached: tuple[str, tuple[str, ...] | None] | None = None) -> str:
     """The signed-in user's answer to the client: a code (code grant) or the tokens in the fragment (implicit).
-    ``sso``: the stored key of the hosted-UI session behind it (the token session's OriginSessionId)."""
+    ``sso``: the stored key of the hosted-UI session behind it (the token session's OriginSessionId);
+    ``reached``: the ``acr`` and ``amr`` the tokens report (a federated sign-in that was asked for a level)."""
+    acr, amr = reached if reached is not None else (None, None)
     now = ctx.clock.now()
     if request.response_type == "code":
         if secrets.randbelow(PURGE_ONE_IN) == 0:
@@ -256,7 +259,8 @@ async def answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: Client
             now + timedelta(seconds=rules.CODE_LIFETIME_SECONDS), None,
             {"client_id": client.id, "redirect_uri": request.redirect_uri, "scopes": list(request.scopes),
              "nonce": request.nonce, "code_challenge": request.code_challenge,
-             "username_key": user.username_key, "sub": user.sub, "auth_time": _epoch(auth_time), "sso": sso},
+             "username_key": user.username_key, "sub": user.sub, "auth_time": _epoch(auth_time), "sso": sso}
+            | ({"acr": acr, "amr": None if amr is None else list(amr)} if acr is not None else {}),
         ))
         params = {"code": code}
         if request.state is not None:
@@ -264,7 +268,7 @@ async def answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: Client
         return with_params(request.redirect_uri, params)
     result = await issue_for_sign_in(
         ctx, tx, pool, client, user, source=HOSTED_SOURCE, auth_time=auth_time, with_refresh=False,
-        oauth=token_domain.OAuthGrant(request.scopes, request.nonce),
+        oauth=token_domain.OAuthGrant(request.scopes, request.nonce, acr, amr),
     )
     fragment = {"access_token": str(result["AccessToken"])}
     if "IdToken" in result:

@@ -119,7 +119,9 @@ async def _authorization_code(ctx: Context, tx: Transaction, pool: PoolRecord, c
                               origin_sso=str(sso) if sso else None)
     if not await tx.oauth_grants.use(CODE, key, now, {**document, "origin_jti": family.origin_jti}):
         raise rules.InvalidGrant()  # redeemed meanwhile by a concurrent request
-    oauth = token_domain.OAuthGrant(tuple(document.get("scopes") or ()), document.get("nonce"))
+    amr = document.get("amr")
+    oauth = token_domain.OAuthGrant(tuple(document.get("scopes") or ()), document.get("nonce"), document.get("acr"),
+                                    None if amr is None else tuple(amr))
     result = await issue_in_family(ctx, tx, pool, client, user, family, with_refresh=True, source=HOSTED_SOURCE,
                                    client_metadata=None, oauth=oauth)
     return _token_response(result)

@@ -27,6 +27,8 @@ Every failure is the app's redirect with ``error`` and ``error_description`` ("I
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,11 +40,12 @@ from userpools.domain import oauth as rules
 from userpools.domain import users as user_domain
 from userpools.domain.records import OAuthGrantRecord, PoolRecord, PoolResource
 from userpools.domain.resources import IDENTITY_PROVIDER, SAML_ENCRYPTION, SAML_SIGNING, identity_provider_key
+from userpools.errors import InvalidParameterException
 from userpools.operations import saml_sp
 from userpools.operations.common import answers_held
 from userpools.operations.context import Context
 from userpools.operations.federated_users import UpstreamFailure, complete, fail, linked_user
-from userpools.operations.identity_providers import key_pair, provider_by_identifier
+from userpools.operations.identity_providers import key_pair, provider_by_identifier, saml_metadata
 from userpools.operations.idp_lookup import all_providers
 from userpools.operations.oauth import (
     SESSION,
@@ -53,6 +56,7 @@ from userpools.operations.oauth import (
 )
 from userpools.storage.ports import Conflict, Transaction
 
+logger = logging.getLogger("userpools.saml")
 SAML_STATE = "saml_state"
 SAML_ASSERTION = "saml_assertion"
 SAML_LOGIN = "saml_login"
@@ -91,6 +95,56 @@ async def _sp(ctx: Context, tx: Transaction, pool: PoolRecord, document: dict[st
                       sign_requests=details.get("RequestSigningAlgorithm") == "rsa-sha256")
 
 
+async def _sp_now(ctx: Context, pool: PoolRecord, document: dict[str, Any], acs: str) -> saml_sp.Sp:
+    async with ctx.store.transaction() as tx:
+        return await _sp(ctx, tx, pool, document, acs)
+
+
+# --- metadata read from a MetadataURL, kept fresh -------------------------------------------------------------
+
+
+async def fresh(ctx: Context, pool: PoolRecord, provider: PoolResource, *, after_failure: bool = False
+                ) -> PoolResource:
+    """The provider with its MetadataURL's metadata read again when it is due (6 hours after the last read, or
+    its validUntil if sooner [C: DG]), or — ``after_failure``, a response whose signature the kept copy does not
+    verify (the IdP may have rolled its certificate) — when the last read is more than a minute old [U]. A
+    read that fails keeps the old copy (logged) and is tried again after the retry delay [U]. The refresh does
+    not change LastModifiedDate [U]. Metadata given as a MetadataFile is never read again."""
+    document = provider.document
+    url = document["ProviderDetails"].get("MetadataURL")
+    if document["ProviderType"] != idp.SAML or not url:
+        return provider
+    now = ctx.clock.now().timestamp()
+    if after_failure:
+        last = max(float(document.get("MetadataFetchedAt") or 0), float(document.get("MetadataTriedAt") or 0))
+        if now < last + idp.METADATA_REREAD_SECONDS:
+            return provider
+    elif now < float(document.get("MetadataRefreshAt") or 0):
+        return provider
+    metadata: str | None
+    try:
+        metadata = await saml_metadata(url, allow_loopback=ctx.settings.cimd_allow_loopback)
+        endpoints = idp.saml_endpoints(metadata)  # refuses a document that is no IdP's metadata
+    except InvalidParameterException as exc:
+        logger.warning("The SAML metadata of identity provider %s of pool %s could not be read again: %s",
+                       document["ProviderName"], pool.id, exc.message)
+        metadata = None
+    async with ctx.store.transaction() as tx:
+        found = await tx.resources.get(IDENTITY_PROVIDER, provider.key, for_update=True)
+        if found is None or found.document["ProviderDetails"].get("MetadataURL") != url:
+            return found or provider  # changed meanwhile: that one is current
+        changed = dict(found.document) | {"MetadataTriedAt": now}
+        if metadata is None:
+            changed["MetadataRefreshAt"] = now + idp.METADATA_RETRY_SECONDS
+        else:
+            kept = {k: v for k, v in (found.document.get("Derived") or {}).items() if k == "ActiveEncryptionCertificate"}
+            changed |= {"Derived": kept | endpoints | {"Metadata": metadata}, "MetadataFetchedAt": now,
+                        "MetadataRefreshAt": idp.metadata_refresh_due(now, metadata)}
+        found = dataclasses.replace(found, document=changed)
+        await tx.resources.update(found)
+    return found
+
+
 # --- /oauth2/authorize → the IdP ------------------------------------------------------------------------------
 
 
@@ -98,8 +152,8 @@ async def start(ctx: Context, pool: PoolRecord, params: dict[str, str], provider
                 request: AuthorizeRequest, acs: str) -> Redirect | FormPost:
     """The AuthnRequest for a checked authorization request (``operations.federation.start`` checked the
     client and the provider). Raises AuthorizeRedirect."""
-    async with ctx.store.transaction() as tx:
-        sp = await _sp(ctx, tx, pool, provider.document, acs)
+    provider = await fresh(ctx, pool, provider)
+    sp = await _sp_now(ctx, pool, provider.document, acs)
     state, request_id = secrets.token_urlsafe(32), "_" + secrets.token_hex(20)
     try:
         outgoing = await asyncio.to_thread(saml_sp.authn_request, sp, state, request_id)
@@ -164,10 +218,22 @@ async def receive(ctx: Context, pool: PoolRecord, form: dict[str, str], acs: str
             # [U] the words; Cognito refuses IdP-initiated responses unless IDPInit is on [C]
             raise fail(request, UpstreamFailure(INVALID + "IdP-initiated sign-in is not enabled for "
                                                 f"{provider.document['ProviderName']}.", "invalid_request"))
-        sp = await _sp(ctx, tx, pool, provider.document, acs)
     params = {k: v for k, v in params.items() if k not in ("identity_provider", "idp_identifier")}
+    provider = await fresh(ctx, pool, provider)
+    sp = await _sp_now(ctx, pool, provider.document, acs)
     try:
-        assertion = await asyncio.to_thread(saml_sp.parse_response, sp, encoded, request_id)
+        try:
+            assertion = await asyncio.to_thread(saml_sp.parse_response, sp, encoded, request_id)
+        except saml_sp.SamlError as exc:
+            # a signature the kept metadata does not verify: the metadata is read again, once, and tried
+            if str(exc) != saml_sp.BAD_SIGNATURE:
+                raise
+            again = await fresh(ctx, pool, provider, after_failure=True)
+            if metadata_of(again.document) == metadata_of(provider.document):
+                raise
+            provider = again
+            sp = await _sp_now(ctx, pool, provider.document, acs)
+            assertion = await asyncio.to_thread(saml_sp.parse_response, sp, encoded, request_id)
         _check_time(assertion, ctx.clock.now())
         if request_id is None and assertion.in_response_to:
             raise saml_sp.SamlError("An unsolicited response must not have InResponseTo.")  # [U]
@@ -260,23 +326,33 @@ async def logout_message(ctx: Context, pool: PoolRecord, query: dict[str, str], 
 
 
 async def _logout_response(ctx: Context, pool: PoolRecord, query: dict[str, str], acs: str) -> Redirect:
-    relay, now = query.get("RelayState") or "", ctx.clock.now()
-    async with ctx.store.transaction() as tx:
-        key = grant_key(ctx.cipher, SAML_LOGOUT, relay)
-        grant = await tx.oauth_grants.get(SAML_LOGOUT, key, for_update=True) if relay else None
-        if (grant is None or grant.pool_id != pool.id or grant.used_at is not None or grant.expires_at <= now
-                or not await tx.oauth_grants.use(SAML_LOGOUT, key, now, grant.document)):
+    """The IdP's LogoutResponse: verified (it must be signed) before its RelayState is used, so a forged one
+    cannot spend the state of the genuine one."""
+    relay = query.get("RelayState") or ""
+    key = grant_key(ctx.cipher, SAML_LOGOUT, relay)
+
+    def live(grant: OAuthGrantRecord | None) -> OAuthGrantRecord:
+        if (grant is None or grant.pool_id != pool.id or grant.used_at is not None
+                or grant.expires_at <= ctx.clock.now()):
             raise rules.PageError("invalid_request", "Invalid RelayState")  # [U]
+        return grant
+
+    async with ctx.store.transaction(readonly=True) as tx:
+        grant = live(await tx.oauth_grants.get(SAML_LOGOUT, key) if relay else None)
         provider = await tx.resources.get(IDENTITY_PROVIDER, identity_provider_key(pool.id, grant.document["provider"]))
         if provider is None:
             raise rules.PageError("invalid_request", "The identity provider no longer exists")  # [U]
         sp = await _sp(ctx, tx, pool, provider.document, acs)
     try:
-        answered = await asyncio.to_thread(saml_sp.parse_logout_response, sp, query["SAMLResponse"])
+        answered = await asyncio.to_thread(saml_sp.parse_logout_response, sp, query["SAMLResponse"], query)
     except saml_sp.SamlError as exc:
         raise rules.PageError("invalid_request", f"Invalid SAML logout response: {exc}") from None  # [U]
     if answered != grant.document["request_id"]:
         raise rules.PageError("invalid_request", "Invalid SAML logout response: InResponseTo")  # [U]
+    async with ctx.store.transaction() as tx:
+        grant = live(await tx.oauth_grants.get(SAML_LOGOUT, key, for_update=True))
+        if not await tx.oauth_grants.use(SAML_LOGOUT, key, ctx.clock.now(), grant.document):
+            raise rules.PageError("invalid_request", "Invalid RelayState")  # [U] used meanwhile
     return Redirect(str(grant.document["location"]))
 
 

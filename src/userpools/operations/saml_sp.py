@@ -9,6 +9,11 @@ response arrived at), InResponseTo (the request it answers) and the time window 
 The functions are synchronous (``xmlsec1`` runs as a child process): call them on a worker thread. pysaml2
 reads keys from files, so each call writes the pool's keys to a private temporary directory (mode 0700,
 files 0600) that is removed when the call returns.
+
+pysaml2 signs and verifies the HTTP-Redirect binding's signature with one signer object per algorithm shared by
+the whole process, whose key it sets before each use (``RSACrypto.get_signer``); two threads doing so at once
+could sign with each other's key. Every such step therefore holds ``_REDIRECT_SIGNER`` (one RSA operation, well
+under a millisecond; only an IdP's LogoutRequest checks an embedded signature with xmlsec1 inside it).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,12 +36,17 @@ from saml2.config import SPConfig
 from saml2.s_utils import decode_base64_and_inflate
 from saml2.saml import NAMEID_FORMAT_UNSPECIFIED, NameID
 from saml2.samlp import logout_request_from_string
+from saml2.sigver import RSACrypto, verify_redirect_signature
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 logger = logging.getLogger("userpools.saml")
+_REDIRECT_SIGNER = threading.Lock()  # pysaml2's shared redirect-binding signers (see the module's docstring)
 SKEW_SECONDS = 60  # the clock skew allowed on the IdP's NotBefore/NotOnOrAfter [U]
 XMLSEC_MISSING = ("SAML sign-in needs the xmlsec1 program, which is not installed on this server "
                   "(Debian/Ubuntu: apt-get install xmlsec1; macOS: brew install libxmlsec1)")
+
+
+BAD_SIGNATURE = "SAML Assertion signature is invalid."  # [O: Cognito's words, aws-sdk-js-v3#6201]
 
 
 class SamlError(Exception):
@@ -163,8 +174,9 @@ def authn_request(sp: Sp, relay_state: str, request_id: str) -> Outgoing:
                 destination, binding=BINDING_HTTP_POST, message_id=request_id,
                 sign=sp.sign_requests and binding == BINDING_HTTP_POST, sign_alg=SIG_RSA_SHA256,
                 digest_alg=DIGEST_SHA256)
-            info = client.apply_binding(binding, str(request), destination, relay_state, sign=sp.sign_requests,
-                                        sigalg=SIG_RSA_SHA256)
+            with _REDIRECT_SIGNER:
+                info = client.apply_binding(binding, str(request), destination, relay_state,
+                                            sign=sp.sign_requests, sigalg=SIG_RSA_SHA256)
         except SamlError:
             raise
         except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types
@@ -227,7 +239,7 @@ def _reason(exc: Exception) -> str:
     name = type(exc).__name__
     text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
     if name in ("SignatureError", "SigverError") or "signature" in text.lower():
-        return "SAML Assertion signature is invalid."  # [O: Cognito's words, aws-sdk-js-v3#6201]
+        return BAD_SIGNATURE
     return f"{name}: {text}" if text else name
 
 
@@ -245,22 +257,56 @@ def logout_request(sp: Sp, name_id: str, name_id_format: str, session_index: str
             _, request = client.create_logout_request(
                 destination, idp, name_id=NameID(format=name_id_format, text=name_id), message_id=request_id,
                 session_indexes=[session_index] if session_index else None, sign=False)
-            info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), destination, relay_state,
-                                        sign=sp.sign_requests, sigalg=SIG_RSA_SHA256)
+            with _REDIRECT_SIGNER:
+                info = client.apply_binding(BINDING_HTTP_REDIRECT, str(request), destination, relay_state,
+                                            sign=sp.sign_requests, sigalg=SIG_RSA_SHA256)
         except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types
             raise SamlError(f"The logout request could not be made: {type(exc).__name__}") from None
     return Outgoing(request_id, dict(info["headers"])["Location"])
 
 
-def parse_logout_response(sp: Sp, saml_response: str) -> str | None:
-    """A LogoutResponse that arrived by HTTP-Redirect: the request id it answers. Raises SamlError."""
-    with _client(sp) as client:
+def parse_logout_response(sp: Sp, saml_response: str, query: dict[str, str]) -> str | None:
+    """A LogoutResponse that arrived by HTTP-Redirect: the request id it answers. It must be signed by the IdP of
+    the metadata — the redirect binding's Signature (over SAMLResponse, RelayState and SigAlg) or a signature in
+    the message — and name that IdP as its Issuer: an unsigned or forged one is refused [U: Cognito's rule; the
+    same as for the IdP's LogoutRequest]. The checks are pysaml2's (``verify_redirect_signature`` and the
+    security context's ``correctly_signed_logout_response``). Raises SamlError."""
+    with _client(sp, signing=False) as client:
+        idp = _idp_entity_id(client)
+        if query.get("Signature"):
+            message = {"SAMLResponse": saml_response, "SigAlg": query.get("SigAlg") or "",
+                       "Signature": query["Signature"]}
+            if query.get("RelayState") is not None:
+                message["RelayState"] = query["RelayState"]
+            try:
+                certificates = [c for _, c in client.metadata.certs(idp, "idpsso", "signing")]
+                backend = client.sec.sec_backend or RSACrypto(None)  # the certificate is the key used here
+                with _REDIRECT_SIGNER:
+                    verified = any(verify_redirect_signature(message, backend, c) for c in certificates)
+            except Exception:  # noqa: BLE001 - an unknown SigAlg, bad base64: not verified
+                verified = False
+            if not verified:
+                raise SamlError("The logout response's signature is invalid.")  # [U] the words
+        else:
+            try:
+                document = decode_base64_and_inflate(saml_response)
+            except Exception:  # noqa: BLE001 - base64 and zlib errors alike
+                raise SamlError("The logout response cannot be read") from None
+            if b"SignatureValue" not in document:
+                raise SamlError("The logout response is not signed")  # [U] the words
+            try:
+                client.sec.correctly_signed_logout_response(document.decode("utf-8"), must=True)
+            except Exception:  # noqa: BLE001 - pysaml2's refusals are many types
+                raise SamlError("The logout response's signature is invalid.") from None
         try:
             response = client.parse_logout_request_response(saml_response, BINDING_HTTP_REDIRECT)
         except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types
             raise SamlError(_reason(exc)) from None
         if response is None:
             raise SamlError("The logout response cannot be used")
+        issuer = response.response.issuer
+        if issuer is None or (issuer.text or "").strip() != idp:
+            raise SamlError("The logout response is not the identity provider's")  # [U]
         return str(response.response.in_response_to or "") or None
 
 
@@ -278,9 +324,10 @@ def answer_logout_request(sp: Sp, saml_request: str, relay_state: str | None, qu
             raise SamlError("The logout request is not signed")
     with _client(sp) as client:
         try:
-            request = client.parse_logout_request(
-                saml_request, BINDING_HTTP_REDIRECT, relay_state=relay_state,
-                sigalg=query.get("SigAlg"), signature=query.get("Signature"))
+            with _REDIRECT_SIGNER:  # the redirect binding's signature is verified in there
+                request = client.parse_logout_request(
+                    saml_request, BINDING_HTTP_REDIRECT, relay_state=relay_state,
+                    sigalg=query.get("SigAlg"), signature=query.get("Signature"))
         except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types
             raise SamlError(_reason(exc)) from None
         if request is None or request.message.name_id is None:
@@ -291,8 +338,9 @@ def answer_logout_request(sp: Sp, saml_request: str, relay_state: str | None, qu
             services = client.metadata.single_logout_service(idp, BINDING_HTTP_REDIRECT, "idpsso")
             destination = services[0]["location"]
             response = client.create_logout_response(message, [BINDING_HTTP_REDIRECT], sign=False)
-            info = client.apply_binding(BINDING_HTTP_REDIRECT, str(response), destination, relay_state or "",
-                                        response=True, sign=sp.sign_requests, sigalg=SIG_RSA_SHA256)
+            with _REDIRECT_SIGNER:
+                info = client.apply_binding(BINDING_HTTP_REDIRECT, str(response), destination, relay_state or "",
+                                            response=True, sign=sp.sign_requests, sigalg=SIG_RSA_SHA256)
         except Exception as exc:  # noqa: BLE001 - pysaml2 raises many types
             raise SamlError(f"The logout response could not be made: {type(exc).__name__}") from None
         outgoing = Outgoing(str(response.id), dict(info["headers"])["Location"])
