@@ -33,9 +33,27 @@ _INPUT_TYPES = {"email": "email", "phone_number": "tel", "birthdate": "date", "w
 
 
 @dataclass(frozen=True)
+class Picture:
+    """An image of the style for a page: ``src`` in the page's scheme; ``dark``, with ``colorSchemeMode``
+    ``DYNAMIC``, the one for a browser in dark mode (a ``<picture>`` source), when it differs."""
+
+    src: str
+    dark: str | None = None
+
+
+@dataclass(frozen=True)
+class Bar:
+    """The page header or footer of a managed login page: its logo and where the logo sits."""
+
+    logo: Picture | None = None
+    location: str = "start"  # start, center, end (the logo's place in the bar)
+
+
+@dataclass(frozen=True)
 class Style:
     """A page's look: ManagedLoginVersion 1 → the classic UI's CSS and logo URL (SetUICustomization);
-    version 2 → the CSS variables drawn from the managed login branding (``vars``) and its form logo."""
+    version 2 → the CSS variables drawn from the managed login branding (``vars`` in light mode, ``dark_vars`` in
+    dark mode, ``layout_vars`` in both) and its images (form logo, header, footer, favicons)."""
 
     version: int
     css: str | None = None
@@ -43,6 +61,13 @@ class Style:
     vars: dict[str, str] = field(default_factory=dict)
     dark_vars: dict[str, str] = field(default_factory=dict)
     scheme: str = "LIGHT"
+    layout_vars: dict[str, str] = field(default_factory=dict)
+    logo_dark: str | None = None  # version 2, DYNAMIC: the form logo in dark mode, when it differs
+    logo_location: str = "center"  # version 2: start, center, end
+    logo_outside: bool = False  # version 2: the form logo above the form instead of in it
+    header: Bar | None = None
+    footer: Bar | None = None
+    favicons: tuple[tuple[str, str, str | None], ...] = ()  # (MIME type, data: URL, media query or None)
 
 
 @dataclass(frozen=True)
@@ -84,7 +109,54 @@ def _get(tree: Any, *path: str) -> Any:
     return tree
 
 
-def _branding_vars(settings: dict[str, Any], mode: str) -> dict[str, str]:
+_MIME = {"SVG": "image/svg+xml", "PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp",
+         "ICO": "image/x-icon"}
+#: [C: settings' places START, CENTER, END; TOP, BOTTOM] → CSS flex positions
+_PLACES = {"START": "flex-start", "CENTER": "center", "END": "flex-end", "TOP": "flex-start",
+           "BOTTOM": "flex-end"}
+#: [U] categories.global.spacingDensity → a factor on the form's spacing
+_DENSITY = {"COMPACT": "0.75", "REGULAR": "1", "SPACIOUS": "1.3"}
+
+
+def _data_url(asset: dict[str, Any]) -> str:
+    data = asset["Bytes"]
+    if isinstance(data, bytes):
+        data = base64.b64encode(data).decode("ascii")
+    return f"data:{_MIME.get(str(asset.get('Extension')), 'image/png')};base64,{data}"
+
+
+class _Assets:
+    """The style's images by category, for a colour mode: the style's own asset of the mode, else its
+    ``DYNAMIC`` one (shown in every mode), else its asset of the other mode [U: Cognito shows a mode's image only
+    in that mode; a page with no image at all looks broken], else our default (the form logo)."""
+
+    def __init__(self, own: list[dict[str, Any]]) -> None:
+        self._own = [a for a in own if a.get("Bytes")]
+        self._urls: dict[tuple[str, str], str | None] = {}
+
+    def url(self, category: str, mode: str) -> str | None:
+        key = (category, mode)
+        if key not in self._urls:
+            other = "DARK" if mode == "LIGHT" else "LIGHT"
+            found = None
+            for pool in (self._own, branding_domain.DEFAULT_ASSETS):
+                ranked = {a.get("ColorMode"): a for a in pool if a.get("Category") == category}
+                found = ranked.get(mode) or ranked.get("DYNAMIC") or (ranked.get(other) if pool is self._own
+                                                                       else None)
+                if found is not None:
+                    break
+            self._urls[key] = _data_url(dict(found)) if found is not None else None
+        return self._urls[key]
+
+    def picture(self, category: str, scheme: str) -> Picture | None:
+        main = self.url(category, "DARK" if scheme == "DARK" else "LIGHT")
+        if main is None:
+            return None
+        dark = self.url(category, "DARK") if scheme == "DYNAMIC" else None
+        return Picture(main, dark if dark != main else None)
+
+
+def _branding_vars(settings: dict[str, Any], mode: str, assets: _Assets) -> dict[str, str]:
     comp, cls = settings.get("components") or {}, settings.get("componentClasses") or {}
     wanted = {
         "page-bg": _get(comp, "pageBackground", mode, "color"),
@@ -93,48 +165,124 @@ def _branding_vars(settings: dict[str, Any], mode: str) -> dict[str, str]:
         "accent": _get(comp, "primaryButton", mode, "defaults", "backgroundColor"),
         "accent-text": _get(comp, "primaryButton", mode, "defaults", "textColor"),
         "accent-hover": _get(comp, "primaryButton", mode, "hover", "backgroundColor"),
+        "accent-hover-text": _get(comp, "primaryButton", mode, "hover", "textColor"),
+        "accent-active": _get(comp, "primaryButton", mode, "active", "backgroundColor"),
+        "secondary-bg": _get(comp, "secondaryButton", mode, "defaults", "backgroundColor"),
+        "secondary-text": _get(comp, "secondaryButton", mode, "defaults", "textColor"),
+        "secondary-border": _get(comp, "secondaryButton", mode, "defaults", "borderColor"),
+        "secondary-hover-bg": _get(comp, "secondaryButton", mode, "hover", "backgroundColor"),
+        "secondary-hover-text": _get(comp, "secondaryButton", mode, "hover", "textColor"),
+        "idp-bg": _get(comp, "idpButton", "standard", mode, "defaults", "backgroundColor"),
+        "idp-text": _get(comp, "idpButton", "standard", mode, "defaults", "textColor"),
+        "idp-border": _get(comp, "idpButton", "standard", mode, "defaults", "borderColor"),
+        "idp-hover-bg": _get(comp, "idpButton", "standard", mode, "hover", "backgroundColor"),
+        "idp-hover-text": _get(comp, "idpButton", "standard", mode, "hover", "textColor"),
+        "idp-hover-border": _get(comp, "idpButton", "standard", mode, "hover", "borderColor"),
+        "idp-active-bg": _get(comp, "idpButton", "standard", mode, "active", "backgroundColor"),
         "heading": _get(comp, "pageText", mode, "headingColor"),
         "text": _get(comp, "pageText", mode, "bodyColor"),
         "muted": _get(comp, "pageText", mode, "descriptionColor"),
         "input-bg": _get(cls, "input", mode, "defaults", "backgroundColor"),
         "border": _get(cls, "input", mode, "defaults", "borderColor"),
+        "placeholder": _get(cls, "input", mode, "placeholderColor"),
+        "hint": _get(cls, "inputDescription", mode, "textColor"),
         "label": _get(cls, "inputLabel", mode, "textColor"),
         "focus": _get(cls, "focusState", mode, "borderColor"),
         "link": _get(cls, "link", mode, "defaults", "textColor"),
+        "link-hover": _get(cls, "link", mode, "hover", "textColor"),
+        "divider": _get(cls, "divider", mode, "borderColor"),
         "error": _get(comp, "alert", mode, "error", "borderColor"),
         "error-bg": _get(comp, "alert", mode, "error", "backgroundColor"),
+        "header-bg": _get(comp, "pageHeader", mode, "background", "color"),
+        "header-border": _get(comp, "pageHeader", mode, "borderColor"),
+        "footer-bg": _get(comp, "pageFooter", mode, "background", "color"),
+        "footer-border": _get(comp, "pageFooter", mode, "borderColor"),
     }
     out = {name: css for name, value in wanted.items() if (css := _hex(value)) is not None}
-    for name, path in (("card-radius", ("components", "form", "borderRadius")),
-                       ("button-radius", ("componentClasses", "buttons", "borderRadius")),
-                       ("input-radius", ("componentClasses", "input", "borderRadius"))):
-        radius = _get(settings, *path)
-        if isinstance(radius, int | float) and 0 <= radius <= 64:
-            out[name] = f"{radius:g}px"
+    asset_mode = "DARK" if mode == "darkMode" else "LIGHT"
+    for name, enabled, category in (
+        ("page-bg-image", ("pageBackground", "image", "enabled"), "PAGE_BACKGROUND"),
+        ("card-bg-image", ("form", "backgroundImage", "enabled"), "FORM_BACKGROUND"),
+        ("header-bg-image", ("pageHeader", "backgroundImage", "enabled"), "PAGE_HEADER_BACKGROUND"),
+        ("footer-bg-image", ("pageFooter", "backgroundImage", "enabled"), "PAGE_FOOTER_BACKGROUND"),
+    ):
+        # a data: URL in an unquoted url(): base64 has no quote, bracket or space [C: CSS url-token]
+        if _get(comp, *enabled) is True and (url := assets.url(category, asset_mode)) is not None:
+            out[name] = f"url({url})"
     return out
 
 
-_MIME = {"SVG": "image/svg+xml", "PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp",
-         "ICO": "image/x-icon"}
+def _layout_vars(settings: dict[str, Any]) -> dict[str, str]:
+    """What does not change with the colour mode: corner radii, the form's place, the spacing."""
+    out: dict[str, str] = {}
+    for name, path in (("card-radius", ("components", "form", "borderRadius")),
+                       ("button-radius", ("componentClasses", "buttons", "borderRadius")),
+                       ("input-radius", ("componentClasses", "input", "borderRadius")),
+                       ("alert-radius", ("components", "alert", "borderRadius"))):
+        radius = _get(settings, *path)
+        if isinstance(radius, int | float) and not isinstance(radius, bool) and 0 <= radius <= 64:
+            out[name] = f"{radius:g}px"
+    location = _get(settings, "categories", "form", "location") or {}
+    if (horizontal := _PLACES.get(str(_get(location, "horizontal")))) is not None:
+        out["form-x"] = horizontal
+    if (vertical := _PLACES.get(str(_get(location, "vertical")))) is not None:
+        out["form-y"] = vertical
+    if (density := _DENSITY.get(str(_get(settings, "categories", "global", "spacingDensity")))) is not None:
+        out["density"] = density
+    return out
+
+
+def _place(value: Any) -> str:
+    return str(value).lower() if value in ("START", "CENTER", "END") else "start"
+
+
+def _bar(settings: dict[str, Any], name: str, category: str, assets: _Assets, scheme: str) -> Bar | None:
+    """The page header (``pageHeader``) or footer (``pageFooter``): drawn when
+    ``categories.global.<name>.enabled``; its logo when ``components.<name>.logo.enabled``."""
+    if _get(settings, "categories", "global", name, "enabled") is not True:
+        return None
+    logo = _get(settings, "components", name, "logo") or {}
+    picture = assets.picture(category, scheme) if logo.get("enabled") is True else None
+    return Bar(picture, _place(logo.get("location")))
+
+
+def _favicons(settings: dict[str, Any], assets: _Assets, scheme: str) -> tuple[tuple[str, str, str | None], ...]:
+    """``components.favicon.enabledTypes`` (ICO, SVG) with a FAVICON_ICO/FAVICON_SVG asset: ``<link rel=icon>``s
+    with data: URLs (the CSP's img-src allows data:); with ``DYNAMIC``, a dark one for dark browsers."""
+    enabled = _get(settings, "components", "favicon", "enabledTypes")
+    out: list[tuple[str, str, str | None]] = []
+    for kind in ("SVG", "ICO"):  # the SVG first: browsers take the last icon they can use, ICO as the fallback
+        if not isinstance(enabled, list) or kind not in enabled:
+            continue
+        picture = assets.picture(f"FAVICON_{kind}", scheme)
+        if picture is None:
+            continue
+        mime = _MIME[kind]
+        if picture.dark:
+            out.append((mime, picture.src, "(prefers-color-scheme: light)"))
+            out.append((mime, picture.dark, "(prefers-color-scheme: dark)"))
+        else:
+            out.append((mime, picture.src, None))
+    return tuple(out)
 
 
 def _branding_style(document: dict[str, Any]) -> Style:
-    shown = branding_domain.merged(document)
-    settings = shown["Settings"]
+    settings = branding_domain.merged(document)["Settings"]
     scheme = str(_get(settings, "categories", "global", "colorSchemeMode") or "LIGHT")
-    logo = None
-    if _get(settings, "components", "form", "logo", "enabled") is not False:
-        wanted = ("DARK", "DYNAMIC") if scheme == "DARK" else ("LIGHT", "DYNAMIC")
-        logos = [a for a in shown["Assets"] if a.get("Category") == "FORM_LOGO" and a.get("ColorMode") in wanted
-                 and a.get("Bytes")]
-        logos.sort(key=lambda a: wanted.index(a["ColorMode"]))  # the scheme's own logo before a DYNAMIC one
-        if logos:
-            data = logos[0]["Bytes"]
-            if isinstance(data, bytes):
-                data = base64.b64encode(data).decode("ascii")
-            logo = f"data:{_MIME.get(str(logos[0].get('Extension')), 'image/png')};base64,{data}"
-    return Style(2, logo=logo, vars=_branding_vars(settings, "lightMode"),
-                 dark_vars=_branding_vars(settings, "darkMode"), scheme=scheme)
+    if scheme not in ("LIGHT", "DARK", "DYNAMIC"):
+        scheme = "LIGHT"
+    assets = _Assets(list(document.get("Assets") or []))
+    form_logo = _get(settings, "components", "form", "logo") or {}
+    logo = assets.picture("FORM_LOGO", scheme) if form_logo.get("enabled") is not False else None
+    return Style(2, logo=logo.src if logo else None, logo_dark=logo.dark if logo else None,
+                 logo_location=_place(form_logo.get("location") or "CENTER"),
+                 logo_outside=form_logo.get("formInclusion") == "OUT",
+                 vars=_branding_vars(settings, "lightMode", assets),
+                 dark_vars=_branding_vars(settings, "darkMode", assets), scheme=scheme,
+                 layout_vars=_layout_vars(settings),
+                 header=_bar(settings, "pageHeader", "PAGE_HEADER_LOGO", assets, scheme),
+                 footer=_bar(settings, "pageFooter", "PAGE_FOOTER_LOGO", assets, scheme),
+                 favicons=_favicons(settings, assets, scheme))
 
 
 async def style_of(ctx: Context, pool: PoolRecord, domain: str, client_id: str | None) -> Style:

@@ -1,0 +1,191 @@
+"""Managed login (ManagedLoginVersion 2) pages drawn from a client's branding style in a real browser (Debian's
+chromium through Playwright): the page, form, header and footer backgrounds and logos, their places, the form's
+place, the favicons, the buttons of external providers, and the dark mode of a ``DYNAMIC`` style. The page's
+Content-Security-Policy must let every image load (each is a data: URL); the screenshots (phone and desktop,
+see ``browserkit``) are kept. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import struct
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from accounts import make_client, unique
+from browserkit import DESKTOP, PHONE, App, app, chromium, page, shoot
+from oauthkit import DomainPool
+from test_browser_pages import square_png
+
+__all__ = ["app", "chromium", "page"]  # the fixtures, used by name
+
+PAGE_BG = square_png(64, (38, 70, 83))
+FORM_BG = square_png(32, (250, 240, 220))
+HEADER_LOGO = square_png(40, (231, 111, 81))
+HEADER_LOGO_DARK = square_png(40, (42, 157, 143))
+HEADER_BG = square_png(16, (233, 196, 106))
+FOOTER_LOGO = square_png(24, (38, 70, 83))
+FOOTER_BG = square_png(16, (244, 162, 97))
+FAVICON_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+               b'<rect width="16" height="16" fill="#e76f51"/></svg>')
+
+
+def ico(png: bytes) -> bytes:
+    """An ICO file holding one PNG image."""
+    return struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 16, 16, 0, 0, 1, 32, len(png), 22) + png
+
+
+def asset(category: str, data: bytes, mode: str = "LIGHT", extension: str = "PNG") -> dict[str, Any]:
+    return {"Category": category, "ColorMode": mode, "Extension": extension, "Bytes": data}
+
+
+SETTINGS: dict[str, Any] = {
+    "categories": {
+        "global": {"colorSchemeMode": "DYNAMIC", "pageHeader": {"enabled": True}, "pageFooter": {"enabled": True},
+                   "spacingDensity": "COMPACT"},
+        "form": {"location": {"horizontal": "START", "vertical": "TOP"}},
+    },
+    "components": {
+        "pageBackground": {"image": {"enabled": True}, "lightMode": {"color": "264653ff"},
+                           "darkMode": {"color": "101820ff"}},
+        "form": {"backgroundImage": {"enabled": True}, "borderRadius": 4.0,
+                 "logo": {"enabled": True, "location": "END"}},
+        "pageHeader": {"logo": {"enabled": True, "location": "END"}, "backgroundImage": {"enabled": False},
+                       "lightMode": {"background": {"color": "fefae0ff"}, "borderColor": "e76f51ff"},
+                       "darkMode": {"background": {"color": "1b263bff"}, "borderColor": "2a9d8fff"}},
+        "pageFooter": {"logo": {"enabled": True, "location": "CENTER"}, "backgroundImage": {"enabled": True},
+                       "lightMode": {"background": {"color": "f4a261ff"}, "borderColor": "264653ff"}},
+        "favicon": {"enabledTypes": ["ICO", "SVG"]},
+        "idpButton": {"standard": {"lightMode": {"defaults": {"backgroundColor": "2a9d8fff", "textColor": "ffffffff",
+                                                              "borderColor": "264653ff"}}}},
+        "primaryButton": {"darkMode": {"defaults": {"backgroundColor": "e9c46aff", "textColor": "000000ff"}}},
+    },
+}
+
+ASSETS = [
+    asset("PAGE_BACKGROUND", PAGE_BG, "DYNAMIC"),
+    asset("FORM_BACKGROUND", FORM_BG),
+    asset("PAGE_HEADER_LOGO", HEADER_LOGO, "LIGHT"),
+    asset("PAGE_HEADER_LOGO", HEADER_LOGO_DARK, "DARK"),
+    asset("PAGE_HEADER_BACKGROUND", HEADER_BG),
+    asset("PAGE_FOOTER_LOGO", FOOTER_LOGO, "DYNAMIC"),
+    asset("PAGE_FOOTER_BACKGROUND", FOOTER_BG, "DYNAMIC"),
+    asset("FAVICON_ICO", ico(square_png(16, (231, 111, 81))), "DYNAMIC", "ICO"),
+    asset("FAVICON_SVG", FAVICON_SVG, "DYNAMIC", "SVG"),
+]
+
+
+@pytest.fixture
+def branded(server: Any, cognito: Any, app: App) -> Iterator[tuple[DomainPool, str]]:
+    """A pool with a version 2 domain, a Google provider, and a client (COGNITO and Google) with the style."""
+    pool_id = cognito.create_user_pool(PoolName=unique("brand"))["UserPool"]["Id"]
+    domain = f"auth-{uuid.uuid4().hex[:12]}"
+    cognito.create_user_pool_domain(UserPoolId=pool_id, Domain=domain, ManagedLoginVersion=2)
+    dp = DomainPool(server, cognito, pool_id, domain)
+    cognito.create_identity_provider(UserPoolId=pool_id, ProviderName="Google", ProviderType="Google",
+                                     ProviderDetails={"client_id": "app", "client_secret": "secret",
+                                                      "authorize_scopes": "openid email"},
+                                     AttributeMapping={"email": "email"})
+    client_id = str(make_client(
+        cognito, pool_id, AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid", "email"], CallbackURLs=[app.callback],
+        SupportedIdentityProviders=["COGNITO", "Google"])["ClientId"])
+    cognito.create_managed_login_branding(UserPoolId=pool_id, ClientId=client_id, Settings=SETTINGS, Assets=ASSETS)
+    try:
+        yield dp, client_id
+    finally:
+        cognito.delete_user_pool_domain(UserPoolId=pool_id, Domain=domain)
+        cognito.delete_user_pool(UserPoolId=pool_id)
+
+
+def login_url(dp: DomainPool, app: App, client_id: str) -> str:
+    query = {"client_id": client_id, "response_type": "code", "redirect_uri": app.callback, "scope": "openid email"}
+    return f"{dp.base}/oauth2/authorize?{urlencode(query)}"
+
+
+def css(tab: Any, selector: str, prop: str) -> str:
+    return str(tab.evaluate(f"getComputedStyle(document.querySelector({selector!r}))[{prop!r}]"))
+
+
+def loaded(tab: Any, selector: str) -> int:
+    """The natural width of an image on the page (0 when the browser did not load it)."""
+    return int(tab.evaluate(f"document.querySelector({selector!r}).naturalWidth"))
+
+
+def blocked_by_csp(tab: Any) -> list[str]:
+    messages: list[str] = []
+    tab.on("console", lambda message: messages.append(message.text)
+           if "Content Security Policy" in message.text else None)
+    return messages
+
+
+def test_the_style_draws_backgrounds_header_footer_favicons_and_places(
+        branded: tuple[DomainPool, str], page: Any, app: App) -> None:
+    dp, client_id = branded
+    refused = blocked_by_csp(page)
+    page.goto(login_url(dp, app, client_id))
+    # page and form background images (data: URLs) over the colours
+    assert css(page, "body", "backgroundColor") == "rgb(38, 70, 83)"
+    assert css(page, "body", "backgroundImage").startswith('url("data:image/png;base64,')
+    assert css(page, "main", "backgroundImage").startswith('url("data:image/png;base64,')
+    assert css(page, "main", "borderTopLeftRadius") == "4px"
+    # the header: its colour and border, its logo at the end (light mode: the LIGHT logo)
+    assert css(page, "header.page-header", "backgroundColor") == "rgb(254, 250, 224)"
+    assert css(page, "header.page-header", "borderBottomColor") == "rgb(231, 111, 81)"
+    assert css(page, "header.page-header", "backgroundImage") == "none"  # backgroundImage.enabled false
+    assert css(page, "header.page-header", "justifyContent") == "flex-end"
+    assert loaded(page, "header img") == 40
+    header_logo = page.evaluate("document.querySelector('header img').currentSrc")
+    # the footer: its background image and its logo in the centre
+    assert css(page, "footer.page-footer", "backgroundColor") == "rgb(244, 162, 97)"
+    assert css(page, "footer.page-footer", "backgroundImage").startswith('url("data:image/png;base64,')
+    assert css(page, "footer.page-footer", "justifyContent") == "center"
+    assert loaded(page, "footer img") == 24
+    # the form logo at the end of the form; the form at the start (left) and top of the page
+    assert css(page, "main .brand", "justifyContent") == "flex-end"
+    box = page.locator("main").bounding_box()
+    header_box = page.locator("header").bounding_box()
+    assert box["x"] < 40 and box["y"] - (header_box["y"] + header_box["height"]) < 48
+    # favicons: both types, data: URLs
+    icons = dict(page.evaluate("[...document.querySelectorAll('link[rel=icon]')].map(l => [l.type, l.href])"))
+    assert icons["image/svg+xml"].startswith("data:image/svg+xml;base64,PHN2")  # "<svg"
+    assert icons["image/x-icon"].startswith("data:image/x-icon;base64,AAABAA")  # the ICO header
+    # the external provider's button takes idpButton.standard's colours
+    google = "a.idpButton-customizable[data-provider=Google]"
+    assert css(page, google, "backgroundColor") == "rgb(42, 157, 143)"
+    assert css(page, google, "color") == "rgb(255, 255, 255)"
+    assert css(page, google, "borderTopColor") == "rgb(38, 70, 83)"
+    shoot(page, "login-branding-full")
+    assert loaded(page, "header img") == 40 and header_logo.startswith("data:image/png")
+    assert refused == [], refused
+
+
+def test_a_dynamic_style_follows_the_browsers_dark_mode(branded: tuple[DomainPool, str], page: Any, app: App) -> None:
+    dp, client_id = branded
+    refused = blocked_by_csp(page)
+    page.goto(login_url(dp, app, client_id))
+    light_logo = page.evaluate("document.querySelector('header img').currentSrc")
+    page.emulate_media(color_scheme="dark")
+    page.reload()
+    assert css(page, "body", "backgroundColor") == "rgb(16, 24, 32)"
+    assert css(page, "header.page-header", "backgroundColor") == "rgb(27, 38, 59)"
+    assert css(page, "button[type=submit]", "backgroundColor") == "rgb(233, 196, 106)"
+    dark_logo = page.evaluate("document.querySelector('header img').currentSrc")
+    assert dark_logo != light_logo and dark_logo.startswith("data:image/png")  # the DARK asset in dark mode
+    assert css(page, "body", "backgroundImage").startswith('url("data:image/png')  # DYNAMIC: every mode
+    assert css(page, "main", "backgroundImage").startswith('url("data:image/png')  # a LIGHT asset alone [U]
+    assert page.evaluate("[...document.querySelectorAll('link[rel=icon]')].filter(l => l.media).length") == 0
+    shoot(page, "login-branding-dark")
+    assert refused == [], refused
+
+
+def test_phone_size_keeps_header_and_footer_and_fills_the_width(
+        branded: tuple[DomainPool, str], page: Any, app: App) -> None:
+    dp, client_id = branded
+    page.set_viewport_size(PHONE)
+    page.goto(login_url(dp, app, client_id))
+    assert page.locator("header.page-header").is_visible() and page.locator("footer.page-footer").is_visible()
+    box = page.locator("main").bounding_box()
+    assert box["x"] == 0 and box["width"] == PHONE["width"]
+    page.set_viewport_size(DESKTOP)
