@@ -26,6 +26,7 @@ HEADER_LOGO = square_png(40, (231, 111, 81))
 HEADER_LOGO_DARK = square_png(40, (42, 157, 143))
 HEADER_BG = square_png(16, (233, 196, 106))
 FOOTER_LOGO = square_png(24, (38, 70, 83))
+FORM_LOGO = square_png(56, (231, 111, 81))
 FOOTER_BG = square_png(16, (244, 162, 97))
 FAVICON_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
                b'<rect width="16" height="16" fill="#e76f51"/></svg>')
@@ -66,6 +67,7 @@ SETTINGS: dict[str, Any] = {
 ASSETS = [
     asset("PAGE_BACKGROUND", PAGE_BG, "DYNAMIC"),
     asset("FORM_BACKGROUND", FORM_BG),
+    asset("FORM_LOGO", FORM_LOGO, "LIGHT"),
     asset("PAGE_HEADER_LOGO", HEADER_LOGO, "LIGHT"),
     asset("PAGE_HEADER_LOGO", HEADER_LOGO_DARK, "DARK"),
     asset("PAGE_HEADER_BACKGROUND", HEADER_BG),
@@ -144,6 +146,7 @@ def test_the_style_draws_backgrounds_header_footer_favicons_and_places(
     assert loaded(page, "footer img") == 24
     # the form logo at the end of the form; the form at the start (left) and top of the page
     assert css(page, "main .brand", "justifyContent") == "flex-end"
+    assert loaded(page, "main .brand img") == 56 and page.locator("main .brand img").is_visible()
     box = page.locator("main").bounding_box()
     header_box = page.locator("header").bounding_box()
     assert box["x"] < 40 and box["y"] - (header_box["y"] + header_box["height"]) < 48
@@ -174,7 +177,10 @@ def test_a_dynamic_style_follows_the_browsers_dark_mode(branded: tuple[DomainPoo
     dark_logo = page.evaluate("document.querySelector('header img').currentSrc")
     assert dark_logo != light_logo and dark_logo.startswith("data:image/png")  # the DARK asset in dark mode
     assert css(page, "body", "backgroundImage").startswith('url("data:image/png')  # DYNAMIC: every mode
-    assert css(page, "main", "backgroundImage").startswith('url("data:image/png')  # a LIGHT asset alone [U]
+    # a LIGHT asset is for light mode alone: no form background image, no form logo in dark mode
+    assert css(page, "main", "backgroundImage") == "none"
+    assert css(page, "main", "backgroundColor") == "rgb(30, 41, 59)"  # our dark form colour
+    assert not page.locator("main .brand img").is_visible()
     assert page.evaluate("[...document.querySelectorAll('link[rel=icon]')].filter(l => l.media).length") == 0
     shoot(page, "login-branding-dark")
     assert refused == [], refused

@@ -34,11 +34,13 @@ _INPUT_TYPES = {"email": "email", "phone_number": "tel", "birthdate": "date", "w
 
 @dataclass(frozen=True)
 class Picture:
-    """An image of the style for a page: ``src`` in the page's scheme; ``dark``, with ``colorSchemeMode``
-    ``DYNAMIC``, the one for a browser in dark mode (a ``<picture>`` source), when it differs."""
+    """An image of the style for a page: ``src`` in the page's scheme; with ``colorSchemeMode`` ``DYNAMIC``,
+    ``dark`` is the one for a browser in dark mode (a ``<picture>`` source) when it differs, and ``only``
+    (``light`` or ``dark``) says the image is shown in that mode alone (the style has none for the other)."""
 
     src: str
     dark: str | None = None
+    only: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Style:
     scheme: str = "LIGHT"
     layout_vars: dict[str, str] = field(default_factory=dict)
     logo_dark: str | None = None  # version 2, DYNAMIC: the form logo in dark mode, when it differs
+    logo_only: str | None = None  # version 2, DYNAMIC: light or dark when the form logo is for that mode alone
     logo_location: str = "center"  # version 2: start, center, end
     logo_outside: bool = False  # version 2: the form logo above the form instead of in it
     header: Bar | None = None
@@ -126,9 +129,10 @@ def _data_url(asset: dict[str, Any]) -> str:
 
 
 class _Assets:
-    """The style's images by category, for a colour mode: the style's own asset of the mode, else its
-    ``DYNAMIC`` one (shown in every mode), else its asset of the other mode [U: Cognito shows a mode's image only
-    in that mode; a page with no image at all looks broken], else our default (the form logo)."""
+    """The style's images by category, for a colour mode: the style's asset of that mode, else its ``DYNAMIC`` one
+    (shown in every mode) [C: "displays a dark-mode image only when the browser or application is in dark mode,
+    but displays a browser-adaptive file in all contexts"]; a category the style has no asset of at all takes our
+    default (the form logo)."""
 
     def __init__(self, own: list[dict[str, Any]]) -> None:
         self._own = [a for a in own if a.get("Bytes")]
@@ -137,23 +141,23 @@ class _Assets:
     def url(self, category: str, mode: str) -> str | None:
         key = (category, mode)
         if key not in self._urls:
-            other = "DARK" if mode == "LIGHT" else "LIGHT"
-            found = None
-            for pool in (self._own, branding_domain.DEFAULT_ASSETS):
-                ranked = {a.get("ColorMode"): a for a in pool if a.get("Category") == category}
-                found = ranked.get(mode) or ranked.get("DYNAMIC") or (ranked.get(other) if pool is self._own
-                                                                       else None)
-                if found is not None:
-                    break
+            own = {a.get("ColorMode"): a for a in self._own if a.get("Category") == category}
+            pool = own or {a.get("ColorMode"): a for a in branding_domain.DEFAULT_ASSETS
+                           if a.get("Category") == category}
+            found = pool.get(mode) or pool.get("DYNAMIC")
             self._urls[key] = _data_url(dict(found)) if found is not None else None
         return self._urls[key]
 
     def picture(self, category: str, scheme: str) -> Picture | None:
-        main = self.url(category, "DARK" if scheme == "DARK" else "LIGHT")
-        if main is None:
-            return None
-        dark = self.url(category, "DARK") if scheme == "DYNAMIC" else None
-        return Picture(main, dark if dark != main else None)
+        if scheme != "DYNAMIC":
+            url = self.url(category, scheme)
+            return Picture(url) if url is not None else None
+        light, dark = self.url(category, "LIGHT"), self.url(category, "DARK")
+        if light is not None and dark is not None:
+            return Picture(light, dark if dark != light else None)
+        if light is not None:
+            return Picture(light, only="light")
+        return Picture(dark, only="dark") if dark is not None else None
 
 
 def _branding_vars(settings: dict[str, Any], mode: str, assets: _Assets) -> dict[str, str]:
@@ -206,9 +210,10 @@ def _branding_vars(settings: dict[str, Any], mode: str, assets: _Assets) -> dict
         ("header-bg-image", ("pageHeader", "backgroundImage", "enabled"), "PAGE_HEADER_BACKGROUND"),
         ("footer-bg-image", ("pageFooter", "backgroundImage", "enabled"), "PAGE_FOOTER_BACKGROUND"),
     ):
-        # a data: URL in an unquoted url(): base64 has no quote, bracket or space [C: CSS url-token]
-        if _get(comp, *enabled) is True and (url := assets.url(category, asset_mode)) is not None:
-            out[name] = f"url({url})"
+        # a data: URL in an unquoted url(): base64 has no quote, bracket or space [C: CSS url-token]; "none" in a
+        # mode without an image, so dark mode does not keep the light mode's
+        url = assets.url(category, asset_mode) if _get(comp, *enabled) is True else None
+        out[name] = f"url({url})" if url is not None else "none"
     return out
 
 
@@ -262,7 +267,7 @@ def _favicons(settings: dict[str, Any], assets: _Assets, scheme: str) -> tuple[t
             out.append((mime, picture.src, "(prefers-color-scheme: light)"))
             out.append((mime, picture.dark, "(prefers-color-scheme: dark)"))
         else:
-            out.append((mime, picture.src, None))
+            out.append((mime, picture.src, f"(prefers-color-scheme: {picture.only})" if picture.only else None))
     return tuple(out)
 
 
@@ -275,6 +280,7 @@ def _branding_style(document: dict[str, Any]) -> Style:
     form_logo = _get(settings, "components", "form", "logo") or {}
     logo = assets.picture("FORM_LOGO", scheme) if form_logo.get("enabled") is not False else None
     return Style(2, logo=logo.src if logo else None, logo_dark=logo.dark if logo else None,
+                 logo_only=logo.only if logo else None,
                  logo_location=_place(form_logo.get("location") or "CENTER"),
                  logo_outside=form_logo.get("formInclusion") == "OUT",
                  vars=_branding_vars(settings, "lightMode", assets),
