@@ -27,6 +27,7 @@ HEADER_LOGO_DARK = square_png(40, (42, 157, 143))
 HEADER_BG = square_png(16, (233, 196, 106))
 FOOTER_LOGO = square_png(24, (38, 70, 83))
 FORM_LOGO = square_png(56, (231, 111, 81))
+PASSWORD_GRAPHIC = square_png(72, (42, 157, 143))
 FOOTER_BG = square_png(16, (244, 162, 97))
 FAVICON_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
                b'<rect width="16" height="16" fill="#e76f51"/></svg>')
@@ -75,6 +76,7 @@ ASSETS = [
     asset("PAGE_FOOTER_BACKGROUND", FOOTER_BG, "DYNAMIC"),
     asset("FAVICON_ICO", ico(square_png(16, (231, 111, 81))), "DYNAMIC", "ICO"),
     asset("FAVICON_SVG", FAVICON_SVG, "DYNAMIC", "SVG"),
+    asset("PASSWORD_GRAPHIC", PASSWORD_GRAPHIC, "DYNAMIC"),
 ]
 
 
@@ -195,3 +197,18 @@ def test_phone_size_keeps_header_and_footer_and_fills_the_width(
     box = page.locator("main").bounding_box()
     assert box["x"] == 0 and box["width"] == PHONE["width"]
     page.set_viewport_size(DESKTOP)
+
+
+def test_the_new_password_page_shows_the_password_graphic(branded: tuple[DomainPool, str], page: Any, app: App) -> None:
+    dp, client_id = branded
+    name = unique("temp")
+    dp.cognito.admin_create_user(UserPoolId=dp.pool_id, Username=name, TemporaryPassword="Temporary-Pass-1",
+                                 MessageAction="SUPPRESS")
+    page.goto(login_url(dp, app, client_id))
+    assert page.locator(".graphic").count() == 0  # the sign-in form has no factor graphic
+    page.fill("#username", name)
+    page.fill("#password", "Temporary-Pass-1")
+    page.click("button[name=signInSubmitButton]")
+    page.wait_for_selector("#new_password")
+    assert loaded(page, ".graphic img.graphic-password") == 72
+    shoot(page, "new-password-branding-graphic")

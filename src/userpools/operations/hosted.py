@@ -71,6 +71,7 @@ class Style:
     header: Bar | None = None
     footer: Bar | None = None
     favicons: tuple[tuple[str, str, str | None], ...] = ()  # (MIME type, data: URL, media query or None)
+    graphics: dict[str, Picture] = field(default_factory=dict)  # EMAIL, SMS, AUTH_APP, PASSWORD, PASSKEY
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,17 @@ def _favicons(settings: dict[str, Any], assets: _Assets, scheme: str) -> tuple[t
     return tuple(out)
 
 
+#: The graphics of the factors' pages [C: the asset categories; U: which page shows which]
+_GRAPHICS = ("EMAIL", "SMS", "AUTH_APP", "PASSWORD", "PASSKEY")
+
+
+def _graphics(settings: dict[str, Any], assets: _Assets, scheme: str) -> dict[str, Picture]:
+    """``categories.form.displayGraphics`` with an ``<KIND>_GRAPHIC`` asset: the picture on that factor's page."""
+    if _get(settings, "categories", "form", "displayGraphics") is False:
+        return {}
+    return {kind: picture for kind in _GRAPHICS if (picture := assets.picture(f"{kind}_GRAPHIC", scheme))}
+
+
 def _branding_style(document: dict[str, Any]) -> Style:
     settings = branding_domain.merged(document)["Settings"]
     scheme = str(_get(settings, "categories", "global", "colorSchemeMode") or "LIGHT")
@@ -288,7 +300,7 @@ def _branding_style(document: dict[str, Any]) -> Style:
                  layout_vars=_layout_vars(settings),
                  header=_bar(settings, "pageHeader", "PAGE_HEADER_LOGO", assets, scheme),
                  footer=_bar(settings, "pageFooter", "PAGE_FOOTER_LOGO", assets, scheme),
-                 favicons=_favicons(settings, assets, scheme))
+                 favicons=_favicons(settings, assets, scheme), graphics=_graphics(settings, assets, scheme))
 
 
 async def style_of(ctx: Context, pool: PoolRecord, domain: str, client_id: str | None) -> Style:
