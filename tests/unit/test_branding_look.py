@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from userpools.operations.hosted import Bar, Picture, _branding_style
+from userpools.operations.hosted import Bar, Picture, _branding_style, asset_digest
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -98,3 +98,14 @@ def test_places_density_radii_and_graphics() -> None:
     assert drawn.logo_outside and drawn.graphics == {"EMAIL": Picture(url(email))}
     settings["categories"]["form"]["displayGraphics"] = False
     assert style(settings, [email]).graphics == {}
+
+
+def test_a_larger_asset_is_a_url_of_the_domain_named_by_its_content_a_small_one_inline() -> None:
+    big, small = asset("PAGE_HEADER_LOGO", "LIGHT", PNG + bytes(9000)), asset("PAGE_FOOTER_LOGO", "LIGHT")
+    settings = scheme("LIGHT", pageHeader={"enabled": True}, pageFooter={"enabled": True}) | {
+        "components": {"pageHeader": {"logo": {"enabled": True}}, "pageFooter": {"logo": {"enabled": True}}}}
+    drawn = _branding_style({"Settings": settings, "Assets": [big, small]}, "https://auth.example.com", "client 1")
+    assert drawn.header.logo.src == ("https://auth.example.com/managed-login/assets/client%201/"
+                                     f"{asset_digest(big['Bytes'])}.png")
+    assert drawn.footer.logo.src == url(small)
+    assert style(settings, [big]).header.logo.src == url(big)  # no domain URL given: inline

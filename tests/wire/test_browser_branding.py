@@ -6,12 +6,15 @@ see ``browserkit``) are kept. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import random
 import struct
 import uuid
+import zlib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from accounts import make_client, unique
 from browserkit import DESKTOP, PHONE, App, app, chromium, page, shoot
@@ -20,7 +23,18 @@ from test_browser_pages import square_png
 
 __all__ = ["app", "chromium", "page"]  # the fixtures, used by name
 
-PAGE_BG = square_png(64, (38, 70, 83))
+def noise_png(size: int) -> bytes:
+    """A PNG of random pixels: it does not compress, so it is larger than what pages inline."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rng = random.Random(7)
+    rows = b"".join(b"\x00" + bytes(rng.randrange(40, 100) for _ in range(size * 3)) for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+PAGE_BG = noise_png(128)  # served by the domain (larger than hosted.INLINE_LIMIT)
 FORM_BG = square_png(32, (250, 240, 220))
 HEADER_LOGO = square_png(40, (231, 111, 81))
 HEADER_LOGO_DARK = square_png(40, (42, 157, 143))
@@ -131,7 +145,11 @@ def test_the_style_draws_backgrounds_header_footer_favicons_and_places(
     page.goto(login_url(dp, app, client_id))
     # page and form background images (data: URLs) over the colours
     assert css(page, "body", "backgroundColor") == "rgb(38, 70, 83)"
-    assert css(page, "body", "backgroundImage").startswith('url("data:image/png;base64,')
+    background = css(page, "body", "backgroundImage")  # url("<domain>/managed-login/assets/<client>/<digest>.png")
+    assert background.startswith(f'url("{dp.base}/managed-login/assets/{client_id}/') and background.endswith('.png")')
+    assert page.evaluate("""url => new Promise(done => { const image = new Image();
+        image.onload = () => done(image.naturalWidth); image.onerror = () => done(0); image.src = url; })""",
+                         background[5:-2]) == 128  # the CSP's img-src lets the domain's own asset load
     assert css(page, "main", "backgroundImage").startswith('url("data:image/png;base64,')
     assert css(page, "main", "borderTopLeftRadius") == "4px"
     # the header: its colour and border, its logo at the end (light mode: the LIGHT logo)
@@ -178,7 +196,7 @@ def test_a_dynamic_style_follows_the_browsers_dark_mode(branded: tuple[DomainPoo
     assert css(page, "button[type=submit]", "backgroundColor") == "rgb(233, 196, 106)"
     dark_logo = page.evaluate("document.querySelector('header img').currentSrc")
     assert dark_logo != light_logo and dark_logo.startswith("data:image/png")  # the DARK asset in dark mode
-    assert css(page, "body", "backgroundImage").startswith('url("data:image/png')  # DYNAMIC: every mode
+    assert "/managed-login/assets/" in css(page, "body", "backgroundImage")  # DYNAMIC: every mode
     # a LIGHT asset is for light mode alone: no form background image, no form logo in dark mode
     assert css(page, "main", "backgroundImage") == "none"
     assert css(page, "main", "backgroundColor") == "rgb(30, 41, 59)"  # our dark form colour
@@ -212,3 +230,18 @@ def test_the_new_password_page_shows_the_password_graphic(branded: tuple[DomainP
     page.wait_for_selector("#new_password")
     assert loaded(page, ".graphic img.graphic-password") == 72
     shoot(page, "new-password-branding-graphic")
+
+
+def test_a_larger_asset_is_served_by_the_domain_named_by_its_content(
+        branded: tuple[DomainPool, str], page: Any, app: App) -> None:
+    dp, client_id = branded
+    page.goto(login_url(dp, app, client_id))
+    url = css(page, "body", "backgroundImage")[5:-2]
+    answer = httpx.get(url)
+    assert answer.status_code == 200 and answer.content == PAGE_BG
+    assert answer.headers["content-type"] == "image/png"
+    assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert "sandbox" in answer.headers["content-security-policy"]  # an SVG opened alone runs no script
+    assert httpx.get(url.rsplit("/", 1)[0] + "/000000000000000000000000.png").status_code == 404
+    other = url.replace(f"/{client_id}/", "/someoneelse/")
+    assert httpx.get(other).status_code == 404

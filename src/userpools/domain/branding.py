@@ -431,11 +431,21 @@ def updated_document(existing: Mapping[str, Any], request: Mapping[str, Any]) ->
     return out
 
 
+def _overlay(base: Mapping[str, Any], over: Mapping[str, Any]) -> Document:
+    """``_deep_merge`` without copies: the result shares what it does not change with ``base`` and ``over``, so
+    it is only read (a page, an answer), never changed or stored."""
+    out = dict(base)
+    for key, value in over.items():
+        below = out.get(key)
+        out[key] = _overlay(below, value) if isinstance(value, dict) and isinstance(below, dict) else value
+    return out
+
+
 def merged(document: Mapping[str, Any]) -> Document:
-    """The style as the pages render it: the defaults with the style's own values over them."""
+    """The style as the pages render it: the defaults with the style's own values over them (to be read only)."""
     return {
         **document,
-        "Settings": _deep_merge(DEFAULT_SETTINGS, document.get("Settings") or {}),
+        "Settings": _overlay(DEFAULT_SETTINGS, document.get("Settings") or {}),
         "Assets": _merge_assets(DEFAULT_ASSETS, document.get("Assets") or []),
     }
 

@@ -10,8 +10,11 @@ required attributes the client may write, the password policy, the terms links a
 from __future__ import annotations
 
 import base64
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from userpools.domain import branding as branding_domain
 from userpools.domain import terms as terms_domain
@@ -82,7 +85,6 @@ class Form:
     required: tuple[tuple[str, str], ...]  # (attribute, input type) the user must give, writable by the client
     policy: dict[str, Any]
     terms: dict[str, str] | None  # {TermsName: URL} when both documents exist
-    style: Style
 
 
 def _username_kind(pool: PoolRecord) -> str:
@@ -122,11 +124,22 @@ _PLACES = {"START": "flex-start", "CENTER": "center", "END": "flex-end", "TOP": 
 _DENSITY = {"COMPACT": "0.75", "REGULAR": "1", "SPACIOUS": "1.3"}
 
 
-def _data_url(asset: dict[str, Any]) -> str:
+#: An asset up to this size (base64 characters) is inlined as a data: URL; a larger one is served by the domain
+#: at ``asset_path`` (cached by the browser: the path names the content) [U: how Cognito serves its assets]
+INLINE_LIMIT = 8192
+ASSETS_PATH = "/managed-login/assets"
+
+
+def asset_digest(encoded: str) -> str:
+    """The name of an asset's content in its URL."""
+    return hashlib.sha256(encoded.encode("ascii")).hexdigest()[:24]
+
+
+def _encoded(asset: Mapping[str, Any]) -> str:
     data = asset["Bytes"]
-    if isinstance(data, bytes):
-        data = base64.b64encode(data).decode("ascii")
-    return f"data:{_MIME.get(str(asset.get('Extension')), 'image/png')};base64,{data}"
+    return base64.b64encode(data).decode("ascii") if isinstance(data, bytes) else str(data)
+
+
 
 
 class _Assets:
@@ -135,9 +148,23 @@ class _Assets:
     but displays a browser-adaptive file in all contexts"]; a category the style has no asset of at all takes our
     default (the form logo)."""
 
-    def __init__(self, own: list[dict[str, Any]]) -> None:
+    def __init__(self, own: list[dict[str, Any]], base: str = "", client_id: str | None = None) -> None:
         self._own = [a for a in own if a.get("Bytes")]
+        self._base, self._client_id = base, client_id
         self._urls: dict[tuple[str, str], str | None] = {}
+        self._by_asset: dict[int, str] = {}  # an asset's URL (a DYNAMIC one serves both modes: made once)
+
+    def _asset_url(self, asset: Mapping[str, Any]) -> str:
+        made = self._by_asset.get(id(asset))
+        if made is None:
+            encoded, extension = _encoded(asset), str(asset.get("Extension"))
+            if len(encoded) <= INLINE_LIMIT or not self._base or not self._client_id:
+                made = f"data:{_MIME.get(extension, 'image/png')};base64,{encoded}"
+            else:
+                made = (f"{self._base}{ASSETS_PATH}/{quote(self._client_id, safe='')}/{asset_digest(encoded)}"
+                        f".{extension.lower()}")
+            self._by_asset[id(asset)] = made
+        return made
 
     def url(self, category: str, mode: str) -> str | None:
         key = (category, mode)
@@ -146,7 +173,7 @@ class _Assets:
             pool = own or {a.get("ColorMode"): a for a in branding_domain.DEFAULT_ASSETS
                            if a.get("Category") == category}
             found = pool.get(mode) or pool.get("DYNAMIC")
-            self._urls[key] = _data_url(dict(found)) if found is not None else None
+            self._urls[key] = self._asset_url(found) if found is not None else None
         return self._urls[key]
 
     def picture(self, category: str, scheme: str) -> Picture | None:
@@ -283,12 +310,13 @@ def _graphics(settings: dict[str, Any], assets: _Assets, scheme: str) -> dict[st
     return {kind: picture for kind in _GRAPHICS if (picture := assets.picture(f"{kind}_GRAPHIC", scheme))}
 
 
-def _branding_style(document: dict[str, Any]) -> Style:
+def _branding_style(document: dict[str, Any], base: str = "", client_id: str | None = None) -> Style:
+    """``base``: the domain's URL, under which the larger assets are served (without it every asset is inline)."""
     settings = branding_domain.merged(document)["Settings"]
     scheme = str(_get(settings, "categories", "global", "colorSchemeMode") or "LIGHT")
     if scheme not in ("LIGHT", "DARK", "DYNAMIC"):
         scheme = "LIGHT"
-    assets = _Assets(list(document.get("Assets") or []))
+    assets = _Assets(list(document.get("Assets") or []), base, client_id)
     form_logo = _get(settings, "components", "form", "logo") or {}
     logo = assets.picture("FORM_LOGO", scheme) if form_logo.get("enabled") is not False else None
     return Style(2, logo=logo.src if logo else None, logo_dark=logo.dark if logo else None,
@@ -303,19 +331,31 @@ def _branding_style(document: dict[str, Any]) -> Style:
                  favicons=_favicons(settings, assets, scheme), graphics=_graphics(settings, assets, scheme))
 
 
-async def style_of(ctx: Context, pool: PoolRecord, domain: str, client_id: str | None) -> Style:
-    """The look of a domain's pages for a client: by the domain's ManagedLoginVersion."""
+async def style_of(ctx: Context, pool: PoolRecord, domain: str, client_id: str | None, base: str = "") -> Style:
+    """The look of a domain's pages for a client: by the domain's ManagedLoginVersion. ``base``: the domain's URL
+    (the larger branding assets are served under it, see ``branding_asset``)."""
     async with ctx.store.transaction(readonly=True) as tx:
         found = await tx.resources.get(DOMAIN, domain_key(domain))
         version = int((found.document if found else {}).get("ManagedLoginVersion") or DEFAULT_MANAGED_LOGIN_VERSION)
         if version == 2:
             branding = await branding_of_client(tx, pool.id, client_id) if client_id else None
-            return _branding_style(branding.document if branding else {})
+            return _branding_style(branding.document if branding else {}, base, client_id)
         custom = await effective_customization(tx, pool.id, client_id)
     if custom is None:
         return Style(1)
     path = ui_domain.image_path(custom.document)
     return Style(1, css=custom.document.get("CSS"), logo=ctx.settings.public_url + path if path else None)
+
+
+async def branding_asset(ctx: Context, pool: PoolRecord, client_id: str, digest: str) -> tuple[str, bytes] | None:
+    """An image of the client's managed login style by the digest of its content: (MIME type, bytes)."""
+    async with ctx.store.transaction(readonly=True) as tx:
+        branding = await branding_of_client(tx, pool.id, client_id)
+    for asset in (branding.document.get("Assets") or []) if branding else []:
+        encoded = _encoded(asset)
+        if asset_digest(encoded) == digest:
+            return _MIME.get(str(asset.get("Extension")), "application/octet-stream"), base64.b64decode(encoded)
+    return None
 
 
 async def form_of(ctx: Context, pool: PoolRecord, domain: str, client_id: str, lang: str | None) -> Form:
@@ -324,8 +364,7 @@ async def form_of(ctx: Context, pool: PoolRecord, domain: str, client_id: str, l
         documents = await terms_by_client(tx, pool.id, client.id)
     kind = _username_kind(pool)
     policy = dict((pool.settings.get("Policies") or {}).get("PasswordPolicy") or {})
-    return Form(kind, _required(pool, client, kind), policy, terms_domain.links_for(documents, lang),
-                await style_of(ctx, pool, domain, client_id))
+    return Form(kind, _required(pool, client, kind), policy, terms_domain.links_for(documents, lang))
 
 
 async def _request(ctx: Context, operation: str, client_id: str, username: str, **members: Any) -> dict[str, Any]:
