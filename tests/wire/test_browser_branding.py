@@ -245,3 +245,23 @@ def test_a_larger_asset_is_served_by_the_domain_named_by_its_content(
     assert httpx.get(url.rsplit("/", 1)[0] + "/000000000000000000000000.png").status_code == 404
     other = url.replace(f"/{client_id}/", "/someoneelse/")
     assert httpx.get(other).status_code == 404
+
+
+def test_an_updated_dark_style_with_the_logo_above_the_form_shows_at_once(
+        branded: tuple[DomainPool, str], page: Any, app: App) -> None:
+    dp, client_id = branded
+    branding_id = dp.cognito.describe_managed_login_branding_by_client(
+        UserPoolId=dp.pool_id, ClientId=client_id)["ManagedLoginBranding"]["ManagedLoginBrandingId"]
+    dp.cognito.update_managed_login_branding(UserPoolId=dp.pool_id, ManagedLoginBrandingId=branding_id, Settings={
+        "categories": {"global": {"colorSchemeMode": "DARK", "pageFooter": {"enabled": False}},
+                       "form": {"location": {"horizontal": "CENTER", "vertical": "CENTER"}}},
+        "components": {"form": {"logo": {"formInclusion": "OUT", "location": "CENTER"}}},
+    }, Assets=[asset("FORM_LOGO", FORM_LOGO, "DARK")])
+    page.goto(login_url(dp, app, client_id))  # a light browser: the style's DARK scheme still rules
+    assert css(page, "body", "backgroundColor") == "rgb(16, 24, 32)"
+    assert page.locator("main .brand").count() == 0 and loaded(page, ".stage > .brand img") == 56
+    assert loaded(page, "header img") == 40  # the DARK header logo
+    assert page.locator("footer").count() == 0
+    box, viewport = page.locator("main").bounding_box(), page.viewport_size
+    assert abs(box["x"] + box["width"] / 2 - viewport["width"] / 2) < 2  # centred
+    shoot(page, "login-branding-dark-logo-outside")
