@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,6 +136,24 @@ def asset_digest(encoded: str) -> str:
     return hashlib.sha256(encoded.encode("ascii")).hexdigest()[:24]
 
 
+#: Digests of the assets pages have drawn, by (style id, its last change, ResourceId, size, last characters): a
+#: page of an unchanged style hashes nothing (2 MB of assets take several milliseconds to hash). Bounded.
+_DIGESTS: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+_DIGESTS_KEPT = 512
+
+
+def _known_digest(version: tuple[Any, ...] | None, asset: Mapping[str, Any], encoded: str) -> str:
+    if version is None:
+        return asset_digest(encoded)
+    key = (*version, asset.get("ResourceId"), len(encoded), encoded[-48:])
+    found = _DIGESTS.get(key)
+    if found is None:
+        found = _DIGESTS[key] = asset_digest(encoded)
+        if len(_DIGESTS) > _DIGESTS_KEPT:
+            _DIGESTS.popitem(last=False)
+    return found
+
+
 def _encoded(asset: Mapping[str, Any]) -> str:
     data = asset["Bytes"]
     return base64.b64encode(data).decode("ascii") if isinstance(data, bytes) else str(data)
@@ -148,9 +167,10 @@ class _Assets:
     but displays a browser-adaptive file in all contexts"]; a category the style has no asset of at all takes our
     default (the form logo)."""
 
-    def __init__(self, own: list[dict[str, Any]], base: str = "", client_id: str | None = None) -> None:
+    def __init__(self, own: list[dict[str, Any]], base: str = "", client_id: str | None = None,
+                 version: tuple[Any, ...] | None = None) -> None:
         self._own = [a for a in own if a.get("Bytes")]
-        self._base, self._client_id = base, client_id
+        self._base, self._client_id, self._version = base, client_id, version
         self._urls: dict[tuple[str, str], str | None] = {}
         self._by_asset: dict[int, str] = {}  # an asset's URL (a DYNAMIC one serves both modes: made once)
 
@@ -161,7 +181,8 @@ class _Assets:
             if len(encoded) <= INLINE_LIMIT or not self._base or not self._client_id:
                 made = f"data:{_MIME.get(extension, 'image/png')};base64,{encoded}"
             else:
-                made = (f"{self._base}{ASSETS_PATH}/{quote(self._client_id, safe='')}/{asset_digest(encoded)}"
+                made = (f"{self._base}{ASSETS_PATH}/{quote(self._client_id, safe='')}/"
+                        f"{_known_digest(self._version, asset, encoded)}"
                         f".{extension.lower()}")
             self._by_asset[id(asset)] = made
         return made
@@ -310,13 +331,15 @@ def _graphics(settings: dict[str, Any], assets: _Assets, scheme: str) -> dict[st
     return {kind: picture for kind in _GRAPHICS if (picture := assets.picture(f"{kind}_GRAPHIC", scheme))}
 
 
-def _branding_style(document: dict[str, Any], base: str = "", client_id: str | None = None) -> Style:
-    """``base``: the domain's URL, under which the larger assets are served (without it every asset is inline)."""
+def _branding_style(document: dict[str, Any], base: str = "", client_id: str | None = None,
+                    version: tuple[Any, ...] | None = None) -> Style:
+    """``base``: the domain's URL, under which the larger assets are served (without it every asset is inline);
+    ``version``: what names this state of the style (its id and last change), to reuse the assets' digests."""
     settings = branding_domain.merged(document)["Settings"]
     scheme = str(_get(settings, "categories", "global", "colorSchemeMode") or "LIGHT")
     if scheme not in ("LIGHT", "DARK", "DYNAMIC"):
         scheme = "LIGHT"
-    assets = _Assets(list(document.get("Assets") or []), base, client_id)
+    assets = _Assets(list(document.get("Assets") or []), base, client_id, version)
     form_logo = _get(settings, "components", "form", "logo") or {}
     logo = assets.picture("FORM_LOGO", scheme) if form_logo.get("enabled") is not False else None
     return Style(2, logo=logo.src if logo else None, logo_dark=logo.dark if logo else None,
@@ -339,7 +362,9 @@ async def style_of(ctx: Context, pool: PoolRecord, domain: str, client_id: str |
         version = int((found.document if found else {}).get("ManagedLoginVersion") or DEFAULT_MANAGED_LOGIN_VERSION)
         if version == 2:
             branding = await branding_of_client(tx, pool.id, client_id) if client_id else None
-            return _branding_style(branding.document if branding else {}, base, client_id)
+            if branding is None:
+                return _branding_style({}, base, client_id)
+            return _branding_style(branding.document, base, client_id, (branding.key, branding.updated_at))
         custom = await effective_customization(tx, pool.id, client_id)
     if custom is None:
         return Style(1)
