@@ -44,7 +44,7 @@ def counter(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def statements(local: UserPoolsServer, count: list[int], *, version: int, passkeys: bool = False,
-               mfa: bool = False) -> tuple[int, int]:
+               mfa: bool = False, branding: dict[str, Any] | None = None) -> tuple[int, int]:
     """(GET /login, POST /login) statements of a password sign-in that ends at the client."""
     cognito = local.client()
     policies = {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"]}} if passkeys else {}
@@ -61,6 +61,8 @@ def statements(local: UserPoolsServer, count: list[int], *, version: int, passke
         UserPoolId=pool, ClientName="web", AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["code"],
         AllowedOAuthScopes=["openid"], CallbackURLs=[CALLBACK], SupportedIdentityProviders=["COGNITO"],
         ExplicitAuthFlows=flows)["UserPoolClient"]["ClientId"]
+    if branding is not None:
+        cognito.create_managed_login_branding(UserPoolId=pool, ClientId=client, **branding)
     cognito.admin_create_user(UserPoolId=pool, Username="ada", MessageAction="SUPPRESS")
     cognito.admin_set_user_password(UserPoolId=pool, Username="ada", Password=PASSWORD, Permanent=True)
     url = f"{local.endpoint}/domain/{domain}/login"
@@ -90,3 +92,23 @@ def test_second_factors_and_passkeys_add_no_statement_to_the_plain_hosted_sign_i
     assert statements(local, counter, version=1, mfa=True) == classic  # MFA optional, not set up by the user
     offered = statements(local, counter, version=2, passkeys=True)
     assert offered == (managed[0], managed[1] + 1)  # whether the user has a passkey, to offer one
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(16_000)  # larger than pages inline: served by the domain
+
+
+def test_a_branding_style_costs_the_same_statements_whatever_it_draws(
+        local: UserPoolsServer, counter: list[int]) -> None:
+    """The style is read in the page's one branding read: header, footer, favicons and images add no statement."""
+    colours = statements(local, counter, version=2, branding={"Settings": {"components": {
+        "pageBackground": {"lightMode": {"color": "264653ff"}}}}})
+    everything = statements(local, counter, version=2, branding={
+        "Settings": {"categories": {"global": {"pageHeader": {"enabled": True}, "pageFooter": {"enabled": True}}},
+                     "components": {"pageBackground": {"image": {"enabled": True}},
+                                    "pageHeader": {"logo": {"enabled": True}, "backgroundImage": {"enabled": True}},
+                                    "pageFooter": {"logo": {"enabled": True}}}},
+        "Assets": [{"Category": category, "ColorMode": mode, "Extension": "PNG", "Bytes": PNG}
+                   for category in ("PAGE_BACKGROUND", "PAGE_HEADER_LOGO", "PAGE_HEADER_BACKGROUND",
+                                    "PAGE_FOOTER_LOGO", "FORM_LOGO", "PASSWORD_GRAPHIC")
+                   for mode in ("LIGHT", "DARK")]})
+    assert everything == colours

@@ -16,30 +16,41 @@ Stored formats (see ``domain.resources`` for kinds and keys):
 
 What a page renders is ``merged(document)``: ``DEFAULT_SETTINGS`` with the style's Settings laid over it
 (objects merged member by member, anything else replaced), and ``DEFAULT_ASSETS`` with the style's assets in
-place of those of the same (Category, ColorMode). Cognito's own defaults are not published; these are ours,
+place of those of the same (Category, ColorMode) (the pages take a default asset only for a category the style
+has no asset of: ``operations.hosted``). Cognito's own defaults are not published; these are ours,
 in the member layout of the settings document in AWS's CreateManagedLoginBranding example [C: API reference
 example], with values of ours [U: Cognito's own default values are not published]. The members the v2 pages
 read (each colour under ``lightMode`` and ``darkMode``):
 
-- ``categories.global.colorSchemeMode``: ``LIGHT``, ``DARK`` or ``DYNAMIC`` (follow the browser).
+- ``categories.global.colorSchemeMode``: ``LIGHT``, ``DARK`` or ``DYNAMIC`` (follow the browser);
+  ``categories.global.spacingDensity`` (``COMPACT``, ``REGULAR``, ``SPACIOUS``): the form's spacing;
+  ``categories.global.pageHeader.enabled``/``pageFooter.enabled``: whether the page has a header/footer.
+- ``categories.form.location.{horizontal,vertical}`` (``START``/``CENTER``/``END``, ``TOP``/``CENTER``/
+  ``BOTTOM``): the form's place; ``categories.form.displayGraphics``: the ``*_GRAPHIC`` assets on the factors'
+  pages.
 - ``components.pageBackground.{lightMode,darkMode}.color``: the page background colour;
   ``components.pageBackground.image.enabled`` with the ``PAGE_BACKGROUND`` asset.
-- ``components.form.{lightMode,darkMode}.{backgroundColor,borderColor}``, ``components.form.borderRadius``: the
-  sign-in card.
-- ``components.form.logo.enabled`` and ``.location`` (``START``, ``CENTER``, ``END``): the logo in the form,
-  drawn from the ``FORM_LOGO`` asset of the colour mode (``DYNAMIC`` serves both); the default is ours, an SVG.
-- ``components.primaryButton.{lightMode,darkMode}.{defaults,hover,active,disabled}.{backgroundColor,textColor}``:
+- ``components.form.{lightMode,darkMode}.{backgroundColor,borderColor}``, ``components.form.borderRadius``,
+  ``components.form.backgroundImage.enabled`` with ``FORM_BACKGROUND``: the sign-in card.
+- ``components.form.logo.enabled``, ``.location`` (``START``, ``CENTER``, ``END``) and ``.formInclusion``
+  (``IN``, ``OUT``): the logo in (or above) the form, drawn from the ``FORM_LOGO`` asset of the colour mode
+  (``DYNAMIC`` serves both); the default is ours, an SVG.
+- ``components.primaryButton.{lightMode,darkMode}.{defaults,hover,active}.{backgroundColor,textColor}``:
   the main button (``secondaryButton`` likewise, with ``borderColor``); ``componentClasses.buttons.borderRadius``
   their corners.
 - ``components.pageText.{lightMode,darkMode}.{headingColor,bodyColor,descriptionColor}``: text.
 - ``componentClasses.input.{lightMode,darkMode}.defaults.{backgroundColor,borderColor}`` and ``.placeholderColor``,
   ``componentClasses.input.borderRadius``, ``componentClasses.inputLabel.*.textColor``,
-  ``componentClasses.focusState.*.borderColor``: text fields.
-- ``componentClasses.link.{lightMode,darkMode}.{defaults,hover}.textColor``: links.
-- ``components.alert.{lightMode,darkMode}.error.{backgroundColor,borderColor}``: the error next to a field.
-- ``components.idpButton.standard.*``: the buttons of external identity providers.
-- ``components.pageHeader``/``pageFooter``: ``background.color``, ``borderColor``, ``logo`` (shown when
-  ``categories.global.pageHeader.enabled``/``pageFooter.enabled``).
+  ``componentClasses.inputDescription.*.textColor``, ``componentClasses.focusState.*.borderColor``: text fields.
+- ``componentClasses.link.{lightMode,darkMode}.{defaults,hover}.textColor``: links;
+  ``componentClasses.divider.*.borderColor``: the line above the sign-up link.
+- ``components.alert.{lightMode,darkMode}.error.{backgroundColor,borderColor}``, ``components.alert.borderRadius``:
+  the error next to a field.
+- ``components.idpButton.standard.{lightMode,darkMode}.{defaults,hover,active}``: the buttons of external
+  identity providers.
+- ``components.pageHeader``/``pageFooter``: ``{lightMode,darkMode}.background.color``, ``.borderColor``,
+  ``backgroundImage.enabled`` (``PAGE_HEADER_BACKGROUND``/``PAGE_FOOTER_BACKGROUND``) and ``logo.enabled``,
+  ``logo.location`` (``PAGE_HEADER_LOGO``/``PAGE_FOOTER_LOGO``).
 - ``components.favicon.enabledTypes``: which of the ``FAVICON_ICO``/``FAVICON_SVG`` assets to link.
 
 Colours are ``RRGGBBAA`` hex without ``#``, as in Cognito's documents; every member whose name ends in
@@ -431,11 +442,21 @@ def updated_document(existing: Mapping[str, Any], request: Mapping[str, Any]) ->
     return out
 
 
+def _overlay(base: Mapping[str, Any], over: Mapping[str, Any]) -> Document:
+    """``_deep_merge`` without copies: the result shares what it does not change with ``base`` and ``over``, so
+    it is only read (a page, an answer), never changed or stored."""
+    out = dict(base)
+    for key, value in over.items():
+        below = out.get(key)
+        out[key] = _overlay(below, value) if isinstance(value, dict) and isinstance(below, dict) else value
+    return out
+
+
 def merged(document: Mapping[str, Any]) -> Document:
-    """The style as the pages render it: the defaults with the style's own values over them."""
+    """The style as the pages render it: the defaults with the style's own values over them (to be read only)."""
     return {
         **document,
-        "Settings": _deep_merge(DEFAULT_SETTINGS, document.get("Settings") or {}),
+        "Settings": _overlay(DEFAULT_SETTINGS, document.get("Settings") or {}),
         "Assets": _merge_assets(DEFAULT_ASSETS, document.get("Assets") or []),
     }
 

@@ -97,7 +97,7 @@ class AccountPages:
             return error_page_redirect(site, exc, params)
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
-        style = await hosted.style_of(ctx, site.pool, site.domain, params.get("client_id"))
+        style = await hosted.style_of(ctx, site.pool, site.domain, params.get("client_id"), site.base)
         return Visit(request, site, params, page.styled(style))
 
     def _render(self, visit: Visit, template: str, *, status: int = 200, **values: Any) -> Response:

@@ -9,6 +9,7 @@ from userpools.hosted_ui.accounts import AccountPages
 from userpools.hosted_ui.views import HostedPages
 from userpools.oauth.endpoints import Endpoints, GetContext
 from userpools.oauth.site import PREFIX
+from userpools.operations import hosted
 
 
 def domain_mount(context: GetContext, endpoints: Endpoints | None = None) -> Mount:
@@ -27,6 +28,7 @@ def domain_mount(context: GetContext, endpoints: Endpoints | None = None) -> Mou
         Route("/logout", endpoints.logout, methods=["GET"]),
         Route("/login", pages.login, methods=["GET", "POST"]),
         Route("/error", pages.error, methods=["GET"]),
+        Route(hosted.ASSETS_PATH + "/{client_id}/{name}", pages.asset, methods=["GET"]),
         Route("/signup", accounts.signup, methods=["GET", "POST"]),
         Route("/confirm", accounts.confirm, methods=["GET", "POST"]),
         Route("/resendcode", accounts.resend_code, methods=["GET", "POST"]),

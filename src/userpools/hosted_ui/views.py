@@ -78,7 +78,7 @@ class HostedPages:
             return error_page_redirect(site, exc, params)
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
-        page = page.styled(await hosted.style_of(ctx, site.pool, site.domain, params.get("client_id")))
+        page = page.styled(await hosted.style_of(ctx, site.pool, site.domain, params.get("client_id"), site.base))
         # a button per provider the client supports, each the same request sent to that provider [C]
         carried = {k: v for k, v in params.items() if k not in ("identity_provider", "idp_identifier", "notice")}
         request.state.idp_buttons = [
@@ -251,7 +251,24 @@ class HostedPages:
             return not_found()
         params = request.query_params
         page = page_for(params.get("lang"), site.base, request.headers.get("accept-language"))
-        page = page.styled(await hosted.style_of(self._context(), site.pool, site.domain, params.get("client_id")))
+        page = page.styled(await hosted.style_of(self._context(), site.pool, site.domain, params.get("client_id"),
+                                                 site.base))
         return render(page, "error.html", status=400, error=params.get("error") or "invalid_request",
                       description=params.get("error_description"))
 
+
+    async def asset(self, request: Request) -> Response:
+        """A larger image of a client's managed login style (``hosted.ASSETS_PATH``), named by its content: the
+        browser keeps it. An SVG opened on its own runs no script (the CSP's sandbox)."""
+        site = await site_of(request, self._context())
+        if site is None:
+            return not_found()
+        digest = request.path_params["name"].partition(".")[0]
+        found = await hosted.branding_asset(self._context(), site.pool, request.path_params["client_id"], digest)
+        if found is None:
+            return Response("Not found", status_code=404, media_type="text/plain")
+        mime, data = found
+        return Response(data, media_type=mime, headers={
+            "Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+            "Cross-Origin-Resource-Policy": "same-origin"})
