@@ -18,10 +18,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.routing import Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from userpools import __version__, ids, logs, metrics
 from userpools.clock import AdjustableClock, Clock, SystemClock
@@ -74,6 +75,9 @@ class UserPoolsApp(Starlette):
 
     api: Callable[[Request], Awaitable[Response]] | None = None
     oauth: Endpoints | None = None
+    domain: ASGIApp | None = None
+    """The domain's routes alone (with the exception handlers): what a domain request without an Origin header
+    is handed to, past the CORS middleware (which adds nothing to such a request) and the other routes."""
     own_hosts: frozenset[str] = frozenset()
     """The server's own host names: a request with another Host on a domain path is that domain's (oauth.site)."""
     proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
@@ -93,13 +97,21 @@ class UserPoolsApp(Starlette):
                 # hosted sign-in's threat protection and auth events, as the API's requests have it
                 request = Request(scope)
                 CALLER.set(Caller(ip=client_ip(request, self.proxies), user_agent=request.headers.get("user-agent")))
-                # The API's shortcut for a domain's token endpoint too (client_credentials, a code's
-                # redemption, a refresh): its callers are back ends, and the router and middleware were a
-                # tenth of a token's CPU.
-                if post and path.endswith(_TOKEN_PATH) and self.oauth is not None and not _has_origin(scope):
-                    domain = path[len(_DOMAIN_PREFIX) : -len(_TOKEN_PATH)]
-                    if domain and "/" not in domain:
-                        await self.oauth.token_asgi(domain, scope, receive, send)
+                # Without an Origin header no CORS headers are due. The API's shortcut for a domain's token
+                # endpoint (client_credentials, a code's redemption, a refresh): its callers are back ends, and
+                # the router and middleware were a tenth of a token's CPU.
+                if not _has_origin(scope):
+                    if post and path.endswith(_TOKEN_PATH) and self.oauth is not None:
+                        domain = path[len(_DOMAIN_PREFIX) : -len(_TOKEN_PATH)]
+                        if domain and "/" not in domain:
+                            await self.oauth.token_asgi(domain, scope, receive, send)
+                            return
+                    # The hosted pages (a browser's navigation sends no Origin) and the other endpoints: the
+                    # domain's own routes and the same exception handlers, without the middleware and the
+                    # other routes' matching (about 5% of GET /oauth2/authorize and GET /login's CPU).
+                    if self.domain is not None:
+                        scope["app"] = self
+                        await self.domain(scope, receive, send)
                         return
         await super().__call__(scope, receive, send)
 
@@ -406,6 +418,7 @@ def create_app(
         return _json({"__type": code, "message": exc.detail}, exc.status_code)
 
     oauth_endpoints = Endpoints(lambda: state["context"])
+    domain_routes = domain_mount(lambda: state["context"], oauth_endpoints)
     routes = [
         Route("/", api, methods=["POST"]),
         Route("/_userpools/health", health, methods=["GET"]),
@@ -419,7 +432,7 @@ def create_app(
         Route("/{pool_id}/.well-known/jwks.json", jwks, methods=["GET"]),
         Route("/{pool_id}/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
         console_mount(lambda: state["context"], enabled=settings.development_mode),
-        domain_mount(lambda: state["context"], oauth_endpoints),
+        domain_routes,
     ]
     middleware = [
         Middleware(
@@ -436,6 +449,7 @@ def create_app(
     )
     app.api = api
     app.oauth = oauth_endpoints
+    app.domain = ExceptionMiddleware(Router(routes=[domain_routes]), handlers={HTTPException: http_error})
     app.proxies = proxies
     app.own_hosts = frozenset(h for h in (urlsplit(settings.effective_public_url).hostname,) if h)
     return app

@@ -153,6 +153,25 @@ def test_browser_and_non_browser_requests_get_the_same_answer(server: Any) -> No
     assert unknown.json()["__type"] == "UnknownOperationException"
 
 
+
+def test_a_domains_paths_answer_the_same_with_and_without_an_origin(server: Any) -> None:
+    """A domain's pages and endpoints without an Origin header skip the middleware and the other routes
+    (userpools.app.UserPoolsApp); with one they get the CORS headers. The answers are the same otherwise: an
+    unknown domain's 404, a path no route has, a method a route does not take."""
+    browser = {"Origin": "http://localhost:3000"}
+    for method, path in (("GET", "/domain/no-such-domain-x1/oauth2/authorize?client_id=a"),
+                         ("GET", "/domain/no-such-domain-x1/login"),
+                         ("GET", "/domain/no-such-domain-x1/no/such/page"),
+                         ("DELETE", "/domain/no-such-domain-x1/login")):
+        plain = httpx.request(method, server.url + path)
+        cors = httpx.request(method, server.url + path, headers=browser)
+        assert plain.status_code == cors.status_code, path
+        assert plain.status_code in (404, 405), path
+        assert plain.content == cors.content, path
+        assert plain.headers["content-type"] == cors.headers["content-type"], path
+        assert "access-control-allow-origin" not in plain.headers
+        assert cors.headers["access-control-allow-origin"] == "*"
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=40),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),

@@ -61,11 +61,30 @@ def client_secrets(ctx: Context, client: ClientRecord) -> list[str]:
 
 
 def matches_a_secret(ctx: Context, client: ClientRecord, given: str) -> bool:
-    """Whether ``given`` is one of the client's secrets (compared in constant time, each of them)."""
+    """Whether ``given`` is one of the client's secrets (compared in constant time, each of them).
+
+    Compared as SHA-256 digests, those of the stored secrets kept per client and ciphertexts (a rotation or a
+    deletion changes the key), so that a token request of a known client decrypts nothing: the plaintexts
+    themselves are not kept."""
+    entries = client.settings.get(client_secret_domain.SECRETS_KEY)
+    key = (id(ctx.cipher), client.id, client.secret_ciphertext,
+           tuple(str(e.get("Ciphertext")) for e in entries if isinstance(e, dict)) if isinstance(entries, list)
+           else ())
+    digests = _SECRET_DIGESTS.get(key)
+    if digests is None:
+        digests = tuple(hashlib.sha256(secret.encode()).digest() for secret in client_secrets(ctx, client))
+        if len(_SECRET_DIGESTS) >= _SECRET_DIGESTS_KEPT:
+            _SECRET_DIGESTS.clear()
+        _SECRET_DIGESTS[key] = digests
+    given_digest = hashlib.sha256(given.encode()).digest()
     found = False
-    for secret in client_secrets(ctx, client):
-        found |= hmac.compare_digest(secret.encode(), given.encode())
+    for digest in digests:
+        found |= hmac.compare_digest(digest, given_digest)
     return found
+
+
+_SECRET_DIGESTS: dict[tuple[Any, ...], tuple[bytes, ...]] = {}
+_SECRET_DIGESTS_KEPT = 4096
 
 
 def secret_hash(secret: str, username: str, client_id: str) -> str:
