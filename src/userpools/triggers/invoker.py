@@ -177,12 +177,20 @@ class TriggerInvoker:
         self._sleep = sleep
         self._load = load
         self._callables: dict[str, Callable[..., Any]] = {}
-        self._client = httpx.AsyncClient(
-            transport=transport, timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False
-        )
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None  # made at the first call over HTTP (its TLS context costs
+        # tens of milliseconds of a server's start-up, and most servers call no trigger over HTTP)
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(transport=self._transport, timeout=httpx.Timeout(self._timeout),
+                                           follow_redirects=False, trust_env=False)
+        return self._http
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def __aenter__(self) -> Self:
         return self
