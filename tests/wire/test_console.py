@@ -156,6 +156,11 @@ def test_admin_actions_go_through_the_api_operations(server: Any, cognito: Any) 
         # The API's rules and errors: a taken username, a password the policy refuses, an unknown group.
         taken = act(console, f"/pools/{pid}", action="create-user", username="hal")
         assert taken.status_code == 400 and "UsernameExistsException: User account already exists" in text_of_any(taken)
+        # The API's input validation too (the botocore shape): what a hand-made form could send.
+        empty = act(console, f"/pools/{pid}", action="create-user", username="")
+        assert empty.status_code == 400
+        assert "InvalidParameterException: 2 validation errors detected: Value at 'username' failed to satisfy " \
+            "constraint: Member must have length greater than or equal to 1" in text_of_any(empty)
         user_path = f"/pools/{pid}/users/hal"
         weak = act(console, user_path, action="set-password", password="short", permanent="on")
         assert weak.status_code == 400 and "InvalidPasswordException" in text_of_any(weak)
