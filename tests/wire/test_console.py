@@ -272,6 +272,23 @@ def test_the_console_in_a_browser(server: Any, cognito: Any, page: Any) -> None:
     shoot(page, "console-outbox")
 
 
+@pytest.mark.parametrize("trigger_server", ["sqlite"], indirect=True)
+def test_the_trigger_invocations_in_a_browser(trigger_server: Any, page: Any) -> None:
+    cognito = trigger_server.client()
+    pool_id = cognito.create_user_pool(PoolName=unique("console-triggers"), AutoVerifiedAttributes=["email"],
+                                       LambdaConfig={"PreSignUp": TRIGGER_ARN})["UserPool"]["Id"]
+    client_id = make_client(cognito, pool_id)["ClientId"]
+    cognito.sign_up(ClientId=client_id, Username=unique("kim"), Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": "kim@example.com"}])
+    page.goto(f"{trigger_server.url}{CONSOLE}/pools/{pool_id}")
+    page.get_by_role("link", name="this pool's trigger invocations").click()
+    invocation = page.locator("article").first
+    expect(invocation).to_contain_text("PreSignUp_SignUp")
+    expect(invocation.locator("pre").first).to_contain_text('"triggerSource": "PreSignUp_SignUp"')
+    expect(invocation.locator("pre").nth(1)).to_contain_text('"autoConfirmUser": false')
+    shoot(page, "console-triggers")
+
+
 @pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 def test_admin_actions_in_a_browser(server: Any, cognito: Any, page: Any) -> None:
     pool = make_pool(cognito)
