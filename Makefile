@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 NPM      ?= npm
 NODE_DIR := tests/node
 
-.PHONY: serve test install dev postgres node chromium lint clean bench bench-groups others
+.PHONY: serve test install dev postgres node chromium xmlsec1 lint clean bench bench-groups others
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ serve: $(VENV)/.installed
 	$(BIN)/userpools serve
 
 ## Install the dev extras and the JS clients, make sure PostgreSQL is up, run the whole suite
-test: $(VENV)/.dev-installed postgres node chromium
+test: $(VENV)/.dev-installed postgres node chromium xmlsec1
 	$(BIN)/pytest
 
 # The JavaScript clients the wire tests drive (pinned in tests/node/package-lock.json): installed when
@@ -50,6 +50,14 @@ chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  echo "installing chromium with apt"; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
+# SAML federation (pysaml2) signs, verifies and decrypts with the xmlsec1 program; the SAML tests
+# (tests/wire/test_saml.py) need it: installed with apt when missing, like chromium.
+xmlsec1:
+	@if ! command -v xmlsec1 >/dev/null 2>&1; then \
+	  echo "installing xmlsec1 with apt"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y xmlsec1; \
 	fi
 
 # The PostgreSQL tests use the server at 127.0.0.1:5432; start the local cluster if it is not running.

@@ -73,6 +73,8 @@ def main() -> None:
 @click.option("--login-failures-per-minute", envvar="USERPOOLS_LOGIN_FAILURES_PER_MINUTE",
               type=click.IntRange(min=0), default=20, show_default=True,
               help="Failed hosted sign-ins per pool and client address per minute before 429 (0: no limit).")
+@click.option("--keep-alive", "keep_alive", envvar="USERPOOLS_KEEP_ALIVE", type=click.FloatRange(min=0.1),
+              default=5.0, show_default=True, help="Seconds an idle keep-alive connection stays open.")
 @click.option("--signing-threads", envvar="USERPOOLS_SIGNING_THREADS", type=click.IntRange(min=0), default=0,
               show_default=True, help="Threads per process that sign tokens beside the event loop (0: on the loop); "
                                       "they pay on a machine with CPUs to spare.")
@@ -175,7 +177,7 @@ def serve(**options: Any) -> None:
         # takes it from UserContextData), and uvicorn's middleware for it costs every request a call.
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, server_header=False,
                     http=OneWriteHttpToolsProtocol, proxy_headers=access_log,
-                    ssl_certfile=cert, ssl_keyfile=key, log_config=uvicorn_log_config(log_format))
+                    timeout_keep_alive=settings.keep_alive_seconds, ssl_certfile=cert, ssl_keyfile=key, log_config=uvicorn_log_config(log_format))
         return
     del app  # built only to refuse a bad configuration before any process starts; each worker builds its own
     from userpools.workers import serve_workers
@@ -201,7 +203,7 @@ def settings_from_options(options: dict[str, Any]) -> Settings:
         rate_limits=None if options["rate_limits"] is None else options["rate_limits"] == "on",
         token_failures_per_minute=options["token_failures_per_minute"],
         login_failures_per_minute=options["login_failures_per_minute"],
-        signing_threads=options["signing_threads"], tls_cert=options["tls_cert"], tls_key=options["tls_key"],
+        keep_alive_seconds=options["keep_alive"], signing_threads=options["signing_threads"], tls_cert=options["tls_cert"], tls_key=options["tls_key"],
         tls_self_signed=options["tls_self_signed"], tls_names=tuple(options["tls_names"]),
         request_log=options["request_log"], log_format=options["log_format"],
         shared_signing_key=options["shared_signing_key"],

@@ -88,6 +88,10 @@ class Settings:
     #: before a SQLite write transaction rather than in it, as the write lock is shared by every process.
     workers: int = 1
 
+    keep_alive_seconds: float = 5.0
+    """How long an idle keep-alive connection stays open (uvicorn's ``timeout_keep_alive``; 5 s, its default).
+    SDKs keep their connections in pools; a longer time spares them reconnecting after a pause."""
+
     signing_threads: int = 0
     """Threads per server process that compute the tokens' RS256 signatures beside the event loop
     (``crypto.jwt.Signer``); 0 signs on the loop. With a CPU to spare they raise sign-in throughput, at some

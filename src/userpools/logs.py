@@ -4,7 +4,8 @@ What a log never holds: a password, a code, a token, a secret hash, a client sec
 own messages name pools, users (usernames) and operations only. Two library loggers would print more:
 SQLAlchemy's engine logs every statement with its parameters at INFO (code hashes, encrypted verifiers, the
 outbox's ciphertext), and httpx/httpcore log request URLs (a trigger webhook's URL may carry a token in its
-query). They are held at WARNING whatever ``--log-level`` says.
+query), and pysaml2 (``saml2``) logs whole SAML messages, a user's attributes included, at DEBUG and INFO.
+They are held at WARNING whatever ``--log-level`` says.
 
 The development console outbox (``delivery.outbox``, development mode only) is not a log: it is the console
 delivery of messages, codes included by design, and goes to standard output, apart from the log.
@@ -24,7 +25,7 @@ import orjson
 
 #: Loggers that could write secrets at INFO or DEBUG (see the module docstring): never below WARNING.
 QUIET = ("sqlalchemy", "sqlalchemy.engine", "sqlalchemy.pool", "aiosqlite", "asyncpg", "httpx", "httpcore",
-         "hpack", "botocore", "urllib3")
+         "hpack", "botocore", "urllib3", "saml2")
 
 REQUESTS = logging.getLogger("userpools.requests")
 

@@ -120,6 +120,7 @@ class UserPoolsServer:
             raise pytest.UsageError(f"userpools: {exc}") from None
         config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False,
                                 server_header=False, http=OneWriteHttpToolsProtocol, lifespan="on",
+                                timeout_keep_alive=settings.keep_alive_seconds,
                                 ws="none")  # no WebSocket route: the websockets library is not imported
         self._server = server = uvicorn.Server(config)
         failure: list[BaseException] = []

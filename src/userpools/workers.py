@@ -102,6 +102,7 @@ def _uvicorn_config(app: Any, settings: Settings, *, log_level: str, access_log:
                           log_config=uvicorn_log_config(settings.log_format),
                           access_log=access_log, server_header=False, http=OneWriteHttpToolsProtocol,
                           proxy_headers=access_log,  # see cli.serve
+                          timeout_keep_alive=settings.keep_alive_seconds,
                           ssl_certfile=files[0] if files else None, ssl_keyfile=files[1] if files else None)
 
 

@@ -167,6 +167,25 @@ def test_set_feedback_changes_only_that_users_event(store: Store, run: Any) -> N
     run(body())
 
 
+def test_set_outcome_replaces_the_response_and_challenges_of_that_users_event(store: Store, run: Any) -> None:
+    challenges = [{"ChallengeName": "Password", "ChallengeResponse": "Success"},
+                  {"ChallengeName": "Mfa", "ChallengeResponse": "Failure"}]
+
+    async def body() -> None:
+        await setup(store, a_user("alice"), a_user("bob"))
+        await add(store, an_event("e1", response="InProgress"), an_event("e2"), an_event("b1", "bob"))
+        async with store.transaction() as tx:
+            assert await tx.auth_events.set_outcome(POOL, "alice", "e1", "Fail", challenges) is True
+            assert await tx.auth_events.set_outcome(POOL, "alice", "b1", "Fail", challenges) is False  # bob's
+            assert await tx.auth_events.set_outcome(POOL, "alice", "missing", "Fail", challenges) is False
+        events = {e.id: (e.response, e.challenge_responses) for e in await listed(store)}
+        assert events["e1"] == ("Fail", challenges)
+        assert events["e2"] == ("Pass", [{"ChallengeName": "Password", "ChallengeResponse": "Success"}])
+        assert [e.response for e in await listed(store, "bob")] == ["Pass"]
+
+    run(body())
+
+
 def test_absent_feedback_is_sql_null(store: Store, run: Any) -> None:
     """None is stored as SQL NULL, not as the JSON document ``null``."""
 

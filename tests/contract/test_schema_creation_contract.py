@@ -146,10 +146,11 @@ def test_a_database_at_the_head_is_left_alone_and_an_older_one_is_upgraded(tmp_p
     assert again == upgraded
 
 
-def test_a_server_starts_without_importing_alembic_or_webauthn() -> None:
-    """Alembic is imported only for a database that needs upgrading, webauthn at the first passkey operation:
-    neither by the app, the store or the plugin (start-up cost, docs/architecture.md)."""
+def test_a_server_starts_without_importing_alembic_webauthn_or_pysaml2() -> None:
+    """Alembic is imported only for a database that needs upgrading, webauthn at the first passkey operation,
+    pysaml2 at the first SAML message: none by the app, the store or the plugin (start-up cost,
+    docs/architecture.md)."""
     code = ("import sys, userpools.app, userpools.pytest_plugin, userpools.storage.engine;"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'webauthn'}))")
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'webauthn', 'saml2'}))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

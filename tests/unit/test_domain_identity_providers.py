@@ -23,6 +23,12 @@ def test_mapped_attributes_encode_lists_and_booleans_and_skip_absent_claims() ->
         "email": "a@example.com", "custom:roles": "a%20b,c%2Cd", "email_verified": "true"}
 
 
+def test_mapped_list_elements_that_are_not_strings_are_json() -> None:
+    claims = {"genders": [{"value": "female"}], "ids": [7, True]}
+    assert idp.mapped_attributes({"gender": "genders", "custom:ids": "ids"}, claims) == {
+        "gender": "%7B%22value%22%3A%22female%22%7D", "custom:ids": "7,true"}
+
+
 def test_identities_have_string_primary_and_date_and_no_issuer_for_social_types() -> None:
     entry = idp.identity("Google", "Google", "123", "https://accounts.google.com", 1682704282933, primary=True)
     assert entry == {"userId": "123", "providerName": "Google", "providerType": "Google", "issuer": None,

@@ -81,6 +81,25 @@ def test_next_step(settings: dict[str, Any], extra: dict[str, Any], attributes: 
     assert mfa.next_step(settings, extra, attributes) == expected
 
 
+@pytest.mark.parametrize("settings, extra, attributes, expected", [
+    # MFA OFF, nothing enabled: a verified token is still a factor threat protection can ask for
+    (pool("OFF", "totp"), TOKEN, {}, mfa.NextStep("challenge", ("SOFTWARE_TOKEN_MFA",))),
+    # a phone the pool can send to, nothing set up
+    (pool("OFF", "sms"), user(), PHONE, mfa.NextStep("challenge", ("SMS_MFA",))),
+    (pool("OPTIONAL", "sms", "email"), user(), {**PHONE, **EMAIL},
+     mfa.NextStep("select", ("SMS_MFA", "EMAIL_OTP"))),
+    # an enabled, preferred factor wins over the others the user could receive
+    (pool("OPTIONAL", "sms", "totp"), user("SOFTWARE_TOKEN_MFA", preferred="SOFTWARE_TOKEN_MFA", token=True),
+     PHONE, mfa.NextStep("challenge", ("SOFTWARE_TOKEN_MFA",))),
+    # SMS offered but no phone, email not offered: no factor (MFA_IF_CONFIGURED allows, MFA_REQUIRED blocks)
+    (pool("OPTIONAL", "sms"), user(), EMAIL, None),
+    (pool("OFF"), user(), {**PHONE, **EMAIL}, None),
+])
+def test_risk_step(settings: dict[str, Any], extra: dict[str, Any], attributes: dict[str, str],
+                   expected: mfa.NextStep | None) -> None:
+    assert mfa.risk_step(settings, extra, attributes) == expected
+
+
 def test_preferences_enable_prefer_and_clear() -> None:
     extra = mfa.with_preferences(TOKEN, PHONE, {"SMSMfaSettings": {"Enabled": True, "PreferredMfa": True},
                                                 "SoftwareTokenMfaSettings": {"Enabled": True}}, admin=False)

@@ -28,3 +28,12 @@ def test_a_text_french_lacks_falls_back_to_english_then_to_the_key() -> None:
     french = Texts("fr")
     assert french["sign_in"] == "Se connecter"
     assert french["Password does not conform to policy"] == "Password does not conform to policy"
+
+
+def test_every_second_factor_and_passkey_text_is_in_french() -> None:
+    from userpools.hosted_ui.i18n import TEXTS
+
+    keys = [k for k in TEXTS["en"] if k.startswith(("mfa_", "totp_", "passkey_", "email_setup"))]
+    keys += ["SMS_MFA", "EMAIL_OTP", "SOFTWARE_TOKEN_MFA", "session_expired", "use_password", "send_code"]
+    assert len(keys) > 20
+    assert [k for k in keys if k not in TEXTS["fr"]] == []

@@ -43,3 +43,9 @@ def test_a_sealed_secret_opens_only_for_its_owner() -> None:
     assert totp.unseal(sealed, cipher, owner="pool/sub-1") == "ABCDEFGH"
     with pytest.raises(DataKeyError):
         totp.unseal(sealed, cipher, owner="pool/sub-2")
+
+
+def test_provisioning_uri_is_amplifys_otpauth_form_with_label_and_issuer_encoded() -> None:
+    uri = totp.provisioning_uri("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", account="ada lovelace@example.com", issuer="My Pool")
+    assert uri == ("otpauth://totp/My%20Pool:ada%20lovelace%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+                   "&issuer=My%20Pool")

@@ -44,11 +44,12 @@ class App:
         return f"{self.origin}/signed-out"
 
     def client(self, dp: DomainPool, **extra: Any) -> str:
-        """An app client of the pool with the code flow, this app's URLs and the COGNITO provider; its id."""
+        """An app client of the pool with the code flow, this app's URLs and (unless ``extra`` says otherwise)
+        the COGNITO provider; its id."""
         made = make_client(
             dp.cognito, dp.pool_id, AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["code"],
             AllowedOAuthScopes=["openid", "email", "profile"], CallbackURLs=[self.callback],
-            LogoutURLs=[self.signed_out], SupportedIdentityProviders=["COGNITO"], **extra,
+            LogoutURLs=[self.signed_out], **({"SupportedIdentityProviders": ["COGNITO"]} | extra),
         )
         return str(made["ClientId"])
 

@@ -22,37 +22,66 @@ def create_pg_database() -> str:
         pytest.fail(str(exc), pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def server_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Starts extra servers for tests that need their own (restarts, credentials, two processes)."""
-    started: list[ServerProcess] = []
-    databases: list[str] = []
+class ServerFactory:
+    """Starts extra servers for tests that need their own (restarts, credentials, two processes).
 
-    def make(backend: str = "sqlite", *, start: bool = True, database: str | None = None,  # a URL
-             **kwargs: Any) -> ServerProcess:
-        data_dir = tmp_path_factory.mktemp(f"userpools-{backend}")
-        url = None
+    A server started by a module (by its tests or its module-scoped fixtures) is stopped, and the PostgreSQL
+    database made for it dropped, when that module ends (``_stop_module_servers``): a session of several
+    hundred servers otherwise keeps every one's connection pool open to its end, and PostgreSQL's
+    ``max_connections`` (100 by default) is reached before the last modules start theirs. Only the
+    session-wide ``server`` fixture's servers are kept (``session=True``)."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.module: list[tuple[ServerProcess, str | None]] = []  # the servers to stop, and their own database
+        self.session: list[tuple[ServerProcess, str | None]] = []
+
+    def __call__(self, backend: str = "sqlite", *, start: bool = True, database: str | None = None,  # a URL
+                 session: bool = False, **kwargs: Any) -> ServerProcess:
+        data_dir = self.tmp_path_factory.mktemp(f"userpools-{backend}")
+        url = own = None
         if backend == "postgresql":
-            if database is None:
-                url = create_pg_database()
-                databases.append(url)
-            else:
-                url = database
+            url = own = create_pg_database() if database is None else None
+            url = url or database
         srv = ServerProcess(data_dir=data_dir, database_url=url, **kwargs)
-        started.append(srv)
+        (self.session if session else self.module).append((srv, own))
         return srv.start() if start else srv
 
-    yield make
-    for srv in started:
-        srv.stop()
-    for url in databases:
-        pg.drop_database(url)
+    @staticmethod
+    def stop(servers: list[tuple[ServerProcess, str | None]]) -> None:
+        for srv, _ in servers:
+            srv.stop()
+        for _, own in servers:
+            if own is not None:
+                pg.drop_database(own)
+        servers.clear()
+
+    def end_module(self) -> None:
+        self.stop(self.module)
+
+    def end_session(self) -> None:
+        self.stop(self.module)
+        self.stop(self.session)
+
+
+@pytest.fixture(scope="session")
+def server_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFactory]:
+    factory = ServerFactory(tmp_path_factory)
+    yield factory
+    factory.end_session()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_module_servers(server_factory: ServerFactory) -> Iterator[None]:
+    """Autouse, so set up before (and torn down after) every fixture of the module that starts a server."""
+    yield
+    server_factory.end_module()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def server(request: pytest.FixtureRequest, server_factory: Any) -> ServerProcess:
+def server(request: pytest.FixtureRequest, server_factory: ServerFactory) -> ServerProcess:
     """One live server per backend; every wire test that uses it runs on SQLite and on PostgreSQL."""
-    return server_factory(request.param)
+    return server_factory(request.param, session=True)
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from oauthkit import (
 )
 from test_oauth_token import verified
 
-from userpools.operations.cimd_clients import address_allowed
+from userpools.operations.guarded_fetch import address_allowed
 
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:

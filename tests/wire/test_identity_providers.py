@@ -251,10 +251,13 @@ def test_the_signing_certificate_is_one_per_pool(cognito: Any, pool: dict[str, A
     assert code == "ResourceNotFoundException"
 
 
-def test_encrypted_saml_responses_show_the_pools_certificate(cognito: Any, pool: dict[str, Any]) -> None:
+def test_encrypted_saml_responses_show_the_pools_encryption_certificate(cognito: Any, pool: dict[str, Any]) -> None:
     created = create(cognito, pool["Id"], "Corp", "SAML", {"MetadataFile": SAML_METADATA, "EncryptedResponses": "true"})
-    certificate = cognito.get_signing_certificate(UserPoolId=pool["Id"])["Certificate"]
-    assert created["ProviderDetails"]["ActiveEncryptionCertificate"] == certificate
+    signing = cognito.get_signing_certificate(UserPoolId=pool["Id"])["Certificate"]
+    encryption = created["ProviderDetails"]["ActiveEncryptionCertificate"]
+    assert encryption != signing  # a key pair of its own, the same for every provider of the pool
+    again = create(cognito, pool["Id"], "Other", "SAML", {"MetadataFile": SAML_METADATA, "EncryptedResponses": "true"})
+    assert again["ProviderDetails"]["ActiveEncryptionCertificate"] == encryption
 
 
 # --- linking and disabling --------------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 from botocore.exceptions import ClientError
+from oauthkit import CALLBACK, DomainPool, csrf_of, new_browser
 
 PASSWORD = "Correct-Horse-1"
 
@@ -106,8 +108,12 @@ def test_recovery_restores_users_attributes_and_memberships(cognito: Any, clock:
     restoration = cognito.initiate_point_in_time_recovery(UserPoolId=pool_id, RestoreTimestamp=point)["Restoration"]
     assert restoration["RestoreStatus"] == "PREVIEW_GENERATED"
     assert restoration["RestoreTimestamp"] == point
-    assert restoration["RestorePreview"] == [
-        {"Entity": "Users", "CreateCount": 1, "UpdateCount": 2, "DeleteCount": 1}
+    assert restoration["RestorePreview"] == [  # alice's later password is kept: her email is the update
+        {"Entity": "Users", "CreateCount": 1, "UpdateCount": 2, "DeleteCount": 1},
+        # alice back in admins; bob out of admins, dave (and his staff membership) gone
+        {"Entity": "Groups", "CreateCount": 1, "UpdateCount": 0, "DeleteCount": 2},
+        {"Entity": "User MFAs", "CreateCount": 0, "UpdateCount": 0, "DeleteCount": 0},
+        {"Entity": "Passkeys", "CreateCount": 0, "UpdateCount": 0, "DeleteCount": 0},
     ]
     restore_id = restoration["RestoreId"]
     described = cognito.describe_point_in_time_recovery(UserPoolId=pool_id, RestoreId=restore_id)["Restoration"]
@@ -164,7 +170,10 @@ def test_cancel_expiry_limits_and_errors(cognito: Any, clock: Any, plus_pool: An
     assert _error(missing) == "ResourceNotFoundException"
 
     first = cognito.initiate_point_in_time_recovery(UserPoolId=pool_id, RestoreTimestamp=point)["Restoration"]
-    assert first["RestorePreview"] == [{"Entity": "Users", "CreateCount": 0, "UpdateCount": 0, "DeleteCount": 0}]
+    assert first["RestorePreview"] == [
+        {"Entity": entity, "CreateCount": 0, "UpdateCount": 0, "DeleteCount": 0}
+        for entity in ("Users", "Groups", "User MFAs", "Passkeys")
+    ]
     with pytest.raises(ClientError) as busy:  # one active recovery per pool
         cognito.initiate_point_in_time_recovery(UserPoolId=pool_id, RestoreTimestamp=point)
     assert _error(busy) == "LimitExceededException"
@@ -214,3 +223,27 @@ def test_lite_pools_have_no_recovery(cognito: Any, clock: Any) -> None:
         assert _error(lite) == "FeatureUnavailableInTierException"
     finally:
         cognito.delete_user_pool(UserPoolId=pool_id)
+
+
+def test_a_hosted_sign_up_during_a_recovery_shows_cognitos_error(cognito: Any, clock: Any, plus_pool: Any,
+                                                                 server: Any) -> None:
+    """The store's WritesHeld reaches the hosted pages as ConcurrentModificationException (a banner), not a 500."""
+    pool_id = plus_pool["Id"]
+    domain = f"pitr-{uuid.uuid4().hex[:12]}"
+    cognito.create_user_pool_domain(UserPoolId=pool_id, Domain=domain)
+    dp = DomainPool(server, cognito, pool_id, domain)
+    client_id = dp.client()["ClientId"]
+    clock(20 * 60)
+    point = plus_pool["CreationDate"] + timedelta(seconds=60)
+    restore_id = cognito.initiate_point_in_time_recovery(UserPoolId=pool_id,
+                                                         RestoreTimestamp=point)["Restoration"]["RestoreId"]
+    query = urlencode({"client_id": client_id, "response_type": "code", "redirect_uri": CALLBACK})
+    with new_browser() as browser:
+        url = f"{dp.base}/signup?{query}"
+        form = browser.get(url)
+        refused = browser.post(url, data={"_csrf": csrf_of(form.text), "username": "erin", "password": PASSWORD,
+                                          "email": "erin@example.com"})
+    assert refused.status_code == 400, refused.text
+    assert "is being recovered to a point in time" in refused.text
+    cognito.cancel_point_in_time_recovery(UserPoolId=pool_id, RestoreId=restore_id)
+    cognito.delete_user_pool_domain(UserPoolId=pool_id, Domain=domain)

@@ -63,15 +63,16 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def wait_for(condition: Any, what: str, timeout: float = 30.0) -> Any:
-    """Polls ``condition`` until it answers something true, or fails after ``timeout`` seconds."""
+def wait_for(condition: Any, what: str, timeout: float = 30.0, details: Any = None) -> Any:
+    """Polls ``condition`` until it answers something true, or fails after ``timeout`` seconds (with what
+    ``details()`` returns, the server's log for example)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
+            pytest.fail(f"timed out waiting for {what}" + (f":\n{details()}" if details else ""))
         time.sleep(0.02)
 
 
@@ -151,11 +152,19 @@ def pin_clients(srv: ServerProcess) -> list[Pinned]:
 
 
 def start_workers(server_factory: Any, backend: str, *more: str, by_env: bool = False) -> ServerProcess:
+    # Pinned clients hold one connection per worker for a whole test: an idle keep-alive connection the server
+    # closed (5 s by default; a loaded machine can pause a test that long) would reconnect to any worker.
+    more = ("--keep-alive", "600", *more)
     if by_env:
         srv: ServerProcess = server_factory(backend, extra_args=more, env={"USERPOOLS_WORKERS": str(WORKERS)})
     else:
         srv = server_factory(backend, extra_args=["--workers", str(WORKERS), *more])
-    wait_for(lambda: any(f"{WORKERS} workers serving on" in line for line in srv.output), "every worker")
+    def serving() -> bool:
+        if srv.proc is None or srv.proc.poll() is not None:
+            pytest.fail("the supervisor exited before every worker served:\n" + "".join(srv.output))
+        return any(f"{WORKERS} workers serving on" in line for line in srv.output)
+
+    wait_for(serving, "every worker", details=lambda: "".join(srv.output))
     return srv
 
 

@@ -42,3 +42,10 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
         if hmac.compare_digest(totp.generate_otp(step), code) and found is None:
             found = step
     return found
+
+
+def provisioning_uri(secret: str, *, account: str, issuer: str) -> str:
+    """The ``otpauth://totp/<issuer>:<account>?secret=…&issuer=<issuer>`` URI an authenticator app scans, as
+    Amplify builds it from SecretCode [C: AMP6 getTOTPSetupDetails]; pyotp writes it (the label and issuer
+    percent-encoded, SHA-1 / 6 digits / 30 s left to the apps' defaults)."""
+    return pyotp.TOTP(secret, digits=6, interval=STEP_SECONDS).provisioning_uri(name=account, issuer_name=issuer)

@@ -195,6 +195,20 @@ def saml_endpoints(metadata: str) -> dict[str, str]:
     return out
 
 
+def saml_entity_id(metadata: str) -> str | None:
+    """The entityID of an IdP's metadata (its EntityDescriptor's, or the first one's with an IDPSSODescriptor)."""
+    if not metadata or "<!DOCTYPE" in metadata.upper() or "<!ENTITY" in metadata.upper():
+        return None
+    try:
+        root = ElementTree.fromstring(metadata)
+    except ElementTree.ParseError:
+        return None
+    for entity in root.iter(f"{{{_SAML_MD}}}EntityDescriptor"):
+        if entity.find(f"{{{_SAML_MD}}}IDPSSODescriptor") is not None:
+            return entity.get("entityID")
+    return None
+
+
 def check_quota(count: int) -> None:
     if count >= MAX_PROVIDERS:
         raise LimitExceededException(f"The user pool can have at most {MAX_PROVIDERS} identity providers.")  # [U]
@@ -289,8 +303,8 @@ def mapped_attributes(mapping: Mapping[str, str], claims: Mapping[str, Any]) -> 
         value = claims[claim]
         if isinstance(value, bool):
             text = "true" if value else "false"
-        elif isinstance(value, list):
-            text = ",".join(quote(str(v), safe="") for v in value)
+        elif isinstance(value, list):  # an element that is not a string is its JSON (never Python's repr)
+            text = ",".join(quote(v if isinstance(v, str) else orjson.dumps(v).decode(), safe="") for v in value)
         elif isinstance(value, dict):
             text = orjson.dumps(value).decode()
         else:

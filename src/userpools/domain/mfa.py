@@ -23,6 +23,8 @@ EMAIL_OTP = "EMAIL_OTP"
 FACTORS = (SMS_MFA, SOFTWARE_TOKEN_MFA, EMAIL_OTP)  # the order lists are shown in [U]
 ANSWER_ALIASES = {"EMAIL_MFA": EMAIL_OTP}  # the docs' name for email MFA; Amplify sends EMAIL_OTP [C: BC; AMP6]
 TOKEN = "SoftwareToken"
+#: The members of a user's document (``extra``) that are its MFA settings (point-in-time recovery's "User MFAs")
+SETTINGS_KEYS = ("UserMFASettingList", "PreferredMfaSetting", "MFAOptions", TOKEN)
 
 
 Settings = dict[str, Any]
@@ -251,6 +253,32 @@ def usable_factors(settings: Mapping[str, Any], extra: Mapping[str, Any], attrib
         SOFTWARE_TOKEN_MFA: token_verified(extra),
     }
     return [factor for factor in enabled_factors(extra) if can[factor]]
+
+
+def risk_step(settings: Mapping[str, Any], extra: Mapping[str, Any], attributes: Mapping[str, str]) -> NextStep | None:
+    """The MFA challenge that threat protection's MFA_IF_CONFIGURED / MFA_REQUIRED asks for, whatever the
+    pool's MfaConfiguration [C: API AccountTakeoverActionType: "Present an MFA challenge if possible ... if the
+    user pool only supports SMS message MFA but the user doesn't have a phone number attribute, MFA setup isn't
+    possible"; "users must have an email address or phone number attribute, or a registered TOTP factor"]:
+    the user's enabled factors the pool can use, else each factor the pool offers that the user can receive
+    as things are (a phone number for SMS, an email address for email MFA, a verified TOTP secret). None: no
+    factor, so MFA_IF_CONFIGURED allows the sign-in and MFA_REQUIRED blocks it. The preferred factor is
+    asked; several without one give SELECT_MFA_TYPE."""
+    factors = usable_factors(settings, extra, attributes)
+    if not factors:
+        can = {SMS_MFA: bool(attributes.get("phone_number")), EMAIL_OTP: bool(attributes.get("email")),
+               SOFTWARE_TOKEN_MFA: token_verified(extra)}
+        factors = [f for f in pool_factors(settings) if can[f]]
+        if token_verified(extra) and SOFTWARE_TOKEN_MFA not in factors:
+            factors.append(SOFTWARE_TOKEN_MFA)  # a verified secret keeps working (as usable_factors says)
+    if not factors:
+        return None
+    preferred = extra.get("PreferredMfaSetting")
+    if preferred in factors:
+        return NextStep("challenge", (preferred,))
+    if len(factors) == 1:
+        return NextStep("challenge", (factors[0],))
+    return NextStep("select", tuple(factors))
 
 
 def next_step(settings: Mapping[str, Any], extra: Mapping[str, Any], attributes: Mapping[str, str]) -> NextStep:

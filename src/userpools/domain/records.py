@@ -252,6 +252,19 @@ class WebAuthnCredentialRecord:
 
 
 @dataclass(frozen=True)
+class JournalEntry:
+    """One row of point-in-time recovery's change journal of a user (``storage.sql_journal``), at ``at``
+    (microseconds since the epoch): ``kind`` "user" (``state`` the UserRecord as written, None: deleted),
+    "group" (``key`` the group's name key; ``state`` True, None: the membership removed) or "passkey" (``key``
+    the credential id; ``state`` the WebAuthnCredentialRecord, None: deleted)."""
+
+    kind: str
+    key: str
+    at: int
+    state: UserRecord | WebAuthnCredentialRecord | bool | None
+
+
+@dataclass(frozen=True)
 class DeviceRecord:
     """One device of a user (remembered devices, ``domain.devices``). ``verifier_ciphertext``: the device's
     SRP salt and verifier (ConfirmDevice), encrypted under the data key; None until the device is confirmed.

@@ -116,7 +116,11 @@ def log_delivery_key(pool_id: str) -> str:
 # - ``idp_link``: key = ``<pool id>/<ProviderName>/<attribute>/<value>`` (attribute Cognito_Subject or a mapped
 #   pool attribute); document ``{"username_key", "sub"}``: AdminLinkProviderForUser's link to a native user.
 # - ``saml_signing``: key = ``<pool id>``; document ``{"Certificate"}`` (base64 DER) and ``{"PrivateKey"}``
-#   (base64 of the key's PEM encrypted under the data key): GetSigningCertificate.
+#   (base64 of the key's PEM encrypted under the data key): GetSigningCertificate; it signs AuthnRequests and
+#   LogoutRequests.
+# - ``saml_encryption``: the same shape, a second key pair: ActiveEncryptionCertificate of SAML providers with
+#   EncryptedResponses, whose key decrypts their assertions (one key per purpose).
+# - ``saml_state`` and ``saml_assertion``: not resources: ``oauth_grants`` kinds (see ``operations.saml``).
 # - ``idp_state``: not a resource: the broker's pending upstream sign-ins are ``oauth_grants`` (kind
 #   ``idp_state``, see ``operations.federation``).
 
@@ -124,6 +128,7 @@ IDENTITY_PROVIDER: Final = "identity_provider"
 IDP_IDENTIFIER: Final = "idp_identifier"
 IDP_LINK: Final = "idp_link"
 SAML_SIGNING: Final = "saml_signing"
+SAML_ENCRYPTION: Final = "saml_encryption"
 
 
 def identity_provider_key(pool_id: str, name: str) -> str:

@@ -181,7 +181,9 @@ class AccountPages:
             return redirect(exc.location)
         except CognitoError:
             return redirect(visit.url("/login", username=username, notice=notice))
-        if isinstance(outcome, flows.NewPasswordRequired):
+        if not isinstance(outcome, flows.Redirect):
+            # a new password or a second factor to give: the sign-in page, where the user signs in again and
+            # its challenge pages follow [U: whether managed login goes straight to the MFA page here]
             return redirect(visit.url("/login", username=username, notice=notice))
         response = redirect(outcome.location)
         if outcome.session_secret:

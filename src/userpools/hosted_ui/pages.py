@@ -7,6 +7,8 @@ A view calls ``render(request, "login.html", status, **values)``; ``Page`` carri
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -45,18 +47,30 @@ def page_for(lang: str | None, base: str, accept_language: str | None = None) ->
     return Page(language(lang, accept_language), base)
 
 
-def _headers(page: Page) -> dict[str, str]:
+def _headers(page: Page, script: str | None = None) -> dict[str, str]:
     """The security headers; the CSP's img-src also names the origin of a classic-UI logo served on the
-    server's own address when the page is on another (a domain's Host name)."""
+    server's own address when the page is on another (a domain's Host name), and a page with an inline
+    script (the passkey page) allows that script alone, by its hash."""
     logo = page.style.logo
-    if not logo or logo.startswith("data:"):
+    if (not logo or logo.startswith("data:")) and script is None:
         return SECURITY_HEADERS
-    parts = urlsplit(logo)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    csp = SECURITY_HEADERS["Content-Security-Policy"].replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+    csp = SECURITY_HEADERS["Content-Security-Policy"]
+    if logo and not logo.startswith("data:"):
+        parts = urlsplit(logo)
+        csp = csp.replace("img-src 'self' data:", f"img-src 'self' data: {parts.scheme}://{parts.netloc}")
+    if script is not None:
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        csp += f"; script-src 'sha256-{digest}'"
     return {**SECURITY_HEADERS, "Content-Security-Policy": csp}
 
 
-def render(page: Page, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
-    html = _env.get_template(template).render(page=page, t=page.t, style=page.style, **values)
-    return HTMLResponse(html, status_code=status, headers=_headers(page))
+def inline_script(name: str) -> str:
+    """An inline script of the pages (``templates/<name>``), as the page carries it and its CSP hash covers."""
+    return (TEMPLATES / name).read_text()
+
+
+def render(page: Page, template: str, *, status: int = 200, script: str | None = None, **values: Any
+           ) -> HTMLResponse:
+    """``script``: the text of the page's one inline script (the template writes it as ``{{ script|safe }}``)."""
+    html = _env.get_template(template).render(page=page, t=page.t, style=page.style, script=script, **values)
+    return HTMLResponse(html, status_code=status, headers=_headers(page, script))

@@ -16,7 +16,9 @@ def domain_mount(context: GetContext, endpoints: Endpoints | None = None) -> Mou
     return Mount(f"{PREFIX}/{{domain}}", routes=[
         Route("/oauth2/authorize", endpoints.authorize, methods=["GET"]),
         Route("/oauth2/token", endpoints.token, methods=["POST"]),
-        Route("/oauth2/idpresponse", endpoints.idpresponse, methods=["GET"]),
+        Route("/oauth2/idpresponse", endpoints.idpresponse, methods=["GET", "POST"]),
+        Route("/saml2/idpresponse", endpoints.saml_response, methods=["POST"]),
+        Route("/saml2/logout", endpoints.saml_logout, methods=["GET"]),
         # Cognito's path is /oauth2/userInfo [C]; OIDC libraries read it from discovery, some lower-case it
         Route("/oauth2/userInfo", endpoints.userinfo, methods=["GET", "POST"]),
         Route("/oauth2/userinfo", endpoints.userinfo, methods=["GET", "POST"]),

@@ -1,5 +1,5 @@
-"""The hosted pages' handlers: /login (sign-in and new-password forms) and /error (the account pages are in
-``accounts``).
+"""The hosted pages' handlers: /login (sign-in and new-password forms, and the challenge pages of ``challenges``) and
+/error (the account pages are in ``accounts``).
 
 /login carries the authorization request in its query string (``/oauth2/authorize`` redirects there with
 it, as Cognito does), re-checks it on every request, and ends a successful sign-in with the domain's session
@@ -9,6 +9,7 @@ cookie and a redirect to the client's redirect_uri with the code (or, implicit g
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,12 +26,14 @@ from userpools.errors import (
 )
 from userpools.hosted_ui import csrf
 from userpools.hosted_ui.accounts import NOTICES
+from userpools.hosted_ui.challenges import ChallengePages
 from userpools.hosted_ui.pages import Page, page_for, render
 from userpools.oauth.endpoints import GetContext, error_page_redirect, not_found, set_session
 from userpools.oauth.responses import redirect
 from userpools.oauth.site import Site, site_of
-from userpools.operations import hosted, oauth_limits, signin
+from userpools.operations import hosted, hosted_mfa, oauth_limits, signin
 from userpools.operations import oauth as flows
+from userpools.operations.passkeys import web_authn_allowed
 
 _ATTRIBUTE_FIELD = re.compile(r"requiredAttributes\[([\w:.-]{1,64})\]")
 
@@ -60,6 +63,7 @@ def _carried(params: dict[str, str], **extra: str) -> str:
 class HostedPages:
     def __init__(self, context: GetContext) -> None:
         self._context = context
+        self._challenges = ChallengePages(context)
 
     async def login(self, request: Request) -> Response:
         ctx = self._context()
@@ -82,6 +86,9 @@ class HostedPages:
             for name in checked.identity_providers
         ]
         request.state.password_form = checked.cognito_sign_in
+        # "Sign in with a passkey" on managed login (version 2) pages only [O: passkeys are managed login's], where
+        # the pool allows WEB_AUTHN first and the client USER_AUTH: read from what is loaded already (no query)
+        request.state.passkey = page.style.version == 2 and checked.user_auth and web_authn_allowed(site.pool)
         if request.method == "GET":
             notice = params.get("notice")
             return self._login_form(request, site, page, username=params.get("username"),
@@ -91,14 +98,25 @@ class HostedPages:
             return self._login_form(request, site, page, banner=page.t["csrf"], status=403,
                                     username=form.get("username"))
         if "challenge_session" in form:
-            return await self._new_password(request, site, page, params, form)
+            if form.get("challenge_name", "NEW_PASSWORD_REQUIRED") == "NEW_PASSWORD_REQUIRED":
+                return await self._new_password(request, site, page, params, form)
+            return await self._challenges.answer(
+                request, site, page, params, form, action=self._action(request, site),
+                login_url=self._action(request, site), back=self._back(request, site, page),
+                outcome=lambda outcome, account: self._outcome(request, site, page, outcome, account))
+        if (form.get("passkey_add") or form.get("passkey_register")) and getattr(request.state, "passkey", False):
+            return await self._challenges.add(request, site, page, params, form, action=self._action(request, site),
+                                              back=self._back(request, site, page))
+        if form.get("passkey") and getattr(request.state, "passkey", False):
+            return await self._passkey(request, site, page, params, form.get("username", "").strip())
         username, password = form.get("username", "").strip(), form.get("password", "")
         if not username or not password:
             errors = {name: page.t["required"] for name, value in (("username", username), ("password", password))
                       if not value}
             return self._login_form(request, site, page, errors=errors, username=username, status=400)
         try:
-            outcome = await flows.sign_in(ctx, site.pool, params, username, password)
+            outcome = await flows.sign_in(ctx, site.pool, params, username, password,
+                                          offer_passkey=getattr(request.state, "passkey", False))
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
         except oauth_limits.LoginThrottled as exc:
@@ -118,7 +136,35 @@ class HostedPages:
                 confirm = site.url(f"/confirm?{_carried(params, username=username)}")
             return self._login_form(request, site, page, errors=errors, banner=banner, username=username,
                                     status=400, confirm_link=confirm)
-        return self._outcome(request, site, page, outcome)
+        return await self._outcome(request, site, page, outcome, username)
+
+    async def _passkey(self, request: Request, site: Site, page: Page, params: dict[str, str],
+                       username: str) -> Response:
+        """"Sign in with a passkey" pressed: the WEB_AUTHN challenge's page for the name given."""
+        if not username:
+            return self._login_form(request, site, page, errors={"username": page.t["required"]}, status=400)
+        try:
+            outcome = await hosted_mfa.passkey_sign_in(self._context(), site.pool, params, username)
+        except flows.AuthorizeRedirect as exc:
+            return redirect(exc.location)
+        except oauth_limits.LoginThrottled as exc:
+            response = self._login_form(request, site, page, banner=page.t["login_throttled"], username=username,
+                                        status=429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        except CognitoError as exc:
+            errors, banner = _login_errors(page, exc)
+            return self._login_form(request, site, page, errors=errors, banner=banner, username=username,
+                                    status=400)
+        return await self._outcome(request, site, page, outcome, username)
+
+    def _back(self, request: Request, site: Site, page: Page) -> Callable[..., Response]:
+        """The sign-in form again, as a challenge page sends the user back to it."""
+        def back(*, banner: str | None = None, username: str | None = None,
+                 errors: dict[str, str] | None = None, status: int = 400) -> Response:
+            return self._login_form(request, site, page, banner=banner, username=username, errors=errors,
+                                    status=status)
+        return back
 
     def _action(self, request: Request, site: Site) -> str:
         return site.url("/login?" + request.url.query)
@@ -141,7 +187,8 @@ class HostedPages:
                           errors=errors or {}, banner=banner, username=username, notice=notice,
                           links=self._links(request, site), confirm_link=confirm_link,
                           idp_buttons=getattr(request.state, "idp_buttons", []),
-                          password_form=getattr(request.state, "password_form", True))
+                          password_form=getattr(request.state, "password_form", True),
+                          passkey=getattr(request.state, "passkey", False))
         return _with_csrf(response, site, token, is_new)
 
     def _new_password_form(self, request: Request, site: Site, page: Page, challenge: flows.NewPasswordRequired,
@@ -153,10 +200,18 @@ class HostedPages:
                           username=challenge.username, required_attributes=challenge.required_attributes)
         return _with_csrf(response, site, token, is_new)
 
-    def _outcome(self, request: Request, site: Site, page: Page,
-                 outcome: flows.Redirect | flows.NewPasswordRequired) -> Response:
+    async def _outcome(self, request: Request, site: Site, page: Page, outcome: flows.Outcome,
+                       account: str) -> Response:
+        """A sign-in step's outcome: the next page (new password, a challenge), or the redirect to the client
+        with the domain's session. ``account``: the name the user signed in with (an authenticator app's label)."""
         if isinstance(outcome, flows.NewPasswordRequired):
             return self._new_password_form(request, site, page, outcome)
+        if isinstance(outcome, flows.Challenge):
+            action = self._action(request, site)
+            return await self._challenges.show(request, site, page, outcome, action=action, login_url=action,
+                                               back=self._back(request, site, page), account=account)
+        if outcome.offer_passkey and getattr(request.state, "passkey", False):
+            return self._challenges.offer(request, site, page, outcome, action=self._action(request, site))
         response = redirect(outcome.location)
         if outcome.session_secret:
             set_session(response, site, outcome.session_secret)
@@ -177,7 +232,8 @@ class HostedPages:
             return self._new_password_form(request, site, page, challenge, errors=errors, status=400)
         try:
             outcome = await flows.new_password(self._context(), site.pool, params, challenge.session,
-                                               challenge.username, password, attributes)
+                                               challenge.username, password, attributes,
+                                               offer_passkey=getattr(request.state, "passkey", False))
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
         except InvalidPasswordException as exc:
@@ -187,7 +243,7 @@ class HostedPages:
             if exc.message == signin.SESSION_EXPIRED:
                 return self._login_form(request, site, page, banner=page.t[exc.message], status=400)
             return self._new_password_form(request, site, page, challenge, banner=page.t[exc.message], status=400)
-        return self._outcome(request, site, page, outcome)
+        return await self._outcome(request, site, page, outcome, challenge.username)
 
     async def error(self, request: Request) -> Response:
         site = await site_of(request, self._context())

@@ -3,6 +3,7 @@ and ``operations.oauth_tokens``; what Cognito answers on each error is noted the
 
 from __future__ import annotations
 
+import html
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -19,7 +20,7 @@ from userpools.domain.tokens import issuer as token_issuer
 from userpools.domain.tokens import issuer_updated
 from userpools.oauth.responses import SECURITY_HEADERS, redirect
 from userpools.oauth.site import SESSION_COOKIE, Site, site_of
-from userpools.operations import dcr, federation, oauth_tokens
+from userpools.operations import dcr, federation, oauth_tokens, saml
 from userpools.operations import oauth as flows
 from userpools.operations.context import Context
 
@@ -64,6 +65,15 @@ def error_page_redirect(site: Site, exc: rules.PageError, params: dict[str, str]
     if params.get("lang"):
         query["lang"] = params["lang"]
     return redirect(site.url("/error?" + urlencode(query)))
+
+
+def form_post(outcome: saml.FormPost) -> Response:
+    """The SAML HTTP-POST binding: a page whose form the browser posts to the IdP (a button without script)."""
+    fields = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                     for k, v in outcome.fields.items())
+    body = (f'<!DOCTYPE html><html><body><form method="post" action="{html.escape(outcome.url)}">{fields}'
+            '<button type="submit">Continue</button></form></body></html>')
+    return Response(body, media_type="text/html", headers=SECURITY_HEADERS)
 
 
 def session_cookie(request: Request) -> str | None:
@@ -129,19 +139,60 @@ class Endpoints:
     async def _to_upstream(self, site: Site, params: dict[str, str]) -> Response:
         """identity_provider= or idp_identifier=: straight to the upstream provider [C]."""
         try:
-            outcome = await federation.start(self._context(), site.pool, params, site.url("/oauth2/idpresponse"))
+            outcome = await federation.start(self._context(), site.pool, params, site.url("/oauth2/idpresponse"),
+                                             site.url("/saml2/idpresponse"))
         except rules.PageError as exc:
             return error_page_redirect(site, exc, params)
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
+        if isinstance(outcome, saml.FormPost):
+            return form_post(outcome)
+        return redirect(outcome.location)
+
+    async def saml_response(self, request: Request) -> Response:
+        """POST /saml2/idpresponse: a SAML IdP's response (SP- or IdP-initiated) → the app's redirect."""
+        site = await self._site(request)
+        if site is None:
+            return not_found()
+        try:
+            form = await _form(request)
+            outcome = await saml.receive(self._context(), site.pool, form, site.url("/saml2/idpresponse"))
+        except rules.PageError as exc:
+            return error_page_redirect(site, exc, {})
+        except rules.OAuthError as exc:  # a body that is not a form
+            return error_page_redirect(site, rules.PageError(exc.error, exc.description), {})
+        except flows.AuthorizeRedirect as exc:
+            return redirect(exc.location)
+        response = redirect(outcome.location)
+        if outcome.session_secret:
+            set_session(response, site, outcome.session_secret)
+        return response
+
+    async def saml_logout(self, request: Request) -> Response:
+        """GET /saml2/logout: the IdP's LogoutResponse (the end of /logout's round trip), or its own
+        LogoutRequest (IdP-initiated sign-out), by the HTTP-Redirect binding."""
+        site = await self._site(request)
+        if site is None:
+            return not_found()
+        try:
+            outcome = await saml.logout_message(self._context(), site.pool, dict(request.query_params),
+                                                site.url("/saml2/idpresponse"))
+        except rules.PageError as exc:
+            return error_page_redirect(site, exc, {})
         return redirect(outcome.location)
 
     async def idpresponse(self, request: Request) -> Response:
-        """GET /oauth2/idpresponse: the upstream's answer; the app gets userpools' code and its own state."""
+        """GET /oauth2/idpresponse: the upstream's answer; the app gets userpools' code and its own state. POST:
+        the same answer as a form (Sign in with Apple's response_mode=form_post [C])."""
         site = await self._site(request)
         if site is None:
             return not_found()
         params = dict(request.query_params)
+        if request.method == "POST":
+            try:
+                params = await _form(request)
+            except rules.OAuthError as exc:
+                return error_page_redirect(site, rules.PageError("invalid_request", exc.description), {})
         try:
             outcome = await federation.finish(self._context(), site.pool, params)
         except rules.PageError as exc:
@@ -231,6 +282,13 @@ class Endpoints:
             return error_page_redirect(site, exc, params)
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
+        session = session_cookie(request)
+        if session:
+            try:  # a SAML sign-in with IDPSignout: to the IdP first, back through /saml2/logout [C]
+                outcome = await saml.sign_out(self._context(), site.pool, session, outcome,
+                                              site.url("/saml2/idpresponse"))
+            except rules.PageError as exc:
+                return error_page_redirect(site, exc, params)
         response = redirect(outcome.location)
         clear_session(response, site)
         return response

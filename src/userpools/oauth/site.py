@@ -26,7 +26,7 @@ PREFIX = "/domain"
 HOST_KEY = "userpools.domain_host"
 SESSION_COOKIE = "cognito"  # the managed-login session cookie's name [O]
 #: The paths a domain serves at its root (Host form); everything else stays the server's own.
-DOMAIN_PATHS = ("/oauth2/", "/login", "/logout", "/error", "/signup", "/confirm", "/resendcode", "/forgotPassword",
+DOMAIN_PATHS = ("/oauth2/", "/saml2/", "/login", "/logout", "/error", "/signup", "/confirm", "/resendcode", "/forgotPassword",
                 "/.well-known/openid-configuration", "/.well-known/jwks.json")
 
 

@@ -40,6 +40,7 @@ from userpools.operations import (
     user_import,
     users,
 )
+from userpools.operations.common import held_as_cognito
 from userpools.operations.context import Context, Handler
 from userpools.operations.replica_guard import RUNNING
 
@@ -226,12 +227,14 @@ _HANDLERS: Mapping[str, Handler] = {
 
 def _naming(name: str, handler: Handler) -> Handler:
     """The handler with the running operation and the server's Region named in ``replica_guard.RUNNING``, which
-    the pool loads check (a secondary Region serves a pool read and sign-in only)."""
+    the pool loads check (a secondary Region serves a pool read and sign-in only), and the store's
+    ``WritesHeld`` answered as Cognito's error (``common.held_as_cognito``)."""
 
     async def run(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
         token = RUNNING.set((name, ctx.settings.region))
         try:
-            return await handler(ctx, req)
+            with held_as_cognito():
+                return await handler(ctx, req)
         finally:
             RUNNING.reset(token)
 

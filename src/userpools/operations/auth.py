@@ -107,15 +107,14 @@ async def _after_password(a: Attempt, user: UserRecord, *, password: str | None 
     flow was given, for the compromised-credentials check), then the user's next step (a new password first,
     then MFA, or tokens)."""
     if threats.mode(a.pool) is not None:
-        refused = await threats.screen_sign_in(a.ctx, a.tx, a.pool, a.client, user, a.seen(), password=password)
-        if refused is not None:
-            a.failure = refused
+        a.screened(await threats.screen_sign_in(a.ctx, a.tx, a.pool, a.client, user, a.seen(), password=password))
+        if a.failure is not None:
             return {}
     user = await password_accepted(a, user)
     if user.status == "FORCE_CHANGE_PASSWORD":
         if temporary_password_expired(a, user):
             raise NotAuthorizedException("Temporary password has expired and must be reset by an administrator.")
-        return new_password_challenge(a, user)
+        return new_password_challenge(a, user, data=a.risk_data() or None)
     return await mfa_signin.after_first_factor(a, user)
 
 
@@ -365,6 +364,12 @@ async def password_sign_in(a: Attempt) -> dict[str, Any]:
     return await _password_flow(a)
 
 
+async def user_auth_sign_in(a: Attempt) -> dict[str, Any]:
+    """USER_AUTH (the hosted page's passkey sign-in, PREFERRED_CHALLENGE WEB_AUTHN): the client must allow it."""
+    check_flow_enabled(a.client, "USER_AUTH")
+    return await _user_auth_flow(a)
+
+
 async def new_password_sign_in(a: Attempt, session: str | None) -> dict[str, Any]:
     """NEW_PASSWORD_REQUIRED answered (the hosted new-password form)."""
     return await _new_password_required(a, session)
@@ -457,6 +462,7 @@ async def _new_password_required(a: Attempt, session: str | None) -> dict[str, A
     user = dataclasses.replace(user, status="CONFIRMED", attributes=attributes, updated_at=a.ctx.clock.now())
     await a.tx.users.update(user)
     await store_aliases(a.tx, a.pool, user)
+    a.resume(opened.data)
     if custom_auth.is_custom(opened):
         return await custom_auth.after_new_password(a, user, opened)
     # The new password first, then the second factor [O: Amplify's CONFIRM_SIGN_IN_WITH_NEW_PASSWORD is

@@ -17,11 +17,8 @@ unpublished].
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import ipaddress
 import re
-import socket
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -34,14 +31,11 @@ from userpools.domain.records import ClientRecord, PoolRecord
 from userpools.domain.resources import CIMD_URL, cimd_url_key
 from userpools.operations.cimd import policies_of, record_fetch
 from userpools.operations.context import Context
+from userpools.operations.guarded_fetch import FetchError, public_addresses
 from userpools.storage.ports import Transaction
 
 FETCH_TIMEOUT_SECONDS = 5.0
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?", re.IGNORECASE)
-
-
-class FetchError(Exception):
-    """The document could not be fetched or used; the message says why (shown on the error page)."""
 
 
 async def _policy(tx: Transaction, pool: PoolRecord, url: str) -> Mapping[str, Any] | None:
@@ -93,27 +87,6 @@ async def ensure(ctx: Context, pool: PoolRecord, client_id: str | None) -> None:
         await record_fetch(tx, pool.id, policy, url, metadata, ctx.clock.now(), max_age)
 
 
-def address_allowed(address: str, *, allow_loopback: bool) -> bool:
-    """The SSRF guard's rule for one resolved address."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return allow_loopback
-    return ip.is_global and not ip.is_multicast and not ip.is_reserved and not ip.is_unspecified
-
-
-async def _addresses(host: str, port: int, allow_loopback: bool) -> list[str]:
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
-        raise FetchError(f"the host {host} does not resolve") from None
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    if not addresses or not all(address_allowed(a, allow_loopback=allow_loopback) for a in addresses):
-        raise FetchError(f"the host {host} resolves to an address that is not public")
-    return addresses
-
-
 def max_age_of(cache_control: str | None) -> int | None:
     match = _MAX_AGE.search(cache_control or "")
     return int(match.group(1)) if match else None
@@ -125,7 +98,7 @@ async def fetch(url: str, *, allow_loopback: bool) -> tuple[dict[str, Any], int 
     host = parts.hostname or ""
     port = parts.port or 443
     last: Exception | None = None
-    for address in await _addresses(host, port, allow_loopback):
+    for address in await public_addresses(host, port, allow_loopback):
         literal = f"[{address}]" if ":" in address else address
         target = urlunsplit(("https", f"{literal}:{port}", parts.path, parts.query, ""))
         try:

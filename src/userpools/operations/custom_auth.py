@@ -38,7 +38,7 @@ from userpools.domain import users as user_domain
 from userpools.domain.custom_auth import CUSTOM_CHALLENGE, PASSWORD_VERIFIER, Progress
 from userpools.domain.records import UserRecord
 from userpools.errors import InvalidLambdaResponseException, InvalidParameterException, NotAuthorizedException
-from userpools.operations import hooks, mfa_signin, signin
+from userpools.operations import hooks, mfa_signin, signin, threats
 from userpools.operations.common import check_secret_hash, find_user
 from userpools.operations.signin import Attempt
 from userpools.triggers import events
@@ -152,10 +152,20 @@ async def _define(a: Attempt, user: UserRecord | None, progress: Progress, *, bi
     ))
     decision = custom_domain.decide(response, progress.history)
     if decision.step == "fail" or (decision.step == "tokens" and user is None):
+        if user is not None and threats.mode(a.pool) is not None:  # a failed sign-in, for the takeover rule
+            await threats.sign_in_failed(a.ctx, a.tx, a.pool, a.client, user, a.seen(), wrong_password=False,
+                                         password_checked=_password_checked(progress))
         a.failure = NotAuthorizedException(signin.INCORRECT)  # after the commit: the Session stays spent
         return {}
     if decision.step == "tokens":
         assert user is not None
+        if threats.mode(a.pool) is not None:
+            # Assessed as the other flows are once their first factor is right: blocked ranges, takeover
+            # risk and its action (never the compromised-credentials check: no password is seen here).
+            a.screened(await threats.screen_sign_in(a.ctx, a.tx, a.pool, a.client, user, a.seen(), password=None,
+                                                    password_checked=_password_checked(progress)))
+            if a.failure is not None:
+                return {}
         # The pool's MFA follows the custom challenges [U: Cognito documents MFA after custom auth only
         # through the flows' shared rules].
         return await mfa_signin.after_first_factor(a, user, source=source)
@@ -226,6 +236,11 @@ async def _user(a: Attempt, progress: Progress) -> UserRecord | None:
     if user is None:
         raise NotAuthorizedException(signin.INCORRECT)
     return user
+
+
+def _password_checked(progress: Progress) -> bool:
+    """Whether the sign-in checked the user's password (a PASSWORD_VERIFIER answered right)."""
+    return any(name == PASSWORD_VERIFIER and result for name, result, _metadata in progress.history)
 
 
 def _digest(secret_block: str) -> str:

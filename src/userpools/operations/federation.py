@@ -13,6 +13,11 @@ attributes_url with attributes_request_method; then the user: a native user the 
 (AdminLinkProviderForUser), else the federated user ``<provider>_<sub>`` (EXTERNAL_PROVIDER), made at the first
 sign-in; mapped attributes are written at every sign-in; the user joins ``<poolId>_<ProviderName>``.
 
+The social types on the same path [C: each provider's documented endpoints]: Facebook's code is exchanged with
+GET and its Graph API asked for the mapped fields (token and appsecret_proof in the query); Amazon's profile is
+read with the Bearer token; Apple answers with a form POST (response_mode=form_post), its client secret is an
+ES256 JWT made from the provider's private key, and its ``user`` field names the user at the first sign-in.
+
 Deviation, said in docs/compatibility.md: Cognito sends no nonce upstream [O: va.gov-team#36369]; userpools sends
 its own and checks it (replay protection the issue asks for; upstreams ignore a nonce they do not need).
 Network calls happen outside the transactions. Every upstream failure becomes a redirect to the app with
@@ -21,39 +26,37 @@ Network calls happen outside the transactions. Every upstream failure becomes a 
 
 from __future__ import annotations
 
-import dataclasses
+import hashlib
+import hmac
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import jwt
 import orjson
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
-from userpools import ids
 from userpools.domain import identity_providers as idp
 from userpools.domain import oauth as rules
-from userpools.domain import users as user_domain
-from userpools.domain.records import GroupRecord, OAuthGrantRecord, PoolRecord, PoolResource, UserRecord
-from userpools.domain.resources import IDENTITY_PROVIDER, IDP_LINK, identity_provider_key, idp_link_key
-from userpools.errors import CognitoError
-from userpools.operations import hooks
+from userpools.domain.records import OAuthGrantRecord, PoolRecord, PoolResource
+from userpools.domain.resources import IDENTITY_PROVIDER, identity_provider_key
+from userpools.operations import saml
+from userpools.operations.common import answers_held
 from userpools.operations.context import Context
+from userpools.operations.federated_users import AccessDenied, ServerError, UpstreamFailure, complete, fail
 from userpools.operations.identity_providers import provider_by_identifier
 from userpools.operations.oauth import (
-    SESSION,
-    AuthorizeRedirect,
-    AuthorizeRequest,
     Redirect,
-    answer,
     check_authorize,
     ensure_client,
     grant_key,
-    new_session,
     with_params,
 )
 from userpools.storage.ports import Transaction
-from userpools.triggers import events
 
 IDP_STATE = "idp_state"
 ROUND_TRIP_SECONDS = 300  # [C: DG23 "within 5 minutes"]
@@ -65,26 +68,11 @@ HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")  # [C: DG23 "HMAC-SHA, ECDSA or RS
 #: Google's and Apple's published JWKS URLs]
 SOCIAL_JWKS = {idp.GOOGLE: "https://www.googleapis.com/oauth2/v3/certs", idp.APPLE: "https://appleid.apple.com/auth/keys"}
 CODE_FLOW_TYPES = (idp.OIDC, idp.GOOGLE, idp.APPLE, idp.FACEBOOK, idp.AMAZON)
-
-
-class ServerError(rules.OAuthError):
-    error: ClassVar[str] = "server_error"
-
-
-class AccessDenied(rules.OAuthError):
-    error: ClassVar[str] = "access_denied"
-
-
-class UpstreamFailure(Exception):
-    """Something the upstream answered or failed to answer; the message is the app's error_description."""
-
-    def __init__(self, message: str, error: str = "server_error") -> None:
-        super().__init__(message)
-        self.error = error
-
-
-def _fail(request: AuthorizeRequest, error: rules.OAuthError) -> AuthorizeRedirect:
-    return AuthorizeRedirect(request.redirect_uri, error, request.state, fragment=request.response_type == "token")
+APPLE_ISSUER = "https://appleid.apple.com"  # [C: Apple's ID tokens' iss and its client secrets' aud]
+APPLE_SECRET_SECONDS = 300  # the lifetime of the client secret JWT made for each token request [U]
+ERROR_REASON_CHARS = 200  # how much of an upstream's error reason the app's error_description carries [U]
+#: upstream error codes passed on to the app as access_denied: the user said no [U: Cognito's mapping]
+DENIALS = ("access_denied", "user_cancelled_authorize")  # OAuth's; Apple's [C: Apple's authorization errors]
 
 
 async def _provider(tx: Transaction, pool: PoolRecord, params: dict[str, str]) -> PoolResource | None:
@@ -102,9 +90,10 @@ def is_federated(params: dict[str, str]) -> bool:
 # --- /oauth2/authorize → the upstream -------------------------------------------------------------------------
 
 
-async def start(ctx: Context, pool: PoolRecord, params: dict[str, str], callback: str) -> Redirect:
-    """The upstream authorize URL for this authorization request. ``callback`` is the domain's
-    /oauth2/idpresponse. Raises PageError or AuthorizeRedirect as /oauth2/authorize does."""
+async def start(ctx: Context, pool: PoolRecord, params: dict[str, str], callback: str, acs: str) -> Redirect:
+    """The upstream authorize URL for this authorization request (a SAML provider's: ``operations.saml``).
+    ``callback`` is the domain's /oauth2/idpresponse, ``acs`` its /saml2/idpresponse. Raises PageError or
+    AuthorizeRedirect as /oauth2/authorize does."""
     await ensure_client(ctx, pool, params.get("client_id"))
     async with ctx.store.transaction() as tx:
         client, request = await check_authorize(tx, pool, params)
@@ -112,23 +101,31 @@ async def start(ctx: Context, pool: PoolRecord, params: dict[str, str], callback
         supported = client.settings.get("SupportedIdentityProviders") or []
         if provider is None or provider.document["ProviderName"] not in supported:
             # [U] Cognito's answer to a provider the client does not support
-            raise _fail(request, rules.InvalidRequest("Unsupported identity provider"))
+            raise fail(request, rules.InvalidRequest("Unsupported identity provider"))
         document = provider.document
-        if document["ProviderType"] not in CODE_FLOW_TYPES:
-            raise _fail(request, ServerError(f"{document['ProviderType']} sign-in is not supported by this server"))
-        details = idp.derived_details(document)
-        state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-        now = ctx.clock.now()
         kept = {k: v for k, v in params.items() if k not in ("identity_provider", "idp_identifier")}
-        await tx.oauth_grants.insert(OAuthGrantRecord(
-            IDP_STATE, grant_key(ctx.cipher, IDP_STATE, state), pool.id, now,
-            now + timedelta(seconds=ROUND_TRIP_SECONDS), None,
-            {"params": kept, "provider": document["ProviderName"], "nonce": nonce, "callback": callback},
-        ))
+        if document["ProviderType"] not in (*CODE_FLOW_TYPES, idp.SAML):
+            raise fail(request, ServerError(f"{document['ProviderType']} sign-in is not supported by this server"))
+        if document["ProviderType"] != idp.SAML:
+            details = idp.derived_details(document)
+            state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+            now = ctx.clock.now()
+            await tx.oauth_grants.insert(OAuthGrantRecord(
+                IDP_STATE, grant_key(ctx.cipher, IDP_STATE, state), pool.id, now,
+                now + timedelta(seconds=ROUND_TRIP_SECONDS), None,
+                {"params": kept, "provider": document["ProviderName"], "nonce": nonce, "callback": callback},
+            ))
+    if document["ProviderType"] == idp.SAML:
+        return await saml.start(ctx, pool, kept, provider, request, acs)
+    scopes = " ".join(details.get("authorize_scopes", "openid").replace(",", " ").split())
     query = {"response_type": "code", "client_id": details["client_id"], "redirect_uri": callback,
-             "scope": details.get("authorize_scopes", "openid").replace(",", " "), "state": state}
+             "scope": scopes, "state": state}
     if details.get("oidc_issuer"):
         query["nonce"] = nonce
+    if document["ProviderType"] == idp.APPLE:
+        # Apple posts its answer (code, state, and at the first sign-in the user's name) to the redirect URI
+        # when name or email is asked for [C: Apple's "Request an authorization"]
+        query["response_mode"] = "form_post"
     return Redirect(with_params(details["authorize_url"], query))
 
 
@@ -140,15 +137,32 @@ async def _fetch_json(response_call: Any, what: str) -> dict[str, Any]:
         response = await response_call
     except (httpx.HTTPError, OSError) as exc:
         raise UpstreamFailure(f"Unable to reach the identity provider's {what}: {type(exc).__name__}") from None
-    if response.status_code != 200:
-        raise UpstreamFailure(f"The identity provider's {what} answered {response.status_code}")
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        raise UpstreamFailure(f"The identity provider's {what} did not answer JSON") from None
+        body = None
+    if response.status_code != 200:
+        raise UpstreamFailure(f"The identity provider's {what} answered {response.status_code}{_said(body)}")
+    if body is None:
+        raise UpstreamFailure(f"The identity provider's {what} did not answer JSON")
     if not isinstance(body, dict):
         raise UpstreamFailure(f"The identity provider's {what} did not answer a JSON object")
     return body
+
+
+def _said(body: Any) -> str:
+    """The upstream's own reason in an error answer, cut short: OAuth's ``error`` (RFC 6749 §5.2) or the Graph
+    API's ``{"error": {"type", "message"}}`` [C: Facebook's Graph API errors]."""
+    if not isinstance(body, dict):
+        return ""
+    error = body.get("error")
+    if isinstance(error, dict):
+        reason = ": ".join(str(error[k]) for k in ("type", "message") if isinstance(error.get(k), str))
+    elif isinstance(error, str):
+        reason = error
+    else:
+        return ""
+    return f" ({reason[:ERROR_REASON_CHARS]})" if reason else ""
 
 
 def _verify_id_token(token: str, details: dict[str, str], jwks: dict[str, Any], nonce: str, now: float
@@ -178,24 +192,103 @@ def _verify_id_token(token: str, details: dict[str, str], jwks: dict[str, Any], 
         )
     except jwt.PyJWTError as exc:
         raise UpstreamFailure(f"Invalid ID token: {exc}") from None
-    if float(claims["exp"]) + LEEWAY_SECONDS < now:  # the server's clock (tests move it), not time.time()
+    try:
+        expires = float(claims["exp"])
+    except (TypeError, ValueError):
+        raise UpstreamFailure("Invalid ID token: exp is not a number") from None
+    if expires + LEEWAY_SECONDS < now:  # the server's clock (tests move it), not time.time()
         raise UpstreamFailure("Invalid ID token: the token has expired")
     if claims.get("nonce") != nonce:
         raise UpstreamFailure("Invalid ID token: the nonce does not match")
     return dict(claims)
 
 
-async def upstream_claims(details: dict[str, str], code: str, callback: str, nonce: str, now: float
+def apple_client_secret(details: dict[str, str], now: float) -> str:
+    """Sign in with Apple's client_secret: a JWT signed ES256 with the provider's private key (the .p8 file's
+    PEM), ``kid`` the key_id, ``iss`` the team_id, ``sub`` the client_id (the Services ID), ``aud`` Apple's
+    issuer [C: Apple's "Creating a client secret"]; made for each token request, short-lived [U: Apple allows
+    up to 6 months]. ``aud`` is the provider's oidc_issuer, Apple's own unless pointed at a stand-in."""
+    try:
+        key = serialization.load_pem_private_key(details.get("private_key", "").encode(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise UpstreamFailure("The SignInWithApple private_key is not a PEM private key") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise UpstreamFailure("The SignInWithApple private_key is not a P-256 (ES256) key")
+    issued = int(now)
+    claims = {"iss": details.get("team_id", ""), "iat": issued, "exp": issued + APPLE_SECRET_SECONDS,
+              "aud": details.get("oidc_issuer") or APPLE_ISSUER, "sub": details["client_id"]}
+    return jwt.encode(claims, key, algorithm="ES256", headers={"kid": details.get("key_id", "")})
+
+
+def apple_user_claims(text: str | None) -> dict[str, str]:
+    """Apple's ``user`` form field, sent at a user's first authorization only: ``{"name": {"firstName",
+    "lastName"}, "email"}`` [C: Apple's "Request an authorization"], read as the claims ``firstName``,
+    ``lastName`` and ``name`` (the two joined) [O: the Apple attribute names of CDK's ProviderAttribute]. It is
+    not signed, so its email is never used (the ID token's is); a field that is not that JSON is ignored [U]."""
+    try:
+        value = orjson.loads(text or "")
+    except orjson.JSONDecodeError:
+        return {}
+    name = value.get("name") if isinstance(value, dict) else None
+    if not isinstance(name, dict):
+        return {}
+    out = {k: v for k in ("firstName", "lastName") if isinstance(v := name.get(k), str) and v}
+    if out:
+        out["name"] = " ".join(out[k] for k in ("firstName", "lastName") if k in out)
+    return out
+
+
+async def _attributes(http: httpx.AsyncClient, provider_type: str, details: dict[str, str],
+                      mapping: Mapping[str, str], access_token: str, id_claims: Mapping[str, Any]) -> dict[str, Any]:
+    """The user's attributes from attributes_url: with the access token as a Bearer header [C: DG23 for OIDC;
+    Amazon's "Obtain Customer Profile"]; Facebook's Graph API gets the token, its appsecret_proof and, with
+    attributes_url_add_attributes, the fields the mapping names (and ``id``) in the query [C: Facebook's Graph
+    API "Securing requests" and "fields"]. Google's People API (an attributes_url ending ``personFields=``) is
+    asked only for the mapped claims the ID token does not carry, and not at all when it carries them all [U:
+    Cognito's use of it; an empty personFields is refused by Google]."""
+    url = httpx.URL(details["attributes_url"])
+    headers = {"Authorization": f"Bearer {access_token}"}
+    if provider_type == idp.GOOGLE and details["attributes_url"].endswith("personFields="):
+        wanted = sorted({c for a, c in mapping.items() if a != "username"} - set(id_claims))
+        if not wanted:
+            return {}
+        url = httpx.URL(details["attributes_url"] + ",".join(wanted))
+    if provider_type == idp.FACEBOOK:
+        proof = hmac.new(details.get("client_secret", "").encode(), access_token.encode(), hashlib.sha256)
+        params = {"access_token": access_token, "appsecret_proof": proof.hexdigest()}
+        if details.get("attributes_url_add_attributes") == "true":
+            fields = [idp.SUBJECT_CLAIM[idp.FACEBOOK]] + sorted(c for a, c in mapping.items() if a != "username")
+            params["fields"] = ",".join(dict.fromkeys(fields))
+        url, headers = url.copy_merge_params(params), {}
+    if details.get("attributes_request_method") == "POST":
+        return await _fetch_json(http.post(url, headers=headers), "attributes URL")
+    return await _fetch_json(http.get(url, headers=headers), "attributes URL")
+
+
+async def upstream_claims(provider_type: str, details: dict[str, str], mapping: Mapping[str, str], code: str,
+                          callback: str, nonce: str, now: float, answer_params: Mapping[str, str]
                           ) -> dict[str, Any]:
     """The code redeemed upstream, the ID token verified, the attributes read: the identity's claims."""
+    try:
+        return await _upstream_claims(provider_type, details, mapping, code, callback, nonce, now, answer_params)
+    except httpx.InvalidURL:
+        raise UpstreamFailure("An identity provider URL is not valid") from None
+
+
+async def _upstream_claims(provider_type: str, details: dict[str, str], mapping: Mapping[str, str], code: str,
+                           callback: str, nonce: str, now: float, answer_params: Mapping[str, str]
+                           ) -> dict[str, Any]:
     headers = {"User-Agent": "Amazon/Cognito", "Accept": "application/json"}  # [C: DG23 the User-Agent]
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": callback,
             "client_id": details["client_id"]}
-    if details.get("client_secret"):
+    if provider_type == idp.APPLE:
+        form["client_secret"] = apple_client_secret(details, now)
+    elif details.get("client_secret"):
         form["client_secret"] = details["client_secret"]  # client_secret_post only [C: DG23]
     async with httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False, headers=headers) as http:
-        if details.get("token_request_method") == "GET":
-            tokens = await _fetch_json(http.get(details["token_url"], params=form), "token endpoint")
+        if details.get("token_request_method") == "GET":  # Facebook's [C: BC]: the form in the query
+            token_url = httpx.URL(details["token_url"]).copy_merge_params(form)
+            tokens = await _fetch_json(http.get(token_url), "token endpoint")
         else:
             tokens = await _fetch_json(http.post(details["token_url"], data=form), "token endpoint")
         claims: dict[str, Any] = {}
@@ -206,15 +299,15 @@ async def upstream_claims(details: dict[str, str], code: str, callback: str, non
             jwks = await _fetch_json(http.get(details["jwks_uri"]), "JWKS") if details.get("jwks_uri") else {}
             claims = _verify_id_token(id_token, details, jwks, nonce, now)
         access_token = tokens.get("access_token")
-        if details.get("attributes_url") and isinstance(access_token, str):
-            bearer = {"Authorization": f"Bearer {access_token}"}
-            if details.get("attributes_request_method") == "POST":
-                info = await _fetch_json(http.post(details["attributes_url"], headers=bearer), "attributes URL")
-            else:
-                info = await _fetch_json(http.get(details["attributes_url"], headers=bearer), "attributes URL")
+        if details.get("attributes_url") and isinstance(access_token, str) and access_token:
+            info = await _attributes(http, provider_type, details, mapping, access_token, claims)
             if "sub" in claims and "sub" in info and str(info["sub"]) != str(claims["sub"]):
                 raise UpstreamFailure("The attributes are not the ID token's subject")
             claims = info | claims  # the verified ID token wins over the attributes endpoint
+        elif not claims:
+            raise UpstreamFailure("The identity provider returned no access token")
+    if provider_type == idp.APPLE:
+        claims = apple_user_claims(answer_params.get("user")) | claims
     return claims
 
 
@@ -225,69 +318,7 @@ def _subject(provider_type: str, claims: dict[str, Any]) -> str:
     return str(value)
 
 
-async def _linked_user(tx: Transaction, pool: PoolRecord, name: str, subject: str, mapped: dict[str, str]
-                       ) -> UserRecord | None:
-    candidates = [(idp.COGNITO_SUBJECT, subject)] + sorted(mapped.items())
-    for attribute, value in candidates:
-        link = await tx.resources.get(IDP_LINK, idp_link_key(pool.id, name, attribute, value))
-        if link is not None:
-            return await tx.users.get(pool.id, str(link.document["username_key"]), for_update=True)
-    return None
-
-
-async def _join_group(tx: Transaction, pool: PoolRecord, user: UserRecord, provider_name: str, now: Any) -> None:
-    name = idp.auto_group(pool.id, provider_name)
-    key = name.lower()
-    if await tx.groups.get(pool.id, key) is None:
-        await tx.groups.insert(GroupRecord(pool_id=pool.id, name=name, name_key=key, created_at=now, updated_at=now))
-    if not await tx.groups.is_member(pool.id, key, user.username_key):
-        await tx.groups.add_member(pool.id, key, user.username_key)
-
-
-async def _federated_user(ctx: Context, tx: Transaction, pool: PoolRecord, provider: PoolResource,
-                          subject: str, mapped: dict[str, str], client_id: str) -> tuple[UserRecord, bool]:
-    """The user this identity signs in as, made or updated (mapped attributes rewritten at every sign-in [C]);
-    True when it was made now (PreSignUp_ExternalProvider ran before; PostConfirmation runs after the commit)."""
-    document = provider.document
-    name, provider_type = document["ProviderName"], document["ProviderType"]
-    now = ctx.clock.now()
-    linked = await _linked_user(tx, pool, name, subject, mapped)
-    if linked is not None:
-        # [U] the linked native user's mapped attributes are rewritten too (never its username)
-        user = dataclasses.replace(linked, attributes=linked.attributes | mapped, updated_at=now)
-        await tx.users.update(user)
-        return user, False
-    username = idp.federated_username(name, subject)
-    key = user_domain.username_key(pool.settings, username)
-    user = await tx.users.get(pool.id, key, for_update=True)
-    if user is not None:
-        user = dataclasses.replace(user, attributes=user.attributes | mapped, updated_at=now)
-        await tx.users.update(user)
-        return user, False
-    attributes = dict(mapped)
-    schema = user_domain.schema(pool.settings)
-    missing = [n for n, e in schema.items() if e.get("Required") and n != "sub" and not attributes.get(n)]
-    if missing:
-        # [C: required attributes must be mapped; U: Cognito's words]
-        raise UpstreamFailure(f"Invalid user attributes: {missing[0]}: The attribute is required")
-    if "email" in attributes and "email_verified" not in attributes:
-        attributes["email_verified"] = "false"  # [C: false unless mapped]
-    issuer = idp.derived_details(document).get("oidc_issuer")
-    attributes["identities"] = idp.identities_text([
-        idp.identity(name, provider_type, subject, issuer, int(now.timestamp() * 1000), primary=True)])
-    try:
-        await hooks.run(ctx, pool, "PreSignUp", events.pre_sign_up(
-            hooks.caller(pool, username, client_id), "PreSignUp_ExternalProvider", user_attributes=attributes))
-    except CognitoError as exc:
-        # [O: "PreSignUp failed with error <message>." is what apps report from the hosted UI]
-        raise UpstreamFailure(f"PreSignUp failed with error {exc.message}.", "invalid_request") from None
-    user = UserRecord(pool_id=pool.id, username=username, username_key=key, sub=ids.new_uuid(),
-                      status="EXTERNAL_PROVIDER", enabled=True, created_at=now, updated_at=now,
-                      attributes=attributes)
-    await tx.users.insert(user)
-    return user, True
-
-
+@answers_held
 async def finish(ctx: Context, pool: PoolRecord, answer_params: dict[str, str]) -> Redirect:
     """GET /oauth2/idpresponse: ``code`` and ``state`` from the upstream → the app's redirect. A missing,
     unknown, used or expired state → PageError (there is no request to answer safely)."""
@@ -303,40 +334,21 @@ async def finish(ctx: Context, pool: PoolRecord, answer_params: dict[str, str]) 
         _, request = await check_authorize(tx, pool, params)
         provider = await tx.resources.get(IDENTITY_PROVIDER, identity_provider_key(pool.id, grant.document["provider"]))
     if provider is None:
-        raise _fail(request, ServerError("The identity provider no longer exists"))
+        raise fail(request, ServerError("The identity provider no longer exists"))
     if answer_params.get("error"):
         # the upstream's refusal, passed on [U: Cognito's mapping of upstream errors]
-        description = answer_params.get("error_description") or answer_params["error"]
-        denied = answer_params["error"] == "access_denied"
-        raise _fail(request, AccessDenied(description) if denied else ServerError(description))
+        description = (answer_params.get("error_description") or answer_params["error"])[:ERROR_REASON_CHARS]
+        denied = answer_params["error"] in DENIALS
+        raise fail(request, AccessDenied(description) if denied else ServerError(description))
     details = idp.derived_details(provider.document)
     if provider.document["ProviderType"] in SOCIAL_JWKS:
         details.setdefault("jwks_uri", SOCIAL_JWKS[provider.document["ProviderType"]])
+    mapping = provider.document.get("AttributeMapping") or {}
     try:
-        claims = await upstream_claims(details, answer_params.get("code") or "", grant.document["callback"],
-                                       grant.document["nonce"], now.timestamp())
+        claims = await upstream_claims(provider.document["ProviderType"], details, mapping,
+                                       answer_params.get("code") or "", grant.document["callback"],
+                                       grant.document["nonce"], now.timestamp(), answer_params)
         subject = _subject(provider.document["ProviderType"], claims)
-        mapping = provider.document.get("AttributeMapping") or {}
-        mapped = idp.mapped_attributes(mapping, claims)
-        async with ctx.store.transaction() as tx:
-            client, request = await check_authorize(tx, pool, params)
-            user, created = await _federated_user(ctx, tx, pool, provider, subject, mapped, client.id)
-            if not user.enabled:
-                raise UpstreamFailure("User is disabled.")  # [U] the words
-            await _join_group(tx, pool, user, provider.document["ProviderName"], ctx.clock.now())
-            session = await new_session(ctx, tx, pool, user, client)
-            location = await answer(ctx, tx, pool, client, user, request, ctx.clock.now(),
-                                    sso=grant_key(ctx.cipher, SESSION, session))
     except UpstreamFailure as exc:
-        raise _fail(request, ServerError(str(exc)) if exc.error == "server_error" else rules.InvalidRequest(str(exc))
-                    ) from None
-    if created and hooks.has(pool, "PostConfirmation"):
-        # after the commit, as for ConfirmSignUp [C: PostConfirmation_ConfirmSignUp for a first federated
-        # sign-in]; a failure here does not undo the sign-in [U]
-        try:
-            await hooks.run(ctx, pool, "PostConfirmation", events.post_confirmation(
-                hooks.caller(pool, user.username, client.id), "PostConfirmation_ConfirmSignUp",
-                user_attributes=hooks.attributes(pool, user)))
-        except CognitoError:
-            pass
-    return Redirect(location, session)
+        raise fail(request, exc) from None
+    return await complete(ctx, pool, params, provider, subject, claims, details.get("oidc_issuer"))

@@ -22,7 +22,7 @@ from userpools.domain.records import ClientRecord, PoolRecord
 from userpools.domain.resources import DOMAIN, domain_key
 from userpools.operations import recovery, replica_guard, signup
 from userpools.operations.branding import branding_of_client
-from userpools.operations.common import client_secret, load_client, secret_hash
+from userpools.operations.common import answers_held, client_secret, load_client, secret_hash
 from userpools.operations.context import Context
 from userpools.operations.terms import terms_by_client
 from userpools.operations.ui_customization import effective_customization
@@ -175,6 +175,7 @@ async def _request(ctx: Context, operation: str, client_id: str, username: str, 
     return req
 
 
+@answers_held
 async def sign_up(ctx: Context, client_id: str, username: str, password: str,
                   attributes: dict[str, str]) -> dict[str, Any]:
     """SignUp's logic (PreSignUp, the policy, required attributes, the client's WriteAttributes)."""
@@ -183,18 +184,22 @@ async def sign_up(ctx: Context, client_id: str, username: str, password: str,
                                                     UserAttributes=members))
 
 
+@answers_held
 async def confirm_sign_up(ctx: Context, client_id: str, username: str, code: str) -> None:
     await signup.confirm_sign_up(ctx, await _request(ctx, "ConfirmSignUp", client_id, username, ConfirmationCode=code))
 
 
+@answers_held
 async def resend_code(ctx: Context, client_id: str, username: str) -> dict[str, Any]:
     return await signup.resend_confirmation_code(ctx, await _request(ctx, "ResendConfirmationCode", client_id, username))
 
 
+@answers_held
 async def forgot_password(ctx: Context, client_id: str, username: str) -> dict[str, Any]:
     return await recovery.forgot_password(ctx, await _request(ctx, "ForgotPassword", client_id, username))
 
 
+@answers_held
 async def confirm_forgot_password(ctx: Context, client_id: str, username: str, code: str, password: str) -> None:
     await recovery.confirm_forgot_password(
         ctx, await _request(ctx, "ConfirmForgotPassword", client_id, username, ConfirmationCode=code,

@@ -8,7 +8,8 @@ Kept in ``tx.resources`` (see ``domain.resources``): the provider document, one 
 one per linked identity, and the pool's SAML signing certificate (its private key encrypted under the data key).
 An OIDC provider's endpoints are discovered from ``oidc_issuer`` when not all are given, before the
 transaction (Cognito fails the creation when the issuer cannot be read [U: wording]); a SAML MetadataURL is read
-the same way. These fetches are not SSRF-guarded: the operator configures them through SigV4 admin calls.
+through the SSRF guard (``operations.guarded_fetch``; the OIDC discovery is not guarded: the operator
+configures it through SigV4 admin calls).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from userpools.domain.resources import (
     IDENTITY_PROVIDER,
     IDP_IDENTIFIER,
     IDP_LINK,
+    SAML_ENCRYPTION,
     SAML_SIGNING,
     PoolResource,
     identity_provider_key,
@@ -46,7 +48,7 @@ from userpools.errors import (
     LimitExceededException,
     ResourceNotFoundException,
 )
-from userpools.operations import paging
+from userpools.operations import guarded_fetch, paging
 from userpools.operations.common import find_user, user_not_found
 from userpools.operations.context import Context
 from userpools.operations.idp_lookup import all_providers
@@ -56,6 +58,7 @@ from userpools.storage.ports import Conflict, Transaction
 DEFAULT_PAGE = 60  # [U] the model allows 0–60
 FETCH_TIMEOUT_SECONDS = 10.0
 CERTIFICATE_YEARS = 10  # [C: valid 10 years]
+MAX_METADATA_BYTES = 1_000_000  # [U] Cognito's limit is unpublished
 
 
 def _not_found(name: str) -> ResourceNotFoundException:
@@ -104,7 +107,24 @@ async def discover(issuer: str) -> dict[str, str]:
     return out
 
 
-async def _derived(provider_type: str, details: dict[str, str]) -> dict[str, str]:
+async def saml_metadata(url: str, *, allow_loopback: bool) -> str:
+    """A SAML MetadataURL's document, fetched through the SSRF guard (``operations.guarded_fetch``): https to a
+    public address; a loopback address (and http there) only with ``--cimd-allow-loopback``."""
+    try:
+        response, body = await guarded_fetch.get(url, allow_loopback=allow_loopback, max_bytes=MAX_METADATA_BYTES,
+                                                 timeout=FETCH_TIMEOUT_SECONDS, accept="application/xml, text/xml",
+                                                 http_on_loopback=True)
+    except guarded_fetch.FetchError as exc:
+        raise InvalidParameterException(f"Unable to read the SAML metadata at {url}: {exc}.") from None  # [U]
+    if response.status_code != 200:
+        raise InvalidParameterException(f"Unable to read the SAML metadata at {url}.")  # [U] wording
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidParameterException(f"The SAML metadata at {url} is not UTF-8.") from None  # [U]
+
+
+async def _derived(provider_type: str, details: dict[str, str], *, allow_loopback: bool) -> dict[str, str]:
     """What is read from the provider at creation: an OIDC issuer's endpoints (unless all are given), a SAML
     MetadataURL's document."""
     if provider_type == domain.OIDC:
@@ -117,7 +137,7 @@ async def _derived(provider_type: str, details: dict[str, str]) -> dict[str, str
                 raise InvalidParameterException(f"The OIDC discovery document has no {key}.")  # [U]
         return found
     if provider_type == domain.SAML and details.get("MetadataURL"):
-        metadata = (await _get(details["MetadataURL"], "SAML metadata")).text
+        metadata = await saml_metadata(details["MetadataURL"], allow_loopback=allow_loopback)
         return domain.saml_endpoints(metadata) | {"Metadata": metadata}
     return {}
 
@@ -136,12 +156,19 @@ async def _index_identifiers(tx: Transaction, pool: PoolRecord, name: str, ident
             raise InvalidParameterException(f"Duplicate identifier {identifier}.") from None
 
 
-async def _certificate(ctx: Context, tx: Transaction, pool: PoolRecord) -> str:
-    """The pool's SAML signing certificate (base64 DER), made at first need."""
+async def key_pair(ctx: Context, tx: Transaction, pool: PoolRecord, kind: str = SAML_SIGNING) -> tuple[str, bytes]:
+    """One of the pool's SAML key pairs (``kind`` SAML_SIGNING or SAML_ENCRYPTION): its certificate (base64
+    DER) and private key (PEM), made at first need; the private key is kept encrypted under the data key."""
     key = saml_signing_key(pool.id)
-    found = await tx.resources.get(SAML_SIGNING, key)
-    if found is not None:
-        return str(found.document["Certificate"])
+    context = f"{kind.replace('_', '-')}:{pool.id}".encode()
+    found = await tx.resources.get(kind, key)
+    if found is None:
+        found = await _new_key_pair(ctx, tx, pool, kind, context)
+    sealed = base64.b64decode(found.document["PrivateKey"])
+    return str(found.document["Certificate"]), ctx.cipher.decrypt(sealed, context=context)
+
+
+async def _new_key_pair(ctx: Context, tx: Transaction, pool: PoolRecord, kind: str, context: bytes) -> PoolResource:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = ctx.clock.now()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"urn:amazon:cognito:sp:{pool.id}")])
@@ -152,17 +179,26 @@ async def _certificate(ctx: Context, tx: Transaction, pool: PoolRecord) -> str:
     )
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-    sealed = ctx.cipher.encrypt(pem, context=f"saml-signing:{pool.id}".encode())
+    sealed = ctx.cipher.encrypt(pem, context=context)
     text = base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
+    made = PoolResource(kind, saml_signing_key(pool.id), pool.id, now, now, {
+        "Certificate": text, "PrivateKey": base64.b64encode(sealed).decode(),
+    })
     try:
-        await tx.resources.insert(PoolResource(SAML_SIGNING, key, pool.id, now, now, {
-            "Certificate": text, "PrivateKey": base64.b64encode(sealed).decode(),
-        }))
+        await tx.resources.insert(made)
     except Conflict:  # made by a concurrent request: that one is the pool's
-        again = await tx.resources.get(SAML_SIGNING, key)
+        again = await tx.resources.get(kind, made.key)
         assert again is not None
-        return str(again.document["Certificate"])
-    return text
+        return again
+    return made
+
+
+async def _certificate(ctx: Context, tx: Transaction, pool: PoolRecord, kind: str = SAML_SIGNING) -> str:
+    """The pool's SAML signing (or encryption) certificate (base64 DER), made at first need."""
+    found = await tx.resources.get(kind, saml_signing_key(pool.id))
+    if found is not None:
+        return str(found.document["Certificate"])
+    return (await key_pair(ctx, tx, pool, kind))[0]
 
 
 async def create_identity_provider(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
@@ -177,13 +213,14 @@ async def create_identity_provider(ctx: Context, req: dict[str, Any]) -> dict[st
             raise DuplicateProviderException(f"A provider with the name {name} already exists in this user pool.")
     mapping = domain.check_mapping(req.get("AttributeMapping") or {}, provider_type,
                                    user_domain.schema(pool.settings))
-    derived = await _derived(provider_type, details)  # outside the transaction: it may wait on the network
+    # outside the transaction: it may wait on the network
+    derived = await _derived(provider_type, details, allow_loopback=ctx.settings.cimd_allow_loopback)
     now = ctx.clock.now()
     async with ctx.store.transaction() as tx:
         pool = await get_pool_or_raise(tx, req["UserPoolId"], for_update=True)
         domain.check_quota(len(await all_providers(tx, pool.id)))
         if provider_type == domain.SAML and details.get("EncryptedResponses") == "true":
-            derived["ActiveEncryptionCertificate"] = await _certificate(ctx, tx, pool)  # [U] the same key pair
+            derived["ActiveEncryptionCertificate"] = await _certificate(ctx, tx, pool, SAML_ENCRYPTION)
         document = {"ProviderName": name, "ProviderType": provider_type, "ProviderDetails": details,
                     "AttributeMapping": mapping, "IdpIdentifiers": identifiers, "Derived": derived}
         found = PoolResource(IDENTITY_PROVIDER, identity_provider_key(pool.id, name), pool.id, now, now, document)
@@ -217,7 +254,7 @@ async def update_identity_provider(ctx: Context, req: dict[str, Any]) -> dict[st
     derived = current.document.get("Derived") or {}
     if "ProviderDetails" in req:
         details = domain.check_details(provider_type, req["ProviderDetails"], previous=details)
-        derived = await _derived(provider_type, details)
+        derived = await _derived(provider_type, details, allow_loopback=ctx.settings.cimd_allow_loopback)
     mapping = current.document.get("AttributeMapping") or {}
     if "AttributeMapping" in req:
         mapping = domain.check_mapping(req["AttributeMapping"], provider_type, user_domain.schema(pool.settings))
@@ -228,7 +265,7 @@ async def update_identity_provider(ctx: Context, req: dict[str, Any]) -> dict[st
         pool = await get_pool_or_raise(tx, req["UserPoolId"])
         found = await provider_or_raise(tx, pool.id, name, for_update=True)
         if provider_type == domain.SAML and details.get("EncryptedResponses") == "true":
-            derived = derived | {"ActiveEncryptionCertificate": await _certificate(ctx, tx, pool)}
+            derived = derived | {"ActiveEncryptionCertificate": await _certificate(ctx, tx, pool, SAML_ENCRYPTION)}
         now = ctx.clock.now()
         for old in found.document.get("IdpIdentifiers") or []:
             await tx.resources.delete(IDP_IDENTIFIER, idp_identifier_key(pool.id, old))

@@ -46,7 +46,7 @@ from userpools.errors import (
     MFAMethodNotFoundException,
     NotAuthorizedException,
 )
-from userpools.operations import device_signin, replica_guard, signin
+from userpools.operations import device_signin, replica_guard, signin, threats
 from userpools.operations.common import check_secret_hash
 from userpools.operations.context import Context
 from userpools.operations.signin import Attempt
@@ -88,11 +88,15 @@ async def after_first_factor(a: Attempt, user: UserRecord, *, source: str = AUTH
     if device is not None:
         a.device_key = device.device_key
     step = mfa_domain.next_step(a.pool.settings, user.extra, user.attributes)
+    if a.risk_mfa and step.kind == "tokens":  # threat protection's MFA, whatever the pool's configuration
+        step = mfa_domain.risk_step(a.pool.settings, user.extra, user.attributes) or step
     if step.kind == "tokens":
         return await signin.signed_in(a, user, source=source)
-    if device is not None and device_signin.replaces_mfa(a, device):
+    if device is not None and not a.risk_mfa and device_signin.replaces_mfa(a, device):
         return device_signin.challenge(a, user, device, source)
     data = session_data(user, source)
+    if a.auth_event is not None:
+        data["event"] = a.auth_event
     if device is not None:
         data["device"] = device.device_key
     if step.kind == "setup":
@@ -196,6 +200,9 @@ async def _wrong_code(a: Attempt, opened: token_domain.SessionClaims) -> dict[st
     """A wrong code: counted against the Session (committed), then CodeMismatchException."""
     await a.tx.counters.hit(f"mfa-wrong:{opened.nonce}", signin.EPOCH,
                             expires_at=opened.expires_at + _SPENT_MARGIN)
+    if opened.data.get("event"):
+        await threats.mfa_answered(a.tx, a.pool, user_domain.username_key(a.pool.settings, opened.username),
+                                   opened.data["event"], success=False)
     a.failure = CodeMismatchException(MISMATCH)
     return {}
 
@@ -229,6 +236,8 @@ async def open_challenge(a: Attempt, session: str | None, challenge: str) -> tup
 
 async def _tokens(a: Attempt, user: UserRecord, opened: token_domain.SessionClaims) -> dict[str, Any]:
     await signin.spend_session(a.tx, opened)
+    if opened.data.get("event"):
+        await threats.mfa_answered(a.tx, a.pool, user.username_key, opened.data["event"], success=True)
     if opened.data.get("device"):  # the known device the sign-in started with
         a.device_key = str(opened.data["device"])
     return await signin.signed_in(a, user, source=str(opened.data.get("source") or AUTHENTICATION))

@@ -23,6 +23,7 @@ import orjson
 from userpools import ids
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.domain import cimd
+from userpools.domain import clients as client_domain
 from userpools.domain import oauth as rules
 from userpools.domain import sessions as session_domain
 from userpools.domain import tokens as token_domain
@@ -30,8 +31,8 @@ from userpools.domain.records import ClientRecord, OAuthGrantRecord, PoolRecord,
 from userpools.domain.resource_servers import DCR_SCOPE, custom_scopes
 from userpools.domain.resources import DOMAIN, RESOURCE_SERVER, domain_key
 from userpools.errors import InvalidParameterException, NotAuthorizedException, UserNotFoundException
-from userpools.operations import auth, cimd_clients, oauth_limits, replica_guard, signin
-from userpools.operations.common import client_secret, secret_hash
+from userpools.operations import auth, cimd_clients, oauth_limits, passkeys, replica_guard, signin
+from userpools.operations.common import answers_held, client_secret, secret_hash
 from userpools.operations.context import CALLER, Context
 from userpools.operations.tokens import issue_for_sign_in
 from userpools.storage.ports import Transaction
@@ -88,6 +89,7 @@ class AuthorizeRequest:
     prompt: str | None
     identity_providers: tuple[str, ...] = ()  # the client's providers other than COGNITO (the sign-in buttons)
     cognito_sign_in: bool = True  # COGNITO is among them: the page shows the password form
+    user_auth: bool = False  # the client allows USER_AUTH (the page may offer a passkey: ``hosted_mfa``)
 
 
 class AuthorizeRedirect(Exception):
@@ -182,6 +184,7 @@ async def check_authorize(tx: Transaction, pool: PoolRecord, params: dict[str, s
         client_id=client.id, redirect_uri=redirect_uri, response_type=response_type, state=state, scopes=scopes,
         nonce=params.get("nonce"), code_challenge=challenge, prompt=prompt if prompt in ("login", "none") else None,
         identity_providers=providers, cognito_sign_in=rules.supports_cognito_sign_in(settings),
+        user_auth="USER_AUTH" in client_domain.enabled_auth_flows(settings),
     )
     return client, request
 
@@ -217,6 +220,12 @@ async def _session_user(
     if user is None or user.sub != grant.document.get("sub") or not user.enabled:
         return None
     return user, _moment(int(grant.document["auth_time"]))
+
+
+async def session_user(ctx: Context, tx: Transaction, pool: PoolRecord, secret: str | None) -> UserRecord | None:
+    """The signed-in user of a live session of this pool's domain (the session cookie's secret)."""
+    found = await _session_user(ctx, tx, pool, secret)
+    return None if found is None else found[0]
 
 
 async def _sso_reusable(ctx: Context, tx: Transaction, pool: PoolRecord, client_id: str, auth_time: datetime
@@ -273,6 +282,7 @@ async def answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: Client
 class Redirect:
     location: str
     session_secret: str | None = None  # a new session to set in the cookie
+    offer_passkey: bool = False  # a password sign-in of a user with no passkey, where passkeys are on
 
 
 @dataclass(frozen=True)
@@ -319,11 +329,37 @@ class NewPasswordRequired:
     required_attributes: tuple[str, ...]
 
 
-async def _hosted(ctx: Context, pool: PoolRecord, params: dict[str, str], auth_params: dict[str, str], step: Any,
-                  ) -> Redirect | NewPasswordRequired:
+#: The challenges after the first factor that the hosted pages serve (``hosted_ui.challenges``); SELECT_CHALLENGE
+#: only follows a passkey sign-in asked for by a user who has no passkey.
+PAGE_CHALLENGES = frozenset({"SMS_MFA", "EMAIL_OTP", "SOFTWARE_TOKEN_MFA", "SELECT_MFA_TYPE", "MFA_SETUP",
+                             "WEB_AUTHN", "SELECT_CHALLENGE"})
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A second-factor (or passkey) challenge the next page answers, carrying the API's Session. ``username``:
+    the user's name as the API names it (USER_ID_FOR_SRP / USERNAME); ``parameters``: ChallengeParameters;
+    ``secret`` and ``otpauth``: an authenticator app's set-up (MFA_SETUP, after AssociateSoftwareToken)."""
+
+    name: str
+    session: str
+    username: str
+    parameters: dict[str, str]
+    secret: str | None = None
+    otpauth: str | None = None
+
+
+Outcome = Redirect | NewPasswordRequired | Challenge
+
+
+async def hosted_step(ctx: Context, pool: PoolRecord, params: dict[str, str], auth_params: dict[str, str],
+                      step: Any, *, offer_passkey: bool = False) -> Outcome:
     """Runs one step of the API's sign-in logic (lockout, PreventUserExistenceErrors, triggers) for the hosted
-    pages; a success ends in a session and the answer to the client instead of tokens."""
+    pages; a success ends in a session and the answer to the client instead of tokens. ``offer_passkey``: the
+    page may offer a passkey after the sign-in (managed login, passkeys on): whether the user has none is
+    looked up then (``Redirect.offer_passkey``)."""
     session_box: list[str] = []
+    offer_box: list[bool] = []
     await ensure_client(ctx, pool, params.get("client_id"))
     async with ctx.store.transaction() as tx:
         client, request = await check_authorize(tx, pool, params)
@@ -337,6 +373,9 @@ async def _hosted(ctx: Context, pool: PoolRecord, params: dict[str, str], auth_p
             auth_params["SECRET_HASH"] = secret_hash(secret, auth_params["USERNAME"], client.id)
 
         async def finish(a: signin.Attempt, user: UserRecord, source: str) -> dict[str, Any]:
+            if offer_passkey and "CREDENTIAL" not in a.params and passkeys.web_authn_allowed(pool):
+                # managed login offers a passkey after a sign-in without one (one query, where it may)
+                offer_box.append(not await passkeys.has_passkey(tx, user))
             session_box.append(await new_session(ctx, tx, pool, user, client))
             sso = grant_key(ctx.cipher, SESSION, session_box[-1])
             return {"Location": await answer(ctx, tx, pool, client, user, request, ctx.clock.now(), sso=sso)}
@@ -352,10 +391,14 @@ async def _hosted(ctx: Context, pool: PoolRecord, params: dict[str, str], auth_p
         parameters = out["ChallengeParameters"]
         required = tuple(n.removeprefix("userAttributes.") for n in _json_list(parameters["requiredAttributes"]))
         return NewPasswordRequired(out["Session"], parameters["USER_ID_FOR_SRP"], required)
+    if out.get("ChallengeName") in PAGE_CHALLENGES:
+        parameters = dict(out.get("ChallengeParameters") or {})
+        name = parameters.get("USER_ID_FOR_SRP") or parameters.get("USERNAME") or auth_params.get("USERNAME", "")
+        return Challenge(out["ChallengeName"], out["Session"], name, parameters)
     if "Location" not in out:
-        # a challenge the hosted pages do not serve yet (custom auth, MFA): [U] refused plainly
+        # a challenge the hosted pages do not serve (custom auth): [U] refused plainly
         raise InvalidParameterException("This sign-in needs a step the hosted pages do not offer yet.")
-    return Redirect(out["Location"], session_box[0] if session_box else None)
+    return Redirect(out["Location"], session_box[0] if session_box else None, offer_passkey=any(offer_box))
 
 
 def _json_list(text: str) -> list[str]:
@@ -363,22 +406,24 @@ def _json_list(text: str) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-async def sign_in(ctx: Context, pool: PoolRecord, params: dict[str, str], username: str, password: str
-                  ) -> Redirect | NewPasswordRequired:
+@answers_held
+async def sign_in(ctx: Context, pool: PoolRecord, params: dict[str, str], username: str, password: str, *,
+                  offer_passkey: bool = False) -> Outcome:
     """POST /login. Raises the sign-in's CognitoError (wrong password, unknown user, not confirmed, locked), or
     ``oauth_limits.LoginThrottled`` when the caller's address is past its failed sign-ins. On a pool's secondary
     Region, as InitiateAuth there (``replica_guard``)."""
     replica_guard.check_operation(pool, "InitiateAuth", ctx.settings.region)
     try:
-        return await _hosted(ctx, pool, params, {"USERNAME": username, "PASSWORD": password},
-                             auth.password_sign_in)
+        return await hosted_step(ctx, pool, params, {"USERNAME": username, "PASSWORD": password},
+                                 auth.password_sign_in, offer_passkey=offer_passkey)
     except (NotAuthorizedException, UserNotFoundException):
         await oauth_limits.count_login_failure(ctx, pool.id)
         raise
 
 
+@answers_held
 async def new_password(ctx: Context, pool: PoolRecord, params: dict[str, str], session: str, username: str,
-                       password: str, attributes: dict[str, str]) -> Redirect | NewPasswordRequired:
+                       password: str, attributes: dict[str, str], *, offer_passkey: bool = False) -> Outcome:
     """POST of the new-password form (NEW_PASSWORD_REQUIRED)."""
     replica_guard.check_operation(pool, "RespondToAuthChallenge", ctx.settings.region)
     auth_params = {"USERNAME": username, "NEW_PASSWORD": password}
@@ -387,7 +432,7 @@ async def new_password(ctx: Context, pool: PoolRecord, params: dict[str, str], s
     async def step(a: signin.Attempt) -> dict[str, Any]:
         return await auth.new_password_sign_in(a, session)
 
-    return await _hosted(ctx, pool, params, auth_params, step)
+    return await hosted_step(ctx, pool, params, auth_params, step, offer_passkey=offer_passkey)
 
 
 # --- /logout -------------------------------------------------------------------------------------------

@@ -70,24 +70,30 @@ async def start_web_authn_registration(ctx: Context, req: dict[str, Any]) -> dic
     access token's client, which Complete must match)."""
     async with ctx.store.transaction() as tx:
         caller = await authenticate(ctx, tx, req["AccessToken"], for_update=True)
-        pool, user = caller.pool, caller.user
-        if user.status == "RESET_REQUIRED":
-            raise PasswordResetRequiredException("Password reset required for the user")
-        if not web_authn_allowed(pool):
-            # [C: BC WebAuthnNotEnabledException]; [U] the condition (WEB_AUTHN not a first factor) and wording
-            raise WebAuthnNotEnabledException("Passkeys are not enabled for this user pool.")
-        rp_id = relying_party(pool)
-        existing = [c.credential_id for c in await tx.webauthn_credentials.list(pool.id, user.username_key)]
-        if len(existing) >= pk.MAX_CREDENTIALS:
-            raise LimitExceededException("The user has reached the limit of passkeys.")  # [U] wording
-        challenge = pk.new_challenge()
-        options = pk.creation_options(rp_id=rp_id, sub=user.sub, username=user.username, challenge=challenge,
-                                      uv=pk.user_verification(pool.settings), existing=existing)
-        pending = {"Challenge": pk.b64url(challenge), "ClientId": str(caller.claims.get("client_id", "")),
-                   "RelyingPartyId": rp_id,
-                   "ExpiresAt": (ctx.clock.now() + REGISTRATION_VALIDITY).timestamp()}
-        await tx.users.update(_save(ctx, user, {**user.extra, pk.REGISTRATION: pending}))
+        options = await begin_registration(ctx, tx, caller.pool, caller.user, str(caller.claims.get("client_id", "")))
     return {"CredentialCreationOptions": options}
+
+
+async def begin_registration(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord,
+                             client_id: str) -> dict[str, Any]:
+    """StartWebAuthnRegistration's logic for a signed-in user (the API's caller, or the hosted pages' session):
+    the creation options; the pending registration kept with the user, for ``client_id``."""
+    if user.status == "RESET_REQUIRED":
+        raise PasswordResetRequiredException("Password reset required for the user")
+    if not web_authn_allowed(pool):
+        # [C: BC WebAuthnNotEnabledException]; [U] the condition (WEB_AUTHN not a first factor) and wording
+        raise WebAuthnNotEnabledException("Passkeys are not enabled for this user pool.")
+    rp_id = relying_party(pool)
+    existing = [c.credential_id for c in await tx.webauthn_credentials.list(pool.id, user.username_key)]
+    if len(existing) >= pk.MAX_CREDENTIALS:
+        raise LimitExceededException("The user has reached the limit of passkeys.")  # [U] wording
+    challenge = pk.new_challenge()
+    options = pk.creation_options(rp_id=rp_id, sub=user.sub, username=user.username, challenge=challenge,
+                                  uv=pk.user_verification(pool.settings), existing=existing)
+    pending = {"Challenge": pk.b64url(challenge), "ClientId": client_id, "RelyingPartyId": rp_id,
+               "ExpiresAt": (ctx.clock.now() + REGISTRATION_VALIDITY).timestamp()}
+    await tx.users.update(_save(ctx, user, {**user.extra, pk.REGISTRATION: pending}))
+    return options
 
 
 async def complete_web_authn_registration(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
@@ -98,35 +104,41 @@ async def complete_web_authn_registration(ctx: Context, req: dict[str, Any]) -> 
         raise InvalidParameterException("Credential must be a RegistrationResponseJSON object.")  # [U]
     async with ctx.store.transaction() as tx:
         caller = await authenticate(ctx, tx, req["AccessToken"], for_update=True)
-        pool, user = caller.pool, caller.user
-        if not web_authn_allowed(pool):
-            raise WebAuthnNotEnabledException("Passkeys are not enabled for this user pool.")
-        pending = user.extra.get(pk.REGISTRATION) or {}
-        if not pending or float(pending.get("ExpiresAt", 0)) <= ctx.clock.now().timestamp():
-            raise WebAuthnChallengeNotFoundException("The passkey registration has expired or was not started.")
-        if pending.get("ClientId") != str(caller.claims.get("client_id", "")):
-            raise WebAuthnClientMismatchException(
-                "The passkey registration was started by another app client.")  # [U] wording
-        rp_id = relying_party(pool)
-        if rp_id != pending.get("RelyingPartyId"):
-            raise WebAuthnRelyingPartyMismatchException("The relying party ID changed since the registration "
-                                                        "started.")  # [U]
-        try:
-            stored = pk.verify_registration(credential, challenge=pk.unb64url(str(pending["Challenge"])),
-                                            rp_id=rp_id, uv=pk.user_verification(pool.settings),
-                                            owner=(pool.id, user.username_key), now=ctx.clock.now())
-        except pk.OriginNotAllowed as exc:
-            raise WebAuthnOriginNotAllowedException(f"Origin {exc} is not allowed.") from None
-        except pk.RelyingPartyMismatch:
-            raise WebAuthnRelyingPartyMismatchException("The relying party ID does not match.") from None
-        except pk.NotVerified as exc:
-            raise WebAuthnCredentialNotSupportedException(f"The passkey credential is not valid: {exc}") from None
-        try:
-            await tx.webauthn_credentials.insert(stored)
-        except Conflict:
-            raise WebAuthnCredentialNotSupportedException("The passkey is registered already.") from None  # [U]
-        await tx.users.update(_save(ctx, user, {k: v for k, v in user.extra.items() if k != pk.REGISTRATION}))
+        await finish_registration(ctx, tx, caller.pool, caller.user, str(caller.claims.get("client_id", "")),
+                                  credential)
     return {}
+
+
+async def finish_registration(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserRecord, client_id: str,
+                              credential: dict[str, Any]) -> None:
+    """CompleteWebAuthnRegistration's logic for a signed-in user and the client it signed in to."""
+    if not web_authn_allowed(pool):
+        raise WebAuthnNotEnabledException("Passkeys are not enabled for this user pool.")
+    pending = user.extra.get(pk.REGISTRATION) or {}
+    if not pending or float(pending.get("ExpiresAt", 0)) <= ctx.clock.now().timestamp():
+        raise WebAuthnChallengeNotFoundException("The passkey registration has expired or was not started.")
+    if pending.get("ClientId") != client_id:
+        raise WebAuthnClientMismatchException(
+            "The passkey registration was started by another app client.")  # [U] wording
+    rp_id = relying_party(pool)
+    if rp_id != pending.get("RelyingPartyId"):
+        raise WebAuthnRelyingPartyMismatchException("The relying party ID changed since the registration "
+                                                    "started.")  # [U]
+    try:
+        stored = pk.verify_registration(credential, challenge=pk.unb64url(str(pending["Challenge"])),
+                                        rp_id=rp_id, uv=pk.user_verification(pool.settings),
+                                        owner=(pool.id, user.username_key), now=ctx.clock.now())
+    except pk.OriginNotAllowed as exc:
+        raise WebAuthnOriginNotAllowedException(f"Origin {exc} is not allowed.") from None
+    except pk.RelyingPartyMismatch:
+        raise WebAuthnRelyingPartyMismatchException("The relying party ID does not match.") from None
+    except pk.NotVerified as exc:
+        raise WebAuthnCredentialNotSupportedException(f"The passkey credential is not valid: {exc}") from None
+    try:
+        await tx.webauthn_credentials.insert(stored)
+    except Conflict:
+        raise WebAuthnCredentialNotSupportedException("The passkey is registered already.") from None  # [U]
+    await tx.users.update(_save(ctx, user, {k: v for k, v in user.extra.items() if k != pk.REGISTRATION}))
 
 
 # --- the user's passkeys ---------------------------------------------------------------------------------

@@ -3,23 +3,30 @@ DescribePointInTimeRecovery and ListPointInTimeRecoveries.
 
 API reference: https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_<Operation>.html
 Facts: shared/cognito/newest-operations.md §4. The users' change journal (storage.sql_journal) is written by
-every user and membership write in its own transaction, for every pool (one INSERT per write; a pool on the
-Lite tier, where recovery is not offered, is journaled too: its users could move to Essentials or Plus, and
+every write of a user (its attributes, status, password, MFA settings: the whole row), of a group membership
+and of a passkey, in the write's own transaction, for every pool (one INSERT per write; a pool on the Lite
+tier, where recovery is not offered, is journaled too: its users could move to Essentials or Plus, and
 Cognito requires the pool to have been on the plan at the recovery point, which we do not track).
 
 Initiate computes the preview at once (the journal's rows after the point, one user at a time) and answers
 PREVIEW_GENERATED; Start restores in its own transaction and answers RESTORE_COMPLETED, so PREVIEW_GENERATING
 and RESTORING are never seen. From Initiate until Start, Cancel or the 24-hour expiry the recovery holds the
-pool's user writes (ConcurrentModificationException; UNCONFIRMED: Cognito's error is not documented). A
-sign-in goes on; its count of failed attempts waits (operations.signin).
+pool's user writes (the store's WritesHeld, answered ConcurrentModificationException; UNCONFIRMED: Cognito's
+error is not documented). A sign-in goes on; its count of failed attempts waits (operations.signin).
 
 What is restored: each user changed after the point goes back to its journaled row at the point (attributes,
-status, enabled, the stored password verifier, history), or is deleted (created after it) or re-created
-(deleted after it, with its sub), and its group memberships in groups that still exist; its aliases follow
-its attributes. A user who changed the password after the point keeps the current password (Cognito's rule).
-Not restored: groups themselves, app clients, the schema, MFA settings and passkeys (the preview counts Users
-only). UNCONFIRMED, chosen as most plausible: Start or Cancel in the wrong state answers
-InvalidParameterException; the limits' errors are LimitExceededException.
+status, enabled, MFA settings: the factors enabled, the preferred one, the legacy MFAOptions, the TOTP secret),
+or is deleted (created after it) or re-created (deleted after it, with its sub); its group memberships in
+groups that still exist; its passkeys (a deleted one comes back with the signature counter it was registered
+with, one registered after the point goes); its aliases follow its attributes. A user who changed the password
+after the point keeps the current password (Cognito's rule: the verifier, its history, an imported hash), and
+a TOTP secret that is still the same keeps its last used step. Not restored: groups themselves, app clients,
+the schema, remembered devices, sessions and tokens. The preview counts four entities, always all four in
+this order: Users, Groups (memberships), User MFAs (a user's MFA settings as a whole), Passkeys; Create is
+what the recovery brings back, Delete what it removes, Update what it changes [C: the entities and the
+meaning of the counts; U: that Groups counts memberships, the order]. UNCONFIRMED, chosen as most plausible:
+Start or Cancel in the wrong state answers InvalidParameterException; the limits' errors are
+LimitExceededException.
 """
 
 from __future__ import annotations
@@ -30,8 +37,10 @@ from typing import Any
 
 import orjson
 
+from userpools.domain import mfa as mfa_domain
 from userpools.domain import users as user_domain
-from userpools.domain.records import PoolRecord, UserRecord
+from userpools.domain.records import JournalEntry, PoolRecord, UserRecord, WebAuthnCredentialRecord
+from userpools.domain.user_import import IMPORTED_HASH
 from userpools.errors import (
     FeatureUnavailableInTierException,
     InvalidParameterException,
@@ -63,37 +72,78 @@ def _moment(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=micros)
 
 
-def _state_dict(user: UserRecord) -> dict[str, Any]:
+def _profile(user: UserRecord | None) -> dict[str, Any] | None:
+    """What the "Users" entity compares: the user's row but its MFA settings (and the moments and counters)."""
+    if user is None:
+        return None
     return {
         "username": user.username, "sub": user.sub, "status": user.status, "enabled": user.enabled,
         "created_at": _micros(user.created_at), "attributes": user.attributes,
-        "password_ciphertext": user.password_ciphertext, "extra": user.extra,
+        "password_ciphertext": user.password_ciphertext,
+        "extra": {k: v for k, v in user.extra.items() if k not in mfa_domain.SETTINGS_KEYS},
     }
 
 
-class _Then:
-    """A user at the recovery point, from its journal rows: its row's state (None: no user) and groups."""
+def _mfa(user: UserRecord | None) -> dict[str, Any]:
+    """The user's MFA settings (the "User MFAs" entity): {} when it has none."""
+    if user is None:
+        return {}
+    return {k: user.extra[k] for k in mfa_domain.SETTINGS_KEYS if k in user.extra}
 
-    def __init__(self, rows: list[tuple[str, int, UserRecord | bool | None]], at: int) -> None:
+
+class _Then:
+    """A user at the recovery point, from its journal rows: its row (None: no user), the group keys it was a
+    member of, and its passkeys; ``groups_ever`` and ``passkeys_ever``: every group and passkey journaled."""
+
+    def __init__(self, rows: list[JournalEntry], at: int) -> None:
         self.state: UserRecord | None = None
         created = -1
         members: dict[str, tuple[int, bool]] = {}
+        keys: dict[str, tuple[int, WebAuthnCredentialRecord | None]] = {}
         self.groups_ever: set[str] = set()
-        for group_key, moment, state in rows:
-            if group_key:
-                self.groups_ever.add(group_key)
-            if moment > at:
+        self.passkeys_ever: set[str] = set()
+        for row in rows:
+            if row.kind == "group":
+                self.groups_ever.add(row.key)
+            elif row.kind == "passkey":
+                self.passkeys_ever.add(row.key)
+            if row.at > at:
                 continue
-            if not group_key:
-                if state is not None and self.state is None:
-                    created = moment
-                self.state = state if isinstance(state, UserRecord) else None
+            if row.kind == "user":
+                if row.state is not None and self.state is None:
+                    created = row.at
+                self.state = row.state if isinstance(row.state, UserRecord) else None
+            elif row.kind == "group":
+                members[row.key] = (row.at, row.state is not None)
             else:
-                members[group_key] = (moment, state is not None)
-        self.groups = (
-            set() if self.state is None
-            else {key for key, (moment, present) in members.items() if present and moment >= created}
-        )
+                keys[row.key] = (row.at, row.state if isinstance(row.state, WebAuthnCredentialRecord) else None)
+        alive = self.state is not None
+        self.groups = {key for key, (moment, present) in members.items() if alive and present and moment >= created}
+        self.passkeys = {
+            key: credential for key, (moment, credential) in keys.items()
+            if alive and credential is not None and moment >= created
+        }
+
+
+def _restored(then: UserRecord, now: UserRecord | None, at: int) -> UserRecord:
+    """The user as the recovery writes it back: its row at the point, but with Cognito's rule that a password
+    changed after the point stays (the verifier, its history, an imported hash not yet replaced), and the
+    TOTP secret's last used step kept when the secret is the same (a rewound step would accept a used code)."""
+    if now is None or now.sub != then.sub:
+        return then
+    user = then
+    extra = dict(then.extra)
+    if now.password_changed_at is not None and _micros(now.password_changed_at) > at:
+        user = replace(user, password_ciphertext=now.password_ciphertext, password_changed_at=now.password_changed_at,
+                       password_history_ciphertext=now.password_history_ciphertext)
+        extra.pop(IMPORTED_HASH, None)
+        if IMPORTED_HASH in now.extra:
+            extra[IMPORTED_HASH] = now.extra[IMPORTED_HASH]
+    token_then, token_now = then.extra.get(mfa_domain.TOKEN), now.extra.get(mfa_domain.TOKEN)
+    if (isinstance(token_then, dict) and isinstance(token_now, dict) and token_then.get("Secret")
+            and token_then.get("Secret") == token_now.get("Secret") and "LastStep" in token_now):
+        extra[mfa_domain.TOKEN] = {**token_then, "LastStep": token_now["LastStep"]}
+    return replace(user, extra=extra)
 
 
 def _tier_window(pool: PoolRecord) -> timedelta:
@@ -126,26 +176,70 @@ def _restoration(row: dict[str, Any], now: datetime, *, preview: bool = True) ->
     return out
 
 
-async def _plan(tx: Transaction, pool_id: str, at: int) -> list[tuple[str, _Then, UserRecord | None]]:
+class _Change:
+    """One user changed after the point: its state then, now, and what the recovery writes back."""
+
+    def __init__(self, key: str, then: _Then, now: UserRecord | None, at: int) -> None:
+        self.key = key
+        self.then = then
+        self.now = now
+        self.restored = None if then.state is None else _restored(then.state, now, at)
+        #: the user now is another one than then (created after the point, or deleted and created again)
+        self.replaced = now is not None and (then.state is None or then.state.sub != now.sub)
+
+
+async def _plan(tx: Transaction, pool_id: str, at: int) -> list[_Change]:
     plan = []
     for key in await tx.recoveries.changed_since(pool_id, at):
         then = _Then(await tx.recoveries.history(pool_id, key), at)
-        plan.append((key, then, await tx.users.get(pool_id, key)))
+        plan.append(_Change(key, then, await tx.users.get(pool_id, key), at))
     return plan
 
 
+class _Counts:
+    def __init__(self) -> None:
+        self.create = self.update = self.delete = 0
+
+    def count(self, then: Any, now: Any) -> None:
+        """Create: there then, gone now (the recovery brings it back); Delete: the other way; Update: both,
+        different. Absent and empty are the same."""
+        if then and not now:
+            self.create += 1
+        elif now and not then:
+            self.delete += 1
+        elif then and then != now:
+            self.update += 1
+
+    def entry(self, entity: str) -> dict[str, Any]:
+        return {"Entity": entity, "CreateCount": self.create, "UpdateCount": self.update,
+                "DeleteCount": self.delete}
+
+
 async def _preview(tx: Transaction, pool_id: str, at: int) -> list[dict[str, Any]]:
-    create = update = delete = 0
-    for key, then, now in await _plan(tx, pool_id, at):
-        if then.state is None:
-            delete += now is not None
-        elif now is None:
-            create += 1
+    """What Start would change, per entity [C: Users, Groups, User MFAs, Passkeys; U: Groups counts the
+    memberships (the groups themselves are not restored)]: computed from the same plan Start carries out."""
+    users, groups, mfas, passkeys = _Counts(), _Counts(), _Counts(), _Counts()
+    for change in await _plan(tx, pool_id, at):
+        then, now = change.restored, change.now
+        current_groups: set[str] = set()
+        current_keys: dict[str, WebAuthnCredentialRecord] = {}
+        if now is not None:
+            current_groups = {g.name_key for g in await tx.groups.list_for_user(pool_id, change.key, limit=1000)}
+            current_keys = {c.credential_id: c for c in await tx.webauthn_credentials.list(pool_id, change.key)}
+        if change.replaced and then is not None:  # another user now: it goes, the one of then comes back
+            users.count(None, _profile(now))
+            users.count(_profile(then), None)
+            mfas.count({}, _mfa(now))
+            mfas.count(_mfa(then), {})
         else:
-            was = then.state
-            groups_now = {g.name_key for g in await tx.groups.list_for_user(pool_id, key, limit=1000)}
-            update += _state_dict(was) != _state_dict(now) or groups_now != then.groups
-    return [{"Entity": "Users", "CreateCount": create, "UpdateCount": update, "DeleteCount": delete}]
+            users.count(_profile(then), _profile(now))
+            mfas.count(_mfa(then), _mfa(now))
+        for group_key in sorted(change.then.groups_ever | current_groups):  # a membership: (user, group)
+            want = group_key in change.then.groups and await tx.groups.get(pool_id, group_key) is not None
+            groups.count(want, group_key in current_groups)
+        for credential_id in sorted(change.then.passkeys_ever | set(current_keys)):
+            passkeys.count(credential_id in change.then.passkeys, credential_id in current_keys)
+    return [users.entry("Users"), groups.entry("Groups"), mfas.entry("User MFAs"), passkeys.entry("Passkeys")]
 
 
 async def _get(tx: Transaction, pool_id: str, restore_id: str) -> dict[str, Any]:
@@ -212,20 +306,17 @@ async def start_point_in_time_recovery(ctx: Context, req: dict[str, Any]) -> dic
 
 async def _restore(tx: Transaction, pool: PoolRecord, at: int) -> None:
     plan = await _plan(tx, pool.id, at)
-    for key, then, now in plan:  # deletions first: their aliases go free
-        if now is not None and (then.state is None or then.state.sub != now.sub):
-            await tx.users.delete(pool.id, key)
-    for key, then, now in plan:
-        if then.state is None:
+    for change in plan:  # deletions first: their aliases go free (memberships and passkeys go by cascade)
+        if change.now is not None and (change.then.state is None or change.replaced):
+            await tx.users.delete(pool.id, change.key)
+    for change in plan:
+        user = change.restored
+        if user is None:
             continue
-        user = then.state
-        if now is not None and now.sub == user.sub:
-            if now.password_changed_at is not None and _micros(now.password_changed_at) > at:
-                user = replace(
-                    user, password_ciphertext=now.password_ciphertext, password_changed_at=now.password_changed_at,
-                    password_history_ciphertext=now.password_history_ciphertext,
-                )
-            await tx.users.update(user)
+        key = change.key
+        if change.now is not None and not change.replaced:
+            if user != change.now:
+                await tx.users.update(user)
         else:
             await tx.users.insert(user)
         aliases = user_domain.aliases_for(pool.settings, user.attributes)
@@ -234,13 +325,20 @@ async def _restore(tx: Transaction, pool: PoolRecord, at: int) -> None:
             if owner is not None and owner != key:
                 await tx.users.release_alias(pool.id, kind, value_key)
         await tx.users.set_aliases(pool.id, key, aliases)
-        for group_key in sorted(then.groups_ever):
-            want = group_key in then.groups
+        for group_key in sorted(change.then.groups_ever):
+            want = group_key in change.then.groups
             have = await tx.groups.is_member(pool.id, group_key, key)
             if want and not have and await tx.groups.get(pool.id, group_key) is not None:
                 await tx.groups.add_member(pool.id, group_key, key)
             elif have and not want:
                 await tx.groups.remove_member(pool.id, group_key, key)
+        current = {c.credential_id for c in await tx.webauthn_credentials.list(pool.id, key)}
+        for credential_id in sorted(change.then.passkeys_ever | current):
+            credential = change.then.passkeys.get(credential_id)
+            if credential is not None and credential_id not in current:
+                await tx.webauthn_credentials.insert(credential)
+            elif credential is None and credential_id in current:
+                await tx.webauthn_credentials.delete(pool.id, key, credential_id)
 
 
 async def cancel_point_in_time_recovery(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:

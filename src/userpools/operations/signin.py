@@ -27,7 +27,6 @@ from userpools.domain.records import ClientRecord, PoolRecord, PoolResource, Use
 from userpools.domain.replicas import home_region, replica_in
 from userpools.domain.resources import REPLICA_LOCKOUT, replica_lockout_key
 from userpools.errors import (
-    ConcurrentModificationException,
     InvalidParameterException,
     NotAuthorizedException,
     PasswordResetRequiredException,
@@ -39,7 +38,7 @@ from userpools.operations.common import check_secret_hash
 from userpools.operations.context import Context
 from userpools.operations.tokens import issue_for_sign_in
 from userpools.operations.userstate import open_verifier, required_attributes_missing
-from userpools.storage.ports import Transaction
+from userpools.storage.ports import Transaction, WritesHeld
 from userpools.triggers import events
 
 INCORRECT = "Incorrect username or password."
@@ -78,6 +77,31 @@ class Attempt:
     device_key: str | None = None
     """The known device (DEVICE_KEY) the sign-in is made from, whose key the access token claims; None: a
     pool that tracks devices registers a new one (NewDeviceMetadata)."""
+    risk_mfa: bool = False
+    """Threat protection asks for an MFA challenge (MFA_IF_CONFIGURED / MFA_REQUIRED), whatever the pool's
+    MFA configuration (``operations.mfa_signin``)."""
+    auth_event: dict[str, Any] | None = None
+    """The auth event threat protection recorded for this sign-in, which the MFA answer completes."""
+
+    def screened(self, screening: threats.Screening) -> None:
+        """Takes threat protection's decision: its failure (raised after the commit), its MFA, its event."""
+        self.failure = screening.failure
+        self.risk_mfa = screening.mfa
+        self.auth_event = screening.event
+
+    def risk_data(self) -> dict[str, Any]:
+        """What a challenge's Session carries of threat protection's decision to the next step."""
+        out: dict[str, Any] = {}
+        if self.risk_mfa:
+            out["risk_mfa"] = True
+        if self.auth_event is not None:
+            out["event"] = self.auth_event
+        return out
+
+    def resume(self, data: dict[str, Any]) -> None:
+        """Threat protection's decision, from the Session of the challenge being answered."""
+        self.risk_mfa = bool(data.get("risk_mfa"))
+        self.auth_event = data.get("event")
 
     def seen(self) -> threats.Seen:
         return threats.seen(self.client, self.context_data, admin=self.admin)
@@ -270,12 +294,12 @@ async def password_accepted(a: Attempt, user: UserRecord) -> UserRecord:
 
 async def _count(tx: Transaction, user: UserRecord) -> None:
     """Writes a sign-in's count of failed attempts. While a point-in-time recovery holds the pool's user writes
-    (ConcurrentModificationException, in a savepoint so the rest goes on) the count waits: sign-in still works,
+    (the store's WritesHeld, in a savepoint so the rest goes on) the count waits: sign-in still works,
     as Cognito's does during a recovery."""
     try:
         async with tx.savepoint():
             await tx.users.update(user)
-    except ConcurrentModificationException:
+    except WritesHeld:
         pass
 
 

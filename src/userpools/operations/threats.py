@@ -16,12 +16,17 @@ no query is made: every entry point first looks at the pool's settings, which th
   breached list (``operations.breached``). BLOCK refuses it: a sign-in sets the user RESET_REQUIRED [C] and
   answers PasswordResetRequiredException [U]; a sign-up or password change answers InvalidPasswordException [U].
 - AccountTakeoverRiskConfiguration: ``domain.risk.assess`` gives the level; its action applies (BLOCK: the
-  sign-in fails; MFA_REQUIRED: userpools has no MFA challenge yet, so, as Cognito does for a user without MFA,
-  the sign-in is blocked; MFA_IF_CONFIGURED: allowed, as for a user without MFA [C]; NO_ACTION), and Notify sends
-  the NotifyConfiguration email with one-click feedback links (``FEEDBACK_PATH``).
+  sign-in fails; MFA_IF_CONFIGURED and MFA_REQUIRED: the MFA challenge of ``operations.mfa_signin`` when the
+  user has a factor (``domain.mfa.risk_step``), whatever the pool's MfaConfiguration; without one
+  MFA_IF_CONFIGURED lets the sign-in through and MFA_REQUIRED blocks it [C]; NO_ACTION), and Notify sends the
+  NotifyConfiguration email with one-click feedback links (``FEEDBACK_PATH``). A remembered device does not
+  stand in for the MFA threat protection asks for [U].
 
 Every sign-in is recorded as an auth event (AdminListUserAuthEvents), with EventRisk when it was assessed, and
-written to the userAuthEvents log (``operations.log_delivery``).
+written to the userAuthEvents log (``operations.log_delivery``). ChallengeResponses lists Password (when one
+was checked) and, once the sign-in's MFA challenge is answered, Mfa (Success or Failure); a sign-in waiting
+for the MFA threat protection asked for is InProgress until then. Custom sign-ins (CUSTOM_AUTH) are assessed
+like the others when DefineAuthChallenge issues tokens, and their failAuthentication is a failed sign-in.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from urllib.parse import urlencode
 from userpools import ids
 from userpools.delivery.messages import Message
 from userpools.delivery.senders import DeliveryError, sender_address
+from userpools.domain import mfa as mfa_domain
 from userpools.domain import risk
 from userpools.domain.records import AuthEventRecord, ClientRecord, PoolRecord, UserRecord
 from userpools.domain.resources import RISK_CONFIGURATION, risk_configuration_key
@@ -145,28 +151,47 @@ async def record(ctx: Context, tx: Transaction, pool: PoolRecord, user: UserReco
 
 
 async def sign_in_failed(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord, user: UserRecord,
-                         where: Seen) -> None:
-    """A wrong password, recorded (its address counts for the takeover rule's recent failures)."""
+                         where: Seen, *, password_checked: bool = False, wrong_password: bool = True) -> None:
+    """A failed sign-in, recorded (its address counts for the takeover rule's recent failures): a wrong
+    password (Password Failure), or a custom sign-in DefineAuthChallenge failed (``wrong_password`` False;
+    Password Success when it had checked the password, else no challenge listed)."""
+    result = "Failure" if wrong_password else ("Success" if password_checked else None)
     await record(ctx, tx, pool, user, event_type="SignIn", response="Fail", where=where, client_id=client.id,
-                 password_result="Failure")
+                 password_result=result)
+
+
+@dataclass(frozen=True)
+class Screening:
+    """Threat protection's decision on a sign-in whose first factor was right. ``failure``: the error that
+    refuses it (raised after the transaction commits); ``mfa``: an MFA challenge is owed whatever the pool's
+    MFA configuration (MFA_IF_CONFIGURED / MFA_REQUIRED with a factor); ``event``: the auth event recorded
+    ({"id", "challenges": its ChallengeResponses so far}), which the MFA answer completes (``mfa_answered``)."""
+
+    failure: CognitoError | None = None
+    mfa: bool = False
+    event: dict[str, Any] | None = None
 
 
 async def screen_sign_in(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord,
-                         user: UserRecord, where: Seen, *, password: str | None) -> CognitoError | None:
-    """The password was right: threat protection's decision, recorded. Returns the error that refuses the
-    sign-in (to be raised after the transaction commits), or None to go on."""
+                         user: UserRecord, where: Seen, *, password: str | None,
+                         password_checked: bool = True) -> Screening:
+    """The first factor was right: threat protection's decision, recorded. ``password``: the one a password
+    flow was given (the compromised-credentials check); ``password_checked``: whether a password was checked
+    at all (a custom sign-in without PASSWORD_VERIFIER has none: its event lists no Password challenge)."""
     enforced = mode(pool) == "ENFORCED"
     config = await effective_config(tx, pool.id, client.id)
     exceptions = config.get("RiskExceptionConfiguration") or {}
+    password_result = "Success" if password_checked else None
+    challenges = [{"ChallengeName": "Password", "ChallengeResponse": "Success"}] if password_checked else []
     if enforced and risk.in_ranges(where.ip, exceptions.get("SkippedIPRangeList") or []):
-        await record(ctx, tx, pool, user, event_type="SignIn", response="Pass", where=where, client_id=client.id,
-                     password_result="Success")
-        return None
+        event = await record(ctx, tx, pool, user, event_type="SignIn", response="Pass", where=where,
+                             client_id=client.id, password_result=password_result)
+        return Screening(event={"id": event.id, "challenges": challenges})
     if enforced and risk.in_ranges(where.ip, exceptions.get("BlockedIPRangeList") or []):
         await record(ctx, tx, pool, user, event_type="SignIn", response="Fail", where=where, client_id=client.id,
                      event_risk={"RiskDecision": "Block", "CompromisedCredentialsDetected": False},
-                     password_result="Success")
-        return NotAuthorizedException(SECURITY)
+                     password_result=password_result)
+        return Screening(failure=NotAuthorizedException(SECURITY))
     compromised_action = risk.compromised_action(config, "SIGN_IN") if password is not None else None
     compromised = compromised_action is not None and await ctx.breached.contains(password or "")
     now = ctx.clock.now()
@@ -176,6 +201,7 @@ async def screen_sign_in(ctx: Context, tx: Transaction, pool: PoolRecord, client
     if assessment.level:
         event_risk |= {"RiskDecision": "AccountTakeover", "RiskLevel": assessment.level}
     failure: CognitoError | None = None
+    mfa = False
     notify_action: str | None = None
     if enforced and compromised and compromised_action == "BLOCK":
         event_risk["RiskDecision"] = "Block"
@@ -183,18 +209,36 @@ async def screen_sign_in(ctx: Context, tx: Transaction, pool: PoolRecord, client
         failure = PasswordResetRequiredException("Password reset required for the user")
     elif enforced and assessment.level:
         action, notify = risk.takeover_action(config, assessment.level)
-        if action in ("BLOCK", "MFA_REQUIRED"):  # no MFA challenge exists here: MFA_REQUIRED cannot be met
+        if action in ("MFA_IF_CONFIGURED", "MFA_REQUIRED"):
+            # An MFA challenge when the user has a factor to answer it with; without one MFA_IF_CONFIGURED
+            # lets the sign-in through and MFA_REQUIRED blocks it [C: API AccountTakeoverActionType].
+            mfa = mfa_domain.risk_step(pool.settings, user.extra, user.attributes) is not None
+            if not mfa and action == "MFA_REQUIRED":
+                failure = NotAuthorizedException(SECURITY)
+        elif action == "BLOCK":
             failure = NotAuthorizedException(SECURITY)
         if notify:
             notify_action = action
     event_id = ids.new_ordered_uuid()
-    # A user who must still choose a password has not finished signing in [U: Cognito's InProgress here].
-    response = "Fail" if failure else ("InProgress" if user.status == "FORCE_CHANGE_PASSWORD" else "Pass")
+    # A user who must still choose a password, or answer the MFA challenge threat protection asks for, has
+    # not finished signing in [U: Cognito's InProgress here]; the MFA answer completes the event.
+    unfinished = user.status == "FORCE_CHANGE_PASSWORD" or mfa
+    response = "Fail" if failure else ("InProgress" if unfinished else "Pass")
     await record(ctx, tx, pool, user, event_type="SignIn", response=response, where=where,
-                 client_id=client.id, event_risk=event_risk, password_result="Success", event_id=event_id)
+                 client_id=client.id, event_risk=event_risk, password_result=password_result, event_id=event_id)
     if notify_action is not None:
         await _notify(ctx, tx, pool, user, config, notify_action, where, event_id)
-    return failure
+    return Screening(failure=failure, mfa=mfa, event={"id": event_id, "challenges": challenges})
+
+
+async def mfa_answered(tx: Transaction, pool: PoolRecord, username_key: str, event: dict[str, Any], *,
+                       success: bool) -> None:
+    """The MFA challenge of a sign-in threat protection recorded was answered: its event gets the Mfa
+    challenge's outcome and ends Pass (a wrong code: Fail, until a right one)."""
+    challenges = [*event.get("challenges", []),
+                  {"ChallengeName": "Mfa", "ChallengeResponse": "Success" if success else "Failure"}]
+    await tx.auth_events.set_outcome(pool.id, username_key, str(event.get("id", "")),
+                                     "Pass" if success else "Fail", challenges)
 
 
 async def refuse_breached(ctx: Context, tx: Transaction, pool: PoolRecord, client_id: str | None, password: str,

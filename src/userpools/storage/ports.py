@@ -31,6 +31,7 @@ from userpools.domain.records import (
     GroupRecord,
     ImportJobRecord,
     ImportLogLine,
+    JournalEntry,
     OAuthGrantRecord,
     OutboxRecord,
     PoolRecord,
@@ -45,6 +46,16 @@ from userpools.domain.records import (
 
 class Conflict(Exception):
     """A row with the same unique key already exists."""
+
+
+class WritesHeld(Exception):
+    """A write of a pool's user data (a user, a group membership, a passkey) refused because a point-in-time
+    recovery holds the pool's user writes; the transaction must roll back. The operations answer it with
+    Cognito's error (``operations.common.held_as_cognito``)."""
+
+    def __init__(self, pool_id: str) -> None:
+        super().__init__(pool_id)
+        self.pool_id = pool_id
 
 
 class PoolPort(Protocol):
@@ -192,6 +203,11 @@ class AuthEventPort(Protocol):
         """Newest first (created_at DESC, id DESC), those strictly before ``before`` = (created_at, id)."""
 
     async def set_feedback(self, pool_id: str, username_key: str, event_id: str, feedback: dict[str, Any]) -> bool: ...
+
+    async def set_outcome(self, pool_id: str, username_key: str, event_id: str, response: str,
+                          challenge_responses: list[dict[str, str]]) -> bool:
+        """Replaces the event's EventResponse and ChallengeResponses (a sign-in's MFA answered after it was
+        recorded); False when the user has no such event."""
 
 
 class CounterPort(Protocol):
@@ -392,11 +408,10 @@ class RecoveryPort(Protocol):
         """Newest first."""
 
     async def changed_since(self, pool_id: str, at: int) -> list[str]:
-        """The username keys whose user or memberships changed after ``at``."""
+        """The username keys whose user, memberships or passkeys changed after ``at``."""
 
-    async def history(self, pool_id: str, username_key: str) -> list[tuple[str, int, UserRecord | bool | None]]:
-        """The user's journal rows, oldest first: (group_key ('' for the user's own), at, state): the user as
-        written (None: deleted), or for a membership True (None: removed)."""
+    async def history(self, pool_id: str, username_key: str) -> list[JournalEntry]:
+        """The user's journal rows (its own, its memberships', its passkeys'), oldest first."""
 
     async def purge(self, pool_id: str, before: int) -> int:
         """Drops the rows before ``before`` that a later row before it supersedes."""

@@ -383,9 +383,10 @@ import_job_log = sa.Table(
 user_journal = sa.Table(
     "user_journal",
     metadata,
-    # Point-in-time recovery's change journal (storage.sql_journal): every write of a user or a group
-    # membership appends the new state (``state``: the user row as JSON text; for a membership "1"), or a
-    # tombstone (NULL), at ``at``. ``group_key`` is '' for a user's own rows. Kept for the longest recovery
+    # Point-in-time recovery's change journal (storage.sql_journal): every write of a user, a group
+    # membership or a passkey appends the new state (``state``: the user row or the passkey as JSON text; for
+    # a membership "1"), or a tombstone (NULL), at ``at``. ``group_key`` names a membership's group and
+    # ``credential_id`` a passkey (0014); both are '' for a user's own rows. Kept for the longest recovery
     # window and purged lazily. No foreign keys: the rows outlive the users they describe.
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
     sa.Column("pool_id", Id, nullable=False),
@@ -393,6 +394,7 @@ user_journal = sa.Table(
     sa.Column("group_key", Id, nullable=False),
     sa.Column("at", Micros, nullable=False),
     sa.Column("state", sa.Text(), nullable=True),
+    sa.Column("credential_id", Id, nullable=False, server_default=""),
     sa.Index(None, "pool_id", "at"),
     sa.Index(None, "pool_id", "username_key", "group_key", "at"),
 )

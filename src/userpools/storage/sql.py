@@ -682,7 +682,7 @@ class SqlTransaction:
         self.oauth_grants = SqlOAuthGrants(conn, inserts.grant)
         self.groups = SqlGroups(conn, inserts.groups, journal)
         self.import_jobs = SqlImportJobs(conn, inserts.imports)
-        self.webauthn_credentials = SqlWebAuthnCredentials(conn, inserts.webauthn)
+        self.webauthn_credentials = SqlWebAuthnCredentials(conn, inserts.webauthn, journal)
         self.devices = SqlDevices(conn, inserts.device)
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:

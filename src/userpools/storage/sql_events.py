@@ -62,6 +62,11 @@ _SET_FEEDBACK = (
     .where(_THE_USERS_EVENTS, _E.id == bindparam("b_id"))
     .values(feedback=bindparam("feedback"))
 )
+_SET_OUTCOME = (
+    update(auth_events)
+    .where(_THE_USERS_EVENTS, _E.id == bindparam("b_id"))
+    .values(response=bindparam("response"), challenge_responses=bindparam("challenge_responses"))
+)
 
 # ``key`` and ``count`` by name: as attributes they could be taken for the collection's own.
 _KEY, _WINDOW_START, _COUNT, _EXPIRES_AT = (
@@ -169,6 +174,17 @@ class SqlAuthEvents:
             "feedback": feedback,
         }
         return (await self._conn.execute(_SET_FEEDBACK, params)).rowcount > 0
+
+    async def set_outcome(self, pool_id: str, username_key: str, event_id: str, response: str,
+                          challenge_responses: list[dict[str, str]]) -> bool:
+        params = {
+            "b_pool_id": pool_id,
+            "b_username_key": username_key,
+            "b_id": event_id,
+            "response": response,
+            "challenge_responses": challenge_responses,
+        }
+        return (await self._conn.execute(_SET_OUTCOME, params)).rowcount > 0
 
 
 class SqlCounters:

@@ -1,15 +1,16 @@
 """Point-in-time recovery's change journal and recoveries on SQLAlchemy Core.
 
-Every write of a user (SqlUsers: insert, insert_many, update, delete) or of a group membership (SqlGroups:
-add_member, remove_member) appends the new state to ``user_journal`` in the write's own transaction: one
+Every write of a user (SqlUsers: insert, insert_many, update, delete), of a group membership (SqlGroups:
+add_member, remove_member) or of a passkey (SqlWebAuthnCredentials: insert, delete; not the signature counter
+a sign-in moves) appends the new state to ``user_journal`` in the write's own transaction: one
 ``INSERT … SELECT … WHERE NOT EXISTS (a recovery holding the pool)``, so the journal is exact, and the same
 statement is the write freeze: when no row went in, a recovery holds the pool's users and the write is
-refused (RecoveryHold; the caller's transaction then rolls back). Nothing else is read or written per write.
+refused (``storage.ports.WritesHeld``; the caller's transaction then rolls back). Nothing else is read or written per write.
 
 The state of a user at a moment is its newest journal row at or before it (a tombstone or none: no user);
 the journal starts with the pool, so every user's history is complete. A membership counts at a moment when
 its newest row says so and is newer than the user's newest creation (a user's deletion drops its
-memberships by cascade, without rows of their own). Rows older than the longest window are purged lazily
+memberships by cascade, without rows of their own); so does a passkey. Rows older than the longest window are purged lazily
 (``purge``), keeping each key's newest row before the cutoff: the state there stays known.
 """
 
@@ -25,8 +26,8 @@ from sqlalchemy import and_, bindparam, delete, exists, insert, literal, select,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from userpools.clock import Clock, SystemClock
-from userpools.domain.records import UserRecord
-from userpools.errors import ConcurrentModificationException
+from userpools.domain.records import JournalEntry, UserRecord, WebAuthnCredentialRecord
+from userpools.storage.ports import WritesHeld
 from userpools.storage.schema import Id, Micros, recoveries, user_journal
 
 _J = user_journal.c
@@ -36,23 +37,16 @@ _R = recoveries.c
 HOLDING = ("PREVIEW_GENERATING", "PREVIEW_GENERATED", "RESTORING")
 
 
-class RecoveryHold(ConcurrentModificationException):
-    """A user write refused while a point-in-time recovery holds the pool. UNCONFIRMED: Cognito's error for
-    a blocked write is not documented; ConcurrentModificationException is the recovery operations' own."""
-
-    def __init__(self, pool_id: str) -> None:
-        super().__init__(f"User pool {pool_id} is being recovered to a point in time: its users cannot change.")
-
-
 _HELD = exists().where(
     _R.pool_id == bindparam("pool_id", type_=Id), _R.held_until > bindparam("at", type_=Micros)
 )
 _APPEND = insert(user_journal).from_select(
-    ["pool_id", "username_key", "group_key", "at", "state"],
+    ["pool_id", "username_key", "group_key", "credential_id", "at", "state"],
     select(
         bindparam("pool_id", type_=Id),
         bindparam("username_key", type_=Id),
         bindparam("group_key", type_=Id),
+        bindparam("credential_id", type_=Id),
         bindparam("at", type_=Micros),
         bindparam("state", type_=user_journal.c.state.type),
     ).where(~_HELD),
@@ -115,6 +109,27 @@ def state_user(pool_id: str, username_key: str, state: str) -> UserRecord:
     )
 
 
+def passkey_state(credential: WebAuthnCredentialRecord) -> str:
+    """A passkey as JSON text (its public key base64)."""
+    return orjson.dumps({
+        "public_key": base64.b64encode(credential.public_key).decode(), "sign_count": credential.sign_count,
+        "relying_party_id": credential.relying_party_id, "friendly_name": credential.friendly_name,
+        "transports": list(credential.transports), "created_at": _micros(credential.created_at),
+        "attachment": credential.attachment,
+    }).decode()
+
+
+def state_passkey(pool_id: str, username_key: str, credential_id: str, state: str) -> WebAuthnCredentialRecord:
+    data = orjson.loads(state)
+    return WebAuthnCredentialRecord(
+        pool_id=pool_id, username_key=username_key, credential_id=credential_id,
+        public_key=base64.b64decode(data["public_key"]), sign_count=data["sign_count"],
+        relying_party_id=data["relying_party_id"], friendly_name=data["friendly_name"],
+        transports=tuple(data["transports"]), created_at=from_micros(data["created_at"]),
+        attachment=data["attachment"],
+    )
+
+
 class Journal:
     """Appends to the journal for one transaction. ``free``: the recovery's own writes, which the hold
     does not stop."""
@@ -126,17 +141,18 @@ class Journal:
         self.free = False
 
     async def append(
-        self, conn: AsyncConnection, pool_id: str, username_key: str, group_key: str, state: str | None
+        self, conn: AsyncConnection, pool_id: str, username_key: str, group_key: str, state: str | None, *,
+        credential_id: str = "",
     ) -> None:
         values = {
             "pool_id": pool_id, "username_key": username_key, "group_key": group_key,
-            "at": _micros(self.clock.now()), "state": state,
+            "credential_id": credential_id, "at": _micros(self.clock.now()), "state": state,
         }
         if self.free:
             await conn.execute(_APPEND_FREE, values)
             return
         if (await conn.execute(_APPEND, values)).rowcount == 0:
-            raise RecoveryHold(pool_id)
+            raise WritesHeld(pool_id)
 
     async def append_many(self, conn: AsyncConnection, users: Sequence[UserRecord]) -> None:
         for user in users:
@@ -198,7 +214,7 @@ class SqlRecoveries:
         return [_recovery(row) for row in rows]
 
     async def changed_since(self, pool_id: str, at: int) -> list[str]:
-        """The username keys with journal rows (of the user or a membership) after ``at``."""
+        """The username keys with journal rows (of the user, a membership or a passkey) after ``at``."""
         rows = await self._conn.execute(
             select(_J.username_key).where(_J.pool_id == bindparam("b_pool_id"), _J.at > bindparam("b_at"))
             .distinct().order_by(_J.username_key),
@@ -206,23 +222,24 @@ class SqlRecoveries:
         )
         return [row[0] for row in rows]
 
-    async def history(self, pool_id: str, username_key: str) -> list[tuple[str, int, UserRecord | bool | None]]:
-        """A user's journal rows, oldest first: (group_key, at, state): a user row's state is the UserRecord
-        (None: deleted), a membership's True (None: removed)."""
+    async def history(self, pool_id: str, username_key: str) -> list[JournalEntry]:
+        """A user's journal rows, oldest first."""
         rows = await self._conn.execute(
-            select(_J.group_key, _J.at, _J.state)
+            select(_J.group_key, _J.credential_id, _J.at, _J.state)
             .where(_J.pool_id == bindparam("b_pool_id"), _J.username_key == bindparam("b_key"))
             .order_by(_J.at, _J.id),
             {"b_pool_id": pool_id, "b_key": username_key},
         )
-        out: list[tuple[str, int, UserRecord | bool | None]] = []
-        for group_key, at, state in rows:
-            if state is None:
-                out.append((group_key, at, None))
-            elif group_key:
-                out.append((group_key, at, True))
+        out: list[JournalEntry] = []
+        for group_key, credential_id, at, state in rows:
+            if group_key:
+                out.append(JournalEntry("group", group_key, at, None if state is None else True))
+            elif credential_id:
+                out.append(JournalEntry("passkey", credential_id, at, None if state is None else
+                                        state_passkey(pool_id, username_key, credential_id, state)))
             else:
-                out.append((group_key, at, state_user(pool_id, username_key, state)))
+                out.append(JournalEntry("user", "", at, None if state is None else
+                                        state_user(pool_id, username_key, state)))
         return out
 
     async def purge(self, pool_id: str, before: int) -> int:
@@ -231,7 +248,8 @@ class SqlRecoveries:
         superseded = exists().where(
             and_(
                 newer.c.pool_id == _J.pool_id, newer.c.username_key == _J.username_key,
-                newer.c.group_key == _J.group_key, newer.c.at < literal(before), newer.c.id > _J.id,
+                newer.c.group_key == _J.group_key, newer.c.credential_id == _J.credential_id,
+                newer.c.at < literal(before), newer.c.id > _J.id,
             )
         )
         result = await self._conn.execute(

@@ -1,7 +1,9 @@
 """Users' passkeys (``webauthn_credentials``) on SQLAlchemy Core: the ``WebAuthnCredentialPort``.
 
 The same rules as ``storage.sql``: statements built once; the insert is ``INSERT … ON CONFLICT DO NOTHING`` that
-reports ``Conflict`` when no row went in. A user's passkeys are one range of the primary key.
+reports ``Conflict`` when no row went in. A user's passkeys are one range of the primary key. A registration and
+a deletion are journaled for point-in-time recovery (``storage.sql_journal``; a recovery's hold refuses them);
+the signature counter a sign-in moves is not.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.sql.dml import Insert
 
 from userpools.domain.records import WebAuthnCredentialRecord
 from userpools.storage.schema import webauthn_credentials
+from userpools.storage.sql_journal import Journal, passkey_state
 from userpools.storage.sql_users import dialect_insert, from_micros, insert_or_conflict, to_micros
 
 _W = webauthn_credentials.c
@@ -52,11 +55,12 @@ def _credential(row: Row[Any]) -> WebAuthnCredentialRecord:
 
 
 class SqlWebAuthnCredentials:
-    __slots__ = ("_conn", "_statements")
+    __slots__ = ("_conn", "_journal", "_statements")
 
-    def __init__(self, conn: AsyncConnection, statements: WebAuthnStatements) -> None:
+    def __init__(self, conn: AsyncConnection, statements: WebAuthnStatements, journal: Journal) -> None:
         self._conn = conn
         self._statements = statements
+        self._journal = journal
 
     async def insert(self, credential: WebAuthnCredentialRecord) -> None:
         values = {
@@ -73,6 +77,8 @@ class SqlWebAuthnCredentials:
         }
         await insert_or_conflict(self._conn, self._statements.insert, values,
                                  f"passkey {credential.credential_id!r}")
+        await self._journal.append(self._conn, credential.pool_id, credential.username_key, "",
+                                   passkey_state(credential), credential_id=credential.credential_id)
 
     async def list(self, pool_id: str, username_key: str) -> Sequence[WebAuthnCredentialRecord]:
         params = {"b_pool_id": pool_id, "b_username_key": username_key}
@@ -86,4 +92,7 @@ class SqlWebAuthnCredentials:
     async def delete(self, pool_id: str, username_key: str, credential_id: str) -> bool:
         params = {"b_pool_id": pool_id, "b_username_key": username_key, "b_credential_id": credential_id}
         result = await self._conn.execute(_DELETE, params)
-        return bool(result.rowcount)
+        if not result.rowcount:
+            return False
+        await self._journal.append(self._conn, pool_id, username_key, "", None, credential_id=credential_id)
+        return True

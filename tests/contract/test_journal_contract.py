@@ -1,0 +1,77 @@
+"""Point-in-time recovery's change journal through the store's ports (``RecoveryPort.history`` and ``purge``)
+on SQLite and PostgreSQL: a passkey's registration and deletion are journaled beside the user's rows and its
+memberships', a recovery's hold refuses them with the port's ``WritesHeld``, and purging keeps each
+passkey's newest row before the cutoff."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from contract_records import POOL, T0, a_user, setup
+from test_webauthn_contract import a_passkey
+
+from userpools.clock import FrozenClock
+from userpools.domain.records import JournalEntry
+from userpools.storage.ports import Store, WritesHeld
+
+
+def _micros(clock: FrozenClock) -> int:
+    return (clock.now() - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def test_passkeys_are_journaled_held_and_purged(store: Store, run: Any) -> None:
+    clock = FrozenClock(T0)
+    store.use_clock(clock)  # type: ignore[attr-defined]
+    first, second = a_passkey("first"), a_passkey("second")
+
+    async def scenario() -> tuple[Any, ...]:
+        await setup(store, a_user("alice"))
+        async with store.transaction() as tx:
+            await tx.webauthn_credentials.insert(first)
+        clock.advance(timedelta(seconds=1))
+        async with store.transaction() as tx:
+            await tx.webauthn_credentials.insert(second)
+            await tx.webauthn_credentials.set_sign_count(POOL, "alice", "first", 9)  # not journaled
+        clock.advance(timedelta(seconds=1))
+        async with store.transaction() as tx:
+            assert await tx.webauthn_credentials.delete(POOL, "alice", "first")
+            assert not await tx.webauthn_credentials.delete(POOL, "alice", "first")  # nothing: no row
+        async with store.transaction(readonly=True) as tx:
+            history = await tx.recoveries.history(POOL, "alice")
+        # A recovery holds the pool: a passkey write is refused, its transaction rolled back.
+        async with store.transaction() as tx:
+            await tx.recoveries.insert({
+                "pool_id": POOL, "restore_id": "r1", "status": "PREVIEW_GENERATED", "restore_at": 0,
+                "trigger_at": 0, "created_at": 0, "held_until": _micros(clock) + 10**9, "preview": None,
+            })
+        held = []
+        for write in (lambda tx: tx.webauthn_credentials.insert(a_passkey("third")),
+                      lambda tx: tx.webauthn_credentials.delete(POOL, "alice", "second")):
+            try:
+                async with store.transaction() as tx:
+                    await write(tx)
+            except WritesHeld as exc:
+                held.append(exc.pool_id)
+        async with store.transaction() as tx:
+            listed = [c.credential_id for c in await tx.webauthn_credentials.list(POOL, "alice")]
+            await tx.recoveries.update(POOL, "r1", status="PREVIEW_CANCELLED", held_until=0)
+            purged = await tx.recoveries.purge(POOL, _micros(clock) + 1)
+            after = await tx.recoveries.history(POOL, "alice")
+        return history, held, listed, purged, after
+
+    history, held, listed, purged, after = run(scenario())
+    passkey_rows = [row for row in history if row.kind == "passkey"]
+    start = passkey_rows[0].at
+    assert passkey_rows == [
+        JournalEntry("passkey", "first", start, first),
+        JournalEntry("passkey", "second", start + 1_000_000, second),
+        JournalEntry("passkey", "first", start + 2_000_000, None),
+    ]
+    assert [row.kind for row in history if row.kind != "passkey"] == ["user"]
+    assert held == [POOL, POOL]
+    assert listed == ["second"]
+    assert purged == 1  # the registration of "first", superseded by its deletion
+    assert [(row.kind, row.key, row.state is None) for row in after] == [
+        ("user", "", False), ("passkey", "second", False), ("passkey", "first", True),
+    ]

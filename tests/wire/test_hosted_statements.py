@@ -1,0 +1,92 @@
+"""The hosted sign-in's database work, counted: the second-factor and passkey pages add no statement to the plain
+password sign-in (GET /login, POST /login), and the offer of a passkey after a sign-in costs one, only where a
+managed login page may make it (the pool allows WEB_AUTHN, the client USER_AUTH). Counted on SQLite's direct path
+(every statement a request runs), with a server in this process."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from userpools.operations import oauth
+from userpools.pytest_plugin import UserPoolsServer
+from userpools.storage import sqlite_direct
+
+CALLBACK = "https://app.example.com/cb"
+PASSWORD = "Correct-Horse-9"
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[UserPoolsServer]:
+    server = UserPoolsServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def counter(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    count = [0]
+    execute = sqlite_direct.DirectConnection.execute
+
+    async def counted(self: Any, statement: Any, parameters: Any = None) -> Any:
+        count[0] += 1
+        return await execute(self, statement, parameters)
+
+    monkeypatch.setattr(sqlite_direct.DirectConnection, "execute", counted)
+    # one code issue in 64 also purges expired grants (one statement more, at random): not counted here
+    monkeypatch.setattr(oauth, "PURGE_ONE_IN", 1 << 62)
+    return count
+
+
+def statements(local: UserPoolsServer, count: list[int], *, version: int, passkeys: bool = False,
+               mfa: bool = False) -> tuple[int, int]:
+    """(GET /login, POST /login) statements of a password sign-in that ends at the client."""
+    cognito = local.client()
+    policies = {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"]}} if passkeys else {}
+    pool = cognito.create_user_pool(PoolName=f"count-{uuid.uuid4().hex[:6]}", Policies=policies)["UserPool"]["Id"]
+    if passkeys or mfa:
+        cognito.set_user_pool_mfa_config(
+            UserPoolId=pool, MfaConfiguration="OPTIONAL" if mfa else "OFF",
+            SoftwareTokenMfaConfiguration={"Enabled": mfa},
+            **({"WebAuthnConfiguration": {"RelyingPartyId": "localhost"}} if passkeys else {}))
+    domain = f"auth-{uuid.uuid4().hex[:10]}"
+    cognito.create_user_pool_domain(UserPoolId=pool, Domain=domain, ManagedLoginVersion=version)
+    flows = ["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"] if passkeys else ["ALLOW_REFRESH_TOKEN_AUTH"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool, ClientName="web", AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid"], CallbackURLs=[CALLBACK], SupportedIdentityProviders=["COGNITO"],
+        ExplicitAuthFlows=flows)["UserPoolClient"]["ClientId"]
+    cognito.admin_create_user(UserPoolId=pool, Username="ada", MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(UserPoolId=pool, Username="ada", Password=PASSWORD, Permanent=True)
+    url = f"{local.endpoint}/domain/{domain}/login"
+    with httpx.Client() as browser:
+        form = browser.get(url, params={"client_id": client, "response_type": "code", "redirect_uri": CALLBACK})
+        match = re.search(r'name="_csrf" value="([^"]+)"', form.text)
+        assert match, form.text
+        count[0] = 0
+        browser.get(str(form.url))
+        shown = count[0]
+        count[0] = 0
+        done = browser.post(str(form.url), data={"_csrf": match.group(1), "username": "ada", "password": PASSWORD})
+        posted = count[0]
+    if passkeys and version == 2:
+        assert done.status_code == 200 and "Sign in faster with a passkey" in done.text  # the offer
+    else:
+        assert done.status_code == 302 and done.headers["location"].startswith(CALLBACK + "?code=")
+    return shown, posted
+
+
+def test_second_factors_and_passkeys_add_no_statement_to_the_plain_hosted_sign_in(
+        local: UserPoolsServer, counter: list[int]) -> None:
+    classic = statements(local, counter, version=1)
+    managed = statements(local, counter, version=2)
+    assert classic[1] <= 6 and managed[1] <= 5, (classic, managed)  # measured before the MFA pages: 6 and 5
+    assert statements(local, counter, version=1, passkeys=True) == classic  # no passkey button on classic pages
+    assert statements(local, counter, version=1, mfa=True) == classic  # MFA optional, not set up by the user
+    offered = statements(local, counter, version=2, passkeys=True)
+    assert offered == (managed[0], managed[1] + 1)  # whether the user has a passkey, to offer one
