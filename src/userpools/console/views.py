@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException
@@ -129,12 +129,14 @@ def _basic(header: str | None) -> tuple[str, str] | None:
 
 
 def _same_origin(request: Request) -> bool:
-    """A POST without an Origin header (an old browser) is judged by its CSRF token alone; with one, it must be
-    this server's."""
+    """A POST without an Origin header (an old browser) is judged by its CSRF token alone; with one, its host
+    (and port) must be the Host the request was sent to. The scheme is not compared: behind a TLS-terminating
+    proxy the browser's https origin reaches the server as http."""
     origin = request.headers.get("origin")
     if origin is None:
         return True
-    return origin == f"{request.url.scheme}://{request.headers.get('host', '')}"
+    host = request.headers.get("host", "").lower()
+    return bool(host) and urlsplit(origin).netloc.lower() == host
 
 
 class Console:
