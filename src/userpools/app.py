@@ -56,6 +56,7 @@ from userpools.storage.engine import open_store
 from userpools.storage.ports import Store
 from userpools.triggers.config import load_triggers_config
 from userpools.triggers.invoker import TriggerInvoker
+from userpools.triggers.journal import TriggerJournal
 
 log = logging.getLogger("userpools")
 
@@ -252,6 +253,8 @@ def create_app(
     )
     if triggers is None:
         invoker.preload()
+    if settings.development_mode and invoker.journal is None:
+        invoker.journal = TriggerJournal()  # the console's trigger invocations (development mode only)
     breached = BreachedPasswords(
         str(settings.breached_passwords) if settings.breached_passwords else None, settings.breached_passwords_url
     )
@@ -431,7 +434,11 @@ def create_app(
         Route("/_userpools/import/{pool_id}/{job_id}", import_upload, methods=["PUT"]),
         Route("/{pool_id}/.well-known/jwks.json", jwks, methods=["GET"]),
         Route("/{pool_id}/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
-        console_mount(lambda: state["context"], enabled=settings.development_mode),
+        console_mount(
+            lambda: state["context"], lambda name, params: state["dispatch"].invoke(name, params),
+            development=settings.development_mode,
+            credentials=tuple((c.access_key_id, c.secret_access_key) for c in settings.admin_credentials),
+        ),
         domain_routes,
     ]
     middleware = [

@@ -14,6 +14,7 @@ are left as they are, so a second clone adds the newcomers only.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -87,8 +88,18 @@ def _pick(document: dict[str, Any], operation: str, *, leave_out: frozenset[str]
     return {k: v for k, v in document.items() if k in allowed and v is not None}
 
 
-def pool_spec(source: Source) -> PoolSpec:
-    """The source pool as pools as code's tables (users apart: see ``copy_users``)."""
+def acceptable_secret(secret: str) -> bool:
+    """Whether CreateUserPoolClient takes ``secret`` as its ClientSecret (the model's length and pattern)."""
+    shape = operation_model("CreateUserPoolClient").input_shape.members["ClientSecret"]
+    limits = shape.metadata
+    return (int(limits.get("min", 0)) <= len(secret) <= int(limits.get("max", 1 << 16))
+            and re.fullmatch(str(limits.get("pattern", ".*")), secret, re.ASCII) is not None)
+
+
+def pool_spec(source: Source, notes: list[str] | None = None) -> PoolSpec:
+    """The source pool as pools as code's tables (users apart: see ``copy_users``); what could not be copied
+    as it is goes to ``notes``."""
+    notes = [] if notes is None else notes
     described = source.pool
     members = _pick(described, "CreateUserPool", leave_out=frozenset({"Schema"}))
     members["PoolName"] = described["Name"]
@@ -113,6 +124,15 @@ def pool_spec(source: Source) -> PoolSpec:
     for described_client in source.clients:
         item = _pick(described_client, "CreateUserPoolClient", leave_out=frozenset({"UserPoolId", "GenerateSecret"}))
         item["ClientId"] = described_client["ClientId"]
+        secret = item.get("ClientSecret")
+        if isinstance(secret, str) and not acceptable_secret(secret):
+            # A secret Cognito's API refuses (moto's are UUIDs, with hyphens) cannot be set here either: the
+            # client gets a new one, and clone says so.
+            del item["ClientSecret"]
+            item["GenerateSecret"] = True
+            notes.append(f"client {item['ClientId']} ({item.get('ClientName')}): the source's secret is not one "
+                         "Cognito accepts (24 to 64 letters, digits, _ or +): a new secret was generated; read it "
+                         "with DescribeUserPoolClient and give it to the app")
         clients.append(Item("clients", item, 0, {}))
     group_items = [Item("groups", _pick(g, "CreateGroup", leave_out=frozenset({"UserPoolId"})), 0, {})
                    for g in source.groups]
@@ -174,7 +194,9 @@ async def copy_users(ctx: Context, pool_id: str, source: Source, where: str, don
 
 async def clone(ctx: Context, source: Source, *, where: str) -> list[str]:
     done: list[str] = []
-    spec = pool_spec(source)
+    notes: list[str] = []
+    spec = pool_spec(source, notes)
     await apply_pool(ctx, spec, where, done)
+    done += notes
     await copy_users(ctx, source.pool["Id"], source, where, done)
     return done

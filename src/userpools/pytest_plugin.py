@@ -79,7 +79,6 @@ class UserPoolsServer:
 
     def start(self, timeout: float = 30.0) -> UserPoolsServer:
         started = time.perf_counter()
-        import httpx
         import uvicorn
 
         from userpools.app import create_app
@@ -121,7 +120,8 @@ class UserPoolsServer:
             raise pytest.UsageError(f"userpools: {exc}") from None
         config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False,
                                 server_header=False, http=OneWriteHttpToolsProtocol, lifespan="on",
-                                timeout_keep_alive=settings.keep_alive_seconds)
+                                timeout_keep_alive=settings.keep_alive_seconds,
+                                ws="none")  # no WebSocket route: the websockets library is not imported
         self._server = server = uvicorn.Server(config)
         failure: list[BaseException] = []
 
@@ -140,7 +140,6 @@ class UserPoolsServer:
                 raise RuntimeError(f"the userpools server did not start: {failure[0] if failure else 'timeout'}")
             time.sleep(0.005)
         self.endpoint = f"http://127.0.0.1:{port}"
-        self._http = httpx.Client(base_url=self.endpoint, timeout=30)
         self.startup_seconds = time.perf_counter() - started
         return self
 
@@ -156,6 +155,16 @@ class UserPoolsServer:
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
+    @property
+    def _development(self) -> Any:
+        """The HTTP client of the development endpoints (outbox, clock, reset): made at its first use, as its
+        TLS context alone costs tens of milliseconds of start-up a session may never need."""
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.Client(base_url=self.endpoint, timeout=30)
+        return self._http
+
     # --- what tests need and Cognito lacks --------------------------------------------------------------
 
     def messages(self, pool_id: str | None = None, username: str | None = None, *,
@@ -163,7 +172,7 @@ class UserPoolsServer:
         """The messages the server sent (the outbox), newest first: userPoolId, username, destination,
         deliveryMedium, subject, body, code, triggerSource, createdAt."""
         params = {k: v for k, v in {"userPoolId": pool_id, "username": username, "limit": limit}.items() if v}
-        response = self._http.get("/_userpools/outbox", params=params)
+        response = self._development.get("/_userpools/outbox", params=params)
         response.raise_for_status()
         return list(response.json()["messages"])
 
@@ -177,7 +186,7 @@ class UserPoolsServer:
 
     def _clock(self, body: dict[str, Any]) -> str:
         self.clock_moved = not body.get("reset")
-        response = self._http.post("/_userpools/clock", json=body)
+        response = self._development.post("/_userpools/clock", json=body)
         response.raise_for_status()
         return str(response.json()["now"])
 
@@ -196,7 +205,7 @@ class UserPoolsServer:
     def reset(self) -> dict[str, Any]:
         """Every pool deleted, with everything in it (users, clients, the outbox, …), the counters emptied
         and the clock back to the system's."""
-        response = self._http.post("/_userpools/reset")
+        response = self._development.post("/_userpools/reset")
         response.raise_for_status()
         self.reset_clock()
         return dict(response.json())

@@ -18,13 +18,13 @@ from sqlalchemy.engine import Connection
 import pg
 from userpools.domain.records import AuthEventRecord
 from userpools.storage.engine import (
-    alembic_config,
     create_engine,
     migrate_async,
     open_store,
     run_in_migration_transaction,
 )
 from userpools.storage.schema import metadata
+from userpools.storage.upgrade import alembic_config
 
 NEW_TABLES = {"auth_events", "counters"}
 

@@ -1,18 +1,24 @@
 """The developer console (/_userpools/console) against a live server on SQLite and PostgreSQL, read with httpx:
 the pools, a pool's clients, groups and users, a ListUsers filter, a user's attributes and groups, the outbox
-with a sign-up code (the email's HTML served sandboxed, its text beside it). With admin credentials configured
-every console path is a 404. One test looks at the pages in Debian's chromium and keeps screenshots."""
+with a sign-up code (the email's HTML served sandboxed, its text beside it), the trigger invocations with their
+events and answers; the admin actions (through the API's operations: its errors, its rules), their CSRF
+protection; with admin credentials configured, HTTP Basic with them or 401, and no outbox or trigger page.
+Two tests use the pages in Debian's chromium and keep screenshots."""
 
 from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from accounts import PASSWORD, latest_code, make_client, make_user, sign_in, unique
 from browserkit import chromium, page, shoot
+from playwright.sync_api import expect
+
+from conftest import BACKENDS
 
 __all__ = ["chromium", "page"]  # the fixtures, used by name
 
@@ -98,13 +104,150 @@ def test_the_outbox_shows_the_sign_up_code_as_html_and_text(server: Any, cognito
     assert "frame-ancestors 'self'" in email.headers["content-security-policy"]
 
 
-def test_with_admin_credentials_the_console_is_not_there(server_factory: Any) -> None:
-    secured = server_factory("sqlite", extra_args=["--admin-credentials",
-                                                   "AKIAUSERPOOLSADMIN01:s3cr3t/for+the+admin+calls0123456789abcd"])
-    for path in ("/", "/outbox", "/pools/us-east-1_abc", "/pools/us-east-1_abc/users/ann"):
-        response = httpx.get(f"{secured.url}{CONSOLE}{path}")
-        assert response.status_code == 404, path
-        assert response.json()["__type"] == "ResourceNotFoundException"
+ADMIN_KEY = "AKIAUSERPOOLSADMIN01"
+ADMIN_SECRET = "s3cr3t/for+the+admin+calls0123456789abcd"
+
+
+def test_with_admin_credentials_the_console_refuses_without_them(server_factory: Any) -> None:
+    secured = server_factory("sqlite", extra_args=["--admin-credentials", f"{ADMIN_KEY}:{ADMIN_SECRET}"])
+    for path in ("/", "/pools/us-east-1_abc", "/pools/us-east-1_abc/users/ann", "/outbox", "/triggers"):
+        for auth in (None, (ADMIN_KEY, "wrong-secret"), ("AKIAOTHER", ADMIN_SECRET)):
+            response = httpx.get(f"{secured.url}{CONSOLE}{path}", auth=auth)
+            assert response.status_code == 401, (path, auth)
+            assert response.headers["www-authenticate"].startswith('Basic realm="userpools console"')
+            assert ADMIN_SECRET not in response.text
+        refused = httpx.post(f"{secured.url}{CONSOLE}{path}", data={"action": "delete"})
+        assert refused.status_code in (401, 405), path
+    with httpx.Client(base_url=f"{secured.url}{CONSOLE}", auth=(ADMIN_KEY, ADMIN_SECRET)) as admin:
+        assert admin.get("/").status_code == 200
+        for development_only in ("/outbox", "/triggers", "/outbox/us-east-1_abc/0000"):  # codes, events
+            assert admin.get(development_only).status_code == 404, development_only
+        # The admin actions work with the credentials, through the API's operations.
+        cognito = secured.client(aws_access_key_id=ADMIN_KEY, aws_secret_access_key=ADMIN_SECRET)
+        pool_id = cognito.create_user_pool(PoolName="secured")["UserPool"]["Id"]
+        page_html = admin.get(f"/pools/{pool_id}").text
+        assert "Outbox" not in page_html and "Admin (HTTP Basic" in page_html
+        response = admin.post(f"/pools/{pool_id}", data={
+            "_csrf": csrf_of(page_html), "action": "create-user", "username": "gil", "email": "gil@example.com"})
+        assert response.status_code == 303
+        assert cognito.admin_get_user(UserPoolId=pool_id, Username="gil")["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+
+
+def csrf_of(page_html: str) -> str:
+    return html.unescape(re.search(r'name="_csrf" value="([^"]+)"', page_html).group(1))  # type: ignore[union-attr]
+
+
+def act(console: httpx.Client, path: str, **form: str) -> httpx.Response:
+    """A console form sent as the browser sends it: the page first (its CSRF cookie and field), then the POST."""
+    token = csrf_of(console.get(path).text)
+    return console.post(path, data={"_csrf": token, **form})
+
+
+def test_admin_actions_go_through_the_api_operations(server: Any, cognito: Any) -> None:
+    pool = make_pool(cognito)
+    pid = pool["id"]
+    with httpx.Client(base_url=f"{server.url}{CONSOLE}") as console:
+        created = act(console, f"/pools/{pid}", action="create-user", username="hal", email="hal@example.com",
+                      email_verified="on", temporary_password="Temp-passw0rd!")
+        assert created.status_code == 303 and created.headers["location"].endswith("?done=User+created.")
+        hal = cognito.admin_get_user(UserPoolId=pid, Username="hal")
+        assert hal["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+        assert {"Name": "email_verified", "Value": "true"} in hal["UserAttributes"]
+        # The API's rules and errors: a taken username, a password the policy refuses, an unknown group.
+        taken = act(console, f"/pools/{pid}", action="create-user", username="hal")
+        assert taken.status_code == 400 and "UsernameExistsException: User account already exists" in text_of_any(taken)
+        # The API's input validation too (the botocore shape): what a hand-made form could send.
+        empty = act(console, f"/pools/{pid}", action="create-user", username="")
+        assert empty.status_code == 400
+        assert "InvalidParameterException: 2 validation errors detected: Value at 'username' failed to satisfy " \
+            "constraint: Member must have length greater than or equal to 1" in text_of_any(empty)
+        user_path = f"/pools/{pid}/users/hal"
+        weak = act(console, user_path, action="set-password", password="short", permanent="on")
+        assert weak.status_code == 400 and "InvalidPasswordException" in text_of_any(weak)
+        nowhere = act(console, user_path, action="add-to-group", group="no-such-group")
+        assert nowhere.status_code == 400 and "ResourceNotFoundException: Group not found." in text_of_any(nowhere)
+
+        assert act(console, user_path, action="set-password", password="Perm-passw0rd!", permanent="on").status_code == 303
+        assert cognito.admin_get_user(UserPoolId=pid, Username="hal")["UserStatus"] == "CONFIRMED"
+        tokens = cognito.initiate_auth(ClientId=pool["client"]["ClientId"], AuthFlow="USER_PASSWORD_AUTH",
+                                       AuthParameters={"USERNAME": "hal", "PASSWORD": "Perm-passw0rd!"})
+        assert act(console, user_path, action="add-to-group", group=pool["group"]).status_code == 303
+        assert [g["GroupName"] for g in cognito.admin_list_groups_for_user(UserPoolId=pid, Username="hal")["Groups"]] \
+            == [pool["group"]]
+        assert act(console, user_path, action="remove-from-group", group=pool["group"]).status_code == 303
+        assert cognito.admin_list_groups_for_user(UserPoolId=pid, Username="hal")["Groups"] == []
+        assert act(console, user_path, action="sign-out").status_code == 303
+        with pytest.raises(cognito.exceptions.NotAuthorizedException):
+            cognito.get_user(AccessToken=tokens["AuthenticationResult"]["AccessToken"])
+        assert act(console, user_path, action="disable").status_code == 303
+        assert cognito.admin_get_user(UserPoolId=pid, Username="hal")["Enabled"] is False
+        assert act(console, user_path, action="enable").status_code == 303
+        assert cognito.admin_get_user(UserPoolId=pid, Username="hal")["Enabled"] is True
+        assert act(console, user_path, action="reset-password").status_code == 303
+        assert cognito.admin_get_user(UserPoolId=pid, Username="hal")["UserStatus"] == "RESET_REQUIRED"
+
+        carol_path = f"/pools/{pid}/users/{pool['signed_up']}"
+        assert act(console, carol_path, action="confirm-sign-up").status_code == 303
+        assert cognito.admin_get_user(UserPoolId=pid, Username=pool["signed_up"])["UserStatus"] == "CONFIRMED"
+        again = act(console, carol_path, action="confirm-sign-up")  # the API's own answer to a second one
+        assert again.status_code == 400 and "NotAuthorizedException" in text_of_any(again)
+
+        deleted = act(console, user_path, action="delete")
+        assert deleted.status_code == 303 and deleted.headers["location"].endswith(f"/pools/{pid}?done=User+deleted.")
+        with pytest.raises(cognito.exceptions.UserNotFoundException):
+            cognito.admin_get_user(UserPoolId=pid, Username="hal")
+
+
+def text_of_any(response: httpx.Response) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", response.text))
+
+
+def test_a_form_without_its_csrf_token_or_from_another_site_changes_nothing(server: Any, cognito: Any) -> None:
+    pool = make_pool(cognito)
+    user_path = f"{server.url}{CONSOLE}/pools/{pool['id']}/users/{pool['bob']}"
+    with httpx.Client() as browser:
+        token = csrf_of(browser.get(user_path).text)
+        no_token = browser.post(user_path, data={"action": "disable"})
+        wrong = browser.post(user_path, data={"action": "disable", "_csrf": "x" * 43})
+        elsewhere = browser.post(user_path, data={"action": "disable", "_csrf": token},
+                                 headers={"Origin": "https://attacker.example"})
+    no_cookie = httpx.post(user_path, data={"action": "disable", "_csrf": token})  # a form posted from another site
+    for refused in (no_token, wrong, elsewhere, no_cookie):
+        assert refused.status_code == 403 and "came from another site" in text_of_any(refused)
+    assert cognito.admin_get_user(UserPoolId=pool["id"], Username=pool["bob"])["Enabled"] is True
+    cookie = httpx.get(user_path).headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/_userpools/console" in cookie
+
+
+@pytest.fixture(scope="module")
+def trigger_server(request: pytest.FixtureRequest, server_factory: Any,
+                   tmp_path_factory: pytest.TempPathFactory) -> Any:
+    directory = tmp_path_factory.mktemp("console-triggers")
+    config = directory / "userpools.toml"
+    config.write_text(f'[functions."{TRIGGER_ARN}"]\ncallable = "trigger_functions:record"\n')
+    return server_factory(request.param, extra_args=["--config", str(config)],
+                          env={"PYTHONPATH": str(Path(__file__).parent)})
+
+
+TRIGGER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:console-record"
+
+
+@pytest.mark.parametrize("trigger_server", BACKENDS, indirect=True)
+def test_the_trigger_invocations_page_shows_events_and_answers(trigger_server: Any) -> None:
+    cognito = trigger_server.client()
+    pool_id = cognito.create_user_pool(PoolName=unique("console-triggers"), AutoVerifiedAttributes=["email"],
+                                       LambdaConfig={"PreSignUp": TRIGGER_ARN})["UserPool"]["Id"]
+    client_id = make_client(cognito, pool_id)["ClientId"]
+    name = unique("ivy")
+    cognito.sign_up(ClientId=client_id, Username=name, Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": "ivy@example.com"}])
+    response = httpx.get(f"{trigger_server.url}{CONSOLE}/triggers", params={"pool": pool_id})
+    shown = text_of(response)
+    assert "PreSignUp_SignUp" in shown and TRIGGER_ARN in shown and "answered" in shown
+    assert f'"userName": "{name}"' in shown and '"autoConfirmUser": false' in shown  # the event, the answer
+    assert PASSWORD not in shown
+    other = text_of(httpx.get(f"{trigger_server.url}{CONSOLE}/triggers", params={"pool": "us-east-1_Other0001"}))
+    assert "No trigger was called yet." in other
 
 
 @pytest.mark.parametrize("server", ["sqlite"], indirect=True)
@@ -120,13 +263,83 @@ def test_the_console_in_a_browser(server: Any, cognito: Any, page: Any) -> None:
     shoot(page, "console-pool")
     page.get_by_role("link", name=pool["ann"]).click()
     assert page.locator("#attributes").get_by_text("ann@example.com").is_visible()
-    assert page.locator("#groups").get_by_text(pool["group"]).is_visible()
+    assert page.locator("#groups").get_by_text(pool["group"], exact=True).is_visible()
     shoot(page, "console-user")
     page.get_by_role("link", name="the pool's messages").click()
     assert page.get_by_text(f"Your code is {code}.").first.is_visible()
     frame = page.frame_locator("iframe").first
     assert frame.locator("b").inner_text() == code  # the HTML as the recipient's mail reader shows it
     shoot(page, "console-outbox")
+
+
+@pytest.mark.parametrize("trigger_server", ["sqlite"], indirect=True)
+def test_the_trigger_invocations_in_a_browser(trigger_server: Any, page: Any) -> None:
+    cognito = trigger_server.client()
+    pool_id = cognito.create_user_pool(PoolName=unique("console-triggers"), AutoVerifiedAttributes=["email"],
+                                       LambdaConfig={"PreSignUp": TRIGGER_ARN})["UserPool"]["Id"]
+    client_id = make_client(cognito, pool_id)["ClientId"]
+    cognito.sign_up(ClientId=client_id, Username=unique("kim"), Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": "kim@example.com"}])
+    page.goto(f"{trigger_server.url}{CONSOLE}/pools/{pool_id}")
+    page.get_by_role("link", name="this pool's trigger invocations").click()
+    invocation = page.locator("article").first
+    expect(invocation).to_contain_text("PreSignUp_SignUp")
+    expect(invocation.locator("pre").first).to_contain_text('"triggerSource": "PreSignUp_SignUp"')
+    expect(invocation.locator("pre").nth(1)).to_contain_text('"autoConfirmUser": false')
+    shoot(page, "console-triggers")
+
+
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+def test_admin_actions_in_a_browser(server: Any, cognito: Any, page: Any) -> None:
+    pool = make_pool(cognito)
+    page.goto(f"{server.url}{CONSOLE}/pools/{pool['id']}")
+    form = page.get_by_role("form", name="Create a user")
+    form.get_by_label("Username").fill("jo")
+    form.get_by_label("Email", exact=True).fill("jo@example.com")
+    form.get_by_label("Email verified").check()  # AdminResetUserPassword needs somewhere to send the code
+    form.get_by_label("Temporary password").fill("Temp-passw0rd!")
+    form.get_by_role("button", name="Create user").click()
+    expect(page.get_by_role("status")).to_have_text("User created.")
+    assert page.locator("#attributes").get_by_text("jo@example.com").is_visible()
+    shoot(page, "console-user-created")
+
+    password = page.get_by_role("form", name="Set password")
+    password.get_by_label("New password").fill("short")
+    password.get_by_role("button", name="Set password").click()
+    expect(page.get_by_role("alert")).to_contain_text("InvalidPasswordException: ")  # the API's message
+    shoot(page, "console-action-error")
+    page.get_by_role("form", name="Set password").get_by_label("New password").fill("Perm-passw0rd!")
+    page.get_by_role("form", name="Set password").get_by_role("button", name="Set password").click()
+    expect(page.get_by_role("status")).to_have_text("Password set.")
+    assert cognito.admin_get_user(UserPoolId=pool["id"], Username="jo")["UserStatus"] == "CONFIRMED"
+
+    page.get_by_role("form", name="Add to group").get_by_label("Group").select_option(pool["group"])
+    page.get_by_role("button", name="Add to group").click()
+    expect(page.get_by_role("status")).to_have_text("Added to the group.")
+    assert page.locator("#groups").get_by_text(pool["group"], exact=True).is_visible()
+    page.get_by_role("button", name="Disable user").click()
+    expect(page.get_by_role("status")).to_have_text("User disabled.")
+    assert page.get_by_text("disabled", exact=True).is_visible()
+    shoot(page, "console-user-disabled")
+    page.get_by_role("button", name="Enable user").click()
+    expect(page.get_by_role("status")).to_have_text("User enabled.")
+    page.get_by_role("button", name="Sign out globally").click()
+    expect(page.get_by_role("status")).to_contain_text("Signed out everywhere")
+    page.get_by_role("button", name=f"Remove from {pool['group']}").click()
+    expect(page.get_by_role("status")).to_have_text("Removed from the group.")
+    assert cognito.admin_list_groups_for_user(UserPoolId=pool["id"], Username="jo")["Groups"] == []
+    page.get_by_role("button", name="Reset password").click()
+    expect(page.get_by_role("status")).to_contain_text("Password reset")
+    assert cognito.admin_get_user(UserPoolId=pool["id"], Username="jo")["UserStatus"] == "RESET_REQUIRED"
+
+    page.goto(f"{server.url}{CONSOLE}/pools/{pool['id']}/users/{pool['signed_up']}")
+    page.get_by_role("button", name="Confirm sign-up").click()
+    expect(page.get_by_role("status")).to_have_text("Sign-up confirmed.")
+    page.goto(f"{server.url}{CONSOLE}/pools/{pool['id']}/users/jo")
+    page.get_by_role("button", name="Delete user").click()
+    expect(page.get_by_role("status")).to_have_text("User deleted.")
+    assert page.get_by_role("link", name="jo", exact=True).count() == 0
+    shoot(page, "console-user-deleted")
 
 
 def test_an_sms_and_a_plain_text_email_are_shown_as_sent(server: Any, cognito: Any) -> None:

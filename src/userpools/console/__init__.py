@@ -1,4 +1,4 @@
-"""The developer console: server-rendered pages under ``/_userpools/console`` showing what a development server
-holds (pools, clients, users and their attributes, groups, devices and auth events, the outbox's emails and
-SMS). It reads through the same operation handlers as the API (``views``), and is served only in development
-mode (no admin credentials); otherwise every path under it is a 404."""
+"""The console: server-rendered pages under ``/_userpools/console`` showing what a server holds (pools, clients,
+users and their attributes, groups, devices and auth events; in development mode the outbox's emails and SMS
+and the trigger invocations) and the admin actions on users (``actions``). Every read and change goes through
+the API's operations (``views``); open in development mode, else behind the admin credentials (HTTP Basic)."""

@@ -13,27 +13,19 @@ import base64
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers.cose import COSEAlgorithmIdentifier
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from userpools.domain.records import WebAuthnCredentialRecord
+
+if TYPE_CHECKING:
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier
+    from webauthn.helpers.structs import UserVerificationRequirement
+
+# The ``webauthn`` library (with pyasn1 and its attestation formats: about 70 ms of CPU) is imported by the
+# functions that use it, at the first passkey operation, not at every server's start-up (docs/architecture.md).
 
 REGISTRATION = "WebAuthnRegistration"
 MAX_CREDENTIALS = 20  # [U] Cognito's per-user passkey quota is not documented
@@ -41,7 +33,11 @@ REGISTRATION_TIMEOUT_MS = 60000  # [O: AMP6 fixture]
 AUTHENTICATION_TIMEOUT_MS = 180000  # [O: AMP6 fixture]
 
 
-ALGORITHMS = [COSEAlgorithmIdentifier.ECDSA_SHA_256, COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256]  # [O: AMP6]
+def algorithms() -> list[COSEAlgorithmIdentifier]:
+    """ES256 and RS256 [O: AMP6]."""
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier
+
+    return [COSEAlgorithmIdentifier.ECDSA_SHA_256, COSEAlgorithmIdentifier.RSASSA_PKCS1_v1_5_SHA_256]
 
 
 class OriginNotAllowed(Exception):
@@ -89,6 +85,8 @@ def new_challenge() -> bytes:
 
 
 def _uv(value: str) -> UserVerificationRequirement:
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     return UserVerificationRequirement.REQUIRED if value == "required" else UserVerificationRequirement.PREFERRED
 
 
@@ -96,6 +94,13 @@ def creation_options(*, rp_id: str, sub: str, username: str, challenge: bytes, u
                      existing: Sequence[str]) -> dict[str, Any]:
     """CredentialCreationOptions: a discoverable credential (resident key required), ES256 or RS256, the
     user's passkeys excluded; user.id the sub's text, as Cognito's [O: AMP6 fixture]."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        PublicKeyCredentialDescriptor,
+        ResidentKeyRequirement,
+    )
+
     options = generate_registration_options(
         rp_id=rp_id, rp_name=rp_id, user_id=sub.encode(), user_name=username, user_display_name="",
         challenge=challenge, timeout=REGISTRATION_TIMEOUT_MS,
@@ -104,7 +109,7 @@ def creation_options(*, rp_id: str, sub: str, username: str, challenge: bytes, u
             user_verification=_uv(uv),
         ),
         exclude_credentials=[PublicKeyCredentialDescriptor(id=unb64url(c)) for c in existing],
-        supported_pub_key_algs=ALGORITHMS,
+        supported_pub_key_algs=algorithms(),
     )
     document: dict[str, Any] = orjson.loads(options_to_json(options))
     return document
@@ -112,6 +117,9 @@ def creation_options(*, rp_id: str, sub: str, username: str, challenge: bytes, u
 
 def request_options(*, rp_id: str, challenge: bytes, uv: str, existing: Sequence[str]) -> dict[str, Any]:
     """CREDENTIAL_REQUEST_OPTIONS's document: the user's passkeys allowed."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
     options = generate_authentication_options(
         rp_id=rp_id, challenge=challenge, timeout=AUTHENTICATION_TIMEOUT_MS, user_verification=_uv(uv),
         allow_credentials=[PublicKeyCredentialDescriptor(id=unb64url(c)) for c in existing],
@@ -145,12 +153,15 @@ def allowed_origin(credential: Mapping[str, Any], rp_id: str) -> str:
 def verify_registration(credential: Mapping[str, Any], *, challenge: bytes, rp_id: str, uv: str,
                         owner: tuple[str, str], now: datetime) -> WebAuthnCredentialRecord:
     """The stored form of a new passkey, after the library has verified the registration."""
+    from webauthn import verify_registration_response
+    from webauthn.helpers.exceptions import WebAuthnException
+
     origin = allowed_origin(credential, rp_id)
     try:
         verified = verify_registration_response(
             credential=dict(credential), expected_challenge=challenge, expected_rp_id=rp_id,
             expected_origin=origin, require_user_verification=uv == "required",
-            supported_pub_key_algs=ALGORITHMS,
+            supported_pub_key_algs=algorithms(),
         )
     except WebAuthnException as exc:
         if "RP ID" in str(exc) or "rp id" in str(exc).lower():
@@ -171,6 +182,9 @@ def verify_assertion(credential: Mapping[str, Any], *, challenge: bytes, stored:
                      uv: str) -> int:
     """The new signature counter of a verified assertion by ``stored``; a counter that did not grow (when
     either is non-zero) is refused by the library as a possible clone."""
+    from webauthn import verify_authentication_response
+    from webauthn.helpers.exceptions import WebAuthnException
+
     rp_id = stored.relying_party_id
     origin = allowed_origin(credential, rp_id)
     try:

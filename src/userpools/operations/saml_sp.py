@@ -28,16 +28,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.client import Saml2Client
-from saml2.config import SPConfig
-from saml2.s_utils import decode_base64_and_inflate
-from saml2.saml import NAMEID_FORMAT_UNSPECIFIED, NameID
-from saml2.samlp import logout_request_from_string
-from saml2.sigver import RSACrypto, verify_redirect_signature
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+if TYPE_CHECKING:
+    from saml2.client import Saml2Client
+
+# pysaml2 (its XML schema modules: about 0.45 s of CPU) is imported by the functions below, at the first SAML
+# message, not at every server's start-up (docs/architecture.md).
 
 logger = logging.getLogger("userpools.saml")
 _REDIRECT_SIGNER = threading.Lock()  # pysaml2's shared redirect-binding signers (see the module's docstring)
@@ -117,6 +114,11 @@ def pem_certificate(der_base64: str) -> bytes:
 def _client(sp: Sp, *, allow_unsolicited: bool = False, signing: bool = True) -> Iterator[Saml2Client]:
     """A pysaml2 SP for one step. ``signing`` False: the signing key is left out (checking a response needs
     none, and pysaml2 spends ~40 ms loading an RSA key)."""
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+    from saml2.client import Saml2Client
+    from saml2.config import SPConfig
+    from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
     binary = xmlsec_binary()
     with tempfile.TemporaryDirectory(prefix="userpools-saml-") as directory:
         def write(name: str, data: bytes) -> str:
@@ -165,6 +167,9 @@ def _idp_entity_id(client: Saml2Client) -> str:
 def authn_request(sp: Sp, relay_state: str, request_id: str) -> Outgoing:
     """An AuthnRequest for the IdP's HTTP-Redirect SSO endpoint (its HTTP-POST one when it has no redirect
     one), signed rsa-sha256 with the pool's signing key when ``sp.sign_requests``."""
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+    from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
     with _client(sp) as client:
         idp = _idp_entity_id(client)
         try:
@@ -196,6 +201,9 @@ def _moment(text: str | None) -> datetime | None:
 def parse_response(sp: Sp, saml_response: str, request_id: str | None) -> Assertion:
     """The base64 SAMLResponse, verified; ``request_id`` the AuthnRequest it must answer, None for an
     unsolicited (IdP-initiated) one. Raises SamlError with the reason."""
+    from saml2 import BINDING_HTTP_POST
+    from saml2.saml import NAMEID_FORMAT_UNSPECIFIED
+
     with _client(sp, allow_unsolicited=request_id is None, signing=False) as client:
         outstanding = {request_id: sp.acs} if request_id else {}
         try:
@@ -246,6 +254,10 @@ def _reason(exc: Exception) -> str:
 def logout_request(sp: Sp, name_id: str, name_id_format: str, session_index: str | None, relay_state: str,
                    request_id: str) -> Outgoing:
     """A LogoutRequest to the IdP's HTTP-Redirect SLO endpoint, signed like the AuthnRequest."""
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.saml import NameID
+    from saml2.xmldsig import SIG_RSA_SHA256
+
     with _client(sp) as client:
         idp = _idp_entity_id(client)
         try:
@@ -271,6 +283,10 @@ def parse_logout_response(sp: Sp, saml_response: str, query: dict[str, str]) -> 
     the message — and name that IdP as its Issuer: an unsigned or forged one is refused [U: Cognito's rule; the
     same as for the IdP's LogoutRequest]. The checks are pysaml2's (``verify_redirect_signature`` and the
     security context's ``correctly_signed_logout_response``). Raises SamlError."""
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.s_utils import decode_base64_and_inflate
+    from saml2.sigver import RSACrypto, verify_redirect_signature
+
     with _client(sp, signing=False) as client:
         idp = _idp_entity_id(client)
         if query.get("Signature"):
@@ -315,6 +331,10 @@ def answer_logout_request(sp: Sp, saml_request: str, relay_state: str | None, qu
     """An IdP-initiated LogoutRequest (HTTP-Redirect; its signature checked when signed): the NameID it names,
     its issuer, and the LogoutResponse to send back. An unsigned request is refused (it would let anyone end a
     user's sessions) [U: Cognito's rule]. Raises SamlError."""
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.s_utils import decode_base64_and_inflate
+    from saml2.xmldsig import SIG_RSA_SHA256
+
     if not query.get("Signature"):
         try:
             embedded = b"SignatureValue" in decode_base64_and_inflate(saml_request)
@@ -350,6 +370,9 @@ def answer_logout_request(sp: Sp, saml_request: str, relay_state: str | None, qu
 def logout_request_issuer(saml_request: str) -> str:
     """The Issuer of an HTTP-Redirect LogoutRequest, read before it is verified (to choose the provider whose
     metadata verifies it)."""
+    from saml2.s_utils import decode_base64_and_inflate
+    from saml2.samlp import logout_request_from_string
+
     try:
         request = logout_request_from_string(decode_base64_and_inflate(saml_request))
     except Exception:  # noqa: BLE001 - base64, zlib and XML errors alike

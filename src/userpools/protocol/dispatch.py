@@ -91,6 +91,27 @@ class Dispatcher:
             self._observe(request_id, name, "ok", time.perf_counter() - started)
         return response
 
+    async def invoke(self, name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Runs the operation ``name`` for a caller inside the server that has authenticated the administrator
+        itself (the console's pages and admin actions): the same handler, the same request-rate limits, the
+        same input validation as ``POST /`` (``params`` as the request's JSON body would hold them), counted
+        and logged like a request; only the HTTP and the SigV4 signature are not there. Raises CognitoError
+        as the API answers it."""
+        request_id = ids.new_uuid()
+        started = time.perf_counter()
+        try:
+            handler = self._operations.get(name)
+            if handler is None:
+                raise NotImplementedException(f"userpools does not implement {name} yet")
+            output = await handler(self._context, validate_input(model.operation_model(name), dict(params)))
+        except CognitoError as error:
+            if self._observe is not None:
+                self._observe(request_id, name, error.code, time.perf_counter() - started)
+            raise
+        if self._observe is not None:
+            self._observe(request_id, name, "ok", time.perf_counter() - started)
+        return output
+
     async def _handle(self, request: Request) -> dict[str, Any]:
         return await self._run(request, _operation_name(request.headers.get("x-amz-target")))
 

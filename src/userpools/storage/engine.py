@@ -14,11 +14,15 @@ every transaction starts with ``BEGIN IMMEDIATE``, so writers queue on the datab
 instead of failing with "database is locked" when a reader upgrades to a writer. PostgreSQL connections are
 pooled asyncpg connections at READ COMMITTED.
 
-Migrations (``migrate``) run ``alembic upgrade head`` in one transaction: on PostgreSQL under an advisory
-lock, so any number of processes may start at once; on SQLite under ``BEGIN IMMEDIATE`` with foreign keys
-switched off for that connection (SQLite's batch migrations copy and drop tables, and dropping a parent
+Migrations (``migrate``) bring the schema to the newest revision in one transaction: on PostgreSQL under an
+advisory lock, so any number of processes may start at once; on SQLite under ``BEGIN IMMEDIATE`` with foreign
+keys switched off for that connection (SQLite's batch migrations copy and drop tables, and dropping a parent
 table with foreign keys on would cascade-delete its children), checked with ``PRAGMA foreign_key_check``
-before commit.
+before commit. A database already at the newest revision costs one query; a new, empty one gets the schema
+module's tables directly (``create_current``: ``metadata.create_all``, the rows migrations seed, and
+Alembic's version table stamped at the head), and only a database at an older revision imports Alembic and
+replays the migrations it lacks (``storage.upgrade``): a server's start-up imports no Alembic.
+``tests/contract/test_schema_creation_contract.py`` proves both ways make the same database.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -35,14 +40,13 @@ from typing import Any
 import asyncpg
 import orjson
 import sqlalchemy
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import URL, Connection, Dialect, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from userpools.storage import schema
 from userpools.storage.pg_direct import STATEMENT_CACHE_SIZE, init_connection
 from userpools.storage.ports import Store
 from userpools.storage.sql import INLINE_BUSY_TIMEOUT_MS, SQLITE_BEGIN_OPTION, SqlStore
@@ -197,7 +201,61 @@ def migrate(database_url: str) -> None:
 
 async def migrate_async(database_url: str) -> None:
     """``migrate`` for async callers."""
-    await run_in_migration_transaction(database_url, _upgrade_to_head)
+    await run_in_migration_transaction(database_url, bring_to_head)
+
+
+def bring_to_head(connection: Connection) -> None:
+    """Inside the migration transaction: nothing when the database is at the newest revision; the current
+    schema created directly when it is empty; else Alembic replays the migrations it lacks (imported only
+    then: ``storage.upgrade``)."""
+    head = head_revision()
+    tables = inspect(connection).get_table_names()
+    if schema.VERSION_TABLE in tables:
+        current = connection.execute(text(f"SELECT version_num FROM {schema.VERSION_TABLE}")).scalars().all()
+        if current == [head]:
+            return
+    elif not tables:
+        create_current(connection, head)
+        return
+    from userpools.storage.upgrade import upgrade_to_head  # Alembic: only for a database that needs it
+
+    upgrade_to_head(connection)
+
+
+def create_current(connection: Connection, revision: str) -> None:
+    """An empty database made what replaying every migration up to ``revision`` (the head) makes: the schema
+    module's tables, the rows migrations seed, and Alembic's version table at ``revision``."""
+    schema.metadata.create_all(connection)
+    for table, rows in schema.SEED_ROWS:
+        connection.execute(table.insert(), rows)
+    schema.version_metadata.create_all(connection)
+    connection.execute(schema.alembic_version.insert(), [{"version_num": revision}])
+
+
+_REVISION = re.compile(r'^revision\b[^=]*=\s*["\'](\w+)["\']', re.MULTILINE)
+_DOWN_REVISION = re.compile(r'^down_revision\b[^=]*=\s*(?:["\'](\w+)["\']|None)', re.MULTILINE)
+
+
+def head_revision() -> str:
+    """The newest migration's revision, read from the files of ``migrations/versions`` as Alembic would find
+    it (the one revision no other revises) without importing Alembic."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text()
+        revision = _REVISION.search(source)
+        if revision is None:
+            continue
+        revisions.add(revision.group(1))
+        down = _DOWN_REVISION.search(source)
+        if down is None:
+            raise RuntimeError(f"{path.name}: no down_revision this reader understands")
+        if down.group(1):
+            revised.add(down.group(1))
+    heads = revisions - revised
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
 
 
 async def run_in_migration_transaction(database_url: str, fn: Callable[[Connection], None]) -> None:
@@ -219,21 +277,6 @@ async def run_in_migration_transaction(database_url: str, fn: Callable[[Connecti
                     raise RuntimeError(f"migration left rows with dangling foreign keys: {violations[:5]}")
     finally:
         await engine.dispose()
-
-
-def alembic_config(database_url: str | None = None) -> Config:
-    """Alembic's configuration, built in code (no alembic.ini)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    if database_url is not None:
-        config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    return config
-
-
-def _upgrade_to_head(connection: Connection) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.upgrade(config, "head")
 
 
 def _json_dumps(value: Any) -> str:

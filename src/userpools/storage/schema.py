@@ -414,3 +414,20 @@ recoveries = sa.Table(
     sa.Column("preview", sa.Text(), nullable=True),
     sa.Index(None, "pool_id", "held_until"),
 )
+
+#: The rows migrations seed, which a database created directly from ``metadata`` (``engine.create_current``)
+#: must hold too: (table, rows). A migration that seeds rows adds them here.
+SEED_ROWS: tuple[tuple[sa.Table, list[dict[str, object]]], ...] = (
+    (config_generation, [{"id": 1, "n": 0}]),  # 0005
+)
+
+#: Alembic's version table, as Alembic creates it, for ``engine.create_current`` to stamp a database created
+#: directly at the head (kept out of ``metadata``: the migrations do not describe it).
+VERSION_TABLE = "alembic_version"
+version_metadata = sa.MetaData()
+alembic_version = sa.Table(
+    VERSION_TABLE,
+    version_metadata,
+    sa.Column("version_num", sa.String(32), nullable=False),
+    sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)

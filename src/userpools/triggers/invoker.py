@@ -46,6 +46,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Self
 from urllib.parse import quote
 
@@ -71,6 +72,7 @@ from userpools.triggers.config import (
     WebhookTarget,
     parse_lambda_arn,
 )
+from userpools.triggers.journal import TriggerJournal
 
 log = logging.getLogger("userpools.triggers")
 
@@ -166,6 +168,7 @@ class TriggerInvoker:
         retry_delay: float = RETRY_DELAY,
         sleep: Sleep = asyncio.sleep,
         load: Loader = load_callable,
+        journal: TriggerJournal | None = None,
     ) -> None:
         if tries < 1:
             raise ValueError("tries must be at least 1")
@@ -177,12 +180,21 @@ class TriggerInvoker:
         self._sleep = sleep
         self._load = load
         self._callables: dict[str, Callable[..., Any]] = {}
-        self._client = httpx.AsyncClient(
-            transport=transport, timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False
-        )
+        self.journal = journal
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None  # made at the first call over HTTP (its TLS context costs
+        # tens of milliseconds of a server's start-up, and most servers call no trigger over HTTP)
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(transport=self._transport, timeout=httpx.Timeout(self._timeout),
+                                           follow_redirects=False, trust_env=False)
+        return self._http
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -203,20 +215,26 @@ class TriggerInvoker:
                     ) from None
 
     async def invoke(self, arn: str, event: Mapping[str, Any], *, trigger: str) -> dict[str, Any]:
-        """``_invoke``, counted in the metrics by result (ok, raised, invalid, unreachable)."""
+        """``_invoke``, counted in the metrics by result (ok, raised, invalid, unreachable), and kept in the
+        journal (the console's trigger invocations) when there is one."""
+        started = time.perf_counter()
         try:
             answer = await self._invoke(arn, event, trigger=trigger)
-        except UserLambdaValidationException:
-            metrics.METRICS.trigger_called(trigger, "raised")
-            raise
-        except InvalidLambdaResponseException:
-            metrics.METRICS.trigger_called(trigger, "invalid")
-            raise
-        except UnexpectedLambdaException:
-            metrics.METRICS.trigger_called(trigger, "unreachable")
+        except (UserLambdaValidationException, InvalidLambdaResponseException, UnexpectedLambdaException) as exc:
+            result = {UserLambdaValidationException: "raised", InvalidLambdaResponseException: "invalid"}.get(
+                type(exc), "unreachable")
+            metrics.METRICS.trigger_called(trigger, result)
+            self._journal_entry(arn, event, trigger, None, f"{exc.code}: {exc.message}", started)
             raise
         metrics.METRICS.trigger_called(trigger, "ok")
+        self._journal_entry(arn, event, trigger, answer, None, started)
         return answer
+
+    def _journal_entry(self, arn: str, event: Mapping[str, Any], trigger: str, answer: Mapping[str, Any] | None,
+                       error: str | None, started: float) -> None:
+        if self.journal is not None:
+            self.journal.record(at=datetime.now(UTC), trigger=trigger, function=arn, event=event, answer=answer,
+                                error=error, seconds=time.perf_counter() - started)
 
     async def _invoke(self, arn: str, event: Mapping[str, Any], *, trigger: str) -> dict[str, Any]:
         """Sends ``event`` to the function ``arn`` names and returns its answer (the event, ``response``
