@@ -75,3 +75,42 @@ def test_passkeys_are_journaled_held_and_purged(store: Store, run: Any) -> None:
     assert [(row.kind, row.key, row.state is None) for row in after] == [
         ("user", "", False), ("passkey", "second", False), ("passkey", "first", True),
     ]
+
+
+def test_a_bulk_insert_journals_each_user_as_one_insert_would_and_a_hold_refuses_it(
+    store: Store, run: Any
+) -> None:
+    """``users.insert_many`` (an import's batch: one statement on PostgreSQL) writes each user's row to the
+    journal, the state ``users.insert`` would write, and a recovery's hold refuses the whole batch."""
+    clock = FrozenClock(T0)
+    store.use_clock(clock)  # type: ignore[attr-defined]
+    bulk = [a_user(f"bulk{i}") for i in range(3)]
+
+    async def scenario() -> tuple[Any, ...]:
+        await setup(store, a_user("single"))
+        async with store.transaction() as tx:
+            await tx.users.insert_many(bulk)
+        async with store.transaction(readonly=True) as tx:
+            single = await tx.recoveries.history(POOL, "single")
+            histories = [await tx.recoveries.history(POOL, user.username_key) for user in bulk]
+        async with store.transaction() as tx:
+            await tx.recoveries.insert({
+                "pool_id": POOL, "restore_id": "r1", "status": "PREVIEW_GENERATED", "restore_at": 0,
+                "trigger_at": 0, "created_at": 0, "held_until": _micros(clock) + 10**9, "preview": None,
+            })
+        held = None
+        try:
+            async with store.transaction() as tx:
+                await tx.users.insert_many([a_user("late0"), a_user("late1")])
+        except WritesHeld as exc:
+            held = exc.pool_id
+        async with store.transaction(readonly=True) as tx:
+            late = [await tx.users.get(POOL, key) for key in ("late0", "late1")]
+            late_history = await tx.recoveries.history(POOL, "late0")
+        return single, histories, held, late, late_history
+
+    single, histories, held, late, late_history = run(scenario())
+    at = _micros(clock)
+    assert single == [JournalEntry("user", "", at, a_user("single"))]
+    assert histories == [[JournalEntry("user", "", at, user)] for user in bulk]
+    assert held == POOL and late == [None, None] and late_history == []

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, delete, exists, insert, literal, select, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from userpools.clock import Clock, SystemClock
@@ -52,6 +52,20 @@ _APPEND = insert(user_journal).from_select(
     ).where(~_HELD),
 )
 _APPEND_FREE = insert(user_journal)
+#: PostgreSQL: a bulk insert's rows (``SqlUsers.insert_many``, an import's batch) in one statement over arrays,
+#: each row checking the hold at its own moment as ``_APPEND`` does: fewer rows than given means held.
+_UNNEST = (
+    "INSERT INTO user_journal (pool_id, username_key, group_key, credential_id, at, state) "
+    "SELECT j.pool_id, j.username_key, j.group_key, j.credential_id, j.at, j.state FROM unnest("
+    "CAST(:pool_id AS text[]), CAST(:username_key AS text[]), CAST(:group_key AS text[]), "
+    "CAST(:credential_id AS text[]), CAST(:at AS bigint[]), CAST(:state AS text[])) "
+    "AS j(pool_id, username_key, group_key, credential_id, at, state)"
+)
+_APPEND_UNNEST = text(
+    _UNNEST + " WHERE NOT EXISTS (SELECT 1 FROM point_in_time_recoveries AS r "
+    'WHERE r.pool_id = j.pool_id COLLATE "C" AND r.held_until > j.at)'
+)
+_APPEND_UNNEST_FREE = text(_UNNEST)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -154,9 +168,28 @@ class Journal:
         if (await conn.execute(_APPEND, values)).rowcount == 0:
             raise WritesHeld(pool_id)
 
-    async def append_many(self, conn: AsyncConnection, users: Sequence[UserRecord]) -> None:
-        for user in users:
-            await self.append(conn, user.pool_id, user.username_key, "", user_state(user))
+    async def append_many(
+        self, conn: AsyncConnection, users: Sequence[UserRecord], *, unnest: bool = False
+    ) -> None:
+        """``append`` of each user's new state, in one statement (``unnest``: PostgreSQL's arrays; else an
+        executemany): the rows and the hold check are those ``append`` would write, one by one."""
+        if not users:
+            return
+        rows = [
+            {
+                "pool_id": user.pool_id, "username_key": user.username_key, "group_key": "",
+                "credential_id": "", "at": _micros(self.clock.now()), "state": user_state(user),
+            }
+            for user in users
+        ]
+        if unnest:
+            columns = {name: [row[name] for row in rows] for name in rows[0]}
+            statement: Any = _APPEND_UNNEST_FREE if self.free else _APPEND_UNNEST
+            written = (await conn.execute(statement, columns)).rowcount
+        else:
+            written = (await conn.execute(_APPEND_FREE if self.free else _APPEND, rows)).rowcount
+        if not self.free and written != len(rows):
+            raise WritesHeld(users[0].pool_id)
 
 
 # --- recoveries and the journal's reads ------------------------------------------------------------------

@@ -587,7 +587,7 @@ class SqlUsers:
                 await self._conn.execute(_INSERT_INDEX, index)
         except IntegrityError as exc:
             raise Conflict(f"one of {len(users_)} users exists in {users_[0].pool_id}") from exc
-        await self._journal.append_many(self._conn, users_)
+        await self._journal.append_many(self._conn, users_, unnest=self._statements.unnest)
 
     async def _write_index(self, user: UserRecord) -> None:
         rows = [
