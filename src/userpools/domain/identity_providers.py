@@ -253,12 +253,19 @@ def metadata_refresh_due(now: float, metadata: str) -> float:
     return due
 
 
-def _valid_until(metadata: str) -> float | None:
+def _metadata_root(metadata: str) -> ElementTree.Element | None:
+    """The metadata's XML root; None for empty or unparseable text, or one with a DTD (no entity expansion)."""
     if not metadata or "<!DOCTYPE" in metadata.upper() or "<!ENTITY" in metadata.upper():
         return None
     try:
-        root = ElementTree.fromstring(metadata)
+        return ElementTree.fromstring(metadata)
     except ElementTree.ParseError:
+        return None
+
+
+def _valid_until(metadata: str) -> float | None:
+    root = _metadata_root(metadata)
+    if root is None:
         return None
     found = [root.get("validUntil")] + [e.get("validUntil") for e in root.iter(f"{{{_SAML_MD}}}EntityDescriptor")]
     moments = []
@@ -273,11 +280,8 @@ def _valid_until(metadata: str) -> float | None:
 
 def saml_entity_id(metadata: str) -> str | None:
     """The entityID of an IdP's metadata (its EntityDescriptor's, or the first one's with an IDPSSODescriptor)."""
-    if not metadata or "<!DOCTYPE" in metadata.upper() or "<!ENTITY" in metadata.upper():
-        return None
-    try:
-        root = ElementTree.fromstring(metadata)
-    except ElementTree.ParseError:
+    root = _metadata_root(metadata)
+    if root is None:
         return None
     for entity in root.iter(f"{{{_SAML_MD}}}EntityDescriptor"):
         if entity.find(f"{{{_SAML_MD}}}IDPSSODescriptor") is not None:
