@@ -2,17 +2,18 @@
 
 The parent process (the supervisor) does what must happen exactly once, then forks:
 
-1. binds the listening socket (so the port is taken, and connections queue, before any worker runs);
+1. binds the listening sockets (so the port is taken, and connections queue, before any worker runs): on
+   Linux one per worker on the same port (SO_REUSEPORT), elsewhere one shared by all;
 2. loads the data key (creating the development key file once) and migrates the schema;
 3. forks N workers. Each builds its own application, store connections and event loop, and runs uvicorn
-   on the inherited socket; the kernel hands each new connection to one of them.
+   on its inherited socket; the kernel hands each new connection to one of them.
 
 Every piece of state a request depends on lives in the store (codes, sessions and refresh-token revocation,
 lockout and recovery counters, signing keys, the outbox), so any worker can answer any request. What a
 worker keeps in memory is either a cache of immutable rows (a pool's signing keys, parsed key objects) or
 per-process by nature (the timing samples of ``operations.pacing``). The development clock
-(``POST /_userpools/clock``) is the exception: it is process memory, so with several workers it is refused
-(HTTP 400 saying why) instead of moving the time of one worker only.
+(``POST /_userpools/clock``) is the one setting held in memory: the supervisor makes a shared memory mapping
+for it before it forks (``clock.SharedClockSetting``), so a clock moved through one worker is moved in all.
 
 The supervisor:
 
@@ -42,19 +43,13 @@ from types import FrameType
 from typing import Any
 
 from userpools import metrics
+from userpools.clock import SharedClockSetting
 from userpools.config import Settings
 
 log = logging.getLogger("userpools")
 
 #: uvicorn's exit status for a server that could not start.
 STARTUP_FAILURE = 3
-
-CLOCK_REFUSED = (
-    "The development clock cannot be moved: this server runs {workers} worker processes, and each keeps its "
-    "own clock, so a clock moved in one worker would not move in the others. Serve with --workers 1 to test "
-    "with a moved clock."
-)
-
 
 def serve_workers(settings: Settings, *, workers: int, log_level: str, access_log: bool) -> int:
     """Runs ``workers`` server processes until SIGTERM or SIGINT; returns the exit status."""
@@ -65,19 +60,21 @@ def serve_workers(settings: Settings, *, workers: int, log_level: str, access_lo
         log.error("--workers above 1 needs a platform with fork()")
         return 2
     config = _uvicorn_config(None, settings, log_level=log_level, access_log=access_log)
-    sock = config.bind_socket()  # exits with STARTUP_FAILURE (and logs why) if the address is taken
-    sock.listen(config.backlog)  # connections queue from now on, also while a worker is being replaced
+    sockets = listening_sockets(config, workers)  # exits with STARTUP_FAILURE (and logs why) if the address is taken
     try:
         load_cipher(settings)  # creates the development key file, once, before any worker reads it
         migrate(settings.effective_database_url)
     except Exception as exc:  # noqa: BLE001 - an unreachable or unusable store: say so and stop
         log.error("cannot prepare the store at %s: %s", _redacted(settings.effective_database_url), exc)
-        sock.close()
+        for sock in sockets:
+            sock.close()
         return STARTUP_FAILURE
 
-    def run_worker(notify_ready: Callable[[], None], stop_requested: Callable[[], bool]) -> int:
-        return _run_worker(settings, sock, workers=workers, log_level=log_level, access_log=access_log,
-                           notify_ready=notify_ready, stop_requested=stop_requested)
+    clock = SharedClockSetting() if settings.development_mode else None
+
+    def run_worker(slot: int, notify_ready: Callable[[], None], stop_requested: Callable[[], bool]) -> int:
+        return _run_worker(settings, sockets[slot % len(sockets)], clock, log_level=log_level,
+                           access_log=access_log, notify_ready=notify_ready, stop_requested=stop_requested)
 
     # The metrics of every worker in files of one directory, summed by whichever worker is scraped
     # (prometheus-client's multiprocess mode); a new directory per run, so no old run's counts are added.
@@ -87,8 +84,46 @@ def serve_workers(settings: Settings, *, workers: int, log_level: str, access_lo
     try:
         return supervisor.run()
     finally:
-        sock.close()
+        for sock in sockets:
+            sock.close()
         shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def listening_sockets(config: Any, count: int) -> list[socket.socket]:
+    """The workers' listening sockets, listening already (connections queue from now on, also while a worker
+    is being replaced: the supervisor keeps them open).
+
+    Where the platform has SO_REUSEPORT (Linux), one socket per worker on the same address: the kernel spreads
+    new connections across them by their addresses. On one shared socket, whichever worker's loop wakes first
+    accepts every connection waiting, so a client opening its keep-alive connections together (an SDK's pool,
+    a load balancer) put 31 of 32 on one worker, which then did all the work. Elsewhere, one shared socket.
+
+    The address is first bound as uvicorn binds it (without SO_REUSEPORT), so an address in use, by any
+    process, still fails the start as it did (uvicorn logs why and exits with STARTUP_FAILURE); that socket
+    then makes way for the workers' own, on the port it was given (``--port 0``: a free one)."""
+    first = config.bind_socket()
+    reuse_port = getattr(socket, "SO_REUSEPORT", None)
+    if count > 1 and reuse_port is not None and sys.platform.startswith("linux"):
+        family, address = first.family, first.getsockname()
+        first.close()
+        sockets: list[socket.socket] = []
+        try:
+            for _ in range(count):
+                sock = socket.socket(family=family, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+                sockets.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.setsockopt(socket.SOL_SOCKET, reuse_port, 1)
+                sock.bind(address)
+                sock.set_inheritable(True)
+                sock.listen(config.backlog)
+        except OSError as exc:  # taken in between by another process
+            for sock in sockets:
+                sock.close()
+            log.error("cannot listen on %s: %s", address, exc)
+            raise SystemExit(STARTUP_FAILURE) from exc
+        return sockets
+    first.listen(config.backlog)
+    return [first]
 
 
 def _uvicorn_config(app: Any, settings: Settings, *, log_level: str, access_log: bool) -> Any:
@@ -106,17 +141,16 @@ def _uvicorn_config(app: Any, settings: Settings, *, log_level: str, access_log:
                           ssl_certfile=files[0] if files else None, ssl_keyfile=files[1] if files else None)
 
 
-def _run_worker(settings: Settings, sock: socket.socket, *, workers: int, log_level: str, access_log: bool,
-                notify_ready: Callable[[], None], stop_requested: Callable[[], bool]) -> int:
-    """One worker: its own application, store and event loop, serving the inherited socket."""
+def _run_worker(settings: Settings, sock: socket.socket, clock: SharedClockSetting | None, *, log_level: str,
+                access_log: bool, notify_ready: Callable[[], None], stop_requested: Callable[[], bool]) -> int:
+    """One worker: its own application, store and event loop, serving the inherited socket; in development
+    mode on the clock all the workers share."""
     import uvicorn
 
     from userpools.app import create_app
-    from userpools.clock import SystemClock
+    from userpools.clock import AdjustableClock, SystemClock
 
-    app: Any = create_app(settings, clock=SystemClock())
-    if settings.development_mode:
-        app = RefuseClock(app, workers)
+    app: Any = create_app(settings, clock=SystemClock() if clock is None else AdjustableClock(shared=clock))
 
     class WorkerServer(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -131,25 +165,6 @@ def _run_worker(settings: Settings, sock: socket.socket, *, workers: int, log_le
     return 0 if server.started else STARTUP_FAILURE
 
 
-class RefuseClock:
-    """ASGI wrapper: answers ``POST /_userpools/clock`` with an error that says why (the clock is per process);
-    everything else goes to the application."""
-
-    def __init__(self, app: Any, workers: int) -> None:
-        self.app = app
-        self.message = CLOCK_REFUSED.format(workers=workers)
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] == "/_userpools/clock" and scope["method"] == "POST":
-            import orjson
-            from starlette.responses import Response
-
-            body = orjson.dumps({"__type": "UnsupportedOperationException", "message": self.message})
-            await Response(body, status_code=400, media_type="application/json")(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
 @dataclass
 class _Worker:
     slot: int
@@ -162,11 +177,12 @@ class _Worker:
 class Supervisor:
     """Forks ``count`` workers running ``run_worker`` and keeps them running (see the module docstring).
 
-    ``run_worker(notify_ready, stop_requested)`` runs in the child and returns its exit status; it calls
+    ``run_worker(slot, notify_ready, stop_requested)`` runs in the child (``slot``: which of the ``count``
+    workers it is, the same for its replacement) and returns its exit status; it calls
     ``notify_ready()`` once it serves, and should stop soon after ``stop_requested()`` becomes true (a
     signal that came before it installed its own handlers)."""
 
-    def __init__(self, count: int, run_worker: Callable[[Callable[[], None], Callable[[], bool]], int], *,
+    def __init__(self, count: int, run_worker: Callable[[int, Callable[[], None], Callable[[], bool]], int], *,
                  description: str = "") -> None:
         self.count = count
         self.run_worker = run_worker
@@ -298,7 +314,7 @@ class Supervisor:
         pid = os.fork()
         if pid == 0:  # the worker
             os.close(ready_r)
-            self._become_worker(ready_w, parent)  # never returns
+            self._become_worker(slot, ready_w, parent)  # never returns
         os.close(ready_w)
         os.set_blocking(ready_r, False)
         self.workers[pid] = _Worker(slot=slot, pid=pid, ready_fd=ready_r)
@@ -306,7 +322,7 @@ class Supervisor:
 
     # --- in a worker ------------------------------------------------------------------------------------
 
-    def _become_worker(self, ready_w: int, parent: int) -> None:
+    def _become_worker(self, slot: int, ready_w: int, parent: int) -> None:
         status = 1
         try:
             signal.set_wakeup_fd(-1)
@@ -322,7 +338,7 @@ class Supervisor:
             def notify_ready() -> None:
                 os.write(ready_w, b"r")
 
-            status = self.run_worker(notify_ready, lambda: self._child_stop)
+            status = self.run_worker(slot, notify_ready, lambda: self._child_stop)
         except SystemExit as exc:  # uvicorn's own exit on a failed start-up
             status = exc.code if isinstance(exc.code, int) else 1
         except BaseException:

@@ -168,3 +168,49 @@ def test_a_lost_transaction_fails_every_member_and_the_store_goes_on(
         assert await ids(store) == ["us-east-1_After"]
 
     run(body())
+
+
+def test_two_stores_on_one_file_take_turns_without_polling(
+    store: Store, backend: str, database_url: str, run: Any
+) -> None:
+    """Two processes on one SQLite file (``serve --workers``), as two stores of this process: while one holds a
+    write transaction, the other's writer waits on the writer lock (sqlite_direct.WriterLock), not in SQLite's
+    busy loop, and goes on the moment the first commits."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's writers only")
+    from userpools.storage.engine import open_store
+
+    async def body() -> None:
+        other = await open_store(database_url, migrate=False)
+        try:
+            lock = other._writer_lock  # type: ignore[attr-defined]
+            assert lock is not None and database_url.endswith(".db")
+            held, release = asyncio.Event(), asyncio.Event()
+
+            async def first() -> None:
+                async with store.transaction() as tx:
+                    await tx.pools.insert(pool("us-east-1_First"))
+                    held.set()
+                    await release.wait()
+
+            async def second() -> None:
+                await held.wait()
+                async with other.transaction() as tx:
+                    assert [p.id for p in await tx.pools.list(limit=5)] == ["us-east-1_First"]  # after its commit
+                    await tx.pools.insert(pool("us-east-1_Second"))
+
+            one, two = asyncio.create_task(first()), asyncio.create_task(second())
+            await held.wait()
+            for _ in range(2000):  # until the second writer waits on the lock (on an executor thread)
+                if lock.waits:
+                    break
+                await asyncio.sleep(0.001)
+            assert not two.done() and lock.waits == 1
+            release.set()
+            await asyncio.gather(one, two)
+            assert await ids(store) == ["us-east-1_First", "us-east-1_Second"]
+            assert not lock.held and not store._writer_lock.held  # type: ignore[attr-defined]
+        finally:
+            await other.close()
+
+    run(body())

@@ -32,7 +32,7 @@ def reaped(pids: str) -> bool:
 def test_a_worker_that_fails_to_start_stops_the_supervisor_with_its_status(tmp_path: Path) -> None:
     started = tmp_path / "started"
 
-    def fails(notify_ready: Any, stop_requested: Any) -> int:
+    def fails(slot: int, notify_ready: Any, stop_requested: Any) -> int:
         with started.open("a") as fh:
             fh.write(f"{os.getpid()}\n")
         return 3
@@ -44,7 +44,7 @@ def test_a_worker_that_fails_to_start_stops_the_supervisor_with_its_status(tmp_p
 def test_a_worker_that_exits_after_serving_is_replaced(tmp_path: Path) -> None:
     starts = tmp_path / "starts"
 
-    def serves(notify_ready: Any, stop_requested: Any) -> int:
+    def serves(slot: int, notify_ready: Any, stop_requested: Any) -> int:
         with starts.open("a") as fh:
             fh.write(f"{os.getpid()}\n")
         notify_ready()

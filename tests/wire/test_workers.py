@@ -9,10 +9,14 @@ checked, not hoped for, and the server exposes nothing new to make it checkable.
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import os
 import signal
+import socket
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -300,11 +304,73 @@ def test_srp_sign_in_with_its_two_steps_on_different_workers(
         assert first.get_user(AccessToken=tokens["AccessToken"])["Username"] == name
 
 
-def test_the_development_clock_is_refused_with_several_workers(workers: ServerProcess) -> None:
-    response = httpx.post(f"{workers.url}/_userpools/clock", json={"advanceSeconds": 60})
-    assert response.status_code == 400
-    assert response.json()["__type"] == "UnsupportedOperationException"
-    assert "--workers 1" in response.json()["message"]
+def pin_http(srv: ServerProcess) -> dict[int, http.client.HTTPConnection]:
+    """One kept-alive plain HTTP connection per worker (for the server's own endpoints), by worker pid."""
+    pinned: dict[int, http.client.HTTPConnection] = {}
+    for _ in range(100):
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        get(conn, "/_userpools/health")  # answered: so accepted by a worker
+        assert conn.sock is not None
+        worker = worker_holding(srv, conn.sock.getsockname()[1])
+        if worker in pinned:
+            conn.close()
+            continue
+        pinned[worker] = conn
+        if len(pinned) == WORKERS:
+            return pinned
+    pytest.fail(f"100 new connections all went to the workers {sorted(pinned)}")
+
+
+def get(conn: http.client.HTTPConnection, path: str, body: Any = None) -> Any:
+    conn.request("GET" if body is None else "POST", path, body=None if body is None else json.dumps(body),
+                 headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    answer = json.loads(response.read())
+    assert response.status == 200, answer
+    return answer
+
+
+def test_the_development_clock_moved_through_one_worker_moves_in_every_worker(
+    workers: ServerProcess, a_b: list[Pinned], app: tuple[str, str]
+) -> None:
+    (pool_id, client_id), (a, b) = app, a_b
+    clocks = pin_http(workers)
+    name = verified_user(workers, pool_id)
+    a.forgot_password(ClientId=client_id, Username=name)
+    code = latest_code(workers, pool_id, name)
+    try:
+        frozen = get(clocks[b.worker], "/_userpools/clock", {"freeze": True})["now"]
+        assert get(clocks[a.worker], "/_userpools/clock", {"advanceSeconds": 0})["now"] == frozen
+        moved = get(clocks[b.worker], "/_userpools/clock", {"advanceSeconds": 3601})["now"]  # codes last an hour
+        assert get(clocks[a.worker], "/_userpools/clock", {"advanceSeconds": 0})["now"] == moved
+        with pytest.raises(ClientError) as excinfo:
+            a.confirm_forgot_password(ClientId=client_id, Username=name, Password=NEW_PASSWORD,
+                                      ConfirmationCode=code)
+        assert error_of(excinfo) == ("ExpiredCodeException", "Invalid code provided, please request a code again.")
+    finally:
+        get(clocks[a.worker], "/_userpools/clock", {"reset": True})
+        for conn in clocks.values():
+            conn.close()
+    b.confirm_forgot_password(ClientId=client_id, Username=name, Password=NEW_PASSWORD,  # back to the real time
+                              ConfirmationCode=code)
+
+
+def test_connections_opened_together_are_spread_over_the_workers(workers: ServerProcess) -> None:
+    """An SDK's connection pool or a load balancer opens its keep-alive connections together: each worker
+    listens on its own socket (SO_REUSEPORT), so the kernel spreads them, rather than the first worker to
+    wake accepting them all."""
+    sockets = [socket.create_connection(("127.0.0.1", workers.port)) for _ in range(32)]
+    try:
+        for sock in sockets:
+            sock.sendall(b"GET /_userpools/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        for sock in sockets:
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        held = Counter(worker_holding(workers, sock.getsockname()[1]) for sock in sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert len(held) == WORKERS, held
+    assert min(held.values()) >= 4, held  # by the kernel's hash of the addresses; fewer: about 1 in 10^5
 
 
 # --- the processes ---------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from userpools.storage import schema
 from userpools.storage.pg_direct import STATEMENT_CACHE_SIZE, init_connection
 from userpools.storage.ports import Store
 from userpools.storage.sql import INLINE_BUSY_TIMEOUT_MS, SQLITE_BEGIN_OPTION, SqlStore
+from userpools.storage.sqlite_direct import WriterLock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -124,7 +125,9 @@ async def open_store(database_url: str, *, migrate: bool = True) -> Store:
     engine = create_engine(url)
     if url.get_backend_name() != "sqlite":
         return SqlStore(engine, pg_direct=await postgresql_direct(engine))
-    return SqlStore(engine, serialize_transactions=True, direct=sqlite_direct(url))
+    sync_url = url.set(drivername="sqlite+pysqlite")
+    writer_lock = WriterLock.beside(sync_url.database or "", uri=bool(sync_url.query.get("uri")))
+    return SqlStore(engine, serialize_transactions=True, direct=sqlite_direct(url), writer_lock=writer_lock)
 
 
 async def postgresql_direct(engine: AsyncEngine) -> tuple[Dialect, asyncpg.Pool]:

@@ -92,6 +92,7 @@ from userpools.storage.sqlite_direct import (
     DirectConnection,
     StatementCache,
     StatementListener,
+    WriterLock,
 )
 
 __all__ = ["SQLITE_BEGIN_OPTION", "SqlStore", "SqlTransaction", "from_micros", "to_micros"]
@@ -731,6 +732,7 @@ class SqlStore:
         lock_timeout: float = 15.0,
         direct: tuple[Dialect, Callable[[], sqlite3.Connection]] | None = None,
         pg_direct: tuple[Dialect, asyncpg.Pool] | None = None,
+        writer_lock: WriterLock | None = None,
     ) -> None:
         self.engine = engine
         self._lock_timeout = lock_timeout
@@ -760,6 +762,8 @@ class SqlStore:
             dialect, connect = direct
             self._direct = (StatementCache(dialect), ConnectionPool(connect))
             self._checkpointer = Checkpointer(connect)
+        #: SQLite on a file: the processes writing it take turns (sqlite_direct.WriterLock)
+        self._writer_lock = writer_lock if direct is not None else None
         if (self._direct is None) == (self._pg is None):
             raise ValueError("a store runs on exactly one of direct (SQLite) and pg_direct (PostgreSQL)")
 
@@ -896,6 +900,8 @@ class SqlStore:
             group.done.set_exception(error)
             group.done.exception()  # retrieved here too: a group whose members all failed has no one awaiting
         self._direct[1].checkin(raw)  # rolls back whatever did not commit
+        if self._writer_lock is not None:
+            self._writer_lock.release()
 
     @asynccontextmanager
     async def _pg_transaction(self, readonly: bool) -> AsyncIterator[SqlTransaction]:
@@ -921,6 +927,12 @@ class SqlStore:
         """``BEGIN IMMEDIATE`` without SQLite's busy wait, awaiting in between while another process holds
         the write lock."""
         deadline = time.monotonic() + self._lock_timeout
+        lock = self._writer_lock
+        if lock is not None:  # this process's turn among those writing the file: then SQLite's lock is free
+            try:
+                await lock.acquire(self._lock_timeout)
+            except TimeoutError as exc:
+                raise OperationalError("BEGIN IMMEDIATE", (), exc) from None
         pause = 0.0002
         raw.execute("PRAGMA busy_timeout=0")
         try:
@@ -930,6 +942,8 @@ class SqlStore:
                     return
                 except sqlite3.OperationalError as exc:
                     if not _is_busy(exc) or time.monotonic() > deadline:
+                        if lock is not None:
+                            lock.release()
                         raise OperationalError("BEGIN IMMEDIATE", (), exc) from exc
                 # Short pauses: another process's write transaction lasts well under a millisecond (the CPU-heavy
                 # work is done outside transactions), and this process's other writers queue behind this one.
@@ -957,6 +971,8 @@ class SqlStore:
                 await asyncio.gather(*self._background_tasks, return_exceptions=True)
             self._direct[1].close()
             await self._checkpointer.close()
+            if self._writer_lock is not None:
+                self._writer_lock.close()
         if self._pg is not None:
             pool, self._pg = self._pg[1], None
             try:
