@@ -410,5 +410,7 @@ class WriterLock:
             self._flock(self._fd, self._unlock)
 
     def close(self) -> None:
-        self.release()
-        os.close(self._fd)
+        if self._fd >= 0:
+            self.release()
+            os.close(self._fd)
+            self._fd = -1
