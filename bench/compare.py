@@ -69,9 +69,9 @@ COGNITO_SERVERS = frozenset({"userpools", "userpools-w2", "moto", "cognito-local
 RUNS_ON = {name: COGNITO_SERVERS for name in SCENARIOS} | {
     "client_credentials": frozenset({"userpools", "userpools-w2", "oidc-provider"}),
     "authorization_code": frozenset({"userpools", "userpools-w2"}),
-    # TOTP: ministack, the fastest emulator that serves it; not userpools-w2, whose two processes refuse the
-    # development clock the scenario moves on (bench/mfa.py)
-    "sign_in_totp": frozenset({"userpools", "ministack"}),
+    # TOTP: ministack, the fastest emulator that serves it (the scenario moves userpools' development clock on,
+    # bench/mfa.py: with --workers the workers share it)
+    "sign_in_totp": frozenset({"userpools", "userpools-w2", "ministack"}),
     # e-mail OTP: the code is read from userpools' development outbox, which no other server has
     "sign_in_email_otp": frozenset({"userpools", "userpools-w2"}),
 }

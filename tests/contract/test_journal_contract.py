@@ -5,6 +5,7 @@ passkey's newest row before the cutoff."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -114,3 +115,43 @@ def test_a_bulk_insert_journals_each_user_as_one_insert_would_and_a_hold_refuses
     assert single == [JournalEntry("user", "", at, a_user("single"))]
     assert histories == [[JournalEntry("user", "", at, user)] for user in bulk]
     assert held == POOL and late == [None, None] and late_history == []
+
+
+def test_set_extra_writes_extra_alone_unjournaled_and_a_hold_refuses_it(store: Store, run: Any) -> None:
+    """``UserPort.set_extra`` (the TOTP step a sign-in used): only ``extra`` changes, no journal row is added,
+    and while a recovery holds the pool's users it is refused as every user write is."""
+    clock = FrozenClock(T0)
+    store.use_clock(clock)  # type: ignore[attr-defined]
+    alice = a_user("alice")
+
+    async def scenario() -> tuple[Any, ...]:
+        await setup(store, alice)
+        async with store.transaction(readonly=True) as tx:
+            before = await tx.recoveries.history(POOL, "alice")
+        changed = replace(alice, extra={**alice.extra, "marker": 1}, status="CHANGED_ELSEWHERE")
+        async with store.transaction() as tx:
+            await tx.users.set_extra(changed)
+            await tx.users.set_extra(replace(changed, username_key="nobody"))  # gone: nothing, no error
+        async with store.transaction(readonly=True) as tx:
+            stored = await tx.users.get(POOL, "alice")
+            after = await tx.recoveries.history(POOL, "alice")
+        async with store.transaction() as tx:
+            await tx.recoveries.insert({
+                "pool_id": POOL, "restore_id": "r1", "status": "RESTORING", "restore_at": 0,
+                "trigger_at": 0, "created_at": 0, "held_until": _micros(clock) + 10**9, "preview": None,
+            })
+        refused = None
+        try:
+            async with store.transaction() as tx:
+                await tx.users.set_extra(replace(changed, extra={"marker": 2}))
+        except WritesHeld as exc:
+            refused = exc.pool_id
+        async with store.transaction(readonly=True) as tx:
+            held = await tx.users.get(POOL, "alice")
+        return before, stored, after, refused, held
+
+    before, stored, after, refused, held = run(scenario())
+    assert stored.extra == {**alice.extra, "marker": 1}
+    assert stored.status == alice.status  # the other columns as they were
+    assert after == before  # not journaled
+    assert refused == POOL and held.extra == stored.extra

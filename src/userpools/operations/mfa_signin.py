@@ -312,7 +312,7 @@ async def _software_token_mfa(a: Attempt, session: str | None) -> dict[str, Any]
     if step is None:
         return await _wrong_code(a, opened)
     user = with_used_step(user, step)
-    await a.tx.users.update(user)
+    await a.tx.users.set_extra(user)  # the step alone: the rest of the user is as it was read
     return await _tokens(a, user, opened)
 
 

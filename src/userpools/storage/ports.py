@@ -112,6 +112,12 @@ class UserPort(Protocol):
         """Replaces every column but pool_id, username, username_key, sub and created_at; keeps the filter
         index in step."""
 
+    async def set_extra(self, user: UserRecord) -> None:
+        """Replaces only ``extra``, for what a sign-in marks there (the TOTP step it used): one statement,
+        neither indexed (nothing in ``extra`` is) nor journaled for point-in-time recovery (a replay marker
+        of a few seconds' use, like a passkey's signature counter), but refused with ``WritesHeld`` as every
+        user write while a recovery holds the pool's users. Nothing when the user is gone."""
+
     async def delete(self, pool_id: str, username_key: str) -> bool:
         """Deletes the user with its aliases, codes and auth sessions."""
 

@@ -52,6 +52,12 @@ _APPEND = insert(user_journal).from_select(
     ).where(~_HELD),
 )
 _APPEND_FREE = insert(user_journal)
+_HOLDS = select(_HELD)
+#: the condition of a write that is not journaled but is held all the same (``SqlUsers.set_extra``), with the
+#: names an UPDATE of the users leaves free (its statement's ``b_pool_id``, and ``b_at``)
+NOT_HELD = ~exists().where(
+    _R.pool_id == bindparam("b_pool_id", type_=Id), _R.held_until > bindparam("b_at", type_=Micros)
+)
 #: PostgreSQL: a bulk insert's rows (``SqlUsers.insert_many``, an import's batch) in one statement over arrays,
 #: each row checking the hold at its own moment as ``_APPEND`` does: fewer rows than given means held.
 _UNNEST = (
@@ -167,6 +173,13 @@ class Journal:
             return
         if (await conn.execute(_APPEND, values)).rowcount == 0:
             raise WritesHeld(pool_id)
+
+    async def holds(self, conn: AsyncConnection, pool_id: str) -> bool:
+        """Whether a recovery holds the pool's user writes now (what ``append`` refuses a write for)."""
+        if self.free:
+            return False
+        at = _micros(self.clock.now())
+        return bool((await conn.execute(_HOLDS, {"pool_id": pool_id, "at": at})).scalar())
 
     async def append_many(
         self, conn: AsyncConnection, users: Sequence[UserRecord], *, unnest: bool = False

@@ -35,7 +35,7 @@ from userpools.domain.records import (
     UserFilter,
     UserRecord,
 )
-from userpools.storage.ports import Conflict
+from userpools.storage.ports import Conflict, WritesHeld
 from userpools.storage.schema import (
     INDEXED_VALUE_LENGTH,
     auth_sessions,
@@ -44,7 +44,7 @@ from userpools.storage.schema import (
     user_index,
     users,
 )
-from userpools.storage.sql_journal import Journal, user_state
+from userpools.storage.sql_journal import NOT_HELD, Journal, user_state
 
 # --- conversions shared with storage.sql --------------------------------------------------------------
 
@@ -175,6 +175,7 @@ _UPDATE_USER = (
     .values({name: bindparam(name) for name in _MUTABLE_USER_COLUMNS})
     .returning(_U.username, _U.sub)
 )
+_SET_EXTRA = update(users).where(_THE_USER, NOT_HELD).values(extra=bindparam("extra"))
 _DELETE_USER = delete(users).where(_THE_USER)
 _COUNT_USERS = select(func.count()).select_from(users).where(_U.pool_id == bindparam("b_pool_id"))
 _LIST_USERS = (
@@ -477,6 +478,13 @@ class SqlUsers:
         await self._journal.append(self._conn, user.pool_id, user.username_key, "", user_state(stored_user))
         await self._conn.execute(_DELETE_INDEX, the_user)
         await self._write_index(stored_user)
+
+    async def set_extra(self, user: UserRecord) -> None:
+        the_user = {"b_pool_id": user.pool_id, "b_username_key": user.username_key}
+        at = to_micros(self._journal.clock.now())
+        result = await self._conn.execute(_SET_EXTRA, {**the_user, "b_at": at, "extra": user.extra})
+        if result.rowcount == 0 and await self._journal.holds(self._conn, user.pool_id):
+            raise WritesHeld(user.pool_id)
 
     async def delete(self, pool_id: str, username_key: str) -> bool:
         result = await self._conn.execute(
