@@ -261,3 +261,19 @@ def test_a_savepoint_undoes_only_what_was_written_inside_it(store: Store, run: A
         assert await peek(store, "attempts:bob") == 1
 
     run(body())
+
+
+def test_peek_two_reads_two_counts_of_one_window(store: Store, run: Any) -> None:
+    async def body() -> list[tuple[int, int]]:
+        await hit(store, "a")
+        await hit(store, "a")
+        await hit(store, "b", W1)  # another window: not counted in W0
+        async with store.transaction(readonly=True) as tx:
+            return [
+                await tx.counters.peek_two("a", "b", W0),
+                await tx.counters.peek_two("b", "a", W0),
+                await tx.counters.peek_two("b", "none", W1),
+                await tx.counters.peek_two("none", "other", W0),
+            ]
+
+    assert run(body()) == [(2, 0), (0, 2), (1, 0), (0, 0)]

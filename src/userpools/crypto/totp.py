@@ -33,9 +33,23 @@ def unseal(sealed: str, cipher: DataKeyCipher, *, owner: str) -> str:
     return cipher.decrypt(base64.b64decode(sealed), context=_CONTEXT + owner.encode()).decode()
 
 
+class _DecodedOnce(pyotp.TOTP):
+    """pyotp's TOTP with the secret's base32 decoded once, not again for each of the three steps compared."""
+
+    _decoded: bytes | None = None
+
+    def __init__(self, secret: str) -> None:
+        super().__init__(secret, digits=6, interval=STEP_SECONDS)
+
+    def byte_secret(self) -> bytes:
+        if self._decoded is None:
+            self._decoded = super().byte_secret()  # pyotp's own decoding, and its minimum-length check
+        return self._decoded
+
+
 def matching_step(secret: str, code: str, now: datetime) -> int | None:
     """The time step (±1 around now) whose code is ``code``, compared in constant time; None when none is."""
-    totp = pyotp.TOTP(secret, digits=6, interval=STEP_SECONDS)
+    totp = _DecodedOnce(secret)
     current = int(now.timestamp()) // STEP_SECONDS
     found = None
     for step in range(current - SKEW_STEPS, current + SKEW_STEPS + 1):

@@ -224,11 +224,11 @@ async def open_challenge(a: Attempt, session: str | None, challenge: str) -> tup
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
     await signin.check_state(a, user)
-    if await signin.session_spent(a.tx, opened):
+    spent, wrong = await a.tx.counters.peek_two(signin.session_key(opened), f"mfa-wrong:{opened.nonce}", signin.EPOCH)
+    if spent:
         raise NotAuthorizedException(SESSION_USED)
     if not session_user_matches(user, opened):
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
-    wrong = await a.tx.counters.peek(f"mfa-wrong:{opened.nonce}", signin.EPOCH)
     if wrong >= MAX_WRONG_CODES:
         raise NotAuthorizedException(signin.SESSION_EXPIRED)
     return opened, user

@@ -417,10 +417,11 @@ async def spend_session(tx: Transaction, opened: token_domain.SessionClaims) -> 
     """Marks a challenge's Session used, in the store's counters every server process shares; one used
     already is refused with "Invalid session for the user." (of two answers racing with one Session, exactly
     one gets past this: the second waits on the counter's row and then sees it spent)."""
-    uses = await tx.counters.hit(f"session:{opened.nonce}", EPOCH, expires_at=opened.expires_at + _SPENT_MARGIN)
+    uses = await tx.counters.hit(session_key(opened), EPOCH, expires_at=opened.expires_at + _SPENT_MARGIN)
     if uses > 1:
         raise NotAuthorizedException(SESSION_USED)
 
 
-async def session_spent(tx: Transaction, opened: token_domain.SessionClaims) -> bool:
-    return await tx.counters.peek(f"session:{opened.nonce}", EPOCH) > 0
+def session_key(opened: token_domain.SessionClaims) -> str:
+    """The counter that marks a Session spent (its window: EPOCH)."""
+    return f"session:{opened.nonce}"

@@ -229,6 +229,9 @@ class CounterPort(Protocol):
 
     async def peek(self, key: str, window_start: datetime) -> int: ...
 
+    async def peek_two(self, key: str, other: str, window_start: datetime) -> tuple[int, int]:
+        """``peek`` of two keys' counts in one window, in one statement."""
+
     async def reset(self, key: str) -> None:
         """Forgets every window of the key."""
 

@@ -77,6 +77,9 @@ _KEY, _WINDOW_START, _COUNT, _EXPIRES_AT = (
 )
 _THE_WINDOW = (_KEY == bindparam("b_key")) & (_WINDOW_START == bindparam("b_window_start"))
 _PEEK = select(_COUNT).where(_THE_WINDOW)
+_PEEK_TWO = select(_KEY, _COUNT).where(
+    _KEY.in_([bindparam("b_key"), bindparam("b_other")]), _WINDOW_START == bindparam("b_window_start")
+)
 _RESET = delete(counters).where(_KEY == bindparam("b_key"))
 _PURGE = delete(counters).where(_EXPIRES_AT <= bindparam("b_now"))
 
@@ -216,6 +219,11 @@ class SqlCounters:
         params = {"b_key": key, "b_window_start": to_micros(window_start)}
         count: int | None = (await self._conn.execute(_PEEK, params)).scalar_one_or_none()
         return 0 if count is None else int(count)
+
+    async def peek_two(self, key: str, other: str, window_start: datetime) -> tuple[int, int]:
+        params = {"b_key": key, "b_other": other, "b_window_start": to_micros(window_start)}
+        found = dict((await self._conn.execute(_PEEK_TWO, params)).all())
+        return int(found.get(key, 0)), int(found.get(other, 0))
 
     async def reset(self, key: str) -> None:
         await self._conn.execute(_RESET, {"b_key": key})
