@@ -256,6 +256,7 @@ class _Node:
     coerce: Coerce
     check: Check | None = None  # None: nothing about this shape can fail validation
     violations: Callable[[Any], list[str]] | None = None  # scalars: the constraints a value breaks
+    broken: Callable[[Any], bool] | None = None  # scalars: whether it breaks any (``violations`` is not empty)
     describe: tuple[str, ...] = ()  # scalars: every constraint, as bracketed in container messages
     echo: Echo | None = None  # None: AWS prints ``Value at`` (sensitive, or structures inside)
 
@@ -443,13 +444,15 @@ def _size_check(limits: tuple[int | None, int | None], echo: Echo | None) -> Che
 
 def _items_check(item: _Node, lead: str, echo: Echo | None, items: Callable[[Any], Any]) -> Check:
     """Scalar members (list items, map keys or values): one error for the container, all rules listed."""
-    violations = item.violations
-    assert violations is not None
+    broken = item.broken
+    assert broken is not None
     constraint = f"{lead}: [{', '.join(item.describe)}]"
 
     def check(value: Any, path: str, errors: list[str]) -> None:
-        if any(violations(element) for element in items(value)):
-            errors.append(_violation(echo and echo(value), path, constraint))
+        for element in items(value):
+            if broken(element):
+                errors.append(_violation(echo and echo(value), path, constraint))
+                return
 
     return check
 
@@ -534,11 +537,19 @@ def _scalar(shape: Shape) -> _Node:
     def violations(value: Any) -> list[str]:
         return [text for broken, text in rules if broken(value)]
 
-    def check(value: Any, path: str, errors: list[str]) -> None:
-        for text in violations(value):
-            errors.append(_violation(echo and echo(value), path, text))
+    def any_broken(value: Any) -> bool:
+        for broken, _ in rules:
+            if broken(value):
+                return True
+        return False
 
-    return _Node(coerce=coerce, check=check, violations=violations, describe=tuple(describe), echo=echo)
+    def check(value: Any, path: str, errors: list[str]) -> None:
+        for broken, text in rules:  # per request, for every constrained member: no list when none is broken
+            if broken(value):
+                errors.append(_violation(echo and echo(value), path, text))
+
+    return _Node(coerce=coerce, check=check, violations=violations, broken=any_broken, describe=tuple(describe),
+                 echo=echo)
 
 
 _NUMBERS: Final = frozenset({"integer", "long", "float", "double"})

@@ -786,7 +786,10 @@ class SqlStore:
             yield
             return
         try:
-            async with asyncio.timeout(self._lock_timeout):
+            if self._lock.locked():  # a free lock is taken at once: no timer to set and cancel
+                async with asyncio.timeout(self._lock_timeout):
+                    await self._lock.acquire()
+            else:
                 await self._lock.acquire()
         except TimeoutError:
             # Also what a transaction opened inside another one of the same task ends in.
