@@ -276,6 +276,23 @@ def test_wrong_passwords_on_both_workers_lock_the_user_on_both(
         assert error_of(excinfo) == LOCKED
 
 
+def test_a_password_changed_on_one_worker_is_the_one_the_other_accepts(
+    workers: ServerProcess, a_b: list[Pinned], app: tuple[str, str]
+) -> None:
+    """Each worker checks a password before the sign-in's transaction against the stored verifier it last
+    found for that name (operations.verifiers): a verifier changed elsewhere is checked afresh."""
+    (pool_id, client_id), (a, b) = app, a_b
+    name = make_user(workers.client(), pool_id)
+    assert sign_in(a, client_id, name, PASSWORD)["AuthenticationResult"]  # a now guesses the first verifier
+    b.admin_set_user_password(UserPoolId=pool_id, Username=name, Password=NEW_PASSWORD, Permanent=True)
+    with pytest.raises(ClientError) as excinfo:
+        sign_in(a, client_id, name, PASSWORD)
+    assert error_of(excinfo) == INCORRECT
+    assert sign_in(a, client_id, name, NEW_PASSWORD)["AuthenticationResult"]
+    b.admin_set_user_password(UserPoolId=pool_id, Username=name, Password=PASSWORD, Permanent=True)
+    assert sign_in(a, client_id, name, PASSWORD)["AuthenticationResult"]  # back: a's guess is stale again
+
+
 def test_srp_sign_in_with_its_two_steps_on_different_workers(
     workers: ServerProcess, a_b: list[Pinned], app: tuple[str, str]
 ) -> None:

@@ -179,6 +179,9 @@ async def _password_flow(a: Attempt) -> dict[str, Any]:
         migrated = user is not None
     if user is None:
         return await unknown_user(a, name)
+    if user.password_ciphertext is not None and checks_in_advance(a.ctx):
+        scope = f"pool:{a.pool.id}" if a.admin else f"client:{a.client.id}"
+        a.ctx.verifiers.found(scope, name, user)  # the next sign-in with this name checks against it first
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
     if migrated and user.status == "RESET_REQUIRED":
         # The migrated user stays (the failure is raised after the commit) and must reset its password [C].
@@ -535,13 +538,27 @@ async def _initiate(ctx: Context, req: dict[str, Any], flows: dict[str, Flow], *
         return await flow(a)
 
     params = dict(req.get("AuthParameters") or {})
-    if flow is _password_flow and ctx.settings.workers > 1 and getattr(ctx.store, "serializes_writers", False):
+    if flow is _password_flow and checks_in_advance(ctx):
         # SQLite with several processes: the password's check (a modular exponentiation) before the write
-        # transaction, which holds the lock they all share, not in it (one process gains nothing by it).
-        user = await _user_to_check(ctx, req, params, admin=admin)
+        # transaction, which holds the lock they all share, not in it (one process gains nothing by it);
+        # against the verifier the last sign-in with this name found, else the one read now (verifiers.py)
+        name = params.get("USERNAME")
+        user = ctx.verifiers.guess(_verifier_scope(req, admin), name) if isinstance(name, str) else None
+        if user is None:
+            user = await _user_to_check(ctx, req, params, admin=admin)
         with checked_in_advance(user, str(params.get("PASSWORD") or ""), ctx):
             return await _run(ctx, req, step, params, admin=admin, responding=False)
     return await _run(ctx, req, step, params, admin=admin, responding=False)
+
+
+def checks_in_advance(ctx: Context) -> bool:
+    """Whether password flows check the password before their transaction (SQLite, several processes)."""
+    return ctx.settings.workers > 1 and bool(getattr(ctx.store, "serializes_writers", False))
+
+
+def _verifier_scope(req: dict[str, Any], admin: bool) -> str:
+    """What a name is looked up in: the pool for the admin flows, else the client (of one pool for good)."""
+    return f"pool:{req.get('UserPoolId') or ''}" if admin else f"client:{req['ClientId']}"
 
 
 async def _user_to_check(ctx: Context, req: dict[str, Any], params: dict[str, str], *,

@@ -19,6 +19,7 @@ from userpools.operations.import_runner import ImportRunner
 from userpools.operations.keyring import KeyRing
 from userpools.operations.limits import RateLimits
 from userpools.operations.pacing import Pacer
+from userpools.operations.verifiers import StoredVerifiers
 from userpools.storage.ports import Store
 from userpools.triggers.invoker import TriggerInvoker
 
@@ -70,6 +71,9 @@ class Context:
     enforcement when --rate-limits is on."""
     breached: BreachedPasswords = field(default_factory=BreachedPasswords)
     """Threat protection's compromised-credentials list (settings breached_passwords[_url]); none by default."""
+    verifiers: StoredVerifiers = field(default_factory=StoredVerifiers)
+    """The stored verifiers password sign-ins last found, for checking a password before the transaction
+    (``userstate.StoredVerifiers``)."""
 
 
 @dataclass(frozen=True)
