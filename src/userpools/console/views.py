@@ -79,8 +79,10 @@ def _when(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+# auto_reload off: the templates ship with the package and never change under a running server, and Jinja
+# would otherwise stat each template file (and its parents) at every render
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                   trim_blocks=True, lstrip_blocks=True)
+                   trim_blocks=True, lstrip_blocks=True, auto_reload=False)
 _env.filters["when"] = _when
 _env.filters["q"] = lambda value: quote(str(value), safe="")
 

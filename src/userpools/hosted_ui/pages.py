@@ -22,8 +22,10 @@ from userpools.oauth.responses import SECURITY_HEADERS
 from userpools.operations.hosted import Style
 
 TEMPLATES = Path(__file__).parent / "templates"
+# auto_reload off: the templates ship with the package and never change under a running server, and Jinja
+# would otherwise stat each template file (and its parents) at every render
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                   trim_blocks=True, lstrip_blocks=True)
+                   trim_blocks=True, lstrip_blocks=True, auto_reload=False)
 
 
 
