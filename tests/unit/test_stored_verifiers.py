@@ -13,7 +13,7 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 def user(name: str, stored: bytes = b"v1") -> UserRecord:
     return UserRecord(pool_id="us-east-1_P", username=name, username_key=name, sub=f"sub-{name}",
-                      status="CONFIRMED", enabled=True, created_at=T0, updated_at=T0, attributes=[],
+                      status="CONFIRMED", enabled=True, created_at=T0, updated_at=T0, attributes={"email": "a@example.com"},
                       password_ciphertext=stored)
 
 
@@ -23,7 +23,9 @@ def test_the_last_user_found_for_a_client_and_name_is_the_guess() -> None:
     first, changed = user("alice"), user("alice", b"v2")
     kept.found("client:c", "alice", first)
     kept.found("client:c", "alice", changed)
-    assert kept.guess("client:c", "alice") is changed
+    guess = kept.guess("client:c", "alice")
+    assert guess is not None and guess.password_ciphertext == b"v2" and guess.username == "alice"
+    assert guess.attributes == {} and guess.extra == {}  # only what the check needs is kept
     assert kept.guess("client:other", "alice") is None  # per client (or pool, for the admin flows)
 
 

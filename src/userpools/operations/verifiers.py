@@ -12,6 +12,7 @@ behind an alias) is checked afresh, as without any guess. Bounded: the oldest gu
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import replace
 
 from userpools.domain.records import UserRecord
 
@@ -29,12 +30,15 @@ class StoredVerifiers:
         return self._kept.get((client_or_pool, name))
 
     def found(self, client_or_pool: str, name: str, user: UserRecord) -> None:
-        """What a password flow's transaction found for the name (the user with its stored verifier)."""
+        """What a password flow's transaction found for the name (the user with its stored verifier); kept
+        without what the check does not need (attributes, MFA settings, password history)."""
         key = (client_or_pool, name)
         kept = self._kept
-        if kept.get(key) is user:
+        known = kept.get(key)
+        if known is not None and known.password_ciphertext == user.password_ciphertext \
+                and known.username == user.username and known.pool_id == user.pool_id:
             return
-        kept[key] = user
+        kept[key] = replace(user, attributes={}, extra={}, password_history_ciphertext=None)
         kept.move_to_end(key)
         if len(kept) > MAX_KEPT:
             kept.popitem(last=False)
