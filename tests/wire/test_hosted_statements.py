@@ -6,6 +6,7 @@ managed login page may make it (the pool allows WEB_AUTHN, the client USER_AUTH)
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -29,12 +30,14 @@ def local() -> Iterator[UserPoolsServer]:
 
 
 @pytest.fixture
-def counter(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def counter(monkeypatch: pytest.MonkeyPatch, local: UserPoolsServer) -> list[int]:
     count = [0]
     execute = sqlite_direct.DirectConnection.execute
+    serving = local._thread  # the statements of this server only: others of the session may run in this process
 
     async def counted(self: Any, statement: Any, parameters: Any = None) -> Any:
-        count[0] += 1
+        if threading.current_thread() is serving:
+            count[0] += 1
         return await execute(self, statement, parameters)
 
     monkeypatch.setattr(sqlite_direct.DirectConnection, "execute", counted)
