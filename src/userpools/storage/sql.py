@@ -945,13 +945,16 @@ class SqlStore:
                     return
                 except sqlite3.OperationalError as exc:
                     if not _is_busy(exc) or time.monotonic() > deadline:
-                        if lock is not None:
-                            lock.release()
                         raise OperationalError("BEGIN IMMEDIATE", (), exc) from exc
                 # Short pauses: another process's write transaction lasts well under a millisecond (the CPU-heavy
                 # work is done outside transactions), and this process's other writers queue behind this one.
+                # (With the writer lock held, only a writer outside it can be here: a checkpoint, another tool.)
                 await asyncio.sleep(pause * (0.5 + random.random()))
                 pause = min(pause * 2, 0.002)
+        except BaseException:  # no transaction (a failure, or cancelled while waiting): the turn goes on
+            if lock is not None:
+                lock.release()
+            raise
         finally:
             raw.execute(f"PRAGMA busy_timeout={INLINE_BUSY_TIMEOUT_MS}")
 

@@ -363,7 +363,10 @@ class WriterLock:
     process waiting on this lock is woken the moment the holder lets go, and the holder's next transaction
     queues behind it: the processes take turns.
 
-    Uncontended, it costs two system calls per write transaction (a group commit's). Contended, the wait is on
+    It orders the processes; it does not replace SQLite's lock, which ``BEGIN IMMEDIATE`` still takes (and
+    retries should a writer outside this lock hold it: a checkpoint, another tool), so whatever befalls this
+    lock, two transactions never write at once. Uncontended, it costs two system calls per write transaction
+    (a group commit's). Contended, the wait is on
     a thread of the loop's default executor, so the event loop goes on with everything else; at most one
     such wait per process at a time (the store's writers queue on its asyncio lock before this one). A wait
     that times out or is cancelled leaves its thread waiting; the lock it then gets is let go at once."""
