@@ -21,6 +21,15 @@ def _micros(clock: FrozenClock) -> int:
     return (clock.now() - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 
 
+async def hold_the_pool(store: Store, clock: FrozenClock, status: str = "PREVIEW_GENERATED") -> None:
+    """A recovery of POOL in ``status`` that holds its user writes from now on."""
+    async with store.transaction() as tx:
+        await tx.recoveries.insert({
+            "pool_id": POOL, "restore_id": "r1", "status": status, "restore_at": 0,
+            "trigger_at": 0, "created_at": 0, "held_until": _micros(clock) + 10**9, "preview": None,
+        })
+
+
 def test_passkeys_are_journaled_held_and_purged(store: Store, run: Any) -> None:
     clock = FrozenClock(T0)
     store.use_clock(clock)  # type: ignore[attr-defined]
@@ -41,11 +50,7 @@ def test_passkeys_are_journaled_held_and_purged(store: Store, run: Any) -> None:
         async with store.transaction(readonly=True) as tx:
             history = await tx.recoveries.history(POOL, "alice")
         # A recovery holds the pool: a passkey write is refused, its transaction rolled back.
-        async with store.transaction() as tx:
-            await tx.recoveries.insert({
-                "pool_id": POOL, "restore_id": "r1", "status": "PREVIEW_GENERATED", "restore_at": 0,
-                "trigger_at": 0, "created_at": 0, "held_until": _micros(clock) + 10**9, "preview": None,
-            })
+        await hold_the_pool(store, clock)
         held = []
         for write in (lambda tx: tx.webauthn_credentials.insert(a_passkey("third")),
                       lambda tx: tx.webauthn_credentials.delete(POOL, "alice", "second")):
@@ -94,11 +99,7 @@ def test_a_bulk_insert_journals_each_user_as_one_insert_would_and_a_hold_refuses
         async with store.transaction(readonly=True) as tx:
             single = await tx.recoveries.history(POOL, "single")
             histories = [await tx.recoveries.history(POOL, user.username_key) for user in bulk]
-        async with store.transaction() as tx:
-            await tx.recoveries.insert({
-                "pool_id": POOL, "restore_id": "r1", "status": "PREVIEW_GENERATED", "restore_at": 0,
-                "trigger_at": 0, "created_at": 0, "held_until": _micros(clock) + 10**9, "preview": None,
-            })
+        await hold_the_pool(store, clock)
         held = None
         try:
             async with store.transaction() as tx:
@@ -135,11 +136,7 @@ def test_set_extra_writes_extra_alone_unjournaled_and_a_hold_refuses_it(store: S
         async with store.transaction(readonly=True) as tx:
             stored = await tx.users.get(POOL, "alice")
             after = await tx.recoveries.history(POOL, "alice")
-        async with store.transaction() as tx:
-            await tx.recoveries.insert({
-                "pool_id": POOL, "restore_id": "r1", "status": "RESTORING", "restore_at": 0,
-                "trigger_at": 0, "created_at": 0, "held_until": _micros(clock) + 10**9, "preview": None,
-            })
+        await hold_the_pool(store, clock, "RESTORING")
         refused = None
         try:
             async with store.transaction() as tx:

@@ -180,7 +180,7 @@ async def _password_flow(a: Attempt) -> dict[str, Any]:
     if user is None:
         return await unknown_user(a, name)
     if user.password_ciphertext is not None and checks_in_advance(a.ctx):
-        scope = f"pool:{a.pool.id}" if a.admin else f"client:{a.client.id}"
+        scope = verifier_scope(a.admin, a.pool.id, a.client.id)
         a.ctx.verifiers.found(scope, name, user)  # the next sign-in with this name checks against it first
     check_secret_hash(a.ctx, a.client, a.params.get("SECRET_HASH"), name, user.username)
     if migrated and user.status == "RESET_REQUIRED":
@@ -543,7 +543,7 @@ async def _initiate(ctx: Context, req: dict[str, Any], flows: dict[str, Flow], *
         # transaction, which holds the lock they all share, not in it (one process gains nothing by it);
         # against the verifier the last sign-in with this name found, else the one read now (verifiers.py)
         name = params.get("USERNAME")
-        user = ctx.verifiers.guess(_verifier_scope(req, admin), name) if isinstance(name, str) else None
+        user = ctx.verifiers.guess(verifier_scope(admin, req.get("UserPoolId") or "", req["ClientId"]), name) if isinstance(name, str) else None
         if user is None:
             user = await _user_to_check(ctx, req, params, admin=admin)
         with checked_in_advance(user, str(params.get("PASSWORD") or ""), ctx):
@@ -556,9 +556,9 @@ def checks_in_advance(ctx: Context) -> bool:
     return ctx.settings.workers > 1 and bool(getattr(ctx.store, "serializes_writers", False))
 
 
-def _verifier_scope(req: dict[str, Any], admin: bool) -> str:
+def verifier_scope(admin: bool, pool_id: str, client_id: str) -> str:
     """What a name is looked up in: the pool for the admin flows, else the client (of one pool for good)."""
-    return f"pool:{req.get('UserPoolId') or ''}" if admin else f"client:{req['ClientId']}"
+    return f"pool:{pool_id}" if admin else f"client:{client_id}"
 
 
 async def _user_to_check(ctx: Context, req: dict[str, Any], params: dict[str, str], *,

@@ -37,9 +37,14 @@ _R = recoveries.c
 HOLDING = ("PREVIEW_GENERATING", "PREVIEW_GENERATED", "RESTORING")
 
 
-_HELD = exists().where(
-    _R.pool_id == bindparam("pool_id", type_=Id), _R.held_until > bindparam("at", type_=Micros)
-)
+def _held(pool_id: str, at: str) -> Any:
+    """Whether a recovery holds the pool's user writes at the moment, by the names of the two parameters."""
+    return exists().where(
+        _R.pool_id == bindparam(pool_id, type_=Id), _R.held_until > bindparam(at, type_=Micros)
+    )
+
+
+_HELD = _held("pool_id", "at")
 _APPEND = insert(user_journal).from_select(
     ["pool_id", "username_key", "group_key", "credential_id", "at", "state"],
     select(
@@ -55,9 +60,7 @@ _APPEND_FREE = insert(user_journal)
 _HOLDS = select(_HELD)
 #: the condition of a write that is not journaled but is held all the same (``SqlUsers.set_extra``), with the
 #: names an UPDATE of the users leaves free (its statement's ``b_pool_id``, and ``b_at``)
-NOT_HELD = ~exists().where(
-    _R.pool_id == bindparam("b_pool_id", type_=Id), _R.held_until > bindparam("b_at", type_=Micros)
-)
+NOT_HELD = ~_held("b_pool_id", "b_at")
 #: PostgreSQL: a bulk insert's rows (``SqlUsers.insert_many``, an import's batch) in one statement over arrays,
 #: each row checking the hold at its own moment as ``_APPEND`` does: fewer rows than given means held.
 _UNNEST = (
