@@ -203,3 +203,35 @@ def test_domains_and_resource_servers_are_cached_and_a_change_in_another_process
             await other.close()
 
     run(body())
+
+
+def test_a_memo_of_the_configuration_lasts_until_it_changes_in_any_process(
+    store: Store, database_url: str, run: Any
+) -> None:
+    """``config_memo``: what a transaction puts in the memo of the configuration it sees is there for a reader
+    without a transaction while that configuration is the last committed one, and gone at a change (here, in
+    another process's store); a transaction that changed the configuration gets no memo."""
+
+    async def body() -> None:
+        await setup(store)
+        async with store.transaction(readonly=True) as tx:
+            memo = await tx.config_memo()
+            assert memo is not None
+            memo["worked out"] = 1
+        now = await store.config_memo()
+        assert now is not None and now.get("worked out") == 1
+        async with store.transaction(readonly=True) as tx:  # a transaction seeing the same configuration
+            again = await tx.config_memo()
+            assert again is not None and again.get("worked out") == 1
+        other = await open_store(database_url, migrate=False)  # another process's store
+        try:
+            async with other.transaction() as tx:
+                await tx.clients.insert(ClientRecord("client9", POOL, "new", T0, T0, None, {}))
+                assert await tx.config_memo() is None  # it changed the configuration
+        finally:
+            await other.close()
+        after = await store.config_memo()
+        assert after is not None and "worked out" not in after
+        assert memo is not after  # a new memo: the old one, still held here, is nobody's now
+
+    run(body())

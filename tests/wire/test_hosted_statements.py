@@ -1,7 +1,8 @@
 """The hosted sign-in's database work, counted: the second-factor and passkey pages add no statement to the plain
 password sign-in (GET /login, POST /login), and the offer of a passkey after a sign-in costs one, only where a
-managed login page may make it (the pool allows WEB_AUTHN, the client USER_AUTH). Counted on SQLite's direct path
-(every statement a request runs), with a server in this process."""
+managed login page may make it (the pool allows WEB_AUTHN, the client USER_AUTH); a machine's client_credentials
+request seen before opens no transaction. Counted on SQLite's direct path (every statement a request runs),
+with a server in this process."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 
 from userpools.operations import oauth
 from userpools.pytest_plugin import UserPoolsServer
-from userpools.storage import sqlite_direct
+from userpools.storage import sql, sqlite_direct
 
 CALLBACK = "https://app.example.com/cb"
 PASSWORD = "Correct-Horse-9"
@@ -115,3 +116,41 @@ def test_a_branding_style_costs_the_same_statements_whatever_it_draws(
                                     "PAGE_FOOTER_LOGO", "FORM_LOGO", "PASSWORD_GRAPHIC")
                    for mode in ("LIGHT", "DARK")]})
     assert everything == colours
+
+
+def test_a_machines_request_seen_before_opens_no_transaction(local: UserPoolsServer,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token endpoint remembers a client_credentials grant under its request while the configuration lasts
+    (``oauth_tokens.remembered_machine_token``): the same request again opens no transaction (it reads the
+    configuration's generation alone); another request (another body) goes through one."""
+    opened = [0]
+    transaction = sql.SqlStore.transaction
+    serving = local._thread
+
+    def counted(self: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is serving:
+            opened[0] += 1
+        return transaction(self, **kwargs)
+
+    monkeypatch.setattr(sql.SqlStore, "transaction", counted)
+    cognito = local.client()
+    pool = cognito.create_user_pool(PoolName=f"m2m-{uuid.uuid4().hex[:6]}")["UserPool"]["Id"]
+    domain = f"m2m-{uuid.uuid4().hex[:10]}"
+    cognito.create_user_pool_domain(UserPoolId=pool, Domain=domain)
+    cognito.create_resource_server(UserPoolId=pool, Identifier="https://api", Name="api",
+                                   Scopes=[{"ScopeName": "read", "ScopeDescription": "read"}])
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool, ClientName="machine", GenerateSecret=True, AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["client_credentials"], AllowedOAuthScopes=["https://api/read"],
+        SupportedIdentityProviders=["COGNITO"])["UserPoolClient"]
+    auth = (client["ClientId"], client["ClientSecret"])
+    url = f"{local.endpoint}/domain/{domain}/oauth2/token"
+    counts = []
+    for data in ({"grant_type": "client_credentials"}, {"grant_type": "client_credentials"},
+                 {"grant_type": "client_credentials", "scope": "https://api/read"},
+                 {"grant_type": "client_credentials", "scope": "https://api/read"}):
+        opened[0] = 0
+        response = httpx.post(url, data=data, auth=auth)
+        assert response.status_code == 200, response.text
+        counts.append(opened[0])
+    assert counts == [1, 0, 1, 0]

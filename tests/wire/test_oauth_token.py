@@ -273,6 +273,63 @@ def test_a_scope_deleted_from_its_resource_server_is_dropped_silently(domain_poo
     assert verified(dp.server, dp.pool_id, response.json()["access_token"])["scope"] == f"{api_server}/read"
 
 
+def test_a_machines_repeated_request_gets_a_new_token_and_sees_every_configuration_change(
+    domain_pool: DomainPool, api_server: str, frozen_clock: Any
+) -> None:
+    """The same client_credentials request again is answered from what the first one worked out, while the
+    configuration lasts: a new token each time (its own jti, the clock's time), and any change to the pool,
+    the client, its scopes or the domain is seen by the next request."""
+    dp = domain_pool
+    client = dp.client(secret=True, flows=("client_credentials",), scopes=(f"{api_server}/read", f"{api_server}/write"))
+    client_id, secret = client["ClientId"], client["ClientSecret"]
+
+    def claims() -> dict[str, Any]:
+        response = token_post(dp, {"grant_type": "client_credentials"}, auth=(client_id, secret))
+        assert response.status_code == 200, response.text
+        assert response.headers["cache-control"] == "no-store" and response.headers["pragma"] == "no-cache"
+        assert response.headers["content-type"] == "application/json"
+        assert set(response.json()) == {"access_token", "expires_in", "token_type"}
+        # the server's clock runs ahead of this one's after the move below
+        return verified(dp.server, dp.pool_id, response.json()["access_token"], options={"verify_iat": False})
+
+    first, second = claims(), claims()
+    assert first["jti"] != second["jti"] and first["iat"] == second["iat"]
+    assert second["scope"] == f"{api_server}/read {api_server}/write" and second["exp"] - second["iat"] == 3600
+    frozen_clock(100)
+    assert claims()["iat"] == first["iat"] + 100
+    dp.cognito.update_resource_server(UserPoolId=dp.pool_id, Identifier=api_server, Name="api",
+                                      Scopes=[{"ScopeName": "read", "ScopeDescription": "read"}])
+    assert claims()["scope"] == f"{api_server}/read"
+    dp.cognito.update_user_pool_client(
+        UserPoolId=dp.pool_id, ClientId=client_id, AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["client_credentials"], AllowedOAuthScopes=[f"{api_server}/read"],
+        SupportedIdentityProviders=["COGNITO"], AccessTokenValidity=2, TokenValidityUnits={"AccessToken": "hours"})
+    assert claims()["exp"] - claims()["iat"] == 7200
+    dp.cognito.update_user_pool_client(
+        UserPoolId=dp.pool_id, ClientId=client_id, AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["code"], AllowedOAuthScopes=["openid"], CallbackURLs=[CALLBACK],
+        SupportedIdentityProviders=["COGNITO"])
+    refused = token_post(dp, {"grant_type": "client_credentials"}, auth=(client_id, secret))
+    assert error_of(refused) == (400, "unauthorized_client")
+    dp.cognito.delete_user_pool_client(UserPoolId=dp.pool_id, ClientId=client_id)
+    assert error_of(token_post(dp, {"grant_type": "client_credentials"}, auth=(client_id, secret))) == (
+        401, "invalid_client")
+
+
+def test_a_machines_remembered_request_ends_with_its_domain(domain_pool: DomainPool, api_server: str) -> None:
+    dp = domain_pool
+    client = dp.client(secret=True, flows=("client_credentials",), scopes=(f"{api_server}/read",))
+    auth = (client["ClientId"], client["ClientSecret"])
+    for _ in range(2):
+        assert token_post(dp, {"grant_type": "client_credentials"}, auth=auth).status_code == 200
+    wrong = token_post(dp, {"grant_type": "client_credentials"}, auth=(client["ClientId"], client["ClientSecret"] + "x"))
+    assert error_of(wrong) == (401, "invalid_client")  # another request: nothing remembered answers it
+    dp.cognito.delete_user_pool_domain(UserPoolId=dp.pool_id, Domain=dp.domain)
+    assert token_post(dp, {"grant_type": "client_credentials"}, auth=auth).status_code == 404
+    dp.cognito.create_user_pool_domain(UserPoolId=dp.pool_id, Domain=dp.domain)  # for the fixture to delete
+    assert token_post(dp, {"grant_type": "client_credentials"}, auth=auth).status_code == 200
+
+
 # --- userInfo -------------------------------------------------------------------------------------------
 
 

@@ -8,10 +8,11 @@ Reference: AWS "user pool endpoints and managed login reference" (token, userInf
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping
+import hashlib
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from userpools.crypto.jwt import DeferredToken, TokenError, peek
 from userpools.domain import clients as client_domain
@@ -34,6 +35,9 @@ from userpools.operations.oauth import (
 from userpools.operations.tokens import issue_in_family, new_family
 from userpools.storage.ports import Transaction
 from userpools.triggers import events
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -150,7 +154,33 @@ async def _client_credentials(ctx: Context, tx: Transaction, pool: PoolRecord, c
         raise rules.UnauthorizedClient()
     minted = await mint_client_token(ctx, tx, pool, client, rules.parse_scopes(form.get("scope")),
                                      rules.allowed_scopes(client.settings), client_metadata=None)
-    return {"access_token": minted.token, "expires_in": minted.expires_in, "token_type": "Bearer"}
+    out: dict[str, Any] = {"access_token": minted.token, "expires_in": minted.expires_in, "token_type": "Bearer"}
+    if minted.grant is not None:
+        out[_MACHINE_GRANT] = minted.grant
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class MachineGrant:
+    """All that the configuration decides of a client_credentials token (every claim but its times and id),
+    for a pool without a PreTokenGeneration function that could change it. Kept in the configuration's memo
+    (``Store.config_memo``) under the request it answered (``machine_request_key``): the same request again
+    (same domain, client credentials and body) then reads and checks nothing until the configuration
+    changes, which empties the memo (a deleted client or domain, a new secret, a scope gone)."""
+
+    client_id: str
+    issuer: str
+    scopes: tuple[str, ...]
+    validity: int
+    kid: str
+    key: RSAPrivateKey
+
+    def answer(self, now: int) -> dict[str, Any]:
+        claims = token_domain.client_credentials_claims(
+            client_id=self.client_id, issuer=self.issuer, scopes=self.scopes, iat=now, exp=now + self.validity
+        )
+        return {"access_token": DeferredToken(claims, self.kid, self.key), "expires_in": self.validity,
+                "token_type": "Bearer"}
 
 
 @dataclass(frozen=True)
@@ -158,6 +188,8 @@ class ClientToken:
     token: DeferredToken
     expires_in: int
     scopes: tuple[str, ...]
+    #: what made it, when nothing but the configuration did (no PreTokenGeneration function ran)
+    grant: MachineGrant | None = None
 
 
 async def mint_client_token(ctx: Context, tx: Transaction, pool: PoolRecord, client: ClientRecord,
@@ -176,17 +208,19 @@ async def mint_client_token(ctx: Context, tx: Transaction, pool: PoolRecord, cli
         raise RuntimeError(f"pool {pool.id} has no signing keys")
     now = int(ctx.clock.now().timestamp())
     validity = client_domain.token_validity_seconds(client.settings)["AccessToken"]
+    kid, key = keys.for_purpose("access")
+    if not (hooks.has(pool, "PreTokenGeneration") and hooks.pre_token_generation_version(pool) == "V3_0"):
+        grant = MachineGrant(client.id, _issuer(ctx, pool), scopes, validity, kid, key)
+        return ClientToken(grant.answer(now)["access_token"], validity, scopes, grant)
     claims = token_domain.client_credentials_claims(
         client_id=client.id, issuer=_issuer(ctx, pool), scopes=scopes, iat=now, exp=now + validity
     )
-    if hooks.has(pool, "PreTokenGeneration") and hooks.pre_token_generation_version(pool) == "V3_0":
-        event = events.pre_token_generation_m2m(hooks.caller(pool, "", client.id), scopes=scopes,
-                                                client_metadata=client_metadata)
-        response = await hooks.run(ctx, pool, "PreTokenGeneration", event)
-        overrides = token_customization.read_overrides(response or {}, "V3_0")
-        overrides = dataclasses.replace(overrides, group_override=None)  # no user, no groups
-        claims = token_customization.customize_access_claims(claims, overrides, client_id=client.id)
-    kid, key = keys.for_purpose("access")
+    event = events.pre_token_generation_m2m(hooks.caller(pool, "", client.id), scopes=scopes,
+                                            client_metadata=client_metadata)
+    response = await hooks.run(ctx, pool, "PreTokenGeneration", event)
+    overrides = token_customization.read_overrides(response or {}, "V3_0")
+    overrides = dataclasses.replace(overrides, group_override=None)  # no user, no groups
+    claims = token_customization.customize_access_claims(claims, overrides, client_id=client.id)
     granted = tuple(str(claims.get("scope", "")).split())
     return ClientToken(DeferredToken(claims, kid, key), validity, granted)
 
@@ -252,12 +286,15 @@ class NoSuchDomain(Exception):
     """``token`` was given a domain that no pool has."""
 
 
-async def token(ctx: Context, pool: PoolRecord | str, form: Mapping[str, str], authorization: str | None
-                ) -> dict[str, Any]:
+async def token(ctx: Context, pool: PoolRecord | str, form: Mapping[str, str], authorization: str | None,
+                *, request_key: Hashable | None = None) -> dict[str, Any]:
     """POST /oauth2/token, for a pool, or for a domain (a str: its pool is looked up in the token's own
     transaction, one transaction per token instead of two; ``NoSuchDomain`` when no pool has it). Errors
     raised before the lookup (``InvalidRequest``, ``UnsupportedGrantType``, a malformed Basic header) do not
-    say whether the domain exists: the caller checks it when it has to answer."""
+    say whether the domain exists: the caller checks it when it has to answer.
+
+    ``request_key`` (``machine_request_key``): a client_credentials grant that succeeds is remembered under
+    it for ``remembered_machine_token``."""
     grant_type = form.get("grant_type")
     if not grant_type:
         raise rules.InvalidRequest("Missing required parameter grant_type")
@@ -284,6 +321,13 @@ async def token(ctx: Context, pool: PoolRecord | str, form: Mapping[str, str], a
                 pool = found
             client = await authenticate_client(ctx, tx, pool, creds)
             out = await grant(ctx, tx, pool, client, form)
+            machine = out.pop(_MACHINE_GRANT, None)
+            if machine is not None and request_key is not None and not is_metadata_url(client.id):
+                memo = await tx.config_memo()
+                if memo is not None:
+                    if len(memo) >= _MEMO_REQUESTS:
+                        memo.clear()
+                    memo[request_key] = machine
         failure = out.get("failure")
         if isinstance(failure, rules.OAuthError):
             raise failure
@@ -293,6 +337,32 @@ async def token(ctx: Context, pool: PoolRecord | str, form: Mapping[str, str], a
         await oauth_limits.count_token_failure(ctx, pool.id)
         raise
     return {name: str(value) if isinstance(value, DeferredToken) else value for name, value in out.items()}
+
+
+#: where a client_credentials grant hands its MachineGrant to ``token`` (never part of the answer)
+_MACHINE_GRANT = "_machine_grant"
+#: client_credentials requests remembered per configuration, at most (the memo starts over past it)
+_MEMO_REQUESTS = 10_000
+
+
+def machine_request_key(domain: str, content_type: str | None, authorization: str | None, body: bytes
+                        ) -> tuple[str, str | None, bytes]:
+    """What identifies a token request for ``remembered_machine_token``: the domain, the Content-Type and a
+    SHA-256 digest of the Authorization header and the body (so the memo holds no client secret)."""
+    return domain, content_type, hashlib.sha256((authorization or "").encode() + b"\n" + body).digest()
+
+
+async def remembered_machine_token(ctx: Context, request_key: Hashable) -> dict[str, Any] | None:
+    """The answer to a client_credentials request that succeeded before under the configuration that is still
+    the last committed one (``token`` remembered it): a new token for the same grant, read from memory after
+    one read of the configuration's generation. None when there is no such grant: ``token`` then decides."""
+    memo = await ctx.store.config_memo()
+    grant = None if memo is None else memo.get(request_key)
+    if grant is None:
+        return None
+    answer = grant.answer(int(ctx.clock.now().timestamp()))
+    answer["access_token"] = str(answer["access_token"])
+    return answer
 
 
 async def _ensure(ctx: Context, pool: PoolRecord, client_id: str) -> None:

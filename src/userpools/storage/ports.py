@@ -17,7 +17,7 @@ Datetimes are timezone-aware UTC on the way in and on the way out, whatever the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -449,6 +449,12 @@ class Transaction(Protocol):
         transaction wrote before it stays, to be committed."""
         ...
 
+    async def config_memo(self) -> dict[Hashable, Any] | None:
+        """What operations worked out from the configuration (pools, clients, cached resources) as this
+        transaction sees it, kept by the process until the configuration changes (see ``Store.config_memo``);
+        None when this transaction changed it or sees an older one than the process keeps."""
+        ...
+
 
 class Store(Protocol):
     #: True when write transactions run one at a time on the whole database (SQLite): holding a row that
@@ -459,6 +465,12 @@ class Store(Protocol):
         """One transaction. ``readonly``: the caller only reads; on SQLite such a transaction neither waits
         for nor blocks the process's writer (WAL readers see the last commit), so a trigger function that
         reads the pool back (AdminGetUser, ListUsers) while a write transaction waits on it is served."""
+        ...
+
+    async def config_memo(self) -> dict[Hashable, Any] | None:
+        """The memo of the last committed configuration, without a transaction (one read of its generation):
+        a value put in it by a transaction that saw this configuration still holds. None when the process
+        keeps another generation (the next transaction catches up)."""
         ...
 
     async def ping(self) -> None:

@@ -23,7 +23,7 @@ import contextlib
 import random
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -404,9 +404,12 @@ class ConfigCache:
     The pool resources that the OAuth endpoints read on every request (domains: which pool a domain is;
     resource servers: the custom scopes a client_credentials token may carry) are configuration too: their
     writes bump the same generation, and their reads (``get`` and ``list``) are kept here.
+
+    ``memo``: what the operations worked out from this configuration and keep while it lasts (see
+    ``Store.config_memo``): emptied with the rest at every change.
     """
 
-    __slots__ = ("clients", "generation", "pools", "resource_lists", "resources")
+    __slots__ = ("clients", "generation", "memo", "pools", "resource_lists", "resources")
 
     def __init__(self) -> None:
         self.generation = -1
@@ -414,6 +417,7 @@ class ConfigCache:
         self.clients: dict[str, ClientRecord] = {}
         self.resources: dict[tuple[str, str], PoolResource | None] = {}
         self.resource_lists: dict[tuple[str, str, int, str | None], Sequence[PoolResource]] = {}
+        self.memo: dict[Hashable, Any] = {}
 
     def start_over(self, generation: int) -> None:
         """Empty, holding rows of ``generation`` from now on (-1: of none yet)."""
@@ -422,6 +426,7 @@ class ConfigCache:
         self.clients.clear()
         self.resources.clear()
         self.resource_lists.clear()
+        self.memo = {}  # a new dict: one a caller still holds stays the old generation's
 
 
 class _Generation:
@@ -658,6 +663,14 @@ class SqlTransaction:
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         return self._conn.savepoint()  # type: ignore[attr-defined, no-any-return]
 
+    async def config_memo(self) -> dict[Hashable, Any] | None:
+        """The memo of the configuration this transaction sees (``ConfigCache.memo``); None when the cache does
+        not hold it (this transaction changed it, or saw an older one)."""
+        if self._generation is None:
+            return None
+        cache = await self._generation.usable_cache()
+        return None if cache is None else cache.memo
+
 
 _PortFactory = Callable[[SqlTransaction, Any, "_Inserts", Any], Any]
 _PORTS: dict[str, _PortFactory] = {
@@ -779,6 +792,26 @@ class SqlStore:
             return
         async with self._pg_transaction(readonly) as tx:
             yield tx
+
+    async def config_memo(self) -> dict[Hashable, Any] | None:
+        """The memo of the last committed configuration, read without a transaction: one read of the generation
+        (SQLite: ``PRAGMA user_version`` on an idle connection, in autocommit; PostgreSQL: the
+        ``config_generation`` row). None when this process's cache holds another generation."""
+        if self._direct is not None:
+            pool = self._direct[1]
+            raw = pool.checkout()
+            try:
+                seen = int(raw.execute("PRAGMA user_version").fetchone()[0])
+            finally:
+                pool.checkin(raw)
+        else:
+            assert self._pg is not None
+            statements, pg_pool = self._pg
+            async with pg_pool.acquire() as conn:
+                direct = PgDirectConnection(conn, statements, self.statement_listeners)
+                seen = int((await direct.execute(_READ_GENERATION)).scalar() or 0)
+        cache = _cache_at(self._config, seen)
+        return None if cache is None else cache.memo
 
     @asynccontextmanager
     async def _writer_slot(self) -> AsyncIterator[None]:
