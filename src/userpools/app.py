@@ -96,12 +96,19 @@ class UserPoolsApp(Starlette):
             if path.startswith(_DOMAIN_PREFIX):
                 # a domain's endpoints and pages: the caller's address for their rate limits and for the
                 # hosted sign-in's threat protection and auth events, as the API's requests have it
-                request = Request(scope)
-                CALLER.set(Caller(ip=client_ip(request, self.proxies), user_agent=request.headers.get("user-agent")))
+                user_agent, origin = None, False
+                for name, value in scope["headers"]:
+                    if name == b"user-agent" and user_agent is None:  # the first, as Starlette's headers.get
+                        user_agent = value.decode("latin-1")
+                    elif name == b"origin":
+                        origin = True
+                peer = scope.get("client")
+                ip = client_ip(Request(scope), self.proxies) if self.proxies else (peer[0] if peer else None)
+                CALLER.set(Caller(ip=ip, user_agent=user_agent))
                 # Without an Origin header no CORS headers are due. The API's shortcut for a domain's token
                 # endpoint (client_credentials, a code's redemption, a refresh): its callers are back ends, and
                 # the router and middleware were a tenth of a token's CPU.
-                if not _has_origin(scope):
+                if not origin:
                     if post and path.endswith(_TOKEN_PATH) and self.oauth is not None:
                         domain = path[len(_DOMAIN_PREFIX) : -len(_TOKEN_PATH)]
                         if domain and "/" not in domain:
