@@ -13,7 +13,13 @@ from contract_records import POOL, T0, setup
 
 from statements import captured_statements
 from userpools.domain.records import ClientRecord, PoolResource
-from userpools.domain.resources import DOMAIN, RESOURCE_SERVER
+from userpools.domain.resources import (
+    DOMAIN,
+    MANAGED_LOGIN_BRANDING,
+    MANAGED_LOGIN_BRANDING_CLIENT,
+    RESOURCE_SERVER,
+    UI_CUSTOMIZATION,
+)
 from userpools.storage.engine import open_store
 from userpools.storage.ports import Store
 
@@ -233,5 +239,30 @@ def test_a_memo_of_the_configuration_lasts_until_it_changes_in_any_process(
         after = await store.config_memo()
         assert after is not None and "worked out" not in after
         assert memo is not after  # a new memo: the old one, still held here, is nobody's now
+
+    run(body())
+
+
+@pytest.mark.parametrize("kind", [UI_CUSTOMIZATION, MANAGED_LOGIN_BRANDING, MANAGED_LOGIN_BRANDING_CLIENT])
+def test_a_write_of_the_pages_look_ends_the_configurations_memo(store: Store, run: Any, kind: str) -> None:
+    """The hosted pages keep their look (classic UI customization, managed login branding) in the configuration's
+    memo: these resources are not cached, but each write of one (insert, update, delete) is a new configuration."""
+
+    async def body() -> None:
+        await setup(store)
+        resource = PoolResource(kind, f"{POOL}/look", POOL, T0, T0, {"CSS": ".a{}"})
+
+        async def kept_then_changed(write: Any) -> None:
+            memo = await store.config_memo()
+            assert memo is not None
+            memo["look"] = 1
+            async with store.transaction() as tx:
+                await write(tx)
+            after = await store.config_memo()
+            assert after is not None and "look" not in after
+
+        await kept_then_changed(lambda tx: tx.resources.insert(resource))
+        await kept_then_changed(lambda tx: tx.resources.update(replace(resource, document={"CSS": ".b{}"})))
+        await kept_then_changed(lambda tx: tx.resources.delete(kind, resource.key))
 
     run(body())

@@ -154,3 +154,40 @@ def test_a_machines_request_seen_before_opens_no_transaction(local: UserPoolsSer
         assert response.status_code == 200, response.text
         counts.append(opened[0])
     assert counts == [1, 0, 1, 0]
+
+
+def test_a_sign_in_page_seen_before_opens_no_transaction(local: UserPoolsServer,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """GET /oauth2/authorize and GET /login of a request like one seen before (the same client, redirect_uri,
+    scopes: ``oauth.decisive``), but with its own state, open no transaction: their checks and the page are kept
+    in the configuration's memo (views.HostedPages._prepared, endpoints.Endpoints.authorize)."""
+    opened = [0]
+    transaction = sql.SqlStore.transaction
+    serving = local._thread
+
+    def counted(self: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is serving:
+            opened[0] += 1
+        return transaction(self, **kwargs)
+
+    monkeypatch.setattr(sql.SqlStore, "transaction", counted)
+    cognito = local.client()
+    pool = cognito.create_user_pool(PoolName=f"pages-{uuid.uuid4().hex[:6]}")["UserPool"]["Id"]
+    domain = f"pages-{uuid.uuid4().hex[:10]}"
+    cognito.create_user_pool_domain(UserPoolId=pool, Domain=domain)
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool, ClientName="web", AllowedOAuthFlowsUserPoolClient=True, AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid"], CallbackURLs=[CALLBACK], SupportedIdentityProviders=["COGNITO"],
+    )["UserPoolClient"]["ClientId"]
+    counts = []
+    for state in ("first", "second"):
+        with httpx.Client() as browser:
+            opened[0] = 0
+            started = browser.get(f"{local.endpoint}/domain/{domain}/oauth2/authorize",
+                                  params={"client_id": client, "response_type": "code", "redirect_uri": CALLBACK,
+                                          "scope": "openid", "state": state})
+            assert started.status_code == 302, started.text
+            page = browser.get(started.headers["location"])
+            assert page.status_code == 200 and f"state={state}" in page.text
+            counts.append(opened[0])
+    assert counts[0] > 0 and counts[1] == 0, counts

@@ -12,6 +12,7 @@ quoting Cognito's errors.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -129,7 +130,12 @@ def is_legacy(flows: Collection[str]) -> bool:
 
 def enabled_auth_flows(settings: Mapping[str, Any]) -> frozenset[str]:
     """The AuthFlow values the client may start, under Cognito's rules for ALLOW_ and for legacy values."""
-    flows = explicit_auth_flows(settings)
+    return _enabled_auth_flows(explicit_auth_flows(settings))
+
+
+@functools.lru_cache(maxsize=256)
+def _enabled_auth_flows(flows: tuple[str, ...]) -> frozenset[str]:
+    """``enabled_auth_flows`` of one ExplicitAuthFlows (every sign-in asks; clients share a few of them)."""
     enabled = frozenset[str]().union(*(_ALLOWED_BY.get(flow, frozenset()) for flow in flows))
     if not is_legacy(flows):
         return enabled

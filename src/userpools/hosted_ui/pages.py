@@ -74,5 +74,12 @@ def inline_script(name: str) -> str:
 def render(page: Page, template: str, *, status: int = 200, script: str | None = None, **values: Any
            ) -> HTMLResponse:
     """``script``: the text of the page's one inline script (the template writes it as ``{{ script|safe }}``)."""
+    html, headers = render_text(page, template, script=script, **values)
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def render_text(page: Page, template: str, *, script: str | None = None, **values: Any
+                ) -> tuple[str, dict[str, str]]:
+    """``render``'s page and headers, for a view that keeps them (``views.HostedPages._first_login_form``)."""
     html = _env.get_template(template).render(page=page, t=page.t, style=page.style, script=script, **values)
-    return HTMLResponse(html, status_code=status, headers=_headers(page, script))
+    return html, _headers(page, script)

@@ -8,15 +8,19 @@ cookie and a redirect to the client's redirect_uri with the code (or, implicit g
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from markupsafe import escape
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from userpools.domain import oauth as rules
+from userpools.domain.cimd import is_metadata_url
 from userpools.errors import (
     CognitoError,
     InvalidPasswordException,
@@ -27,12 +31,14 @@ from userpools.errors import (
 from userpools.hosted_ui import csrf
 from userpools.hosted_ui.accounts import NOTICES
 from userpools.hosted_ui.challenges import ChallengePages
-from userpools.hosted_ui.pages import Page, page_for, render
-from userpools.oauth.endpoints import GetContext, error_page_redirect, not_found, set_session
+from userpools.hosted_ui.pages import Page, page_for, render, render_text
+from userpools.oauth.endpoints import GetContext, decode_form, error_page_redirect, not_found, set_session
 from userpools.oauth.responses import redirect
-from userpools.oauth.site import Site, site_of
+from userpools.oauth.site import HOST_KEY, Site, site_of
 from userpools.operations import hosted, hosted_mfa, oauth_limits, signin
 from userpools.operations import oauth as flows
+from userpools.operations.context import Context
+from userpools.operations.hosted import Style
 from userpools.operations.passkeys import web_authn_allowed
 
 _ATTRIBUTE_FIELD = re.compile(r"requiredAttributes\[([\w:.-]{1,64})\]")
@@ -60,25 +66,114 @@ def _carried(params: dict[str, str], **extra: str) -> str:
     return urlencode({**{k: v for k, v in params.items() if k not in ("username", "notice")}, **extra})
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """What a /login request line decides before its form: the site, the authorization request, the look."""
+
+    site: Site
+    checked: flows.AuthorizeRequest
+    style: Style
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.site, self.checked, self.style))
+
+
+_PREPARED = "hosted-login"
+_FORM_PAGE = "hosted-login-form"
+#: hosted-page entries a configuration's memo takes before it starts over (a sign-in page is a few kB)
+_MEMO_PAGES = 2_000
+#: what stands for a request's own values in a kept sign-in page: letters and digits, which escaping leaves as
+#: they are and which no text of the page holds
+_MARK = "upMark7q"
+_MARKS = re.compile(_MARK + r"(?:Csrf|Action|User|Link[a-z]+|Idp[0-9]+x)")
+
+
+def _remember(memo: dict[Hashable, Any], key: Hashable, value: Any) -> None:
+    if len(memo) >= _MEMO_PAGES:
+        memo.clear()
+    memo[key] = value
+
+
+def _mark_values(values: dict[str, Any]) -> list[tuple[str, str]]:
+    """(mark, value) for each of a sign-in page's own values (``_login_values``): what ``_marked`` stands in for."""
+    out = [(_MARK + "Csrf", values["csrf"]), (_MARK + "Action", values["action"])]
+    if values["username"]:
+        out.append((_MARK + "User", values["username"]))
+    out += [(f"{_MARK}Link{name}", url) for name, url in sorted(values["links"].items())]
+    out += [(f"{_MARK}Idp{i}x", url) for i, (_name, url) in enumerate(values["idp_buttons"])]
+    return out
+
+
+def _filled(marked_html: str, values: dict[str, Any]) -> str:
+    """A page rendered with ``_marked(values)``, as rendered with ``values``: each mark replaced by its value,
+    escaped as the template escapes, in one pass (nothing put in is read again)."""
+    own = dict(_mark_values(values))
+    return _MARKS.sub(lambda found: str(escape(own[found.group(0)])), marked_html)
+
+
+def _marked(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with a mark for each of the request's own values (see ``_mark_values``)."""
+    return {**values, "csrf": _MARK + "Csrf", "action": _MARK + "Action",
+            "username": _MARK + "User" if values["username"] else values["username"],
+            "links": {name: f"{_MARK}Link{name}" for name in values["links"]},
+            "idp_buttons": [(name, f"{_MARK}Idp{i}x") for i, (name, _url) in enumerate(values["idp_buttons"])]}
+
+
+async def _posted_form(request: Request) -> dict[str, str]:
+    """A posted form's fields: as Starlette parses it, but an url-encoded one (the sign-in form's) decoded
+    by the token endpoint's parser (``oauth.endpoints.parse_form``), a tenth of python-multipart's CPU; a
+    field sent twice keeps its last value, as ``dict(form.multi_items())`` did."""
+    content_type = request.headers.get("content-type")
+    if content_type and content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        return decode_form(await request.body())
+    return {k: v for k, v in (await request.form()).multi_items() if isinstance(v, str)}
+
+
 class HostedPages:
     def __init__(self, context: GetContext) -> None:
         self._context = context
         self._challenges = ChallengePages(context)
 
-    async def login(self, request: Request) -> Response:
-        ctx = self._context()
+    async def _prepared(self, ctx: Context, request: Request, params: dict[str, str]
+                        ) -> tuple[_Prepared, dict[Hashable, Any] | None, Hashable] | Response:
+        """The domain's site, the authorization request's checks and the pages' look for this /login request (an
+        error's response instead), kept in the configuration's memo (``Store.config_memo``) under what they
+        depend on: the domain as addressed, the parameters the checks decide by (``flows.decisive``: not state,
+        nonce or code_challenge, which each sign-in draws anew) and the configuration (the client, its scopes'
+        resource servers, the domain and its look all bump its generation). A client ID metadata document client
+        is checked afresh each time (its document expires)."""
+        scope = request.scope
+        memo = await ctx.store.config_memo()
+        key = (_PREPARED, request.path_params["domain"], scope.get(HOST_KEY), scope["scheme"], flows.decisive(params))
+        prepared = None if memo is None else memo.get(key)
+        if prepared is not None:
+            try:
+                return dataclasses.replace(prepared, checked=flows.carried(prepared.checked, params)), memo, key
+            except flows.AuthorizeRedirect as exc:
+                return redirect(exc.location)
         site = await site_of(request, ctx)
         if site is None:
             return not_found()
-        params = dict(request.query_params)
-        page = page_for(params.get("lang"), site.base, request.headers.get("accept-language"))
         try:
             checked = await flows.check_login_request(ctx, site.pool, params)
         except rules.PageError as exc:
             return error_page_redirect(site, exc, params)
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
-        page = page.styled(await hosted.style_of(ctx, site.pool, site.domain, params.get("client_id"), site.base))
+        style = await hosted.style_of(ctx, site.pool, site.domain, params.get("client_id"), site.base)
+        prepared = _Prepared(site, checked, style)
+        if memo is not None and not is_metadata_url(checked.client_id):
+            _remember(memo, key, prepared)
+        return prepared, memo, key
+
+    async def login(self, request: Request) -> Response:
+        ctx = self._context()
+        params = dict(request.query_params)
+        found = await self._prepared(ctx, request, params)
+        if isinstance(found, Response):
+            return found
+        (site, checked, style), memo, key = found
+        page = page_for(params.get("lang"), site.base, request.headers.get("accept-language")).styled(style)
         # a button per provider the client supports, each the same request sent to that provider [C]
         carried = {k: v for k, v in params.items() if k not in ("identity_provider", "idp_identifier", "notice")}
         request.state.idp_buttons = [
@@ -90,10 +185,8 @@ class HostedPages:
         # the pool allows WEB_AUTHN first and the client USER_AUTH: read from what is loaded already (no query)
         request.state.passkey = page.style.version == 2 and checked.user_auth and web_authn_allowed(site.pool)
         if request.method == "GET":
-            notice = params.get("notice")
-            return self._login_form(request, site, page, username=params.get("username"),
-                                    notice=page.t[notice] if notice in NOTICES else None)
-        form = {k: v for k, v in (await request.form()).multi_items() if isinstance(v, str)}
+            return self._first_login_form(request, site, page, params, memo, key)
+        form = await _posted_form(request)
         if not csrf.valid(request.cookies.get(csrf.COOKIE), form.get(csrf.FIELD)):
             return self._login_form(request, site, page, banner=page.t["csrf"], status=403,
                                     username=form.get("username"))
@@ -179,16 +272,42 @@ class HostedPages:
             links["signup"] = site.url(f"/signup?{query}")
         return links
 
+    def _first_login_form(self, request: Request, site: Site, page: Page, params: dict[str, str],
+                          memo: dict[Hashable, Any] | None, prepared: Hashable) -> Response:
+        """GET /login: the form. Rendered once per ``_prepared`` key, language and kind of prefill while the
+        configuration lasts (its memo), with marks where this request's own values go: the form's action, the
+        links and buttons that carry the authorization request, the user name and the CSRF token, each put in
+        escaped as the template escapes it."""
+        username, notice = params.get("username"), params.get("notice")
+        notice_text = page.t[notice] if notice in NOTICES else None
+        token, is_new = csrf.token_for(request.cookies.get(csrf.COOKIE))
+        own = self._login_values(request, site, page, csrf=token, username=username, notice=notice_text)
+        key = (_FORM_PAGE, prepared, page.lang, bool(username), notice_text)
+        made = None if memo is None else memo.get(key)
+        if made is None:
+            marked = _marked(own)
+            made = render_text(page, "login.html", **marked)
+            if memo is not None and not is_metadata_url(params.get("client_id") or ""):
+                _remember(memo, key, made)
+        html, headers = made
+        return _with_csrf(HTMLResponse(_filled(html, own), headers=headers), site, token, is_new)
+
+    def _login_values(self, request: Request, site: Site, page: Page, *, csrf: str,
+                      errors: dict[str, str] | None = None, banner: str | None = None, username: str | None = None,
+                      notice: str | None = None, confirm_link: str | None = None) -> dict[str, Any]:
+        return {"action": self._action(request, site), "csrf": csrf, "errors": errors or {}, "banner": banner,
+                "username": username, "notice": notice, "links": self._links(request, site),
+                "confirm_link": confirm_link, "idp_buttons": getattr(request.state, "idp_buttons", []),
+                "password_form": getattr(request.state, "password_form", True),
+                "passkey": getattr(request.state, "passkey", False)}
+
     def _login_form(self, request: Request, site: Site, page: Page, *, errors: dict[str, str] | None = None,
                     banner: str | None = None, username: str | None = None, status: int = 200,
                     notice: str | None = None, confirm_link: str | None = None) -> Response:
         token, is_new = csrf.token_for(request.cookies.get(csrf.COOKIE))
-        response = render(page, "login.html", status=status, action=self._action(request, site), csrf=token,
-                          errors=errors or {}, banner=banner, username=username, notice=notice,
-                          links=self._links(request, site), confirm_link=confirm_link,
-                          idp_buttons=getattr(request.state, "idp_buttons", []),
-                          password_form=getattr(request.state, "password_form", True),
-                          passkey=getattr(request.state, "passkey", False))
+        response = render(page, "login.html", status=status, **self._login_values(
+            request, site, page, csrf=token, errors=errors, banner=banner, username=username, notice=notice,
+            confirm_link=confirm_link))
         return _with_csrf(response, site, token, is_new)
 
     def _new_password_form(self, request: Request, site: Site, page: Page, challenge: flows.NewPasswordRequired,

@@ -4,7 +4,7 @@ and ``operations.oauth_tokens``; what Cognito answers on each error is noted the
 from __future__ import annotations
 
 import html
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -15,17 +15,22 @@ from starlette.types import Receive, Scope, Send
 
 from userpools.crypto.keys import jwks_document
 from userpools.domain import oauth as rules
+from userpools.domain.cimd import is_metadata_url
 from userpools.domain.records import PoolRecord
 from userpools.domain.tokens import issuer as token_issuer
 from userpools.domain.tokens import issuer_updated
 from userpools.oauth.responses import SECURITY_HEADERS, redirect
-from userpools.oauth.site import SESSION_COOKIE, Site, site_of
+from userpools.oauth.site import HOST_KEY, SESSION_COOKIE, Site, site_of
 from userpools.operations import dcr, federation, oauth_tokens, saml
 from userpools.operations import oauth as flows
 from userpools.operations.context import Context
 
 GetContext = Callable[[], Context]
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
+#: the configuration's memo: authorization requests that go to the sign-in page, at most this many entries of
+#: the hosted pages' (the memo starts over past it)
+_TO_LOGIN = "authorize-to-login"
+_MEMO_PAGES = 2_000
 _NO_STORE_RAW = ((b"cache-control", b"no-store"), (b"pragma", b"no-cache"))
 _JSON_RAW = (b"content-type", b"application/json")
 
@@ -102,15 +107,24 @@ def parse_form(content_type: str | None, body: bytes) -> dict[str, str]:
     if content_type != _FORM and (content_type or "").split(";")[0].strip().lower() != _FORM:
         raise rules.InvalidRequest("Content-Type must be application/x-www-form-urlencoded")
     out: dict[str, str] = {}
-    for pair in body.decode("latin-1").split("&"):
-        if not pair:
-            continue
-        name, _, value = pair.partition("=")
-        name, value = _form_text(name), _form_text(value)
+    for name, value in _form_pairs(body):
         if name in out:
             raise rules.InvalidRequest(f"Duplicate parameter {name}")
         out[name] = value
     return out
+
+
+def decode_form(body: bytes) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body decoded as ``parse_form`` decodes it, a name given twice
+    keeping its last value (as Starlette's form, made a dict, does): the hosted pages' forms."""
+    return dict(_form_pairs(body))
+
+
+def _form_pairs(body: bytes) -> Iterator[tuple[str, str]]:
+    for pair in body.decode("latin-1").split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            yield _form_text(name), _form_text(value)
 
 
 _FORM = "application/x-www-form-urlencoded"
@@ -138,19 +152,41 @@ class Endpoints:
         return await site_of(request, self._context())
 
     async def authorize(self, request: Request) -> Response:
+        params = dict(request.query_params)
+        session = session_cookie(request)
+        memo = key = None
+        if not session:
+            # A browser without the domain's session is sent to the sign-in page once the request passes the
+            # checks: kept in the configuration's memo under what they decide by (``flows.decisive``; see
+            # ``HostedPages._prepared``), with this request's state and code_challenge checked each time.
+            scope = request.scope
+            memo = await self._context().store.config_memo()
+            key = (_TO_LOGIN, request.path_params["domain"], scope.get(HOST_KEY), scope["scheme"],
+                   flows.decisive(params))
+            kept = None if memo is None else memo.get(key)
+            if kept is not None:
+                site, checked = kept
+                try:
+                    flows.carried(checked, params)
+                except flows.AuthorizeRedirect as exc:
+                    return redirect(exc.location)
+                return redirect(site.url("/login?" + request.url.query))
         site = await self._site(request)
         if site is None:
             return not_found()
-        params = dict(request.query_params)
         if federation.is_federated(params):
             return await self._to_upstream(site, params)
         try:
-            outcome = await flows.authorize(self._context(), site.pool, params, session_cookie(request))
+            outcome = await flows.authorize(self._context(), site.pool, params, session)
         except rules.PageError as exc:
             return error_page_redirect(site, exc, params)
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
         if isinstance(outcome, flows.ShowLogin):
+            if memo is not None and outcome.checked is not None and not is_metadata_url(outcome.checked.client_id):
+                if len(memo) >= _MEMO_PAGES:
+                    memo.clear()
+                memo[key] = (site, outcome.checked)
             return redirect(site.url("/login?" + request.url.query))
         return redirect(outcome.location)
 

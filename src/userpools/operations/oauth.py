@@ -9,6 +9,7 @@ Reference: AWS "user pool endpoints and managed login reference" (authorize, log
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -291,7 +292,9 @@ class Redirect:
 
 @dataclass(frozen=True)
 class ShowLogin:
-    """No session (or prompt=login): the sign-in page, with the same request."""
+    """No session (or prompt=login): the sign-in page, with the same request (``checked``: its checks' answer)."""
+
+    checked: AuthorizeRequest | None = None
 
 
 async def authorize(ctx: Context, pool: PoolRecord, params: dict[str, str], session_secret: str | None
@@ -308,10 +311,35 @@ async def authorize(ctx: Context, pool: PoolRecord, params: dict[str, str], sess
         if request.prompt == "none":
             raise AuthorizeRedirect(request.redirect_uri, rules.LoginRequired(), request.state,
                                     fragment=request.response_type == "token")
-        return ShowLogin()
+        return ShowLogin(request)
     async with ctx.store.transaction() as tx:
         sso = grant_key(ctx.cipher, SESSION, session_secret) if session_secret else None
         return Redirect(await answer(ctx, tx, pool, client, signed_in[0], request, signed_in[1], sso=sso))
+
+
+#: What ``check_authorize`` decides by (with whether there is a code_challenge): requests equal in these are
+#: checked alike; state, nonce and code_challenge only pass through (``carried``).
+DECISIVE = ("client_id", "redirect_uri", "response_type", "scope", "code_challenge_method", "identity_provider",
+            "idp_identifier", "prompt")
+
+
+def decisive(params: dict[str, str]) -> tuple[str | bool | None, ...]:
+    """The part of an authorization request ``check_authorize``'s answer depends on (see ``carried``)."""
+    return (*(params.get(name) for name in DECISIVE), "code_challenge" in params)
+
+
+def carried(checked: AuthorizeRequest, params: dict[str, str]) -> AuthorizeRequest:
+    """What ``check_authorize`` makes of ``params``, given its answer ``checked`` for a request with the same
+    ``decisive`` part (a client ID metadata document client excepted: checked afresh each time): the same, with
+    this request's state, nonce and code_challenge, whose check is the one left to make [C: S256 only]."""
+    challenge, state = params.get("code_challenge"), params.get("state")
+    try:
+        rules.check_challenge(challenge, params.get("code_challenge_method"))
+    except rules.OAuthError as exc:
+        raise AuthorizeRedirect(checked.redirect_uri, exc, state, fragment=checked.response_type == "token") from None
+    if challenge is not None and checked.response_type == "token":
+        challenge = None  # as check_authorize: the implicit grant ignores PKCE [U]
+    return dataclasses.replace(checked, state=state, nonce=params.get("nonce"), code_challenge=challenge)
 
 
 async def check_login_request(ctx: Context, pool: PoolRecord, params: dict[str, str]) -> AuthorizeRequest:

@@ -38,7 +38,13 @@ from sqlalchemy.sql.dml import Insert
 
 from userpools.clock import Clock
 from userpools.domain.records import ClientRecord, OutboxRecord, PoolRecord, PoolResource, SigningKeyRecord
-from userpools.domain.resources import DOMAIN, RESOURCE_SERVER
+from userpools.domain.resources import (
+    DOMAIN,
+    MANAGED_LOGIN_BRANDING,
+    MANAGED_LOGIN_BRANDING_CLIENT,
+    RESOURCE_SERVER,
+    UI_CUSTOMIZATION,
+)
 from userpools.storage.pg_direct import PgDirectConnection
 from userpools.storage.ports import (
     AuthEventPort,
@@ -567,11 +573,17 @@ class _CachedClients(SqlClients):
 
 #: The resource kinds kept in the ConfigCache: those every OAuth token request reads.
 CACHED_RESOURCE_KINDS = frozenset({DOMAIN, RESOURCE_SERVER})
+#: The pool resources that are configuration: a write bumps the generation. The cached kinds, and those a
+#: domain's pages look like (classic UI customization, managed login branding), which operations keep worked
+#: out in the configuration's memo (``Store.config_memo``) but which are not cached themselves (their
+#: documents carry the images).
+CONFIGURATION_KINDS = CACHED_RESOURCE_KINDS | {UI_CUSTOMIZATION, MANAGED_LOGIN_BRANDING, MANAGED_LOGIN_BRANDING_CLIENT}
 
 
 class _CachedResources(SqlResources):
     """``SqlResources`` with domains and resource servers read through the ConfigCache (see there); a write of
-    one of them bumps the generation, so every process reads them again."""
+    one of them, or of another configuration kind (``CONFIGURATION_KINDS``), bumps the generation, so every
+    process reads them again."""
 
     __slots__ = ("_generation",)
 
@@ -608,17 +620,17 @@ class _CachedResources(SqlResources):
         return found
 
     async def insert(self, resource: PoolResource) -> None:
-        if resource.kind in CACHED_RESOURCE_KINDS:
+        if resource.kind in CONFIGURATION_KINDS:
             await self._generation.bump()
         await super().insert(resource)
 
     async def update(self, resource: PoolResource) -> None:
-        if resource.kind in CACHED_RESOURCE_KINDS:
+        if resource.kind in CONFIGURATION_KINDS:
             await self._generation.bump()
         await super().update(resource)
 
     async def delete(self, kind: str, key: str) -> bool:
-        if kind in CACHED_RESOURCE_KINDS:
+        if kind in CONFIGURATION_KINDS:
             await self._generation.bump()
         return await super().delete(kind, key)
 
