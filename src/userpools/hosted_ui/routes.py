@@ -14,8 +14,11 @@ from userpools.operations import hosted
 
 def domain_mount(context: GetContext, endpoints: Endpoints | None = None) -> Mount:
     endpoints, pages, accounts = endpoints or Endpoints(context), HostedPages(context), AccountPages(context)
+    # A request is matched against the routes in turn: the sign-in's own first (every hosted sign-in is an
+    # authorize, a GET and a POST of /login, and a token request), the rest after.
     return Mount(f"{PREFIX}/{{domain}}", routes=[
         Route("/oauth2/authorize", endpoints.authorize, methods=["GET"]),
+        Route("/login", pages.login, methods=["GET", "POST"]),
         Route("/oauth2/token", endpoints.token, methods=["POST"]),
         Route("/oauth2/idpresponse", endpoints.idpresponse, methods=["GET", "POST"]),
         Route("/saml2/idpresponse", endpoints.saml_response, methods=["POST"]),
@@ -26,7 +29,6 @@ def domain_mount(context: GetContext, endpoints: Endpoints | None = None) -> Mou
         Route("/oauth2/revoke", endpoints.revoke, methods=["POST"]),
         Route("/oauth2/register", endpoints.register, methods=["POST"]),
         Route("/logout", endpoints.logout, methods=["GET"]),
-        Route("/login", pages.login, methods=["GET", "POST"]),
         Route("/error", pages.error, methods=["GET"]),
         Route(hosted.ASSETS_PATH + "/{client_id}/{name}", pages.asset, methods=["GET"]),
         Route("/signup", accounts.signup, methods=["GET", "POST"]),
