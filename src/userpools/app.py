@@ -37,7 +37,7 @@ from userpools.delivery.senders import Delivery
 from userpools.domain.resources import UI_CUSTOMIZATION, ui_customization_key
 from userpools.domain.ui_customization import image_path
 from userpools.domain.user_import import UploadRefused, s3_error_xml
-from userpools.hosted_ui.routes import domain_mount
+from userpools.hosted_ui.routes import Handler, domain_routes
 from userpools.oauth.endpoints import Endpoints, discovery_document
 from userpools.oauth.site import PREFIX as DOMAIN_PREFIX
 from userpools.oauth.site import base_url
@@ -79,6 +79,9 @@ class UserPoolsApp(Starlette):
     domain: ASGIApp | None = None
     """The domain's routes alone (with the exception handlers): what a domain request without an Origin header
     is handed to, past the CORS middleware (which adds nothing to such a request) and the other routes."""
+    sign_in_handlers: dict[tuple[str, str], Handler] = {}  # noqa: RUF012 - set once by create_app
+    """(method, path under the domain) → handler: the hosted sign-in's own requests (``domain_routes``)."""
+    http_error: Callable[[Request, Exception], Awaitable[Response]] | None = None
     own_hosts: frozenset[str] = frozenset()
     """The server's own host names: a request with another Host on a domain path is that domain's (oauth.site)."""
     proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
@@ -114,9 +117,25 @@ class UserPoolsApp(Starlette):
                         if domain and "/" not in domain:
                             await self.oauth.token_asgi(domain, scope, receive, send)
                             return
-                    # The hosted pages (a browser's navigation sends no Origin) and the other endpoints: the
-                    # domain's own routes and the same exception handlers, without the middleware and the
-                    # other routes' matching (about 5% of GET /oauth2/authorize and GET /login's CPU).
+                    # A hosted sign-in's own requests (a browser's navigation sends no Origin): straight to
+                    # their handler, as the domain's Mount would call it (its Router, route matching and
+                    # exception middleware were a fifth of GET /oauth2/authorize's CPU).
+                    domain, slash, rest = path[len(_DOMAIN_PREFIX):].partition("/")
+                    handler = self.sign_in_handlers.get((scope["method"], slash + rest)) if domain else None
+                    if handler is not None:
+                        scope["app"] = self
+                        scope["path_params"] = {"domain": domain}
+                        request = Request(scope, receive)
+                        try:
+                            response = await handler(request)
+                        except HTTPException as exc:  # a malformed form: answered as the Mount's handlers do
+                            if self.http_error is None:
+                                raise
+                            response = await self.http_error(request, exc)
+                        await response(scope, receive, send)
+                        return
+                    # The other pages and endpoints: the domain's own routes and the same exception handlers,
+                    # without the middleware and the other routes' matching.
                     if self.domain is not None:
                         scope["app"] = self
                         await self.domain(scope, receive, send)
@@ -428,7 +447,7 @@ def create_app(
         return _json({"__type": code, "message": exc.detail}, exc.status_code)
 
     oauth_endpoints = Endpoints(lambda: state["context"])
-    domain_routes = domain_mount(lambda: state["context"], oauth_endpoints)
+    domain_mount, sign_in_handlers = domain_routes(lambda: state["context"], oauth_endpoints)
     routes = [
         Route("/", api, methods=["POST"]),
         Route("/_userpools/health", health, methods=["GET"]),
@@ -446,7 +465,7 @@ def create_app(
             development=settings.development_mode,
             credentials=tuple((c.access_key_id, c.secret_access_key) for c in settings.admin_credentials),
         ),
-        domain_routes,
+        domain_mount,
     ]
     middleware = [
         Middleware(
@@ -463,7 +482,9 @@ def create_app(
     )
     app.api = api
     app.oauth = oauth_endpoints
-    app.domain = ExceptionMiddleware(Router(routes=[domain_routes]), handlers={HTTPException: http_error})
+    app.domain = ExceptionMiddleware(Router(routes=[domain_mount]), handlers={HTTPException: http_error})
+    app.sign_in_handlers = sign_in_handlers
+    app.http_error = http_error
     app.proxies = proxies
     app.own_hosts = frozenset(h for h in (urlsplit(settings.effective_public_url).hostname,) if h)
     return app

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from userpools.hosted_ui.accounts import AccountPages
@@ -11,9 +15,25 @@ from userpools.oauth.endpoints import Endpoints, GetContext
 from userpools.oauth.site import PREFIX
 from userpools.operations import hosted
 
+#: A handler of a domain's request, as a Route calls it.
+Handler = Callable[[Request], Awaitable[Response]]
+
 
 def domain_mount(context: GetContext, endpoints: Endpoints | None = None) -> Mount:
+    return domain_routes(context, endpoints)[0]
+
+
+def domain_routes(context: GetContext, endpoints: Endpoints | None = None
+                  ) -> tuple[Mount, dict[tuple[str, str], Handler]]:
+    """The domain's Mount, and the handlers of a hosted sign-in's own requests by (method, path under the
+    domain): app.py hands a browser's such request (no Origin header) straight to its handler."""
     endpoints, pages, accounts = endpoints or Endpoints(context), HostedPages(context), AccountPages(context)
+    sign_in = {("GET", "/oauth2/authorize"): endpoints.authorize, ("GET", "/login"): pages.login,
+               ("POST", "/login"): pages.login}
+    return _mount(endpoints, pages, accounts), sign_in
+
+
+def _mount(endpoints: Endpoints, pages: HostedPages, accounts: AccountPages) -> Mount:
     # A request is matched against the routes in turn: the sign-in's own first (every hosted sign-in is an
     # authorize, a GET and a POST of /login, and a token request), the rest after.
     return Mount(f"{PREFIX}/{{domain}}", routes=[
