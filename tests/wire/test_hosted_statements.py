@@ -15,9 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from userpools.operations import oauth
+from userpools.hosted_ui import views
+from userpools.oauth import endpoints
+from userpools.operations import oauth, oauth_tokens
 from userpools.pytest_plugin import UserPoolsServer
-from userpools.storage import sql, sqlite_direct
+from userpools.storage import sqlite_direct
 
 CALLBACK = "https://app.example.com/cb"
 PASSWORD = "Correct-Horse-9"
@@ -121,18 +123,17 @@ def test_a_branding_style_costs_the_same_statements_whatever_it_draws(
 def test_a_machines_request_seen_before_opens_no_transaction(local: UserPoolsServer,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The token endpoint remembers a client_credentials grant under its request while the configuration lasts
-    (``oauth_tokens.remembered_machine_token``): the same request again opens no transaction (it reads the
-    configuration's generation alone); another request (another body) goes through one."""
+    (``oauth_tokens.remembered_machine_token``): the same request again is answered without the token's
+    transaction and checks (``oauth_tokens.token``, counted here: the server's periodic work may open
+    transactions of its own meanwhile); another request (another body) goes through them."""
     opened = [0]
-    transaction = sql.SqlStore.transaction
-    serving = local._thread
+    token = oauth_tokens.token
 
-    def counted(self: Any, **kwargs: Any) -> Any:
-        if threading.current_thread() is serving:
-            opened[0] += 1
-        return transaction(self, **kwargs)
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        opened[0] += 1
+        return await token(*args, **kwargs)
 
-    monkeypatch.setattr(sql.SqlStore, "transaction", counted)
+    monkeypatch.setattr(oauth_tokens, "token", counted)
     cognito = local.client()
     pool = cognito.create_user_pool(PoolName=f"m2m-{uuid.uuid4().hex[:6]}")["UserPool"]["Id"]
     domain = f"m2m-{uuid.uuid4().hex[:10]}"
@@ -159,18 +160,25 @@ def test_a_machines_request_seen_before_opens_no_transaction(local: UserPoolsSer
 def test_a_sign_in_page_seen_before_opens_no_transaction(local: UserPoolsServer,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """GET /oauth2/authorize and GET /login of a request like one seen before (the same client, redirect_uri,
-    scopes: ``oauth.decisive``), but with its own state, open no transaction: their checks and the page are kept
-    in the configuration's memo (views.HostedPages._prepared, endpoints.Endpoints.authorize)."""
+    scopes: ``oauth.decisive``), but with its own state, neither look the domain up nor check the request in a
+    transaction (``site_of``, ``oauth.authorize``, ``oauth.check_login_request``, counted here: the server's
+    periodic work may open transactions of its own meanwhile): their checks and the page are kept in the
+    configuration's memo (views.HostedPages._prepared, endpoints.Endpoints.authorize)."""
     opened = [0]
-    transaction = sql.SqlStore.transaction
-    serving = local._thread
 
-    def counted(self: Any, **kwargs: Any) -> Any:
-        if threading.current_thread() is serving:
+    def counting(module: Any, name: str) -> None:
+        original = getattr(module, name)
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
             opened[0] += 1
-        return transaction(self, **kwargs)
+            return await original(*args, **kwargs)
 
-    monkeypatch.setattr(sql.SqlStore, "transaction", counted)
+        monkeypatch.setattr(module, name, counted)
+
+    counting(oauth, "authorize")
+    counting(oauth, "check_login_request")
+    counting(endpoints, "site_of")
+    counting(views, "site_of")
     cognito = local.client()
     pool = cognito.create_user_pool(PoolName=f"pages-{uuid.uuid4().hex[:6]}")["UserPool"]["Id"]
     domain = f"pages-{uuid.uuid4().hex[:10]}"
