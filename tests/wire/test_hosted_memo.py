@@ -107,3 +107,20 @@ def test_a_sign_in_through_kept_pages_ends_with_the_requests_own_state(domain_po
                                                           "password": PASSWORD})
             assert done.status_code == 302 and done.headers["location"].startswith(CALLBACK), done.text
             assert query_of(done.headers["location"])["state"] == state
+
+
+def test_a_form_shown_before_a_change_of_the_client_is_refused_when_posted(domain_pool: DomainPool) -> None:
+    """The POST of /login is checked under the configuration of its own request: a form shown before the client
+    lost its callback URL does not sign in to it."""
+    dp = domain_pool
+    client_id = dp.client()["ClientId"]
+    username = dp.user()
+    with new_browser() as browser:
+        page = login_page(browser, dp, client_id, state="s")
+        dp.cognito.update_user_pool_client(
+            UserPoolId=dp.pool_id, ClientId=client_id, AllowedOAuthFlowsUserPoolClient=True,
+            AllowedOAuthFlows=["code"], AllowedOAuthScopes=["openid"], CallbackURLs=["https://other.example.com/cb"],
+            SupportedIdentityProviders=["COGNITO"])
+        done = browser.post(str(page.url), data={"_csrf": csrf_of(page.text), "username": username,
+                                                 "password": PASSWORD})
+        assert done.status_code == 302 and "/error?" in done.headers["location"], done.headers.get("location")

@@ -32,7 +32,14 @@ from userpools.hosted_ui import csrf
 from userpools.hosted_ui.accounts import NOTICES
 from userpools.hosted_ui.challenges import ChallengePages
 from userpools.hosted_ui.pages import Page, page_for, render, render_text
-from userpools.oauth.endpoints import GetContext, decode_form, error_page_redirect, not_found, set_session
+from userpools.oauth.endpoints import (
+    GetContext,
+    decode_form,
+    error_page_redirect,
+    not_found,
+    query_of,
+    set_session,
+)
 from userpools.oauth.responses import redirect
 from userpools.oauth.site import HOST_KEY, Site, site_of
 from userpools.operations import hosted, hosted_mfa, oauth_limits, signin
@@ -168,7 +175,7 @@ class HostedPages:
 
     async def login(self, request: Request) -> Response:
         ctx = self._context()
-        params = dict(request.query_params)
+        params = query_of(request)
         found = await self._prepared(ctx, request, params)
         if isinstance(found, Response):
             return found
@@ -209,7 +216,8 @@ class HostedPages:
             return self._login_form(request, site, page, errors=errors, username=username, status=400)
         try:
             outcome = await flows.sign_in(ctx, site.pool, params, username, password,
-                                          offer_passkey=getattr(request.state, "passkey", False))
+                                          offer_passkey=getattr(request.state, "passkey", False),
+                                          checked=None if memo is None else flows.Checked(checked, memo))
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
         except oauth_limits.LoginThrottled as exc:
@@ -266,7 +274,7 @@ class HostedPages:
     def _links(request: Request, site: Site) -> dict[str, str]:
         """The sign-up and forgot-password links, with the authorization request (not the page's own additions);
         no sign-up link where only administrators create users [C: AllowAdminCreateUserOnly]."""
-        query = _carried(dict(request.query_params))
+        query = _carried(query_of(request))
         links = {"forgot": site.url(f"/forgotPassword?{query}")}
         if not (site.pool.settings.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
             links["signup"] = site.url(f"/signup?{query}")

@@ -120,6 +120,18 @@ def decode_form(body: bytes) -> dict[str, str]:
     return dict(_form_pairs(body))
 
 
+def query_of(request: Request) -> dict[str, str]:
+    """``dict(request.query_params)`` (a name given twice keeps its last value), decoded by the form parser
+    (a query string is decoded as a form body is) and kept on the request for its other readers."""
+    kept = request.scope.get(_QUERY_KEY)
+    if kept is None:
+        kept = request.scope[_QUERY_KEY] = decode_form(request.scope["query_string"])
+    return dict(kept)
+
+
+_QUERY_KEY = "userpools.query"
+
+
 def _form_pairs(body: bytes) -> Iterator[tuple[str, str]]:
     for pair in body.decode("latin-1").split("&"):
         if pair:
@@ -152,7 +164,7 @@ class Endpoints:
         return await site_of(request, self._context())
 
     async def authorize(self, request: Request) -> Response:
-        params = dict(request.query_params)
+        params = query_of(request)
         session = session_cookie(request)
         memo = key = None
         if not session:

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import secrets
 import weakref
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -385,7 +386,7 @@ Outcome = Redirect | NewPasswordRequired | Challenge
 
 
 async def hosted_step(ctx: Context, pool: PoolRecord, params: dict[str, str], auth_params: dict[str, str],
-                      step: Any, *, offer_passkey: bool = False) -> Outcome:
+                      step: Any, *, offer_passkey: bool = False, checked: Checked | None = None) -> Outcome:
     """Runs one step of the API's sign-in logic (lockout, PreventUserExistenceErrors, triggers) for the hosted
     pages; a success ends in a session and the answer to the client instead of tokens. ``offer_passkey``: the
     page may offer a passkey after the sign-in (managed login, passkeys on): whether the user has none is
@@ -394,7 +395,7 @@ async def hosted_step(ctx: Context, pool: PoolRecord, params: dict[str, str], au
     offer_box: list[bool] = []
     await ensure_client(ctx, pool, params.get("client_id"))
     async with ctx.store.transaction() as tx:
-        client, request = await check_authorize(tx, pool, params)
+        client, request = await _checked_in(tx, pool, params, checked)
         await oauth_limits.refuse_throttled_login(ctx, tx, pool.id)
         if not rules.supports_cognito_sign_in(client.settings):
             raise AuthorizeRedirect(request.redirect_uri, rules.UnauthorizedClient(), request.state,
@@ -433,6 +434,27 @@ async def hosted_step(ctx: Context, pool: PoolRecord, params: dict[str, str], au
     return Redirect(out["Location"], session_box[0] if session_box else None, offer_passkey=any(offer_box))
 
 
+@dataclass(frozen=True)
+class Checked:
+    """An authorization request's checks as a page made them (``HostedPages._prepared``): ``request`` under the
+    configuration whose memo is ``memo`` (``Store.config_memo``)."""
+
+    request: AuthorizeRequest
+    memo: dict[Hashable, Any]
+
+
+async def _checked_in(tx: Transaction, pool: PoolRecord, params: dict[str, str], checked: Checked | None
+                      ) -> tuple[ClientRecord, AuthorizeRequest]:
+    """``check_authorize`` in the sign-in's transaction; answered by the page's own checks when the transaction
+    sees the configuration they were made under (its memo is the same object: a change of configuration, in
+    any process, starts a new one)."""
+    if checked is not None and await tx.config_memo() is checked.memo:
+        client = await tx.clients.get(checked.request.client_id)
+        if client is not None and client.pool_id == pool.id:
+            return client, checked.request
+    return await check_authorize(tx, pool, params)
+
+
 def _json_list(text: str) -> list[str]:
     value = orjson.loads(text)
     return [str(v) for v in value] if isinstance(value, list) else []
@@ -440,14 +462,14 @@ def _json_list(text: str) -> list[str]:
 
 @answers_held
 async def sign_in(ctx: Context, pool: PoolRecord, params: dict[str, str], username: str, password: str, *,
-                  offer_passkey: bool = False) -> Outcome:
+                  offer_passkey: bool = False, checked: Checked | None = None) -> Outcome:
     """POST /login. Raises the sign-in's CognitoError (wrong password, unknown user, not confirmed, locked), or
     ``oauth_limits.LoginThrottled`` when the caller's address is past its failed sign-ins. On a pool's secondary
     Region, as InitiateAuth there (``replica_guard``)."""
     replica_guard.check_operation(pool, "InitiateAuth", ctx.settings.region)
     try:
         return await hosted_step(ctx, pool, params, {"USERNAME": username, "PASSWORD": password},
-                                 auth.password_sign_in, offer_passkey=offer_passkey)
+                                 auth.password_sign_in, offer_passkey=offer_passkey, checked=checked)
     except (NotAuthorizedException, UserNotFoundException):
         await oauth_limits.count_login_failure(ctx, pool.id)
         raise
