@@ -40,7 +40,7 @@ from userpools.oauth.endpoints import (
     query_of,
     set_session,
 )
-from userpools.oauth.responses import redirect
+from userpools.oauth.responses import redirect, set_cookie
 from userpools.oauth.site import HOST_KEY, Site, site_of
 from userpools.operations import hosted, hosted_mfa, oauth_limits, signin
 from userpools.operations import oauth as flows
@@ -53,8 +53,7 @@ _ATTRIBUTE_FIELD = re.compile(r"requiredAttributes\[([\w:.-]{1,64})\]")
 
 def _with_csrf(response: Response, site: Site, token: str, is_new: bool) -> Response:
     if is_new:
-        response.set_cookie(csrf.COOKIE, token, path=site.cookie_path, secure=site.secure, httponly=True,
-                            samesite="lax")
+        set_cookie(response, csrf.COOKIE, token, path=site.cookie_path, secure=site.secure)
     return response
 
 

@@ -19,7 +19,7 @@ from userpools.domain.cimd import is_metadata_url
 from userpools.domain.records import PoolRecord
 from userpools.domain.tokens import issuer as token_issuer
 from userpools.domain.tokens import issuer_updated
-from userpools.oauth.responses import SECURITY_HEADERS, redirect
+from userpools.oauth.responses import SECURITY_HEADERS, redirect, set_cookie
 from userpools.oauth.site import HOST_KEY, SESSION_COOKIE, Site, site_of
 from userpools.operations import dcr, federation, oauth_tokens, saml
 from userpools.operations import oauth as flows
@@ -88,8 +88,8 @@ def session_cookie(request: Request) -> str | None:
 
 
 def set_session(response: Response, site: Site, secret: str) -> None:
-    response.set_cookie(SESSION_COOKIE, secret, max_age=rules.SESSION_LIFETIME_SECONDS, path=site.cookie_path,
-                        secure=site.secure, httponly=True, samesite="lax")
+    set_cookie(response, SESSION_COOKIE, secret, max_age=rules.SESSION_LIFETIME_SECONDS, path=site.cookie_path,
+               secure=site.secure)
 
 
 def clear_session(response: Response, site: Site) -> None:
