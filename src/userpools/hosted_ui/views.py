@@ -41,10 +41,10 @@ from userpools.oauth.endpoints import (
     set_session,
 )
 from userpools.oauth.responses import redirect, set_cookie
-from userpools.oauth.site import HOST_KEY, Site, site_of
+from userpools.oauth.site import Site, memo_key, site_of
 from userpools.operations import hosted, hosted_mfa, oauth_limits, signin
 from userpools.operations import oauth as flows
-from userpools.operations.context import Context
+from userpools.operations.context import Context, Memo
 from userpools.operations.hosted import Style
 from userpools.operations.passkeys import web_authn_allowed
 
@@ -86,18 +86,10 @@ class _Prepared:
 
 _PREPARED = "hosted-login"
 _FORM_PAGE = "hosted-login-form"
-#: hosted-page entries a configuration's memo takes before it starts over (a sign-in page is a few kB)
-_MEMO_PAGES = 2_000
 #: what stands for a request's own values in a kept sign-in page: letters and digits, which escaping leaves as
 #: they are and which no text of the page holds
 _MARK = "upMark7q"
 _MARKS = re.compile(_MARK + r"(?:Csrf|Action|User|Link[a-z]+|Idp[0-9]+x)")
-
-
-def _remember(memo: dict[Hashable, Any], key: Hashable, value: Any) -> None:
-    if len(memo) >= _MEMO_PAGES:
-        memo.clear()
-    memo[key] = value
 
 
 def _mark_values(values: dict[str, Any]) -> list[tuple[str, str]]:
@@ -141,16 +133,15 @@ class HostedPages:
         self._challenges = ChallengePages(context)
 
     async def _prepared(self, ctx: Context, request: Request, params: dict[str, str]
-                        ) -> tuple[_Prepared, dict[Hashable, Any] | None, Hashable] | Response:
+                        ) -> tuple[_Prepared, Memo | None, Hashable] | Response:
         """The domain's site, the authorization request's checks and the pages' look for this /login request (an
         error's response instead), kept in the configuration's memo (``Store.config_memo``) under what they
         depend on: the domain as addressed, the parameters the checks decide by (``flows.decisive``: not state,
         nonce or code_challenge, which each sign-in draws anew) and the configuration (the client, its scopes'
         resource servers, the domain and its look all bump its generation). A client ID metadata document client
         is checked afresh each time (its document expires)."""
-        scope = request.scope
         memo = await ctx.store.config_memo()
-        key = (_PREPARED, request.path_params["domain"], scope.get(HOST_KEY), scope["scheme"], flows.decisive(params))
+        key = memo_key(_PREPARED, request, params)
         prepared = None if memo is None else memo.get(key)
         if prepared is not None:
             try:
@@ -169,7 +160,7 @@ class HostedPages:
         style = await hosted.style_of(ctx, site.pool, site.domain, params.get("client_id"), site.base)
         prepared = _Prepared(site, checked, style)
         if memo is not None and not is_metadata_url(checked.client_id):
-            _remember(memo, key, prepared)
+            memo.remember(key, prepared)
         return prepared, memo, key
 
     async def login(self, request: Request) -> Response:
@@ -280,7 +271,7 @@ class HostedPages:
         return links
 
     def _first_login_form(self, request: Request, site: Site, page: Page, params: dict[str, str],
-                          memo: dict[Hashable, Any] | None, prepared: Hashable) -> Response:
+                          memo: Memo | None, prepared: Hashable) -> Response:
         """GET /login: the form. Rendered once per ``_prepared`` key, language and kind of prefill while the
         configuration lasts (its memo), with marks where this request's own values go: the form's action, the
         links and buttons that carry the authorization request, the user name and the CSRF token, each put in
@@ -295,7 +286,7 @@ class HostedPages:
             marked = _marked(own)
             made = render_text(page, "login.html", **marked)
             if memo is not None and not is_metadata_url(params.get("client_id") or ""):
-                _remember(memo, key, made)
+                memo.remember(key, made)
         html, headers = made
         return _with_csrf(HTMLResponse(_filled(html, own), headers=headers), site, token, is_new)
 

@@ -20,17 +20,15 @@ from userpools.domain.records import PoolRecord
 from userpools.domain.tokens import issuer as token_issuer
 from userpools.domain.tokens import issuer_updated
 from userpools.oauth.responses import SECURITY_HEADERS, redirect, set_cookie
-from userpools.oauth.site import HOST_KEY, SESSION_COOKIE, Site, site_of
+from userpools.oauth.site import SESSION_COOKIE, Site, memo_key, site_of
 from userpools.operations import dcr, federation, oauth_tokens, saml
 from userpools.operations import oauth as flows
 from userpools.operations.context import Context
 
 GetContext = Callable[[], Context]
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
-#: the configuration's memo: authorization requests that go to the sign-in page, at most this many entries of
-#: the hosted pages' (the memo starts over past it)
+#: the configuration's memo: authorization requests that go to the sign-in page
 _TO_LOGIN = "authorize-to-login"
-_MEMO_PAGES = 2_000
 _NO_STORE_RAW = ((b"cache-control", b"no-store"), (b"pragma", b"no-cache"))
 _JSON_RAW = (b"content-type", b"application/json")
 
@@ -171,10 +169,8 @@ class Endpoints:
             # A browser without the domain's session is sent to the sign-in page once the request passes the
             # checks: kept in the configuration's memo under what they decide by (``flows.decisive``; see
             # ``HostedPages._prepared``), with this request's state and code_challenge checked each time.
-            scope = request.scope
             memo = await self._context().store.config_memo()
-            key = (_TO_LOGIN, request.path_params["domain"], scope.get(HOST_KEY), scope["scheme"],
-                   flows.decisive(params))
+            key = memo_key(_TO_LOGIN, request, params)
             kept = None if memo is None else memo.get(key)
             if kept is not None:
                 site, checked = kept
@@ -196,9 +192,7 @@ class Endpoints:
             return redirect(exc.location)
         if isinstance(outcome, flows.ShowLogin):
             if memo is not None and outcome.checked is not None and not is_metadata_url(outcome.checked.client_id):
-                if len(memo) >= _MEMO_PAGES:
-                    memo.clear()
-                memo[key] = (site, outcome.checked)
+                memo.remember(key, (site, outcome.checked))
             return redirect(site.url("/login?" + request.url.query))
         return redirect(outcome.location)
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.types import Scope
 
 from userpools.domain.records import PoolRecord
 from userpools.operations.context import Context
-from userpools.operations.oauth import pool_of_domain
+from userpools.operations.oauth import decisive, pool_of_domain
 
 PREFIX = "/domain"
 HOST_KEY = "userpools.domain_host"
@@ -58,6 +59,14 @@ def rewrite(scope: Scope, own_hosts: frozenset[str]) -> None:
     scope[HOST_KEY] = host
     scope["path"] = f"{PREFIX}/{domain}{path}"
     scope["raw_path"] = scope["path"].encode()
+
+
+def memo_key(kind: str, request: Request, params: dict[str, str]) -> tuple[Any, ...]:
+    """What a domain request's checks are kept under in the configuration's memo: ``kind``, the domain as
+    addressed (its name, the Host it came by, the scheme) and the parameters the authorization request's checks
+    decide by (``oauth.decisive``: not state, nonce or code_challenge, which each sign-in draws anew)."""
+    scope = request.scope
+    return (kind, request.path_params["domain"], scope.get(HOST_KEY), scope["scheme"], decisive(params))
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,11 @@ from userpools.operations.keyring import KeyRing
 from userpools.operations.limits import RateLimits
 from userpools.operations.pacing import Pacer
 from userpools.operations.verifiers import StoredVerifiers
-from userpools.storage.ports import Store
+from userpools.storage.ports import ConfigMemo, Store
 from userpools.triggers.invoker import TriggerInvoker
+
+#: The store's memo of the configuration (``Store.config_memo``), as the web faces hold it.
+Memo = ConfigMemo
 
 
 @dataclass(frozen=True)

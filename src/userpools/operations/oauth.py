@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import secrets
 import weakref
-from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,7 +36,7 @@ from userpools.operations import auth, cimd_clients, oauth_limits, passkeys, rep
 from userpools.operations.common import answers_held, client_secret, secret_hash
 from userpools.operations.context import CALLER, Context
 from userpools.operations.tokens import issue_for_sign_in
-from userpools.storage.ports import Transaction
+from userpools.storage.ports import ConfigMemo, Transaction
 
 CODE = "code"
 SESSION = "session"
@@ -440,7 +439,7 @@ class Checked:
     configuration whose memo is ``memo`` (``Store.config_memo``)."""
 
     request: AuthorizeRequest
-    memo: dict[Hashable, Any]
+    memo: ConfigMemo
 
 
 async def _checked_in(tx: Transaction, pool: PoolRecord, params: dict[str, str], checked: Checked | None

@@ -325,9 +325,7 @@ async def token(ctx: Context, pool: PoolRecord | str, form: Mapping[str, str], a
             if machine is not None and request_key is not None and not is_metadata_url(client.id):
                 memo = await tx.config_memo()
                 if memo is not None:
-                    if len(memo) >= _MEMO_REQUESTS:
-                        memo.clear()
-                    memo[request_key] = machine
+                    memo.remember(request_key, machine)
         failure = out.get("failure")
         if isinstance(failure, rules.OAuthError):
             raise failure
@@ -341,8 +339,6 @@ async def token(ctx: Context, pool: PoolRecord | str, form: Mapping[str, str], a
 
 #: where a client_credentials grant hands its MachineGrant to ``token`` (never part of the answer)
 _MACHINE_GRANT = "_machine_grant"
-#: client_credentials requests remembered per configuration, at most (the memo starts over past it)
-_MEMO_REQUESTS = 10_000
 
 
 def machine_request_key(domain: str, content_type: str | None, authorization: str | None, body: bytes

@@ -426,6 +426,19 @@ class RecoveryPort(Protocol):
         """Drops the rows before ``before`` that a later row before it supersedes."""
 
 
+class ConfigMemo(dict[Hashable, Any]):
+    """What operations worked out from one configuration (``Store.config_memo``): a dict, emptied when it holds
+    ``LIMIT`` entries and another is put with ``remember`` (whoever fills it, a request that is not kept is
+    worked out again, and memory stays bounded)."""
+
+    LIMIT = 5_000
+
+    def remember(self, key: Hashable, value: Any) -> None:
+        if len(self) >= self.LIMIT and key not in self:
+            self.clear()
+        self[key] = value
+
+
 class Transaction(Protocol):
     recoveries: RecoveryPort
     pools: PoolPort
@@ -449,7 +462,7 @@ class Transaction(Protocol):
         transaction wrote before it stays, to be committed."""
         ...
 
-    async def config_memo(self) -> dict[Hashable, Any] | None:
+    async def config_memo(self) -> ConfigMemo | None:
         """What operations worked out from the configuration (pools, clients, cached resources) as this
         transaction sees it, kept by the process until the configuration changes (see ``Store.config_memo``);
         None when this transaction changed it or sees an older one than the process keeps."""
@@ -467,7 +480,7 @@ class Store(Protocol):
         reads the pool back (AdminGetUser, ListUsers) while a write transaction waits on it is served."""
         ...
 
-    async def config_memo(self) -> dict[Hashable, Any] | None:
+    async def config_memo(self) -> ConfigMemo | None:
         """The memo of the last committed configuration, without a transaction (one read of its generation):
         a value put in it by a transaction that saw this configuration still holds. None when the process
         keeps another generation (the next transaction catches up)."""

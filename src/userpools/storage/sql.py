@@ -23,7 +23,7 @@ import contextlib
 import random
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -51,6 +51,7 @@ from userpools.storage.ports import (
     AuthSessionPort,
     ClientPort,
     CodePort,
+    ConfigMemo,
     CounterPort,
     DevicePort,
     GroupPort,
@@ -423,7 +424,7 @@ class ConfigCache:
         self.clients: dict[str, ClientRecord] = {}
         self.resources: dict[tuple[str, str], PoolResource | None] = {}
         self.resource_lists: dict[tuple[str, str, int, str | None], Sequence[PoolResource]] = {}
-        self.memo: dict[Hashable, Any] = {}
+        self.memo = ConfigMemo()
 
     def start_over(self, generation: int) -> None:
         """Empty, holding rows of ``generation`` from now on (-1: of none yet)."""
@@ -432,7 +433,7 @@ class ConfigCache:
         self.clients.clear()
         self.resources.clear()
         self.resource_lists.clear()
-        self.memo = {}  # a new dict: one a caller still holds stays the old generation's
+        self.memo = ConfigMemo()  # a new one: one a caller still holds stays the old generation's
 
 
 class _Generation:
@@ -675,7 +676,7 @@ class SqlTransaction:
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         return self._conn.savepoint()  # type: ignore[attr-defined, no-any-return]
 
-    async def config_memo(self) -> dict[Hashable, Any] | None:
+    async def config_memo(self) -> ConfigMemo | None:
         """The memo of the configuration this transaction sees (``ConfigCache.memo``); None when the cache does
         not hold it (this transaction changed it, or saw an older one)."""
         if self._generation is None:
@@ -805,7 +806,7 @@ class SqlStore:
         async with self._pg_transaction(readonly) as tx:
             yield tx
 
-    async def config_memo(self) -> dict[Hashable, Any] | None:
+    async def config_memo(self) -> ConfigMemo | None:
         """The memo of the last committed configuration, read without a transaction: one read of the generation
         (SQLite: ``PRAGMA user_version`` on an idle connection, in autocommit; PostgreSQL: the
         ``config_generation`` row). None when this process's cache holds another generation."""
