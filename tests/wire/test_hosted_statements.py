@@ -6,6 +6,7 @@ with a server in this process."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import uuid
@@ -17,7 +18,7 @@ import pytest
 
 from userpools.hosted_ui import views
 from userpools.oauth import endpoints
-from userpools.operations import oauth, oauth_tokens
+from userpools.operations import import_runner, oauth, oauth_tokens
 from userpools.pytest_plugin import UserPoolsServer
 from userpools.storage import sqlite_direct
 
@@ -39,7 +40,9 @@ def counter(monkeypatch: pytest.MonkeyPatch, local: UserPoolsServer) -> list[int
     serving = local._thread  # the statements of this server only: others of the session may run in this process
 
     async def counted(self: Any, statement: Any, parameters: Any = None) -> Any:
-        if threading.current_thread() is serving:
+        # the import runner's sweep (every 15 s, on the server's loop) is the server's own work, not a request's
+        task = asyncio.current_task()
+        if threading.current_thread() is serving and (task is None or task.get_name() != import_runner.SWEEPER_NAME):
             count[0] += 1
         return await execute(self, statement, parameters)
 

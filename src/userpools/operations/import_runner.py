@@ -41,6 +41,7 @@ BATCH_LINES = 1000
 STALE = timedelta(seconds=60)
 SWEEP_SECONDS = 15.0
 RESUME_DELAY_SECONDS = 0.5
+SWEEPER_NAME = "import sweeper"  # the periodic task's name (tests that count a request's statements leave it out)
 TOO_MANY_FAILED = "Too many users have failed or been skipped during the import."  # [O: DG sample]
 
 
@@ -84,7 +85,7 @@ class ImportRunner:
     async def resume(self) -> None:
         """Start-up: takes over the unfinished jobs nobody holds (a moment after start-up, once the server
         listens: an import's batches keep the event loop busy), and keeps looking every SWEEP_SECONDS."""
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="import sweeper")
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name=SWEEPER_NAME)
 
     async def _sweep_forever(self) -> None:
         await asyncio.sleep(RESUME_DELAY_SECONDS)
