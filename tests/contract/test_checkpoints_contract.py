@@ -69,8 +69,11 @@ def test_the_log_starts_over_under_a_steady_write_load(
 
         await asyncio.gather(*(writer(w) for w in range(20)))
         assert checkpointer.restarts >= 1
-        # 3,000 users: 25,000 frames of log without the restarts (measured), under 700 with them
-        assert os.path.getsize(wal) < 2_000 * frame
+        # 3,000 users: 25,000 frames of log without the restarts (measured), under 700 with them on a quiet
+        # machine; the log also grows while a PASSIVE checkpoint runs (commits go on, and the restart is asked
+        # for only when it ends), so under the whole suite's load, fsyncs slow, one run found 3,568: the bound
+        # keeps well clear of the 25,000 without tying the test to the machine's speed
+        assert os.path.getsize(wal) < 8_000 * frame
         async with store.transaction(readonly=True) as tx:
             assert len(await tx.users.list(POOL, limit=60)) == 60
 
