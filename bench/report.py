@@ -149,9 +149,16 @@ def _result(run: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _floor(results: dict[str, Any], scenario: str) -> dict[str, Any] | None:
-    floor = results.get("crypto_floor")
+    """The scenario's floor: as measured right after userpools' run of it (``compare.py
+    --adjacent-floor-seconds``), else as measured at the start."""
+    floor = _adjacent_floor(results, scenario) or results.get("crypto_floor")
     flow = FLOOR_OF.get(scenario)
     return floor["floors"].get(flow) if floor and flow else None
+
+
+def _adjacent_floor(results: dict[str, Any], scenario: str) -> dict[str, Any] | None:
+    run = _by_scenario(results).get(scenario, {}).get("userpools")
+    return run.get("crypto_floor") if run else None
 
 
 def _machine(results: dict[str, Any]) -> list[str]:
@@ -291,7 +298,7 @@ def _scenario_section(results: dict[str, Any], scenario: str, runs: dict[str, di
         )
     floor = _floor(results, scenario)
     if mine and floor:
-        cpus = results["crypto_floor"]["host"]["cpu_count"] or 1
+        cpus = (results.get("crypto_floor") or _adjacent_floor(results, scenario) or {}).get("host", {}).get("cpu_count") or 1
         own = floor.get("server", floor["gmpy2"])
         all_cpus = own["per_s_per_core"] * cpus
         cpu = (mine.get("server") or {}).get("cpu_ms_per_iteration")
@@ -303,7 +310,9 @@ def _scenario_section(results: dict[str, Any], scenario: str, runs: dict[str, di
         if cpu:
             text += (
                 f"; its server CPU per iteration, {cpu:.2f} ms, is {cpu / floor['gmpy2']['ms']:.2f}× "
-                f"the issue's floor of {floor['gmpy2']['ms']:.3f} ms and {cpu / own['ms']:.2f}× the server's "
+                f"the issue's floor of {floor['gmpy2']['ms']:.3f} ms"
+                f"{' (measured right after the run)' if _adjacent_floor(results, scenario) else ''}"
+                f" and {cpu / own['ms']:.2f}× the server's "
                 f"own floor of {own['ms']:.3f} ms"
             )
         lines += ["", text + "."]
@@ -364,6 +373,11 @@ def targets(results: dict[str, Any]) -> list[dict[str, str]]:
             continue
         times = cpu / floor["gmpy2"]["ms"]
         figure = f"{cpu:.2f} ms / {floor['gmpy2']['ms']:.3f} ms = {times:.2f}×"
+        if _adjacent_floor(results, scenario):
+            start = results.get("crypto_floor")
+            at_start = start["floors"].get(FLOOR_OF[scenario]) if start else None
+            figure += " (floor measured right after the run"
+            figure += f"; at the start: {at_start['gmpy2']['ms']:.3f} ms)" if at_start else ")"
         if "modexp_g" in floor.get("ops", {}) and "server" in floor:  # g^x from tables, as the server does
             own = floor["server"]["ms"]
             figure += f" (against the server's own floor with tabulated g^x: {own:.3f} ms, {cpu / own:.2f}×)"
