@@ -297,8 +297,9 @@ def _scenario_section(results: dict[str, Any], scenario: str, runs: dict[str, di
             f"| {_num(srv.get('cores'), 2)} | {_num(srv.get('peak_rss_mib'))} | {rel} |"
         )
     floor = _floor(results, scenario)
+    adjacent = _adjacent_floor(results, scenario)
     if mine and floor:
-        cpus = (results.get("crypto_floor") or _adjacent_floor(results, scenario) or {}).get("host", {}).get("cpu_count") or 1
+        cpus = ((adjacent or results["crypto_floor"])["host"]["cpu_count"]) or 1
         own = floor.get("server", floor["gmpy2"])
         all_cpus = own["per_s_per_core"] * cpus
         cpu = (mine.get("server") or {}).get("cpu_ms_per_iteration")
@@ -311,7 +312,7 @@ def _scenario_section(results: dict[str, Any], scenario: str, runs: dict[str, di
             text += (
                 f"; its server CPU per iteration, {cpu:.2f} ms, is {cpu / floor['gmpy2']['ms']:.2f}× "
                 f"the issue's floor of {floor['gmpy2']['ms']:.3f} ms"
-                f"{' (measured right after the run)' if _adjacent_floor(results, scenario) else ''}"
+                f"{' (measured right after the run)' if adjacent else ''}"
                 f" and {cpu / own['ms']:.2f}× the server's "
                 f"own floor of {own['ms']:.3f} ms"
             )
