@@ -5,6 +5,7 @@ Every option can also be set through an environment variable ``USERPOOLS_<NAME>`
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -116,12 +117,10 @@ def main() -> None:
                    "with every other private address).")
 def serve(**options: Any) -> None:
     """Run the server."""
-    import uvicorn
-
     from userpools.app import create_app
 
     settings = settings_from_options(options)
-    host, port, workers = settings.host, settings.port, settings.workers
+    workers = settings.workers
     smtp_url, sms_webhook = settings.smtp_url, settings.sms_webhook
     log_level, log_format, access_log = options["log_level"], settings.log_format, options["access_log"]
     try:
@@ -138,8 +137,6 @@ def serve(**options: Any) -> None:
     from userpools import logs
 
     logs.configure(log_level, log_format)
-    cert: str | None = None  # uvicorn's defaults: plain HTTP
-    key: str | None = None
     if settings.tls:
         from userpools import tls
 
@@ -151,7 +148,6 @@ def serve(**options: Any) -> None:
         assert files is not None
         if settings.tls_self_signed:
             click.echo(tls.trust_hint(files.cert), err=True)
-        cert, key = str(files.cert), str(files.key)
     try:
         app = create_app(settings)
     except ValueError as exc:  # a bad configuration file, data key, or sender URL
@@ -171,13 +167,14 @@ def serve(**options: Any) -> None:
                    err=True)
         sys.exit(3)
     if workers == 1:
-        from userpools.http import OneWriteHttpToolsProtocol, uvicorn_log_config
+        from userpools.http import Server
+        from userpools.workers import STARTUP_FAILURE, uvicorn_config
 
-        # X-Forwarded-For is read only for the access log: nothing else uses the client's address (Cognito's
-        # takes it from UserContextData), and uvicorn's middleware for it costs every request a call.
-        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, server_header=False,
-                    http=OneWriteHttpToolsProtocol, proxy_headers=access_log,
-                    timeout_keep_alive=settings.keep_alive_seconds, ssl_certfile=cert, ssl_keyfile=key, log_config=uvicorn_log_config(log_format))
+        server = Server(uvicorn_config(app, settings, log_level=log_level, access_log=access_log))
+        with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run
+            server.run()
+        if not server.started:
+            sys.exit(STARTUP_FAILURE)
         return
     del app  # built only to refuse a bad configuration before any process starts; each worker builds its own
     from userpools.workers import serve_workers

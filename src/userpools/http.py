@@ -13,9 +13,13 @@ This reaches into uvicorn's ``RequestResponseCycle`` (its ``transport`` attribut
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from userpools import collector
 
 _INTERIM = b"HTTP/1.1 1"  # 100 Continue and other interim answers go out at once
 
@@ -53,6 +57,16 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
         cycle = self.cycle
         if cycle is not None and not isinstance(cycle.transport, HeadWithBody):
             cycle.transport = HeadWithBody(cycle.transport)
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, which settles the garbage collector (``collector.settle``) once it has started: the
+    lifespan's start-up done and the sockets listening, before the first request."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            collector.settle()
 
 
 def uvicorn_log_config(log_format: str) -> dict[str, object] | None:

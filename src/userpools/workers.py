@@ -59,7 +59,7 @@ def serve_workers(settings: Settings, *, workers: int, log_level: str, access_lo
     if not hasattr(os, "fork"):
         log.error("--workers above 1 needs a platform with fork()")
         return 2
-    config = _uvicorn_config(None, settings, log_level=log_level, access_log=access_log)
+    config = uvicorn_config(None, settings, log_level=log_level, access_log=access_log)
     sockets = listening_sockets(config, workers)  # exits with STARTUP_FAILURE (and logs why) if the address is taken
     try:
         load_cipher(settings)  # creates the development key file, once, before any worker reads it
@@ -126,8 +126,9 @@ def listening_sockets(config: Any, count: int) -> list[socket.socket]:
     return [first]
 
 
-def _uvicorn_config(app: Any, settings: Settings, *, log_level: str, access_log: bool) -> Any:
-    """The options of the single-process path (``uvicorn.run`` in cli.py); uvloop and httptools as there."""
+def uvicorn_config(app: Any, settings: Settings, *, log_level: str, access_log: bool) -> Any:
+    """uvicorn's options, for one process (cli.serve) and for each worker: uvloop and httptools, and each
+    response in one write (``http.OneWriteHttpToolsProtocol``)."""
     import uvicorn
 
     from userpools.http import OneWriteHttpToolsProtocol, uvicorn_log_config
@@ -136,7 +137,10 @@ def _uvicorn_config(app: Any, settings: Settings, *, log_level: str, access_log:
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level=log_level,
                           log_config=uvicorn_log_config(settings.log_format),
                           access_log=access_log, server_header=False, http=OneWriteHttpToolsProtocol,
-                          proxy_headers=access_log,  # see cli.serve
+                          # X-Forwarded-For is read only for the access log: nothing else uses the client's address
+                          # (Cognito's takes it from UserContextData), and uvicorn's middleware for it costs every
+                          # request a call
+                          proxy_headers=access_log,
                           timeout_keep_alive=settings.keep_alive_seconds,
                           ssl_certfile=files[0] if files else None, ssl_keyfile=files[1] if files else None)
 
@@ -145,14 +149,13 @@ def _run_worker(settings: Settings, sock: socket.socket, clock: SharedClockSetti
                 access_log: bool, notify_ready: Callable[[], None], stop_requested: Callable[[], bool]) -> int:
     """One worker: its own application, store and event loop, serving the inherited socket; in development
     mode on the clock all the workers share."""
-    import uvicorn
-
     from userpools.app import create_app
     from userpools.clock import AdjustableClock, SystemClock
+    from userpools.http import Server
 
     app: Any = create_app(settings, clock=SystemClock() if clock is None else AdjustableClock(shared=clock))
 
-    class WorkerServer(uvicorn.Server):
+    class WorkerServer(Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
             if self.started:
@@ -160,7 +163,7 @@ def _run_worker(settings: Settings, sock: socket.socket, clock: SharedClockSetti
             if stop_requested():  # a signal came before uvicorn listened for it
                 self.should_exit = True
 
-    server = WorkerServer(_uvicorn_config(app, settings, log_level=log_level, access_log=access_log))
+    server = WorkerServer(uvicorn_config(app, settings, log_level=log_level, access_log=access_log))
     server.run(sockets=[sock])
     return 0 if server.started else STARTUP_FAILURE
 

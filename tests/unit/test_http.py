@@ -96,3 +96,47 @@ def test_the_uvicorn_protocol_wraps_each_cycle_transport() -> None:
     writes = asyncio.run(one_request())
     assert len(writes) == 1
     assert writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and writes[0].endswith(b"\r\n\r\n{}")
+
+
+def test_the_server_settles_the_collector_once_it_has_started(monkeypatch: Any) -> None:
+    """``serve``'s uvicorn server: start-up (the lifespan) first, then ``collector.settle``, before any request."""
+    import uvicorn
+
+    from userpools import collector
+    from userpools.http import Server
+
+    events: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (message := await receive())["type"] != "lifespan.shutdown":
+                events.append("lifespan started")
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+
+    server = Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on"))
+
+    def settle() -> None:
+        events.append("settled" if server.started else "settled before the start")
+        server.should_exit = True
+
+    monkeypatch.setattr(collector, "settle", settle)
+    asyncio.run(server.serve())
+    assert events == ["lifespan started", "settled"]
+
+
+def test_settling_freezes_what_start_up_made_and_makes_young_collections_rarer() -> None:
+    import gc
+
+    from userpools import collector
+
+    before = gc.get_threshold()
+    try:
+        made_at_start_up = [[n] for n in range(1000)]
+        collector.settle()
+        assert gc.get_freeze_count() >= len(made_at_start_up)
+        assert gc.get_threshold() == (collector.YOUNG_THRESHOLD, before[1], before[2])
+        assert gc.isenabled()  # cycles are still collected
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
