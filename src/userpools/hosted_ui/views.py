@@ -38,6 +38,7 @@ from userpools.oauth.endpoints import (
     error_page_redirect,
     not_found,
     query_of,
+    raw_query,
     set_session,
 )
 from userpools.oauth.responses import redirect, set_cookie
@@ -102,11 +103,27 @@ def _mark_values(values: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _filled(marked_html: str, values: dict[str, Any]) -> str:
-    """A page rendered with ``_marked(values)``, as rendered with ``values``: each mark replaced by its value,
-    escaped as the template escapes, in one pass (nothing put in is read again)."""
+def _kept(marked_html: str) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
+    """A page rendered with ``_marked(values)``, cut at its marks: (the page's text before, between and after
+    them, UTF-8 encoded; the marks). What a kept sign-in page holds: filling it encodes only the values."""
+    texts, marks, start = [], [], 0
+    for found in _MARKS.finditer(marked_html):
+        texts.append(marked_html[start:found.start()].encode())
+        marks.append(found.group(0))
+        start = found.end()
+    texts.append(marked_html[start:].encode())
+    return tuple(texts), tuple(marks)
+
+
+def _filled(kept: tuple[tuple[bytes, ...], tuple[str, ...]], values: dict[str, Any]) -> bytes:
+    """A kept page (``_kept``) as rendered with ``values``, UTF-8 encoded: each mark replaced by its value,
+    escaped as the template escapes (nothing put in is read again)."""
     own = dict(_mark_values(values))
-    return _MARKS.sub(lambda found: str(escape(own[found.group(0)])), marked_html)
+    texts, marks = kept
+    pieces = [texts[0]]
+    for mark, text in zip(marks, texts[1:], strict=True):
+        pieces += (escape(own[mark]).encode(), text)
+    return b"".join(pieces)
 
 
 def _marked(values: dict[str, Any]) -> dict[str, Any]:
@@ -258,7 +275,7 @@ class HostedPages:
         return back
 
     def _action(self, request: Request, site: Site) -> str:
-        return site.url("/login?" + request.url.query)
+        return site.url("/login?" + raw_query(request))
 
     @staticmethod
     def _links(request: Request, site: Site) -> dict[str, str]:
@@ -284,11 +301,12 @@ class HostedPages:
         made = None if memo is None else memo.get(key)
         if made is None:
             marked = _marked(own)
-            made = render_text(page, "login.html", **marked)
+            html, headers = render_text(page, "login.html", **marked)
+            made = _kept(html), headers
             if memo is not None and not is_metadata_url(params.get("client_id") or ""):
                 memo.remember(key, made)
-        html, headers = made
-        return _with_csrf(HTMLResponse(_filled(html, own), headers=headers), site, token, is_new)
+        kept, headers = made
+        return _with_csrf(HTMLResponse(_filled(kept, own), headers=headers), site, token, is_new)
 
     def _login_values(self, request: Request, site: Site, page: Page, *, csrf: str,
                       errors: dict[str, str] | None = None, banner: str | None = None, username: str | None = None,

@@ -130,6 +130,11 @@ def query_of(request: Request) -> dict[str, str]:
 _QUERY_KEY = "userpools.query"
 
 
+def raw_query(request: Request) -> str:
+    """The request's query string as it came (``request.url.query``, without building the whole URL)."""
+    return request.scope["query_string"].decode()
+
+
 def _form_pairs(body: bytes) -> Iterator[tuple[str, str]]:
     for pair in body.decode("latin-1").split("&"):
         if pair:
@@ -178,7 +183,7 @@ class Endpoints:
                     flows.carried(checked, params)
                 except flows.AuthorizeRedirect as exc:
                     return redirect(exc.location)
-                return redirect(site.url("/login?" + request.url.query))
+                return redirect(site.url("/login?" + raw_query(request)))
         site = await self._site(request)
         if site is None:
             return not_found()
@@ -193,7 +198,7 @@ class Endpoints:
         if isinstance(outcome, flows.ShowLogin):
             if memo is not None and outcome.checked is not None and not is_metadata_url(outcome.checked.client_id):
                 memo.remember(key, (site, outcome.checked))
-            return redirect(site.url("/login?" + request.url.query))
+            return redirect(site.url("/login?" + raw_query(request)))
         return redirect(outcome.location)
 
     async def _to_upstream(self, site: Site, params: dict[str, str]) -> Response:
