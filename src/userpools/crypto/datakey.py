@@ -18,6 +18,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from userpools import ids
+
 _VERSION = b"\x01"
 
 
@@ -62,7 +64,7 @@ class DataKeyCipher:
         return cls.from_text(path.read_text())
 
     def encrypt(self, plaintext: bytes, *, context: bytes) -> bytes:
-        nonce = secrets.token_bytes(12)
+        nonce = ids.random_bytes(12)
         return _VERSION + nonce + self._aead.encrypt(nonce, plaintext, context)
 
     def decrypt(self, ciphertext: bytes, *, context: bytes) -> bytes:

@@ -8,14 +8,15 @@ when the two are equal (constant-time). A cross-site form can neither read the c
 from __future__ import annotations
 
 import hmac
-import secrets
+
+from userpools import ids
 
 COOKIE = "XSRF-TOKEN"
 FIELD = "_csrf"
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(32)
+    return ids.token_urlsafe(32)
 
 
 def token_for(cookie_value: str | None) -> tuple[str, bool]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-import secrets
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -197,7 +196,7 @@ async def new_session(ctx: Context, tx: Transaction, pool: PoolRecord, user: Use
                        ) -> str:
     """A hosted-UI sign-in session (ListUserSessions' SSO session: the client it was opened for, the caller)."""
     now = ctx.clock.now()
-    secret = secrets.token_urlsafe(32)
+    secret = ids.token_urlsafe(32)
     caller = CALLER.get()
     await tx.oauth_grants.insert(OAuthGrantRecord(
         SESSION, grant_key(ctx.cipher, SESSION, secret), pool.id, now,
@@ -252,7 +251,7 @@ async def answer(ctx: Context, tx: Transaction, pool: PoolRecord, client: Client
     acr, amr = reached if reached is not None else (None, None)
     now = ctx.clock.now()
     if request.response_type == "code":
-        if secrets.randbelow(PURGE_ONE_IN) == 0:
+        if ids.randbelow(PURGE_ONE_IN) == 0:
             await tx.oauth_grants.purge(now)  # expired codes and sessions go, a few at a time, by the way
         code = ids.new_uuid()  # Cognito's codes are UUIDs [O]; 122 random bits
         await tx.oauth_grants.insert(OAuthGrantRecord(
