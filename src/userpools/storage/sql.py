@@ -773,6 +773,8 @@ class SqlStore:
         self.writers_take_turns = direct is not None
         self._direct: tuple[StatementCache, ConnectionPool] | None = None
         self._config = ConfigCache()
+        #: the generation config_memo read in this turn of the event loop (None: not read yet)
+        self._tick_generation: int | None = None
         #: SQLite: the write transaction now open, shared by the operations queued for the writer slot
         self._group: _WriteGroup | None = None
         self._background_tasks: set[asyncio.Task[None]] = set()
@@ -809,22 +811,38 @@ class SqlStore:
     async def config_memo(self) -> ConfigMemo | None:
         """The memo of the last committed configuration, read without a transaction: one read of the generation
         (SQLite: ``PRAGMA user_version`` on an idle connection, in autocommit; PostgreSQL: the
-        ``config_generation`` row). None when this process's cache holds another generation."""
+        ``config_generation`` row) per turn of the event loop. None when this process's cache holds another
+        generation.
+
+        A generation read is kept until the loop's next turn (``_forget_generation``, scheduled when it is
+        read): the requests whose handlers run in one turn see the same one. That is no older than each could
+        have read itself: a request that a client sent after another process committed a configuration change
+        (and answered it) is read off the socket in a later turn, after the forgetting callback, which was
+        queued first. A change this process commits moves its own cache on, and a kept older generation then
+        finds no memo (``_cache_at``), never a stale one."""
+        seen = self._tick_generation
+        if seen is None:
+            seen = self._tick_generation = await self._read_generation()
+            asyncio.get_running_loop().call_soon(self._forget_generation)
+        cache = _cache_at(self._config, seen)
+        return None if cache is None else cache.memo
+
+    def _forget_generation(self) -> None:
+        self._tick_generation = None
+
+    async def _read_generation(self) -> int:
         if self._direct is not None:
             pool = self._direct[1]
             raw = pool.checkout()
             try:
-                seen = int(raw.execute("PRAGMA user_version").fetchone()[0])
+                return int(raw.execute("PRAGMA user_version").fetchone()[0])
             finally:
                 pool.checkin(raw)
-        else:
-            assert self._pg is not None
-            statements, pg_pool = self._pg
-            async with pg_pool.acquire() as conn:
-                direct = PgDirectConnection(conn, statements, self.statement_listeners)
-                seen = int((await direct.execute(_READ_GENERATION)).scalar() or 0)
-        cache = _cache_at(self._config, seen)
-        return None if cache is None else cache.memo
+        assert self._pg is not None
+        statements, pg_pool = self._pg
+        async with pg_pool.acquire() as conn:
+            direct = PgDirectConnection(conn, statements, self.statement_listeners)
+            return int((await direct.execute(_READ_GENERATION)).scalar() or 0)
 
     @asynccontextmanager
     async def _writer_slot(self) -> AsyncIterator[None]:
