@@ -138,3 +138,15 @@ def test_a_custom_secret_must_fit_the_model(raw_cognito: Any, app: App) -> None:
         assert error(exc) == "InvalidParameterException"
     assert len(raw_cognito.list_user_pool_client_secrets(
         UserPoolId=app.pool_id, ClientId=app.client_id)["ClientSecrets"]) == 1
+
+
+def test_the_hosted_pages_own_secret_hash_cannot_be_sent(cognito: Any, app: App) -> None:
+    """The hosted pages tell the API's sign-in steps that the server itself vouches for the client (its own
+    object, ``common.SECRET_KNOWN_TO_SERVER``); the same text sent by a caller is just a wrong SECRET_HASH."""
+    from userpools.operations.common import SECRET_KNOWN_TO_SERVER
+
+    with pytest.raises(ClientError) as exc:
+        cognito.initiate_auth(ClientId=app.client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={
+            "USERNAME": app.login, "PASSWORD": app.password, "SECRET_HASH": SECRET_KNOWN_TO_SERVER})
+    assert error(exc) == "NotAuthorizedException"
+    assert exc.value.response["Error"]["Message"] == f"Unable to verify secret hash for client {app.client_id}"

@@ -6,7 +6,6 @@ the database neither reveals codes nor lets one be tried offline.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
@@ -23,7 +22,7 @@ class CodeHasher:
 
     def hash(self, pool_id: str, username_key: str, purpose: str, code: str) -> bytes:
         message = f"{pool_id}\x1f{username_key}\x1f{purpose}\x1f{code}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).digest()
+        return hmac.digest(self._key, message, "sha256")
 
     def matches(self, stored: bytes, pool_id: str, username_key: str, purpose: str, code: str) -> bool:
         return hmac.compare_digest(stored, self.hash(pool_id, username_key, purpose, code))

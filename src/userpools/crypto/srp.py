@@ -197,8 +197,8 @@ def session_key(A: int, B: int, b: int, verifier: int) -> bytes:
     if u == 0:
         raise ValueError("u is zero")
     s = powmod(mpz(A) * powmod(mpz(verifier), u, _N) % _N, b, _N)
-    prk = hmac.new(_pad_bytes(u), _pad_bytes(int(s)), hashlib.sha256).digest()
-    return hmac.new(prk, _INFO, hashlib.sha256).digest()[:16]
+    prk = hmac.digest(_pad_bytes(u), _pad_bytes(int(s)), "sha256")
+    return hmac.digest(prk, _INFO, "sha256")[:16]
 
 
 def _b64decode(text: str) -> bytes:
@@ -220,7 +220,7 @@ def _signature(key: bytes, realm: str, user_id_for_srp: str, secret_block_b64: s
         + _b64decode(secret_block_b64)
         + timestamp.encode()
     )
-    return hmac.new(key, message, hashlib.sha256).digest()
+    return hmac.digest(key, message, "sha256")
 
 
 def check_signature(

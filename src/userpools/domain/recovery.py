@@ -10,7 +10,6 @@ Facts from shared/cognito/recovery.md §1.3–§1.4:
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import string
@@ -74,7 +73,7 @@ def simulated_delivery(pool_settings: Mapping[str, Any], username: str, key: byt
     one. The medium follows the username's format and the pool's recovery setting (DG "managing errors");
     the masked destination is not the input's, but is stable per (pool, username) — a real user's answer
     does not change between requests either, so a changing one would give the game away."""
-    digest = hmac.new(key, username.encode(), hashlib.sha256).digest()
+    digest = hmac.digest(key, username.encode(), "sha256")
     letters = string.ascii_lowercase
     first = mechanisms(pool_settings)[0] if (pool_settings.get("AccountRecoverySetting") or {}) else None
     by_phone = bool(_PHONE.fullmatch(username)) or (first == "verified_phone_number" and not _EMAIL.fullmatch(username))

@@ -10,7 +10,6 @@ Cognito's words (a line number and a reason, never user data).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from collections.abc import Iterator, Mapping
@@ -265,7 +264,7 @@ def job_type(job: ImportJobRecord, url: str, now: datetime) -> dict[str, Any]:
 
 def _signature(key: bytes, pool_id: str, job_id: str, date: str, expires: int) -> str:
     message = f"PUT\n{pool_id}\n{job_id}\n{date}\n{expires}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.digest(key, message, "sha256").hex()
 
 
 def _amz_date(moment: datetime) -> str:

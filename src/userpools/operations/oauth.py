@@ -10,7 +10,6 @@ Reference: AWS "user pool endpoints and managed login reference" (authorize, log
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import hmac
 import weakref
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from userpools.domain.resource_servers import DCR_SCOPE, custom_scopes
 from userpools.domain.resources import DOMAIN, RESOURCE_SERVER, domain_key
 from userpools.errors import InvalidParameterException, NotAuthorizedException, UserNotFoundException
 from userpools.operations import auth, cimd_clients, oauth_limits, passkeys, replica_guard, signin
-from userpools.operations.common import answers_held, client_secret, secret_hash
+from userpools.operations.common import SECRET_KNOWN_TO_SERVER, answers_held
 from userpools.operations.context import CALLER, Context
 from userpools.operations.tokens import issue_for_sign_in
 from userpools.storage.ports import ConfigMemo, Transaction
@@ -49,7 +48,7 @@ def grant_key(cipher: DataKeyCipher, kind: str, secret: str) -> str:
     key = _keys.get(cipher)
     if key is None:
         key = _keys[cipher] = cipher.derive("oauth-grants")
-    return hmac.new(key, f"{kind}\x1f{secret}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, f"{kind}\x1f{secret}".encode(), "sha256").hex()
 
 
 def _epoch(moment: datetime) -> int:
@@ -398,10 +397,9 @@ async def hosted_step(ctx: Context, pool: PoolRecord, params: dict[str, str], au
         if not rules.supports_cognito_sign_in(client.settings):
             raise AuthorizeRedirect(request.redirect_uri, rules.UnauthorizedClient(), request.state,
                                     fragment=request.response_type == "token")  # [U] no password sign-in
-        secret = client_secret(ctx, client)
-        if secret is not None and auth_params.get("USERNAME"):
+        if client.secret_ciphertext is not None and auth_params.get("USERNAME"):
             # the server knows the secret: the API flow's SECRET_HASH check passes as it would for the app
-            auth_params["SECRET_HASH"] = secret_hash(secret, auth_params["USERNAME"], client.id)
+            auth_params["SECRET_HASH"] = SECRET_KNOWN_TO_SERVER
 
         async def finish(a: signin.Attempt, user: UserRecord, source: str) -> dict[str, Any]:
             if offer_passkey and "CREDENTIAL" not in a.params and passkeys.web_authn_allowed(pool):

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
@@ -263,7 +262,7 @@ def feedback_token(ctx: Context, pool_id: str, username_key: str, event_id: str)
     """FeedbackToken: a keyed hash of (pool, user, event) under the data key, so only the emailed links (and
     whoever holds them) can give a user's feedback; nothing is stored."""
     key = ctx.cipher.derive("auth-event-feedback")
-    digest = hmac.new(key, f"{pool_id}\0{username_key}\0{event_id}".encode(), hashlib.sha256).digest()
+    digest = hmac.digest(key, f"{pool_id}\0{username_key}\0{event_id}".encode(), "sha256")
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 

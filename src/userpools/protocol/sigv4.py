@@ -159,7 +159,7 @@ def verify_request(
         string_to_sign = "\n".join(
             [ALGORITHM, signed_at.strftime(_TIMESTAMP), scope, _sha256_hex(canonical_request.encode())]
         )
-        expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        expected = hmac.digest(key, string_to_sign.encode(), "sha256").hex()
         if hmac.compare_digest(expected, signing.signature):
             return access_key_id
     raise InvalidSignatureException()
@@ -404,5 +404,5 @@ def _signing_key(secret: str, day: str, region: str, service: str) -> bytes:
     """kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, day), region), service), "aws4_request")."""
     key = ("AWS4" + secret).encode()
     for part in (day, region, service, TERMINATOR):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        key = hmac.digest(key, part.encode(), "sha256")
     return key
