@@ -101,3 +101,32 @@ def test_only_domain_paths_are_rewritten() -> None:
         before = s["path"]
         rewrite(s, OWN)
         assert s["path"] == before
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"client_id": "abc123", "response_type": "code", "state": "x-y_z.~"},
+    {"redirect_uri": "https://app.example.com/cb?a=1&b=2", "scope": "openid email phone", "state": "a b+c/d"},
+    {"code": "8f14e45f-ceea-467f-a8f9-2b5b2c4b1a2e", "state": "é ü 中文 %41 #frag", "na me": "v=w"},
+    {"empty": "", "lang": "fr"},
+])
+def test_form_encode_is_urlencode(params: dict[str, str]) -> None:
+    from urllib.parse import urlencode
+
+    assert rules.form_encode(params) == urlencode(params)
+
+
+def test_a_carried_authorization_request_keeps_every_field_but_the_requests_own() -> None:
+    """``operations.oauth.carried`` builds the request field by field: a field added to AuthorizeRequest and not
+    carried over would fail here."""
+    import dataclasses
+
+    from userpools.operations.oauth import AuthorizeRequest, carried
+
+    checked = AuthorizeRequest(**{field.name: f"kept {field.name}" for field in dataclasses.fields(AuthorizeRequest)})
+    challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    out = carried(checked, {"state": "s2", "nonce": "n2", "code_challenge": challenge,
+                            "code_challenge_method": "S256"})
+    own = {"state": "s2", "nonce": "n2", "code_challenge": challenge}
+    for field in dataclasses.fields(AuthorizeRequest):
+        assert getattr(out, field.name) == own.get(field.name, f"kept {field.name}"), field.name

@@ -15,6 +15,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import quote_plus
 
 from userpools.domain.resource_servers import STANDARD_SCOPES
 
@@ -25,6 +26,18 @@ OIDC_ATTRIBUTE_SCOPES = frozenset({"email", "phone", "profile"})
 CODE_LIFETIME_SECONDS = 300  # [C] "an authorization code is valid for five minutes"
 SESSION_LIFETIME_SECONDS = 3600  # [C] managed login's session cookie lasts one hour (auth.md §4)
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")  # RFC 7636 §4.1
+#: what urlencode leaves as it is (quote_plus's always-safe characters): a value of these alone needs no quoting
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9_.~-]")
+
+
+def form_encode(params: Mapping[str, str]) -> str:
+    """``urllib.parse.urlencode(params)`` for text names and values (the same output), quoting only the values
+    that need it: the names and most values of an authorization request's or answer's query are plain."""
+    return "&".join(
+        f"{name if _NEEDS_QUOTING.search(name) is None else quote_plus(name)}="
+        f"{value if _NEEDS_QUOTING.search(value) is None else quote_plus(value)}"
+        for name, value in params.items()
+    )
 
 
 # --- errors -------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,7 +42,10 @@ class Page:
         object.__setattr__(self, "t", Texts(self.lang))
 
     def styled(self, style: Style) -> Page:
-        return replace(self, style=style)
+        """This page in ``style``: its texts kept (``replace`` would make them again, in ``__post_init__``)."""
+        page = object.__new__(Page)
+        page.__dict__.update(self.__dict__, style=style)
+        return page
 
 
 def page_for(lang: str | None, base: str, accept_language: str | None = None) -> Page:

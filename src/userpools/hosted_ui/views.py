@@ -8,12 +8,10 @@ cookie and a redirect to the client's redirect_uri with the code (or, implicit g
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from markupsafe import escape
 from starlette.requests import Request
@@ -70,7 +68,7 @@ def _login_errors(page: Page, exc: CognitoError) -> tuple[dict[str, str], str | 
 
 def _carried(params: dict[str, str], **extra: str) -> str:
     """The authorization request's query without the page's own additions, plus ``extra``."""
-    return urlencode({**{k: v for k, v in params.items() if k not in ("username", "notice")}, **extra})
+    return rules.form_encode({**{k: v for k, v in params.items() if k not in ("username", "notice")}, **extra})
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +160,7 @@ class HostedPages:
         prepared = None if memo is None else memo.get(key)
         if prepared is not None:
             try:
-                return dataclasses.replace(prepared, checked=flows.carried(prepared.checked, params)), memo, key
+                return _Prepared(prepared.site, flows.carried(prepared.checked, params), prepared.style), memo, key
             except flows.AuthorizeRedirect as exc:
                 return redirect(exc.location)
         site = await site_of(request, ctx)
@@ -191,7 +189,7 @@ class HostedPages:
         # a button per provider the client supports, each the same request sent to that provider [C]
         carried = {k: v for k, v in params.items() if k not in ("identity_provider", "idp_identifier", "notice")}
         request.state.idp_buttons = [
-            (name, site.url("/oauth2/authorize?" + urlencode(carried | {"identity_provider": name})))
+            (name, site.url("/oauth2/authorize?" + rules.form_encode(carried | {"identity_provider": name})))
             for name in checked.identity_providers
         ]
         request.state.password_form = checked.cognito_sign_in

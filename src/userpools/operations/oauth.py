@@ -9,13 +9,12 @@ Reference: AWS "user pool endpoints and managed login reference" (authorize, log
 
 from __future__ import annotations
 
-import dataclasses
 import hmac
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
@@ -106,7 +105,7 @@ class AuthorizeRedirect(Exception):
 
 def with_params(uri: str, params: dict[str, str], *, fragment: bool = False) -> str:
     parts = urlsplit(uri)
-    encoded = urlencode(params)
+    encoded = rules.form_encode(params)
     if fragment:
         return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, encoded))
     query = f"{parts.query}&{encoded}" if parts.query else encoded
@@ -337,7 +336,11 @@ def carried(checked: AuthorizeRequest, params: dict[str, str]) -> AuthorizeReque
         raise AuthorizeRedirect(checked.redirect_uri, exc, state, fragment=checked.response_type == "token") from None
     if challenge is not None and checked.response_type == "token":
         challenge = None  # as check_authorize: the implicit grant ignores PKCE [U]
-    return dataclasses.replace(checked, state=state, nonce=params.get("nonce"), code_challenge=challenge)
+    # built field by field (dataclasses.replace's generic walk was most of this function's CPU); a test checks
+    # that every other field is carried over
+    return AuthorizeRequest(checked.client_id, checked.redirect_uri, checked.response_type, state, checked.scopes,
+                            params.get("nonce"), challenge, checked.prompt, checked.identity_providers,
+                            checked.cognito_sign_in, checked.user_auth)
 
 
 async def check_login_request(ctx: Context, pool: PoolRecord, params: dict[str, str]) -> AuthorizeRequest:
