@@ -394,7 +394,7 @@ def test_pycognito_and_server_agree_for_any_unicode_username_and_password(
 
 
 @pytest.mark.parametrize(
-    "e", [0, 1, 2, 255, 256, 2**255, 2**256 - 1, 2**256, 2**300 + 12345, int("ab" * 32, 16), int("01" * 32, 16)]
+    "e", [0, 1, 2, 255, 256, 1023, 1024, 2**250, 2**250 + 1023, 2**255, 2**256 - 1, 2**256, 2**300 + 12345, int("ab" * 32, 16), int("01" * 32, 16)]
 )
 def test_g_pow_is_python_pow_at_the_edges(e: int) -> None:
     assert srp.g_pow(e) == pow(2, e, srp.N)

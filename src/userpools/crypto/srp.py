@@ -122,27 +122,28 @@ def _x(pool_id: str, username: str, password: str, salt: bytes) -> int:
 #
 # Every g^e the server computes (the verifier g^x at sign-up, password change and USER_PASSWORD_AUTH; g^b for
 # SRP's B) has the same base and an exponent of at most 256 bits (x is a SHA-256 output, b 256 random bits).
-# So the powers can be tabulated once: with the exponent written in base 2^8, e = Σ d_i·2^(8i), g^e is the
-# product of T[i][d_i] = g^(d_i·2^(8i)): 32 modular multiplications and no squaring, instead of GMP's ~256
-# squarings and ~50 multiplications. Measured with gmpy2 on one core: 83 µs against powmod's 468 µs.
-# The tables hold 32 × 255 numbers of 384 bytes (3 MiB), built on first use (about 20 ms).
+# So the powers can be tabulated once: with the exponent written in base 2^10, e = Σ d_i·2^(10i), g^e is the
+# product of T[i][d_i] = g^(d_i·2^(10i)): 25 modular multiplications and no squaring, instead of GMP's ~256
+# squarings and ~50 multiplications. Measured with gmpy2 on one core (AMD EPYC): 76 µs against powmod's
+# 540 µs; windows of 8 bits took 89 µs (3 MiB of tables), of 11 bits 74 µs (19 MiB).
+# The tables hold 26 × 1,023 numbers of 384 bytes (10 MiB), built on first use (about 80 ms).
 # Like GMP's mpz_powm, which this replaces, the time and the table reads depend on the exponent's digits:
 # neither is a constant-time implementation.
 
-_WINDOW_BITS = 8
+_WINDOW_BITS = 10
+_DIGIT = (1 << _WINDOW_BITS) - 1
 _FIXED_EXPONENT_BITS = 256
-_FIXED_EXPONENT_BYTES = _FIXED_EXPONENT_BITS // 8
 
 
 @cache
 def _g_tables() -> tuple[tuple[mpz, ...], ...]:
     tables, base = [], _G
-    for _ in range(_FIXED_EXPONENT_BITS // _WINDOW_BITS):
+    for _ in range(-(-_FIXED_EXPONENT_BITS // _WINDOW_BITS)):
         row = [mpz(1), base]
         for _ in range(2, 1 << _WINDOW_BITS):
             row.append(row[-1] * base % _N)
         tables.append(tuple(row))
-        base = row[-1] * base % _N  # g^(2^8·2^(8i)): the next digit's unit
+        base = row[-1] * base % _N  # g^(2^10·2^(10i)): the next digit's unit
     return tuple(tables)
 
 
@@ -150,11 +151,13 @@ def g_pow(e: int) -> mpz:
     """``g^e mod N`` for ``0 ≤ e``; tabulated when ``e`` has at most 256 bits, GMP's powmod otherwise."""
     if e.bit_length() > _FIXED_EXPONENT_BITS:
         return powmod(_G, e, _N)
-    acc = mpz(1)
-    for row, digit in zip(_g_tables(), int(e).to_bytes(_FIXED_EXPONENT_BYTES, "little"), strict=True):
+    acc = None
+    for row in _g_tables():
+        digit = e & _DIGIT
         if digit:
-            acc = acc * row[digit] % _N
-    return acc
+            acc = row[digit] if acc is None else acc * row[digit] % _N
+        e >>= _WINDOW_BITS
+    return mpz(1) if acc is None else acc
 
 
 def compute_verifier(pool_id: str, username: str, password: str, salt: bytes) -> int:
