@@ -49,7 +49,19 @@ class Page:
 
 
 def page_for(lang: str | None, base: str, accept_language: str | None = None) -> Page:
-    return Page(language(lang, accept_language), base)
+    """The page for a request's ``lang`` and Accept-Language on the domain at ``base`` (unstyled). Pages are
+    immutable and a sign-in asks for the same one on each of its page requests: kept, a few thousand at most."""
+    key = (lang, base, accept_language)
+    page = _PAGES.get(key)
+    if page is None:
+        if len(_PAGES) >= _PAGES_KEPT:
+            _PAGES.clear()
+        page = _PAGES[key] = Page(language(lang, accept_language), base)
+    return page
+
+
+_PAGES: dict[tuple[str | None, str, str | None], Page] = {}
+_PAGES_KEPT = 4096
 
 
 def _headers(page: Page, script: str | None = None) -> dict[str, str]:
