@@ -818,8 +818,8 @@ class SqlStore:
         read): the requests whose handlers run in one turn see the same one. That is no older than each could
         have read itself: a request that a client sent after another process committed a configuration change
         (and answered it) is read off the socket in a later turn, after the forgetting callback, which was
-        queued first. A change this process commits moves its own cache on, and a kept older generation then
-        finds no memo (``_cache_at``), never a stale one."""
+        queued first. A commit of this process forgets it at once (``_end_group``, ``_pg_transaction``), so a
+        configuration change made here is seen by the next call, in the same turn too."""
         seen = self._tick_generation
         if seen is None:
             seen = self._tick_generation = await self._read_generation()
@@ -956,6 +956,7 @@ class SqlStore:
                 error = exc
         if error is None:
             self.commits += 1
+            self._tick_generation = None  # it may have changed the configuration: read it again (config_memo)
             self._checkpointer.committed(group.members)
             group.done.set_result(None)
             if self._checkpointer.wants_restart and not self._restarting:
@@ -985,6 +986,7 @@ class SqlStore:
                     await transaction.rollback()
                 raise
             await transaction.commit()
+            self._tick_generation = None  # as _end_group
 
     def _direct_tx(self, raw: sqlite3.Connection, statements: StatementCache) -> SqlTransaction:
         conn = DirectConnection(raw, statements, self.statement_listeners)
