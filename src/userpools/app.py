@@ -38,6 +38,7 @@ from userpools.domain.resources import UI_CUSTOMIZATION, ui_customization_key
 from userpools.domain.ui_customization import image_path
 from userpools.domain.user_import import UploadRefused, s3_error_xml
 from userpools.hosted_ui.routes import Handler, domain_routes
+from userpools.http import respond_with
 from userpools.oauth.endpoints import Endpoints, discovery_document
 from userpools.oauth.site import PREFIX as DOMAIN_PREFIX
 from userpools.oauth.site import base_url
@@ -92,7 +93,7 @@ class UserPoolsApp(Starlette):
             post = scope["method"] == "POST"
             if post and scope["path"] == "/" and self.api is not None and not _has_origin(scope):
                 response = await self.api(Request(scope, receive))
-                await response(scope, receive, send)
+                await respond_with(response, scope, receive, send)
                 return
             rewrite_domain_request(scope, self.own_hosts)
             path = scope["path"]
@@ -132,7 +133,7 @@ class UserPoolsApp(Starlette):
                             if self.http_error is None:
                                 raise
                             response = await self.http_error(request, exc)
-                        await response(scope, receive, send)
+                        await respond_with(response, scope, receive, send)
                         return
                     # The other pages and endpoints: the domain's own routes and the same exception handlers,
                     # without the middleware and the other routes' matching.

@@ -1,14 +1,22 @@
-"""userpools.http: a response's head leaves with its body, in one write."""
+"""userpools.http: uvicorn's protocol with a leaner cycle; each response's head leaves with its body, in one
+write, and the bytes sent are uvicorn's own."""
 
 from __future__ import annotations
 
 import asyncio
-import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from uvicorn.protocols.http import httptools_impl
+import pytest
+from starlette.background import BackgroundTask
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
 
-from userpools.http import HeadWithBody, OneWriteHttpToolsProtocol
+from userpools.http import Cycle, OneWriteHttpToolsProtocol, respond_with
+
+App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
 class Recorder:
@@ -25,77 +33,200 @@ class Recorder:
     def is_closing(self) -> bool:
         return self.closed
 
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return ("127.0.0.1", 1) if name in ("peername", "sockname") else default
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def set_protocol(self, protocol: Any) -> None:
+        pass
+
+
+def serve(app: App, *requests: bytes, protocol_class: type[HttpToolsProtocol] = OneWriteHttpToolsProtocol
+          ) -> Recorder:
+    """``requests`` fed to a protocol of ``protocol_class`` on one connection, each answered before the next."""
+
+    async def run() -> Recorder:
+        config = Config(app, http=protocol_class, log_level="error")
+        config.load()
+        state = ServerState()
+        state.default_headers = [(b"date", b"Mon, 07 Dec 2026 10:00:00 GMT")]
+        protocol = protocol_class(config=config, server_state=state, app_state={})
+        sent = Recorder()
+        protocol.connection_made(sent)  # type: ignore[arg-type]
+        for request in requests:
+            protocol.data_received(request)
+            for _ in range(50):
+                await asyncio.sleep(0)
+                if protocol.cycle is None or protocol.cycle.response_complete or sent.closed:
+                    break
+        for _ in range(5):  # what the application does after its response (a background task)
+            await asyncio.sleep(0)
+        protocol.connection_lost(None)
+        return sent
+
+    return asyncio.run(run())
+
+
+def whole(body: bytes = b"{}", headers: list[tuple[bytes, bytes]] | None = None, status: int = 200) -> App:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": status,
+                    "headers": headers if headers is not None else [(b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+    return app
+
+
+def chunks(*parts: bytes) -> App:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        for index, part in enumerate(parts):
+            await send({"type": "http.response.body", "body": part, "more_body": index < len(parts) - 1})
+    return app
+
+
+GET = b"GET /x?y=1 HTTP/1.1\r\nhost: x\r\n\r\n"
+POST = b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\nab"
+
 
 def test_the_head_waits_for_the_body_and_leaves_with_it() -> None:
-    sent = Recorder()
-    transport = HeadWithBody(sent)
-    transport.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
-    assert sent.writes == []
-    transport.write(b"{}")
-    assert sent.writes == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
-    transport.write(b"more")  # later chunks go as they come
-    assert sent.writes[-1] == b"more"
+    sent = serve(whole(b"{}"), POST)
+    assert sent.writes == [b"HTTP/1.1 200 OK\r\ndate: Mon, 07 Dec 2026 10:00:00 GMT\r\ncontent-length: 2\r\n\r\n{}"]
 
 
-def test_an_empty_body_still_sends_the_head() -> None:
-    sent = Recorder()
-    transport = HeadWithBody(sent)
-    transport.write(b"HTTP/1.1 204 No Content\r\n\r\n")
-    transport.write(b"")
-    assert sent.writes == [b"HTTP/1.1 204 No Content\r\n\r\n"]
+@pytest.mark.parametrize("app", [
+    whole(b"{}"),
+    whole(b"", [(b"content-length", b"0"), (b"location", b"https://a.example/cb?code=1")], status=302),
+    whole(b"", [], status=204),
+    whole(b"x", [(b"Content-Length", b"1"), (b"X-Mixed-Case", b"v\tw")]),
+    whole(b"bye", [(b"content-length", b"3"), (b"connection", b"keep-alive, close")]),
+    whole(b"no length"),  # no content-length: chunked
+    chunks(b"one", b"two", b""),
+    chunks(b""),
+], ids=["json", "redirect", "204", "mixed-case", "close", "chunked-whole", "chunks", "empty-chunked"])
+@pytest.mark.parametrize("request_bytes", [GET, POST, b"HEAD / HTTP/1.1\r\nhost: x\r\n\r\n",
+                                           b"GET / HTTP/1.0\r\n\r\n"], ids=["get", "post", "head", "http10"])
+def test_the_bytes_sent_are_uvicorns(app: App, request_bytes: bytes) -> None:
+    ours, theirs = serve(app, request_bytes), serve(app, request_bytes, protocol_class=HttpToolsProtocol)
+    assert b"".join(ours.writes) == b"".join(theirs.writes)
+    assert ours.closed == theirs.closed
+    assert len(ours.writes) <= len(theirs.writes)
 
 
-def test_100_continue_and_non_head_writes_are_not_held() -> None:
-    sent = Recorder()
-    transport = HeadWithBody(sent)
-    transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    assert sent.writes == [b"HTTP/1.1 100 Continue\r\n\r\n"]
-    transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
-    transport.write(b"x")
-    assert sent.writes[-1] == b"HTTP/1.1 200 OK\r\n\r\nx"
+def test_chunks_after_the_first_go_as_they_come() -> None:
+    sent = serve(chunks(b"one", b"two"), GET)
+    assert len(sent.writes) == 2
+    assert sent.writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and sent.writes[0].endswith(b"\r\n\r\n3\r\none\r\n")
+    assert sent.writes[1] == b"3\r\ntwo\r\n0\r\n\r\n"
 
 
-def test_everything_else_is_the_connection_transport() -> None:
-    sent = Recorder()
-    transport = HeadWithBody(sent)
-    assert transport.is_closing() is False
-    transport.close()
-    assert sent.closed and transport.is_closing() is True
+def test_a_100_continue_goes_out_at_once_before_the_answer() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body = (await receive())["body"]
+        await whole(body)(scope, receive, send)
 
+    expect = b"POST / HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 2\r\n\r\n"
 
-def test_the_uvicorn_protocol_wraps_each_cycle_transport() -> None:
-    """The assumption about uvicorn's internals: on_headers_complete makes a RequestResponseCycle whose
-    ``transport`` is what its send() writes to."""
-    assert "transport" in inspect.signature(httptools_impl.RequestResponseCycle.__init__).parameters
-    assert "self.transport.write" in inspect.getsource(httptools_impl.RequestResponseCycle.send)
-
-    async def one_request() -> list[bytes]:
-        from uvicorn.config import Config
-        from uvicorn.server import ServerState
-
-        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
-            await send({"type": "http.response.body", "body": b"{}"})
-
+    async def run() -> Recorder:
         config = Config(app, http=OneWriteHttpToolsProtocol, log_level="error")
         config.load()
         protocol = OneWriteHttpToolsProtocol(config=config, server_state=ServerState(), app_state={})
         sent = Recorder()
-        sent.get_extra_info = lambda name, default=None: ("127.0.0.1", 1) if name in ("peername", "sockname") else default  # type: ignore[attr-defined]
-        sent.pause_reading = sent.resume_reading = lambda: None  # type: ignore[attr-defined]
-        sent.set_protocol = lambda p: None  # type: ignore[attr-defined]
         protocol.connection_made(sent)  # type: ignore[arg-type]
-        protocol.data_received(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n")
-        for _ in range(20):
+        protocol.data_received(expect)
+        for _ in range(5):
             await asyncio.sleep(0)
-            if sent.writes:
-                break
+        assert sent.writes == [b"HTTP/1.1 100 Continue\r\n\r\n"]
+        protocol.data_received(b"ok")
+        for _ in range(5):
+            await asyncio.sleep(0)
         protocol.connection_lost(None)
-        return sent.writes
+        return sent
 
-    writes = asyncio.run(one_request())
-    assert len(writes) == 1
-    assert writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and writes[0].endswith(b"\r\n\r\n{}")
+    sent = asyncio.run(run())
+    assert sent.writes[1].startswith(b"HTTP/1.1 200 OK\r\n") and sent.writes[1].endswith(b"\r\n\r\nok")
+
+
+@pytest.mark.parametrize("headers", [
+    [(b"location", b"https://a.example/\r\nset-cookie: x=1")],
+    [(b"x", b"a\nb")],
+    [(b"x", b"a\x00b")],
+    [(b"x", b"a\x7fb")],
+    [(b"bad name", b"v")],
+    [(b"bad:name", b"v")],
+    [(b"x\r\ny", b"v")],
+])
+def test_a_header_with_a_forbidden_byte_is_never_sent(headers: list[tuple[bytes, bytes]]) -> None:
+    """uvicorn's checks: the application's send raises, nothing of the response is written and the connection
+    is closed."""
+    ours = serve(whole(b"", [(b"content-length", b"0"), *headers]), GET)
+    theirs = serve(whole(b"", [(b"content-length", b"0"), *headers]), GET, protocol_class=HttpToolsProtocol)
+    assert b"".join(ours.writes) == b"".join(theirs.writes)
+    assert ours.writes == [] and ours.closed
+
+
+def test_pipelined_requests_are_answered_in_order() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await whole(scope["path"].encode())(scope, receive, send)
+
+    both = b"GET /first HTTP/1.1\r\nhost: x\r\n\r\nGET /second HTTP/1.1\r\nhost: x\r\n\r\n"
+    ours = serve(app, both, b"")
+    assert b"".join(ours.writes).count(b"HTTP/1.1 200 OK") == 2
+    assert b"".join(ours.writes).index(b"/first") < b"".join(ours.writes).index(b"/second")
+
+
+def test_a_plain_response_is_written_whole_and_the_same() -> None:
+    def app_of(response: Response, helper: bool) -> App:
+        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if helper:
+                await respond_with(response, scope, receive, send)
+            else:
+                await response(scope, receive, send)
+        return app
+
+    response = JSONResponse({"a": 1}, headers={"x-amzn-RequestId": "r"})
+    ours = serve(app_of(response, True), POST)
+    assert len(ours.writes) == 1
+    assert ours.writes == [b"".join(serve(app_of(response, False), POST, protocol_class=HttpToolsProtocol).writes)]
+
+
+def test_a_response_with_more_to_do_goes_through_its_own_call() -> None:
+    ran: list[str] = []
+
+    async def stream() -> Any:
+        yield b"a"
+        yield b"b"
+
+    makers: list[Callable[[], Response]] = [
+        lambda: Response(b"x", background=BackgroundTask(lambda: ran.append("background"))),
+        lambda: StreamingResponse(stream()),
+    ]
+    for make in makers:
+        async def app(scope: dict[str, Any], receive: Any, send: Any, make: Callable[[], Response] = make) -> None:
+            await respond_with(make(), scope, receive, send)
+        assert b"".join(serve(app, GET).writes) == b"".join(serve(app, GET, protocol_class=HttpToolsProtocol).writes)
+    assert ran == ["background", "background"]
+
+
+def test_the_cycle_keeps_what_uvicorns_protocol_reads() -> None:
+    """The protocol's own methods (receive, run_asgi, connection_lost, shutdown, on_body) read these."""
+    seen: list[Cycle] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(send.__self__)
+        await whole()(scope, receive, send)
+
+    serve(app, POST)
+    cycle = seen[0]
+    assert type(cycle) is Cycle
+    for name in ("scope", "transport", "flow", "logger", "access_logger", "access_log", "default_headers",
+                 "message_event", "on_response", "disconnected", "keep_alive", "waiting_for_100_continue", "body",
+                 "more_body", "response_started", "response_complete", "chunked_encoding",
+                 "expected_content_length"):
+        assert hasattr(cycle, name), name
 
 
 def test_the_server_settles_the_collector_once_it_has_started(monkeypatch: Any) -> None:
