@@ -1,5 +1,14 @@
 # The two commands a new user needs: `make serve` and `make test`.
-PYTHON ?= python3
+# The interpreter of every virtualenv made here (the server's, and the Python emulators' in bench/.others, so
+# that `make bench` compares them on the same one); PYTHON=... chooses another. By default the distribution's
+# /usr/bin/python3 where it is 3.11 or newer and can make a virtualenv, else python3 from PATH: distributions
+# build CPython with profile-guided optimisation and LTO into one executable, and an interpreter built
+# without them (pyenv's default: no PGO, a shared libpython) spent about a sixth more CPU on a hosted sign-in
+# here (bench/README.md, "The interpreter").
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell /usr/bin/python3 -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 11))' \
+	>/dev/null 2>&1 && echo /usr/bin/python3 || echo python3)
+endif
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 

@@ -250,7 +250,8 @@ def machine() -> dict[str, Any]:
 
 def versions(servers: list[str]) -> dict[str, str | None]:
     found = {
-        "python": platform.python_version(),
+        # the interpreter and where it lives: a distribution's (PGO and LTO) or an unoptimised build matters here
+        "python": f"{platform.python_version()} ({os.path.realpath(sys.executable)})",
         "userpools": _dist_version("userpools"),
         "aiohttp": _dist_version("aiohttp"),
         "uvloop": _dist_version("uvloop"),
