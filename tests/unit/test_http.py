@@ -196,12 +196,15 @@ def test_a_plain_response_is_written_whole_and_the_same() -> None:
 def test_a_response_with_more_to_do_goes_through_its_own_call() -> None:
     ran: list[str] = []
 
+    async def note() -> None:  # a coroutine: run on the loop, not in a thread
+        ran.append("background")
+
     async def stream() -> Any:
         yield b"a"
         yield b"b"
 
     makers: list[Callable[[], Response]] = [
-        lambda: Response(b"x", background=BackgroundTask(lambda: ran.append("background"))),
+        lambda: Response(b"x", background=BackgroundTask(note)),
         lambda: StreamingResponse(stream()),
     ]
     for make in makers:

@@ -123,11 +123,26 @@ def query_of(request: Request) -> dict[str, str]:
     (a query string is decoded as a form body is) and kept on the request for its other readers."""
     kept = request.scope.get(_QUERY_KEY)
     if kept is None:
-        kept = request.scope[_QUERY_KEY] = decode_form(request.scope["query_string"])
+        kept = request.scope[_QUERY_KEY] = _decoded_query(request.scope["query_string"])
     return dict(kept)
 
 
 _QUERY_KEY = "userpools.query"
+#: query strings decoded lately: a hosted sign-in sends the same one three times (GET /oauth2/authorize, then
+#: GET and POST /login), each decoded once. Never changed once made (query_of hands out copies); the oldest
+#: goes when it is full. Query strings only: a form body holds a password.
+_QUERIES: dict[bytes, dict[str, str]] = {}
+_QUERIES_KEPT = 512
+
+
+def _decoded_query(raw: bytes) -> dict[str, str]:
+    found = _QUERIES.get(raw)
+    if found is None:
+        found = decode_form(raw)
+        if len(_QUERIES) >= _QUERIES_KEPT:
+            del _QUERIES[next(iter(_QUERIES))]
+        _QUERIES[raw] = found
+    return found
 
 
 def raw_query(request: Request) -> str:

@@ -799,14 +799,10 @@ class SqlStore:
         """The clock of the users' change journal (the server's, so the development clock moves it too)."""
         self._inserts.clock = clock
 
-    @asynccontextmanager
-    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTransaction]:
+    def transaction(self, *, readonly: bool = False) -> AbstractAsyncContextManager[SqlTransaction]:
         if self._direct is not None:
-            async with self._direct_transaction(readonly) as tx:
-                yield tx
-            return
-        async with self._pg_transaction(readonly) as tx:
-            yield tx
+            return _DirectTransaction(self, readonly)
+        return self._pg_transaction(readonly)
 
     async def config_memo(self) -> ConfigMemo | None:
         """The memo of the last committed configuration, read without a transaction: one read of the generation
@@ -844,60 +840,42 @@ class SqlStore:
             direct = PgDirectConnection(conn, statements, self.statement_listeners)
             return int((await direct.execute(_READ_GENERATION)).scalar() or 0)
 
-    @asynccontextmanager
-    async def _writer_slot(self) -> AsyncIterator[None]:
-        if self._lock is None:
-            yield
+    async def _take_writer_slot(self) -> None:
+        """This process's turn among its writers (``_lock``, FIFO); ``_release_writer_slot`` ends it."""
+        lock = self._lock
+        if lock is None:
             return
         try:
-            if self._lock.locked():  # a free lock is taken at once: no timer to set and cancel
+            if lock.locked():  # a free lock is taken at once: no timer to set and cancel
                 async with asyncio.timeout(self._lock_timeout):
-                    await self._lock.acquire()
+                    await lock.acquire()
             else:
-                await self._lock.acquire()
+                await lock.acquire()
         except TimeoutError:
             # Also what a transaction opened inside another one of the same task ends in.
             raise TimeoutError(f"no transaction slot within {self._lock_timeout} s") from None
-        try:
-            yield
-        finally:
+
+    def _release_writer_slot(self) -> None:
+        if self._lock is not None:
             self._lock.release()
 
-    @asynccontextmanager
-    async def _direct_transaction(self, readonly: bool) -> AsyncIterator[SqlTransaction]:
+    async def _join_write_group(self) -> _WriteGroup:
+        """The open write group (begun here when there is none), with a savepoint for the caller's operation;
+        called in the writer slot."""
         assert self._direct is not None
-        cache, pool = self._direct
-        if readonly:  # a deferred BEGIN: readers never wait for writers in WAL mode
+        group = self._group
+        if group is None:
+            pool = self._direct[1]
             raw = pool.checkout()
             try:
-                raw.execute("BEGIN")
-                yield self._direct_tx(raw, cache)
-            finally:
-                pool.checkin(raw)  # rolls the read transaction back
-            return
-        async with self._writer_slot():
-            group = self._group
-            if group is None:
-                raw = pool.checkout()
-                try:
-                    await self._begin_immediate(raw)
-                except BaseException:
-                    pool.checkin(raw)
-                    raise
-                group = self._group = _WriteGroup(raw)
-                self._background(self._flush_when_queue_passed(group))
-            raw = group.raw
-            raw.execute("SAVEPOINT operation")
-            try:
-                yield self._direct_tx(raw, cache)
+                await self._begin_immediate(raw)
             except BaseException:
-                self._undo_operation(group)
+                pool.checkin(raw)
                 raise
-            raw.execute("RELEASE operation")
-            group.members += 1
-        # Durable (or failed, with every operation of the group) once the group commits; shielded: one
-        # member's cancellation (its client went away) must not cancel the others' outcome.
-        await asyncio.shield(group.done)
+            group = self._group = _WriteGroup(raw)
+            self._background(self._flush_when_queue_passed(group))
+        group.raw.execute("SAVEPOINT operation")
+        return group
 
     def _background(self, work: Coroutine[Any, Any, None]) -> None:
         """A task of the store's own (a group's commit, a log restart), which close() waits for."""
@@ -1062,3 +1040,62 @@ INLINE_BUSY_TIMEOUT_MS = 1_000
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     message = str(exc).lower()
     return "locked" in message or "busy" in message
+
+
+class _DirectTransaction:
+    """``SqlStore.transaction`` on SQLite, as one async context manager (three nested generator-based ones
+    cost a write transaction about as much as one of its statements).
+
+    A reader has a connection of its own and a deferred BEGIN (in WAL mode readers never wait for writers),
+    rolled back when the connection goes back to the pool. A writer takes the process's writer slot, joins
+    the open write group (``_join_write_group``) under a savepoint of its own, gives the slot up when its
+    operation is done (its statements undone alone when it raised: ``_undo_operation``), and then waits for
+    the group's commit: its work is durable (or failed with the group's) when ``__aexit__`` returns. That
+    wait is shielded: one member's cancellation (its client went away) must not cancel the others' outcome."""
+
+    __slots__ = ("_group", "_raw", "_readonly", "_store")
+
+    def __init__(self, store: SqlStore, readonly: bool) -> None:
+        self._store = store
+        self._readonly = readonly
+        self._raw: sqlite3.Connection | None = None
+        self._group: _WriteGroup | None = None
+
+    async def __aenter__(self) -> SqlTransaction:
+        store = self._store
+        assert store._direct is not None
+        cache, pool = store._direct
+        if self._readonly:
+            raw = self._raw = pool.checkout()
+            try:
+                raw.execute("BEGIN")
+            except BaseException:
+                pool.checkin(raw)
+                raise
+            return store._direct_tx(raw, cache)
+        await store._take_writer_slot()
+        try:
+            group = self._group = await store._join_write_group()
+        except BaseException:
+            store._release_writer_slot()
+            raise
+        return store._direct_tx(group.raw, cache)
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        traceback: object) -> None:
+        store = self._store
+        if self._readonly:
+            assert store._direct is not None and self._raw is not None
+            store._direct[1].checkin(self._raw)  # rolls the read transaction back
+            return
+        group = self._group
+        assert group is not None
+        try:
+            if exc_type is not None:
+                store._undo_operation(group)
+                return
+            group.raw.execute("RELEASE operation")
+            group.members += 1
+        finally:
+            store._release_writer_slot()
+        await asyncio.shield(group.done)

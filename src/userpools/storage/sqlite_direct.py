@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import operator
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -42,6 +43,9 @@ class _Prepared(NamedTuple):
     binds: tuple[tuple[str, Processor | None, Any], ...]
     #: per result column: its result processor, or None when no column needs one
     results: tuple[Processor | None, ...] | None
+    #: the positional parameters straight from the caller's values, when every one is a value given as it is
+    #: (no default, no bind processor): ``_positional``'s work without its loop
+    direct: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
 
 
 class DirectResult:
@@ -130,7 +134,10 @@ class StatementCache:
         if columns:
             found = tuple(column.type._cached_result_processor(self._dialect, None) for column in columns)
             results = found if any(found) else None
-        return _Prepared(str(compiled), bool(columns), tuple(binds), results)
+        direct = None
+        if all(name in names and processor is None for name, processor, _ in binds):
+            direct = _getter(tuple(name for name, _, _ in binds))
+        return _Prepared(str(compiled), bool(columns), tuple(binds), results, direct)
 
 
 class DirectConnection:
@@ -182,7 +189,18 @@ class DirectConnection:
         return DirectResult([], cursor.rowcount)
 
 
+def _getter(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    if len(names) > 1:
+        return operator.itemgetter(*names)  # type: ignore[return-value]
+    if names:
+        (name,) = names
+        return lambda values: (values[name],)
+    return lambda values: ()
+
+
 def _positional(prepared: _Prepared, values: dict[str, Any]) -> tuple[Any, ...]:
+    if prepared.direct is not None:
+        return prepared.direct(values)
     out = []
     for name, processor, default in prepared.binds:
         value = values.get(name, default)
