@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 import os
 import secrets
 import string
@@ -54,7 +54,16 @@ def random_bytes(n: int) -> bytes:
 
 def token_urlsafe(n: int = 32) -> str:
     """``secrets.token_urlsafe(n)`` from ``random_bytes``: n random bytes, base64url without padding."""
-    return base64.urlsafe_b64encode(random_bytes(n)).rstrip(b"=").decode("ascii")
+    return b64url(random_bytes(n)).decode("ascii")
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def b64url(data: bytes) -> bytes:
+    """``base64.urlsafe_b64encode(data).rstrip(b"=")`` (base64url without padding, RFC 7515 §2) in one C call
+    and a translation: the JWTs, refresh tokens and secrets of every sign-in are made of it."""
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
 
 
 def randbelow(n: int) -> int:

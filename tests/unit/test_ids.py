@@ -85,3 +85,12 @@ def test_randbelow_and_token_urlsafe() -> None:
         ids.randbelow(0)
     token = ids.token_urlsafe(32)
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token)
+
+
+def test_b64url_is_base64url_without_padding() -> None:
+    import base64
+
+    for n in range(70):
+        data = ids.random_bytes(n)
+        assert ids.b64url(data) == base64.urlsafe_b64encode(data).rstrip(b"=")
+    assert ids.b64url(b"\xfb\xff\xbf") == b"-_-_"  # the two characters that differ from base64

@@ -30,11 +30,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from jwt.algorithms import RSAAlgorithm
-from jwt.utils import base64url_decode, base64url_encode
+from jwt.utils import base64url_decode
 
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.keys import private_key_context
 from userpools.domain.records import SigningKeyRecord
+from userpools.ids import b64url
 
 ALGORITHM = "RS256"
 _RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
@@ -144,12 +145,20 @@ def _json(value: Mapping[str, Any]) -> bytes:
 
 
 def _signing_input(claims: Mapping[str, Any], kid: str) -> bytes:
-    header = b'{"kid":' + orjson.dumps(kid) + b',"alg":"RS256"}'
-    return base64url_encode(header) + b"." + base64url_encode(_json(claims))
+    header = _headers.get(kid)
+    if header is None:
+        header = b64url(b'{"kid":' + orjson.dumps(kid) + b',"alg":"RS256"}') + b"."
+        if len(_headers) < _CACHE_SIZE:
+            _headers[kid] = header
+    return header + b64url(_json(claims))
+
+
+#: kid → the encoded protected header of the tokens it signs, and its dot
+_headers: dict[str, bytes] = {}
 
 
 def _compact(signing_input: bytes, signature: bytes) -> str:
-    return (signing_input + b"." + base64url_encode(signature)).decode("ascii")
+    return (signing_input + b"." + b64url(signature)).decode("ascii")
 
 
 def sign(claims: Mapping[str, Any], kid: str, private_key: RSAPrivateKey) -> str:

@@ -448,7 +448,7 @@ SESSION_MIN, SESSION_MAX = 20, 4096  # SessionType [C]
 
 
 def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return ids.b64url(data).decode("ascii")
 
 
 def _unb64(text: str) -> bytes:
