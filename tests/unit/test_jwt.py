@@ -246,3 +246,43 @@ def test_a_signer_signs_the_tokens_made_in_its_block_on_its_own_thread(monkeypat
         assert pyjwt.decode(text, key.public_key(), algorithms=["RS256"]) == {"n": n, "sub": "a/b"}
     assert "signed=False" in repr(outside) and pyjwt.decode(str(outside), key.public_key(), algorithms=["RS256"])
     assert len(threads) == 1  # one hop for the whole block
+
+
+def test_a_token_completed_from_another_is_signed_after_it_and_carries_its_claim() -> None:
+    """DeferredToken's ``after``: an ID token's at_hash is made from the access token's text, which is signed
+    first, on the loop (``str``) and on the Signer's threads alike."""
+    import asyncio
+    import hashlib
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from userpools.crypto.jwt import DeferredToken, Signer, collecting, peek
+    from userpools.ids import b64url
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def fill(claims: dict[str, object], text: str) -> None:
+        claims["at_hash"] = b64url(hashlib.sha256(text.encode()).digest()[:16]).decode()
+
+    def pair() -> tuple[DeferredToken, DeferredToken]:
+        access = DeferredToken({"token_use": "access"}, "k1", key)
+        return access, DeferredToken({"at_hash": "", "token_use": "id"}, "k2", key, after=(access, fill))
+
+    access, id_token = pair()
+    id_text = str(id_token)  # signs the access token first
+    assert list(peek(id_text)[1]) == ["at_hash", "token_use"]
+    assert peek(id_text)[1]["at_hash"] == b64url(hashlib.sha256(str(access).encode()).digest()[:16]).decode()
+
+    async def on_threads() -> tuple[str, str]:
+        signer = Signer(2)
+        try:
+            with collecting() as made:
+                access, id_token = pair()
+            await signer.sign(made)
+            assert access._text is not None and id_token._text is not None  # both signed by the Signer
+            return str(access), str(id_token)
+        finally:
+            signer.close()
+
+    access_text, id_text = asyncio.run(on_threads())
+    assert peek(id_text)[1]["at_hash"] == b64url(hashlib.sha256(access_text.encode()).digest()[:16]).decode()

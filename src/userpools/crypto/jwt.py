@@ -19,7 +19,7 @@ import binascii
 import contextlib
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from datetime import datetime
@@ -179,24 +179,38 @@ class DeferredToken:
     the response is serialised), so a transaction holds its locks (on SQLite the database's one write lock,
     which every worker process shares) only for its own statements."""
 
-    __slots__ = ("_claims", "_key", "_kid", "_text")
+    __slots__ = ("_after", "_claims", "_key", "_kid", "_text")
 
     #: The response serialiser (protocol.json11) writes such a value as its text, without importing this.
     serialises_as_text: ClassVar[bool] = True
 
-    def __init__(self, claims: Mapping[str, Any], kid: str, private_key: RSAPrivateKey) -> None:
+    def __init__(self, claims: Mapping[str, Any], kid: str, private_key: RSAPrivateKey, *,
+                 after: tuple[DeferredToken, Callable[[dict[str, Any], str], None]] | None = None) -> None:
+        """``after``: (another token, a completion): a claim of this one is made from the other's text
+        (an ID token's at_hash), so the other is signed first and ``completion(claims, its text)`` fills the
+        claim in; ``claims`` is then a dict of this token's own."""
         self._claims: Mapping[str, Any] | None = claims
         self._kid = kid
         self._key = private_key
         self._text: str | None = None
+        self._after = after
         made = _MADE.get()
         if made is not None:
             made.append(self)
 
+    def _complete(self) -> Mapping[str, Any]:
+        """The claims to sign, the one made from the token signed before filled in."""
+        claims = self._claims
+        assert claims is not None
+        if self._after is not None:
+            first, completion = self._after
+            completion(claims, str(first))  # type: ignore[arg-type]
+            self._after = None
+        return claims
+
     def __str__(self) -> str:
         if self._text is None:
-            assert self._claims is not None
-            self._text = sign(self._claims, self._kid, self._key)
+            self._text = sign(self._complete(), self._kid, self._key)
             self._claims = None
         return self._text
 
@@ -240,9 +254,17 @@ class Signer:
         unsigned = [token for token in tokens if token._text is None and token._claims is not None]
         if self._pool is None or not unsigned:
             return
-        work = tuple((token._key, _signing_input(token._claims, token._kid)) for token in unsigned)  # type: ignore[arg-type]
+        # a token completed from another one's text (DeferredToken's ``after``) is signed once that one is
+        await self._sign([token for token in unsigned if token._after is None])
+        await self._sign([token for token in unsigned if token._after is not None and token._text is None])
+
+    async def _sign(self, tokens: list[DeferredToken]) -> None:
+        if not tokens:
+            return
+        work = tuple((token._key, _signing_input(token._complete(), token._kid)) for token in tokens)
+        assert self._pool is not None
         signatures = await asyncio.get_running_loop().run_in_executor(self._pool, _rsa_signatures, work)
-        for token, (_key, signing_input), signature in zip(unsigned, work, signatures, strict=True):
+        for token, (_key, signing_input), signature in zip(tokens, work, signatures, strict=True):
             token._text = _compact(signing_input, signature)
             token._claims = None
 
