@@ -73,6 +73,7 @@ class Metrics:
                                      "result (ok, raised, unreachable, invalid).", ["trigger", "result"],
                                      registry=registry)
         self._bound: dict[tuple[str, str], tuple[Callable[[], None], Callable[[float], None]]] = {}
+        self._delivered: dict[tuple[str, str], Callable[[], None]] = {}
         self._sign_in_success = self.sign_ins.labels("success").inc
         self._sign_in_failure = self.sign_ins.labels("failure").inc
 
@@ -98,7 +99,10 @@ class Metrics:
             self.lockouts.inc()
 
     def delivered(self, medium: str, result: str) -> None:
-        self.deliveries.labels(medium, result).inc()
+        inc = self._delivered.get((medium, result))
+        if inc is None:
+            inc = self._delivered[(medium, result)] = self.deliveries.labels(medium, result).inc
+        inc()
 
     def trigger_called(self, trigger: str, result: str) -> None:
         self.trigger_calls.labels(trigger, result).inc()

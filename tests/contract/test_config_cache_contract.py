@@ -4,6 +4,7 @@ generation: SQLite's file header, PostgreSQL's config_generation row; the contra
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -160,6 +161,82 @@ def test_a_change_goes_through_when_the_generation_row_is_missing(
         assert await pool_settings(store) == {"c": 2}
 
     run(body())
+
+
+def test_writers_sharing_a_commit_see_each_others_changes_and_an_undone_change_is_no_change(
+    store: Store, database_url: str, run: Any, backend: str
+) -> None:
+    """On SQLite the writers queued together share one transaction (a group commit) and read the generation
+    once for the group; a change inside a savepoint that is rolled back, or in a member that fails, must not
+    leave this process's cache a generation ahead of the file (another process's next change would then look
+    already cached)."""
+
+    class Abort(Exception):
+        pass
+
+    async def body() -> None:
+        await setup(store)
+        seen: dict[str, dict[str, Any]] = {}
+
+        async def read(name: str) -> None:
+            async with store.transaction() as tx:
+                pool = await tx.pools.get(POOL)
+                assert pool is not None
+                seen[name] = dict(pool.settings)
+
+        async def change_then_undo_part() -> None:
+            async with store.transaction() as tx:
+                pool = await tx.pools.get(POOL)
+                assert pool is not None
+                try:
+                    async with tx.savepoint():
+                        await tx.pools.update(replace(pool, settings={"undone": 1}))
+                        raise Abort
+                except Abort:
+                    pass
+
+        async def change_then_fail() -> None:
+            try:
+                async with store.transaction() as tx:
+                    pool = await tx.pools.get(POOL)
+                    assert pool is not None
+                    await tx.pools.update(replace(pool, settings={"failed": 1}))
+                    raise Abort
+            except Abort:
+                pass
+
+        await asyncio.gather(read("first"), change_then_undo_part(), read("second"), change_then_fail(),
+                             read("third"))
+        assert seen == {"first": {}, "second": {}, "third": {}}
+
+        async def change(settings: dict[str, Any]) -> None:
+            async with store.transaction() as tx:
+                pool = await tx.pools.get(POOL)
+                assert pool is not None
+                await tx.pools.update(replace(pool, settings=settings))
+
+        await asyncio.gather(read("before"), change({"d": 1}), read("after"))
+        if backend == "sqlite":  # one after the other (PostgreSQL's run side by side)
+            assert seen["before"] == {} and seen["after"] == {"d": 1}
+        assert await pool_settings(store) == {"d": 1}
+        other = await open_store(database_url, migrate=False)  # another process's store
+        try:
+            await change_in(other, {"d": 2})
+            assert await pool_settings(store) == {"d": 2}
+            await asyncio.gather(read("again"), change_then_undo_part(), read("last"))
+            await change_in(other, {"d": 3})
+            assert await pool_settings(store) == {"d": 3}
+        finally:
+            await other.close()
+
+    run(body())
+
+
+async def change_in(store: Store, settings: dict[str, Any]) -> None:
+    async with store.transaction() as tx:
+        pool = await tx.pools.get(POOL)
+        assert pool is not None
+        await tx.pools.update(replace(pool, settings=settings))
 
 
 async def domain_pool(store: Store, domain: str) -> str | None:

@@ -1,9 +1,16 @@
+import asyncio
 from datetime import UTC, datetime
 
 import orjson
 import pytest
+from starlette.requests import ClientDisconnect, Request
 
-from userpools.errors import InternalErrorException, NotAuthorizedException, SerializationException
+from userpools.errors import (
+    InternalErrorException,
+    NotAuthorizedException,
+    RequestEntityTooLargeException,
+    SerializationException,
+)
 from userpools.protocol import json11
 
 
@@ -70,3 +77,35 @@ def test_error_message_header_under_the_cap_is_not_cut() -> None:
 def test_error_message_header_is_cut_when_whitespace_hides_the_length() -> None:
     text = "a" + " " * 5000 + "b"
     assert json11.error_response(NotAuthorizedException(text), "r").headers["x-amzn-errormessage"] == "a..."
+
+
+def _request(messages: list[dict[str, object]], length: int) -> Request:
+    async def receive() -> dict[str, object]:
+        return messages.pop(0)
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"content-length", str(length).encode())]}
+    return Request(scope, receive)
+
+
+def test_a_declared_body_is_read_whole_from_one_message_or_several_and_kept_for_body() -> None:
+    async def body() -> None:
+        one = _request([{"type": "http.request", "body": b'{"a":1}', "more_body": False}], 7)
+        assert await json11.read_body(one, "ForgotPassword") == b'{"a":1}'
+        assert await one.body() == b'{"a":1}'  # as Starlette's own read keeps it
+        several = _request([{"type": "http.request", "body": b'{"a"', "more_body": True},
+                            {"type": "http.request", "body": b"", "more_body": True},
+                            {"type": "http.request", "body": b":1}"}], 7)
+        assert await json11.read_body(several, "ForgotPassword") == b'{"a":1}'
+
+    asyncio.run(body())
+
+
+def test_a_client_gone_before_its_body_is_a_disconnect() -> None:
+    gone = _request([{"type": "http.request", "body": b"{", "more_body": True}, {"type": "http.disconnect"}], 7)
+    with pytest.raises(ClientDisconnect):
+        asyncio.run(json11.read_body(gone, "ForgotPassword"))
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_reading() -> None:
+    with pytest.raises(RequestEntityTooLargeException):
+        json11.read_body(_request([], json11.MAX_BODY_BYTES + 1), "ForgotPassword")

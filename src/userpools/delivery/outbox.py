@@ -7,6 +7,7 @@ a code.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import Iterable
@@ -34,6 +35,7 @@ class Outbox:
         self._clock = clock
         self._echo = echo
         self._stream = stream
+        self._boxes: list[str] = []  # rendered, not yet written (``announce``)
 
     async def record(self, tx: Transaction, message: Message) -> None:
         message_id = ids.new_ordered_uuid()
@@ -52,13 +54,24 @@ class Outbox:
         )
 
     def announce(self, messages: Iterable[Message]) -> None:
-        """Prints committed messages to the console (development mode only)."""
+        """Prints committed messages to the console (development mode only): written and flushed together at
+        the end of the event loop's turn, one write for every message of the requests the turn finished
+        (under load a flush per message was a system call per request)."""
         if not self._echo:
             return
+        first = not self._boxes
+        self._boxes.extend(render_box(message) for message in messages)
+        if first and self._boxes:
+            try:
+                asyncio.get_running_loop().call_soon(self._write)
+            except RuntimeError:  # no event loop (a command-line tool): now
+                self._write()
+
+    def _write(self) -> None:
+        boxes, self._boxes = self._boxes, []
         stream = self._stream or sys.stdout  # not the log (standard error): see userpools.logs
-        for message in messages:
-            stream.write(render_box(message))
-            stream.flush()
+        stream.write("".join(boxes))
+        stream.flush()
 
     def open(self, record: OutboxRecord) -> dict[str, Any]:
         """The record as the outbox endpoint shows it."""

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,17 +57,6 @@ def _hides_existence(client: ClientRecord) -> bool:
 def _window(now: datetime, size: timedelta) -> datetime:
     epoch = datetime(1970, 1, 1, tzinfo=now.tzinfo)
     return epoch + ((now - epoch) // size) * size
-
-
-@asynccontextmanager
-async def _recovery_transaction(ctx: Context, client_id: str) -> AsyncIterator[tuple[Transaction, ClientRecord,
-                                                                                     PoolRecord]]:
-    """The write transaction of a recovery operation, with its client and pool. The pool's request rate is
-    the UserAccountRecovery category of the request-rate limits (``operations.limits``), counted before the
-    operation runs when they are on."""
-    async with ctx.store.transaction() as tx:
-        client, pool = await load_client(tx, client_id)
-        yield tx, client, pool
 
 
 async def _count_attempt(ctx: Context, tx: Transaction, pool: PoolRecord, subject: str) -> bool:
@@ -157,7 +144,8 @@ async def forgot_password(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
     started = ctx.pacer.start()
     pending: list[Message] = []
     name = req["Username"]
-    async with _recovery_transaction(ctx, req["ClientId"]) as (tx, client, pool):
+    async with ctx.store.transaction() as tx:
+        client, pool = await load_client(tx, req["ClientId"])
         hides = _hides_existence(client)
         user = await find_user(tx, pool, name, for_update=True)
         check_secret_hash(ctx, client, req.get("SecretHash"), name, user.username if user else None)
@@ -186,7 +174,8 @@ async def confirm_forgot_password(ctx: Context, req: dict[str, Any]) -> dict[str
     tokens stay valid (as in Cognito)."""
     failure: CognitoError | None = None
     name = req["Username"]
-    async with _recovery_transaction(ctx, req["ClientId"]) as (tx, client, pool):
+    async with ctx.store.transaction() as tx:
+        client, pool = await load_client(tx, req["ClientId"])
         hides = _hides_existence(client)
         user = await find_user(tx, pool, name, for_update=True)
         check_secret_hash(ctx, client, req.get("SecretHash"), name, user.username if user else None)

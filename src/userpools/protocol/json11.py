@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from userpools.errors import CognitoError, RequestEntityTooLargeException, SerializationException
@@ -42,16 +42,36 @@ MAX_ERROR_HEADER: Final = 1024
 def read_body(request: Request, operation: str) -> Awaitable[bytes]:
     """The request's body, or RequestEntityTooLargeException as soon as it is known to pass the limit.
 
-    A declared Content-Length is checked before any byte is read (then Starlette's own ``body()`` is
-    the awaitable: no extra coroutine on the hot path); a chunked body is read with a counter and
-    abandoned once it passes the limit (the server discards the rest of it).
+    A declared Content-Length is checked before any byte is read (then ``_read_declared`` reads it); a
+    chunked body is read with a counter and abandoned once it passes the limit (the server discards the rest
+    of it).
     """
     declared = request.headers.get("content-length")
     if declared is None:
         return _read_counted(request, operation)
     if int(declared) > MAX_BODY_BYTES:  # the HTTP parser has already refused a malformed length
         raise _too_large(operation)
-    return request.body()
+    return _read_declared(request)
+
+
+async def _read_declared(request: Request) -> bytes:
+    """What Starlette's ``Request.body()`` reads, without its async generator (an API request's body is one
+    ``http.request`` message), and kept on the request as ``body()`` keeps it."""
+    chunks: list[bytes] = []
+    receive = request.receive
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        elif message["type"] == "http.disconnect":
+            request._is_disconnected = True
+            raise ClientDisconnect
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    request._body = body
+    request._stream_consumed = True
+    return body
 
 
 async def _read_counted(request: Request, operation: str) -> bytes:

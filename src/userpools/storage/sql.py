@@ -437,13 +437,16 @@ class ConfigCache:
 
 
 class _Generation:
-    """One transaction's view of the configuration generation (see ConfigCache)."""
+    """One transaction's view of the configuration generation (see ConfigCache). A write group's members read
+    it once for the group (``_WriteGroup.generation``): no other process can change it while the group holds
+    the write lock, and its own members change it only through ``bump``, after which it is read again."""
 
-    __slots__ = ("_cache", "_raw", "_seen", "changed")
+    __slots__ = ("_cache", "_group", "_raw", "_seen", "changed")
 
-    def __init__(self, raw: sqlite3.Connection, cache: ConfigCache) -> None:
+    def __init__(self, raw: sqlite3.Connection, cache: ConfigCache, group: _WriteGroup | None = None) -> None:
         self._raw = raw
         self._cache = cache
+        self._group = group
         self._seen: int | None = None
         self.changed = False
 
@@ -453,16 +456,25 @@ class _Generation:
         if self.changed:
             return None
         if self._seen is None:
-            self._seen = await self._read()
+            self._seen = self._read()
         return _cache_at(self._cache, self._seen)
 
     async def bump(self) -> None:
         if not self.changed:
-            self._raw.execute(f"PRAGMA user_version={await self._read() + 1}")
+            generation = self._read() + 1
+            self._raw.execute(f"PRAGMA user_version={generation}")
             self.changed = True
+            if self._group is not None:  # read again by the next member: a savepoint may still undo the bump
+                self._group.generation = None
 
-    async def _read(self) -> int:
-        return int(self._raw.execute("PRAGMA user_version").fetchone()[0])
+    def _read(self) -> int:
+        group = self._group
+        if group is not None and group.generation is not None:
+            return group.generation
+        generation = int(self._raw.execute("PRAGMA user_version").fetchone()[0])
+        if group is not None:
+            group.generation = generation
+        return generation
 
 
 def _cache_at(cache: ConfigCache, seen: int) -> ConfigCache | None:
@@ -711,11 +723,13 @@ class _WriteGroup:
     """SQLite's group commit: one write transaction holding the operations that queued for the writer slot
     together, each inside its own savepoint, committed once after the last of them (see SqlStore)."""
 
-    __slots__ = ("done", "members", "raw")
+    __slots__ = ("done", "generation", "members", "raw")
 
     def __init__(self, raw: sqlite3.Connection) -> None:
         self.raw = raw
         self.members = 0
+        #: the configuration generation as the group's transaction sees it, once read (``_Generation``)
+        self.generation: int | None = None
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
 
@@ -887,6 +901,7 @@ class SqlStore:
         """One operation of the group failed: its statements are undone, the others' stay. When SQLite lost
         the whole transaction (an I/O error, a full disk), the group ends here in failure."""
         raw = group.raw
+        group.generation = None  # the operation's bump, if any, is undone too: read it again
         try:
             raw.execute("ROLLBACK TO operation")
             raw.execute("RELEASE operation")
@@ -966,9 +981,10 @@ class SqlStore:
             await transaction.commit()
             self._tick_generation = None  # as _end_group
 
-    def _direct_tx(self, raw: sqlite3.Connection, statements: StatementCache) -> SqlTransaction:
+    def _direct_tx(self, raw: sqlite3.Connection, statements: StatementCache,
+                   group: _WriteGroup | None = None) -> SqlTransaction:
         conn = DirectConnection(raw, statements, self.statement_listeners)
-        return SqlTransaction(conn, self._inserts, _Generation(raw, self._config))  # type: ignore[arg-type]
+        return SqlTransaction(conn, self._inserts, _Generation(raw, self._config, group))  # type: ignore[arg-type]
 
     async def _begin_immediate(self, raw: sqlite3.Connection) -> None:
         """``BEGIN IMMEDIATE`` without SQLite's busy wait, awaiting in between while another process holds
@@ -1079,7 +1095,7 @@ class _DirectTransaction:
         except BaseException:
             store._release_writer_slot()
             raise
-        return store._direct_tx(group.raw, cache)
+        return store._direct_tx(group.raw, cache, group)
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         traceback: object) -> None:

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.sqltypes import _Binary
 
 Processor = Callable[[Any], Any]
 StatementListener = Callable[[str, Any], None]
@@ -43,9 +44,11 @@ class _Prepared(NamedTuple):
     binds: tuple[tuple[str, Processor | None, Any], ...]
     #: per result column: its result processor, or None when no column needs one
     results: tuple[Processor | None, ...] | None
-    #: the positional parameters straight from the caller's values, when every one is a value given as it is
-    #: (no default, no bind processor): ``_positional``'s work without its loop
+    #: the positional parameters straight from the caller's values, when the caller gives every one (no
+    #: default): ``_positional``'s work without its loop, then ``convert``
     direct: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
+    #: with ``direct``: (position, bind processor) of the parameters that have one
+    convert: tuple[tuple[int, Processor], ...] = ()
 
 
 class DirectResult:
@@ -124,20 +127,28 @@ class StatementCache:
     def _compile(self, statement: ClauseElement, names: frozenset[str]) -> _Prepared:
         compiled = statement.compile(dialect=self._dialect, column_keys=sorted(names))
         processors = compiled._bind_processors
+        sqlite = self._dialect.name == "sqlite"
         binds = []
         for name in compiled.positiontup or ():
             param = compiled.binds[name]
             default = _MISSING if name in names or param.required else param.effective_value
-            binds.append((name, processors.get(name), default))
+            processor = processors.get(name)
+            if sqlite and isinstance(param.type, _Binary):
+                # LargeBinary's processor wraps a value in sqlite3.Binary (a memoryview), which sqlite3 binds
+                # as the BLOB it binds bytes as: the store's values are bytes (or None, which it passes)
+                processor = None
+            binds.append((name, processor, default))
         results: tuple[Processor | None, ...] | None = None
         columns = compiled._result_columns
         if columns:
             found = tuple(column.type._cached_result_processor(self._dialect, None) for column in columns)
             results = found if any(found) else None
         direct = None
-        if all(name in names and processor is None for name, processor, _ in binds):
+        convert: tuple[tuple[int, Processor], ...] = ()
+        if all(name in names for name, _, _ in binds):
             direct = _getter(tuple(name for name, _, _ in binds))
-        return _Prepared(str(compiled), bool(columns), tuple(binds), results, direct)
+            convert = tuple((i, processor) for i, (_, processor, _) in enumerate(binds) if processor is not None)
+        return _Prepared(str(compiled), bool(columns), tuple(binds), results, direct, convert)
 
 
 class DirectConnection:
@@ -200,7 +211,13 @@ def _getter(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...
 
 def _positional(prepared: _Prepared, values: dict[str, Any]) -> tuple[Any, ...]:
     if prepared.direct is not None:
-        return prepared.direct(values)
+        row = prepared.direct(values)
+        if not prepared.convert:
+            return row
+        converted = list(row)
+        for i, processor in prepared.convert:
+            converted[i] = processor(converted[i])
+        return tuple(converted)
     out = []
     for name, processor, default in prepared.binds:
         value = values.get(name, default)
