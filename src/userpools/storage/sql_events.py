@@ -9,9 +9,11 @@ DESC, id DESC``, one backward range of the index ``(pool_id, username_key, creat
 
 A counter hit is one statement, ``INSERT … ON CONFLICT (key, window_start) DO UPDATE SET count =
 counters.count + 1 RETURNING count``: PostgreSQL inserts or, when a concurrent transaction inserted first,
-waits for it and updates (at READ COMMITTED, never a unique violation); SQLite (RETURNING since 3.35) runs
-it under the write lock every transaction takes with ``BEGIN IMMEDIATE``. Either way no hit is lost and
-every hit of a window sees a different count, however many processes share the database.
+waits for it and updates (at READ COMMITTED, never a unique violation). SQLite runs the same upsert without
+RETURNING and then reads the count, both under the write lock every transaction takes with ``BEGIN
+IMMEDIATE`` (SQLite's RETURNING doubles the cost of the upsert: about 26,000 instructions more than the
+read). Either way no hit is lost and every hit of a window sees a different count, however many processes
+share the database.
 
 A hit belongs to the transaction it runs in: a rollback takes it back, and on PostgreSQL the counter's row
 stays locked until the transaction ends (concurrent hits of the same key wait for it). A limit that must
@@ -98,7 +100,7 @@ class EventStatements:
                 _EXPIRES_AT: bindparam("b_expires_at"),
             }
         )
-        self.hit: Insert = hit.on_conflict_do_update(
+        upsert = hit.on_conflict_do_update(
             index_elements=[_KEY, _WINDOW_START],
             set_={
                 _COUNT: _COUNT + hit.excluded[_COUNT.name],
@@ -108,7 +110,10 @@ class EventStatements:
                     else_=_EXPIRES_AT,
                 ),
             },
-        ).returning(_COUNT)
+        )
+        #: SQLite: the upsert, then the count read by ``_PEEK`` (see the module's docstring)
+        self.counted_after = dialect_name == "sqlite"
+        self.hit: Insert = upsert if self.counted_after else upsert.returning(_COUNT)
         self.put: Insert = hit.on_conflict_do_update(
             index_elements=[_KEY, _WINDOW_START],
             set_={_COUNT: hit.excluded[_COUNT.name], _EXPIRES_AT: hit.excluded["expires_at"]},
@@ -198,13 +203,12 @@ class SqlCounters:
         self._statements = statements
 
     async def hit(self, key: str, window_start: datetime, *, expires_at: datetime, amount: int = 1) -> int:
-        params = {
-            "b_key": key,
-            "b_window_start": to_micros(window_start),
-            "b_expires_at": to_micros(expires_at),
-            "b_amount": amount,
-        }
-        return int((await self._conn.execute(self._statements.hit, params)).scalar_one())
+        start = to_micros(window_start)
+        params = {"b_key": key, "b_window_start": start, "b_expires_at": to_micros(expires_at), "b_amount": amount}
+        result = await self._conn.execute(self._statements.hit, params)
+        if self._statements.counted_after:
+            result = await self._conn.execute(_PEEK, {"b_key": key, "b_window_start": start})
+        return int(result.scalar_one())
 
     async def put(self, key: str, window_start: datetime, value: int, *, expires_at: datetime) -> None:
         params = {

@@ -42,8 +42,8 @@ class _Prepared(NamedTuple):
     returns_rows: bool
     #: per positional parameter: (name, bind processor or None, value when the caller gives none)
     binds: tuple[tuple[str, Processor | None, Any], ...]
-    #: per result column: its result processor, or None when no column needs one
-    results: tuple[Processor | None, ...] | None
+    #: (position, result processor) of the result columns that have one; None when none has
+    results: tuple[tuple[int, Processor], ...] | None
     #: the positional parameters straight from the caller's values, when the caller gives every one (no
     #: default): ``_positional``'s work without its loop, then ``convert``
     direct: Callable[[dict[str, Any]], tuple[Any, ...]] | None = None
@@ -138,11 +138,14 @@ class StatementCache:
                 # as the BLOB it binds bytes as: the store's values are bytes (or None, which it passes)
                 processor = None
             binds.append((name, processor, default))
-        results: tuple[Processor | None, ...] | None = None
+        results: tuple[tuple[int, Processor], ...] | None = None
         columns = compiled._result_columns
         if columns:
-            found = tuple(column.type._cached_result_processor(self._dialect, None) for column in columns)
-            results = found if any(found) else None
+            found = tuple(
+                (i, processor) for i, column in enumerate(columns)
+                if (processor := column.type._cached_result_processor(self._dialect, None)) is not None
+            )
+            results = found or None
         direct = None
         convert: tuple[tuple[int, Processor], ...] = ()
         if all(name in names for name, _, _ in binds):
@@ -227,9 +230,14 @@ def _positional(prepared: _Prepared, values: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _processed(rows: list[tuple[Any, ...]], processors: tuple[Processor | None, ...]) -> list[tuple[Any, ...]]:
-    pairs = tuple(enumerate(processors))
-    return [tuple(row[i] if p is None else p(row[i]) for i, p in pairs) for row in rows]
+def _processed(rows: list[tuple[Any, ...]], processors: tuple[tuple[int, Processor], ...]) -> list[tuple[Any, ...]]:
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, processor in processors:
+            values[i] = processor(values[i])
+        out.append(tuple(values))
+    return out
 
 
 def _wrapped(error: sqlite3.Error, sql: str, params: Any) -> sa_exc.DBAPIError:
