@@ -38,7 +38,7 @@ from userpools.domain.resources import UI_CUSTOMIZATION, ui_customization_key
 from userpools.domain.ui_customization import image_path
 from userpools.domain.user_import import UploadRefused, s3_error_xml
 from userpools.hosted_ui.routes import Handler, domain_routes
-from userpools.http import respond_with
+from userpools.http import IndexedHeaders, indexed_request, respond_with
 from userpools.oauth.endpoints import Endpoints, discovery_document
 from userpools.oauth.site import PREFIX as DOMAIN_PREFIX
 from userpools.oauth.site import base_url
@@ -91,10 +91,12 @@ class UserPoolsApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             post = scope["method"] == "POST"
-            if post and scope["path"] == "/" and self.api is not None and not _has_origin(scope):
-                response = await self.api(Request(scope, receive))
-                await respond_with(response, scope, receive, send)
-                return
+            if post and scope["path"] == "/" and self.api is not None:
+                headers = IndexedHeaders(scope["headers"])
+                if not headers.has(b"origin"):
+                    response = await self.api(indexed_request(scope, receive, headers))
+                    await respond_with(response, scope, receive, send)
+                    return
             rewrite_domain_request(scope, self.own_hosts)
             path = scope["path"]
             if path.startswith(_DOMAIN_PREFIX):
@@ -146,10 +148,6 @@ class UserPoolsApp(Starlette):
 
 _DOMAIN_PREFIX = DOMAIN_PREFIX + "/"
 _TOKEN_PATH = "/oauth2/token"
-
-
-def _has_origin(scope: Scope) -> bool:
-    return any(name == b"origin" for name, _ in scope["headers"])
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:

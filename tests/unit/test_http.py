@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from starlette.background import BackgroundTask
+from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from userpools.http import Cycle, OneWriteHttpToolsProtocol, respond_with
+from userpools.http import Cycle, IndexedHeaders, OneWriteHttpToolsProtocol, indexed_request, respond_with
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -274,3 +275,25 @@ def test_settling_freezes_what_start_up_made_and_makes_young_collections_rarer()
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_indexed_headers_answer_as_starlettes_own_headers() -> None:
+    raw = [(b"content-type", b"application/x-amz-json-1.1"), (b"x-amz-target", b"first"),
+           (b"x-amz-target", b"second"), (b"user-agent", b"Boto3/1.35 caf\xe9")]
+    ours, theirs = IndexedHeaders(raw), Headers(raw=raw)
+    for name in ("X-Amz-Target", "x-amz-target", "user-agent", "Content-Type", "origin"):
+        assert ours.get(name) == theirs.get(name) and (name in ours) == (name in theirs)
+        assert ours.get(name, "none") == theirs.get(name, "none")
+        if name in theirs:
+            assert ours[name] == theirs[name]
+        else:
+            with pytest.raises(KeyError):
+                ours[name]
+    assert ours.getlist("x-amz-target") == ["first", "second"] and ours.raw == raw and dict(ours) == dict(theirs)
+    assert ours.has(b"user-agent") and not ours.has(b"origin") and 1 not in ours
+    request = indexed_request({"type": "http", "headers": raw}, _no_receive, ours)
+    assert request.headers is ours  # Starlette's Request keeps them where it keeps its own
+
+
+async def _no_receive() -> dict[str, Any]:
+    raise AssertionError("not read")

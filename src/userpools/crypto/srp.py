@@ -29,7 +29,6 @@ import base64
 import hashlib
 import hmac
 import re
-import secrets
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,6 +36,7 @@ from functools import cache
 
 from gmpy2 import mpz, powmod
 
+from userpools import ids
 from userpools.crypto.datakey import DataKeyCipher
 
 N = int(
@@ -168,7 +168,7 @@ def compute_verifier(pool_id: str, username: str, password: str, salt: bytes) ->
 
 def new_salt() -> bytes:
     """16 random bytes, the length of Cognito's SALT (32 hex digits)."""
-    return secrets.token_bytes(16)
+    return ids.random_bytes(16)
 
 
 def server_public(verifier: int, b: int) -> int:
@@ -179,7 +179,7 @@ def server_public(verifier: int, b: int) -> int:
 def server_ephemeral(verifier: int) -> tuple[int, int]:
     """A fresh ``(b, B)``: ``b`` 256 random bits, ``B = (k·v + g^b) mod N`` and never ``0 mod N``."""
     while True:
-        b = secrets.randbits(256)
+        b = int.from_bytes(ids.random_bytes(32), "big")
         if b == 0:
             continue
         big_b = server_public(verifier, b)

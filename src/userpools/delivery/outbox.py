@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Iterable
+from itertools import repeat
 from typing import Any, TextIO
 
 import orjson
@@ -99,7 +100,7 @@ def render_box(message: Message) -> str:
         lines.append(f"subject: {message.subject}")
     lines.append("")
     lines += message.body.splitlines() or [""]
-    width = max(48, *(len(line) for line in lines)) + 2
-    top = "┌─ userpools outbox " + "─" * (width - 19) + "┐"
-    body = [f"│ {line.ljust(width - 2)} │" for line in lines]
-    return "\n".join([top, *body, "└" + "─" * width + "┘"]) + "\n"
+    inner = max(48, max(map(len, lines)))
+    # each line padded and framed by C-level maps: a box is drawn for every message a development server sends
+    body = "\n".join(map("│ {} │".format, map(str.ljust, lines, repeat(inner))))
+    return f"┌─ userpools outbox {'─' * (inner - 17)}┐\n{body}\n└{'─' * (inner + 2)}┘\n"

@@ -25,7 +25,6 @@ import functools
 import hashlib
 import json
 import re
-import secrets
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -587,7 +586,7 @@ def seal_session(
             "challenge": challenge_name,
             "iat": _epoch(now),
             "exp": _epoch(now + timedelta(minutes=validity_minutes)),
-            "nonce": _b64(secrets.token_bytes(16)),
+            "nonce": _b64(ids.random_bytes(16)),
             "data": dict(data or {}),
         }
     )

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import orjson
 
+from userpools import ids
 from userpools.crypto import totp
 from userpools.crypto.codes import new_code
 from userpools.delivery.messages import Message, mask_destination, mfa_message
@@ -137,7 +137,7 @@ async def issue_code(a: Attempt, user: UserRecord, data: dict[str, Any], factor:
     long as the Session. A passwordless code's Session is an MFA one: its right answer ends in tokens."""
     medium, attribute = _MEDIUM[factor]
     destination = user.attributes[attribute]
-    code_id = secrets.token_urlsafe(12)
+    code_id = ids.token_urlsafe(12)
     code = new_code(digits)
     now = a.ctx.clock.now()
     validity = timedelta(minutes=a.session_minutes())

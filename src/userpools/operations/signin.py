@@ -9,7 +9,6 @@ auth → custom_auth → signin, auth → signin (custom_auth never reaches back
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from userpools import metrics
+from userpools import ids, metrics
 from userpools.crypto import srp
 from userpools.domain import clients as client_domain
 from userpools.domain import devices as device_domain
@@ -361,13 +360,13 @@ def srp_parameters(a: Attempt, user: UserRecord, big_a: int) -> dict[str, str]:
 def fake_srp_parameters(a: Attempt, name: str, big_a: int) -> dict[str, str]:
     """PreventUserExistenceErrors: parameters indistinguishable from a real user's; the second step then
     fails with "Incorrect username or password."."""
-    b, big_b = srp.server_ephemeral(int.from_bytes(secrets.token_bytes(48), "big"))
+    b, big_b = srp.server_ephemeral(int.from_bytes(ids.random_bytes(48), "big"))
     state = srp.SrpState(
         pool_id=a.pool.id, client_id=a.client.id, username=name, A=big_a, b=b, B=big_b,
         issued_at=a.ctx.clock.now(),
     )
     return {
-        "SALT": srp.salt_hex(secrets.token_bytes(16)),
+        "SALT": srp.salt_hex(ids.random_bytes(16)),
         "SECRET_BLOCK": srp.seal_state(state, a.ctx.cipher),
         "SRP_B": srp.to_pad_hex(big_b),
         "USERNAME": name,
