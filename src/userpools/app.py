@@ -102,15 +102,12 @@ class UserPoolsApp(Starlette):
             if path.startswith(_DOMAIN_PREFIX):
                 # a domain's endpoints and pages: the caller's address for their rate limits and for the
                 # hosted sign-in's threat protection and auth events, as the API's requests have it
-                user_agent, origin = None, False
-                for name, value in scope["headers"]:
-                    if name == b"user-agent" and user_agent is None:  # the first, as Starlette's headers.get
-                        user_agent = value.decode("latin-1")
-                    elif name == b"origin":
-                        origin = True
+                headers = IndexedHeaders(scope["headers"])
+                origin = headers.has(b"origin")
                 peer = scope.get("client")
-                ip = client_ip(Request(scope), self.proxies) if self.proxies else (peer[0] if peer else None)
-                CALLER.set(Caller(ip=ip, user_agent=user_agent))
+                ip = (client_ip(indexed_request(scope, receive, headers), self.proxies) if self.proxies
+                      else (peer[0] if peer else None))
+                CALLER.set(Caller(ip=ip, user_agent=headers.get("user-agent")))
                 # Without an Origin header no CORS headers are due. The API's shortcut for a domain's token
                 # endpoint (client_credentials, a code's redemption, a refresh): its callers are back ends, and
                 # the router and middleware were a tenth of a token's CPU.
@@ -128,7 +125,7 @@ class UserPoolsApp(Starlette):
                     if handler is not None:
                         scope["app"] = self
                         scope["path_params"] = {"domain": domain}
-                        request = Request(scope, receive)
+                        request = indexed_request(scope, receive, headers)
                         try:
                             response = await handler(request)
                         except HTTPException as exc:  # a malformed form: answered as the Mount's handlers do

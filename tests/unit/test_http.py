@@ -107,7 +107,13 @@ def test_the_head_waits_for_the_body_and_leaves_with_it() -> None:
     whole(b"no length"),  # no content-length: chunked
     chunks(b"one", b"two", b""),
     chunks(b""),
-], ids=["json", "redirect", "204", "mixed-case", "close", "chunked-whole", "chunks", "empty-chunked"])
+    whole(b"ab", [(b"x-a", b"1"), (b"content-length", b"2"), (b"set-cookie", b"a=b; HttpOnly"), (b"x-a", b"2")]),
+    whole(b"ab", [(b"content-length", b"2"), (b"content-length", b"5")]),
+    whole(b"ab", [[b"content-length", b"2"], [b"x-list", b"y"]]),  # type: ignore[list-item]
+    whole(b"ab", [(b"content-length", b"2"), (b"transfer-encoding", b"chunked")]),
+    whole(b"ab", [(b"transfer-encoding", b"gzip"), (b"content-length", b"2")]),
+], ids=["json", "redirect", "204", "mixed-case", "close", "chunked-whole", "chunks", "empty-chunked", "several",
+        "two-lengths", "lists", "length-then-chunked", "other-encoding"])
 @pytest.mark.parametrize("request_bytes", [GET, POST, b"HEAD / HTTP/1.1\r\nhost: x\r\n\r\n",
                                            b"GET / HTTP/1.0\r\n\r\n"], ids=["get", "post", "head", "http10"])
 def test_the_bytes_sent_are_uvicorns(app: App, request_bytes: bytes) -> None:
