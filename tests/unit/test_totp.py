@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 
+import pyotp
 import pytest
 
 from userpools.crypto import totp
@@ -49,3 +50,25 @@ def test_provisioning_uri_is_amplifys_otpauth_form_with_label_and_issuer_encoded
     uri = totp.provisioning_uri("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", account="ada lovelace@example.com", issuer="My Pool")
     assert uri == ("otpauth://totp/My%20Pool:ada%20lovelace%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
                    "&issuer=My%20Pool")
+
+
+def test_the_secret_decodes_as_base64_b32decode_decodes_it_padded() -> None:
+    import base64
+    import random
+
+    rng = random.Random(7)
+    for size in range(1, 41):
+        raw = bytes(rng.randrange(256) for _ in range(size))
+        text = base64.b32encode(raw).decode().rstrip("=")
+        for variant in (text, text.lower()):
+            padded = variant + "=" * (-len(variant) % 8)
+            assert totp._b32decode(variant) == base64.b32decode(padded, casefold=True) == raw
+    for bad in ("", "A", "ABC", "ABCDEF", "ABCDEFG1", "ABCD EFG", "ABCDEFG="):
+        assert totp._b32decode(bad) is None  # left to pyotp: lengths b32decode refuses, foreign characters
+    assert totp._DecodedOnce.int_to_bytestring(59 // 30) == pyotp.OTP.int_to_bytestring(1)
+    assert totp._DecodedOnce.int_to_bytestring(2**40 + 5) == pyotp.OTP.int_to_bytestring(2**40 + 5)
+
+
+def test_a_secret_pyotp_refuses_is_still_refused() -> None:
+    with pytest.raises(ValueError):
+        totp.matching_step("ABCD", "123456", datetime(2026, 1, 1, tzinfo=UTC))  # 16 bits: under pyotp's minimum

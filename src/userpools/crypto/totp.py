@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import re
 import secrets
 from datetime import datetime
 
@@ -34,7 +35,9 @@ def unseal(sealed: str, cipher: DataKeyCipher, *, owner: str) -> str:
 
 
 class _DecodedOnce(pyotp.TOTP):
-    """pyotp's TOTP with the secret's base32 decoded once, not again for each of the three steps compared."""
+    """pyotp's TOTP with the secret's base32 decoded once, not again for each of the three steps compared, and
+    by C code where it can be (pyotp's base64.b32decode is a Python loop: a twentieth of a TOTP sign-in's
+    interpreted work); pyotp computes the codes."""
 
     _decoded: bytes | None = None
 
@@ -43,8 +46,34 @@ class _DecodedOnce(pyotp.TOTP):
 
     def byte_secret(self) -> bytes:
         if self._decoded is None:
-            self._decoded = super().byte_secret()  # pyotp's own decoding, and its minimum-length check
+            decoded = _b32decode(self.secret)
+            if decoded is None or len(decoded) * 8 < self.min_secret_length_bits:
+                decoded = super().byte_secret()  # pyotp's own decoding, and its errors
+            self._decoded = decoded
         return self._decoded
+
+    @staticmethod
+    def int_to_bytestring(i: int, *, padding: int = 8) -> bytes:
+        """pyotp's (the counter as 8 big-endian bytes, RFC 4226), in one call."""
+        return i.to_bytes(padding, "big")
+
+
+_BASE32 = re.compile("[A-Z2-7]+")
+_BASE32_AS_DIGITS = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
+#: base32 text lengths, modulo 8, that pad to a whole quantum (what b32decode accepts)
+_WHOLE_QUANTUM = frozenset({0, 2, 4, 5, 7})
+
+
+def _b32decode(secret: str) -> bytes | None:
+    """``base64.b32decode`` of the secret padded as pyotp pads it (case folded), as one ``int(…, 32)``: the
+    RFC 4648 alphabet mapped onto int's base-32 digits, the bits past the last whole byte dropped as
+    b32decode drops them. None for text it does not take as it is (pyotp then decodes, and refuses)."""
+    text = secret.upper()
+    if len(text) % 8 not in _WHOLE_QUANTUM or _BASE32.fullmatch(text) is None:
+        return None
+    bits = len(text) * 5
+    size = bits // 8
+    return (int(text.translate(_BASE32_AS_DIGITS), 32) >> (bits - size * 8)).to_bytes(size, "big")
 
 
 def matching_step(secret: str, code: str, now: datetime) -> int | None:
