@@ -550,20 +550,20 @@ def _scalar(shape: Shape) -> _Node:
                 errors.append(_violation(echo and echo(value), path, text))
 
     if kind == "string":
-        check = _string_check(check, meta.get("min"), meta.get("max"),
-                              compiled.fullmatch if "pattern" in meta else None,
-                              allowed if meta.get("enum") else None)
+        check, any_broken = _string_checks(check, meta.get("min"), meta.get("max"),
+                                           compiled.fullmatch if "pattern" in meta else None,
+                                           allowed if meta.get("enum") else None)
 
     return _Node(coerce=coerce, check=check, violations=violations, broken=any_broken, describe=tuple(describe),
                  echo=echo)
 
 
-def _string_check(check: Callable[[Any, str, list[str]], None], low: int | None, high: int | None,
-                  match: Callable[[str], Any] | None, allowed: frozenset[str] | None,
-                  ) -> Callable[[Any, str, list[str]], None]:
-    """A string member's ``check`` with the common case first: every rule tested in one expression (the
-    length measured once), the rules' own loop run only for a value that breaks one (to report them in
-    AWS's order)."""
+def _string_checks(check: Callable[[Any, str, list[str]], None], low: int | None, high: int | None,
+                   match: Callable[[str], Any] | None, allowed: frozenset[str] | None,
+                   ) -> tuple[Callable[[Any, str, list[str]], None], Callable[[Any], bool]]:
+    """A string member's ``check`` and ``broken`` with the common case first: every rule tested in one
+    expression (the length measured once); ``check`` runs the rules' own loop only for a value that breaks
+    one (to report them in AWS's order)."""
     least = 0 if low is None else low
     most = sys.maxsize if high is None else high
 
@@ -574,7 +574,12 @@ def _string_check(check: Callable[[Any, str, list[str]], None], low: int | None,
             return
         check(value, path, errors)
 
-    return string_check
+    def string_broken(value: str) -> bool:
+        size = len(value) if value.isascii() else _utf16_length(value)
+        return not (least <= size <= most and (match is None or match(value) is not None)
+                    and (allowed is None or value in allowed))
+
+    return string_check, string_broken
 
 
 _NUMBERS: Final = frozenset({"integer", "long", "float", "double"})
