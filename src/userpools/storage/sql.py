@@ -649,7 +649,7 @@ class _CachedResources(SqlResources):
 
 
 class SqlTransaction:
-    """The ports of one transaction, each made on its first use (``__getattr__``; then a plain attribute): an
+    """The ports of one transaction, each made on its first use (``_Port``; then a plain attribute): an
     operation touches three or four of the sixteen, and every request opens a transaction."""
 
     pools: PoolPort
@@ -676,14 +676,6 @@ class SqlTransaction:
         self._conn = conn
         self._inserts = inserts
         self._generation = generation
-
-    def __getattr__(self, name: str) -> Any:
-        make = _PORTS.get(name)
-        if make is None:
-            raise AttributeError(name)
-        port = make(self, self._conn, self._inserts, self._generation)
-        setattr(self, name, port)
-        return port
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         return self._conn.savepoint()  # type: ignore[attr-defined, no-any-return]
@@ -717,6 +709,29 @@ _PORTS: dict[str, _PortFactory] = {
     "webauthn_credentials": lambda t, c, i, g: SqlWebAuthnCredentials(c, i.webauthn, t._journal),
     "devices": lambda t, c, i, g: SqlDevices(c, i.device),
 }
+
+
+class _Port:
+    """A port of ``SqlTransaction``, made on first use and kept in the transaction's ``__dict__``, which then
+    shadows this (non-data) descriptor. (``__getattr__`` did the same after the normal lookup had failed, an
+    AttributeError made and caught inside the interpreter every time.)"""
+
+    __slots__ = ("_make", "_name")
+
+    def __init__(self, name: str, make: _PortFactory) -> None:
+        self._name = name
+        self._make = make
+
+    def __get__(self, tx: SqlTransaction | None, owner: type | None = None) -> Any:
+        if tx is None:
+            return self
+        port = self._make(tx, tx._conn, tx._inserts, tx._generation)
+        tx.__dict__[self._name] = port
+        return port
+
+
+for _name, _make in _PORTS.items():
+    setattr(SqlTransaction, _name, _Port(_name, _make))
 
 
 class _WriteGroup:
