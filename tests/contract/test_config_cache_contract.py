@@ -38,6 +38,20 @@ async def client_name(store: Store, client_id: str) -> str | None:
         return None if client is None else client.name
 
 
+class Abort(Exception):
+    pass
+
+
+async def change_in(store: Store, settings: dict[str, Any], *, then_abort: bool = False) -> None:
+    """The pool's settings replaced in one write transaction (which then raises Abort, when asked)."""
+    async with store.transaction() as tx:
+        pool = await tx.pools.get(POOL)
+        assert pool is not None
+        await tx.pools.update(replace(pool, settings=settings))
+        if then_abort:
+            raise Abort
+
+
 def test_a_change_in_another_process_is_seen_by_the_next_transaction(
     store: Store, database_url: str, run: Any
 ) -> None:
@@ -79,17 +93,8 @@ def test_a_transaction_reads_its_own_changes_and_a_rollback_changes_nothing(stor
             assert again is not None and again.settings == {"a": 1}
         assert await pool_settings(store) == {"a": 1}
 
-        class Abort(Exception):
-            pass
-
-        try:
-            async with store.transaction() as tx:
-                pool = await tx.pools.get(POOL)
-                assert pool is not None
-                await tx.pools.update(replace(pool, settings={"a": 2}))
-                raise Abort
-        except Abort:
-            pass
+        with pytest.raises(Abort):
+            await change_in(store, {"a": 2}, then_abort=True)
         assert await pool_settings(store) == {"a": 1}
 
     run(body())
@@ -171,9 +176,6 @@ def test_writers_sharing_a_commit_see_each_others_changes_and_an_undone_change_i
     leave this process's cache a generation ahead of the file (another process's next change would then look
     already cached)."""
 
-    class Abort(Exception):
-        pass
-
     async def body() -> None:
         await setup(store)
         seen: dict[str, dict[str, Any]] = {}
@@ -196,26 +198,14 @@ def test_writers_sharing_a_commit_see_each_others_changes_and_an_undone_change_i
                     pass
 
         async def change_then_fail() -> None:
-            try:
-                async with store.transaction() as tx:
-                    pool = await tx.pools.get(POOL)
-                    assert pool is not None
-                    await tx.pools.update(replace(pool, settings={"failed": 1}))
-                    raise Abort
-            except Abort:
-                pass
+            with pytest.raises(Abort):
+                await change_in(store, {"failed": 1}, then_abort=True)
 
         await asyncio.gather(read("first"), change_then_undo_part(), read("second"), change_then_fail(),
                              read("third"))
         assert seen == {"first": {}, "second": {}, "third": {}}
 
-        async def change(settings: dict[str, Any]) -> None:
-            async with store.transaction() as tx:
-                pool = await tx.pools.get(POOL)
-                assert pool is not None
-                await tx.pools.update(replace(pool, settings=settings))
-
-        await asyncio.gather(read("before"), change({"d": 1}), read("after"))
+        await asyncio.gather(read("before"), change_in(store, {"d": 1}), read("after"))
         if backend == "sqlite":  # one after the other (PostgreSQL's run side by side)
             assert seen["before"] == {} and seen["after"] == {"d": 1}
         assert await pool_settings(store) == {"d": 1}
@@ -232,11 +222,6 @@ def test_writers_sharing_a_commit_see_each_others_changes_and_an_undone_change_i
     run(body())
 
 
-async def change_in(store: Store, settings: dict[str, Any]) -> None:
-    async with store.transaction() as tx:
-        pool = await tx.pools.get(POOL)
-        assert pool is not None
-        await tx.pools.update(replace(pool, settings=settings))
 
 
 async def domain_pool(store: Store, domain: str) -> str | None:
