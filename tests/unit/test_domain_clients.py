@@ -569,3 +569,18 @@ def test_unacceptable_logout_urls_are_refused(url):
 def test_loopback_and_app_logout_urls_are_accepted():
     urls = ["http://localhost:3000/", "myapp://signed-out", "https://app.example.com/bye"]
     assert new_client_settings({**OAUTH, "LogoutURLs": urls}, POOL)["LogoutURLs"] == urls
+
+
+def test_token_validity_seconds_answers_each_settings_alike_and_a_dict_of_its_own() -> None:
+    from userpools.domain.clients import token_validity_seconds
+
+    first = token_validity_seconds({})
+    assert first == {"AccessToken": 3600, "IdToken": 3600, "RefreshToken": 30 * 86400}
+    first["AccessToken"] = 1  # a caller's change stays its own
+    assert token_validity_seconds({})["AccessToken"] == 3600
+    settings = {"AccessTokenValidity": 10, "IdTokenValidity": 2, "RefreshTokenValidity": 60,
+                "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "hours", "RefreshToken": "minutes"}}
+    for _ in range(2):  # computed, then remembered
+        assert token_validity_seconds(settings) == {"AccessToken": 600, "IdToken": 7200, "RefreshToken": 3600}
+    settings["TokenValidityUnits"] = {"AccessToken": "seconds"}
+    assert token_validity_seconds(settings)["AccessToken"] == 10

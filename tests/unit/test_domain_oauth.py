@@ -116,6 +116,14 @@ def test_form_encode_is_urlencode(params: dict[str, str]) -> None:
     assert rules.form_encode(params) == urlencode(params)
 
 
+def test_form_encode_quotes_every_character_as_urlencode_does() -> None:
+    from urllib.parse import urlencode
+
+    every = "".join(map(chr, range(256))) + "\u4e2d\U0001f600"
+    for text in (every, every[:128], "https://app.example/cb?x=1 2&y=%41~_.-", " "):
+        assert rules.form_encode({text: text}) == urlencode({text: text})
+
+
 def test_a_carried_authorization_request_keeps_every_field_but_the_requests_own() -> None:
     """``operations.oauth.carried`` builds the request field by field: a field added to AuthorizeRequest and not
     carried over would fail here."""

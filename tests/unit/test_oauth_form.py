@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+import random
+from urllib.parse import parse_qsl, unquote
 
 import pytest
 
 from userpools.domain import oauth as rules
-from userpools.oauth.endpoints import parse_form
+from userpools.oauth.endpoints import _form_text, parse_form
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -39,3 +40,13 @@ def test_another_content_type_or_a_repeated_parameter_is_invalid_request() -> No
             parse_form(content_type, b"a=1")
     with pytest.raises(rules.InvalidRequest, match="Duplicate parameter a"):
         parse_form(FORM, b"a=1&a=2")
+
+
+def test_a_name_or_value_is_percent_decoded_as_unquote_decodes_it() -> None:
+    # ASCII texts take the form parser's own decoding, the others urllib's: both must answer as unquote does,
+    # escapes of any case, broken ones (%, %4, %G1), UTF-8 split across escapes or broken, raw non-ASCII bytes
+    rng = random.Random(7)
+    pieces = ["%", "%4", "%41", "%e2", "%9C", "%93", "%FF", "%G1", "%2b", "a", "Z", "0", "+", " ", "=", "\u00e9", "\u00ff"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 9)))
+        assert _form_text(text) == unquote(text.replace("+", " ")), text

@@ -34,10 +34,22 @@ def form_encode(params: Mapping[str, str]) -> str:
     """``urllib.parse.urlencode(params)`` for text names and values (the same output), quoting only the values
     that need it: the names and most values of an authorization request's or answer's query are plain."""
     return "&".join(
-        f"{name if _NEEDS_QUOTING.search(name) is None else quote_plus(name)}="
-        f"{value if _NEEDS_QUOTING.search(value) is None else quote_plus(value)}"
+        f"{name if _NEEDS_QUOTING.search(name) is None else _quote_plus(name)}="
+        f"{value if _NEEDS_QUOTING.search(value) is None else _quote_plus(value)}"
         for name, value in params.items()
     )
+
+
+#: each ASCII character ``quote_plus`` escapes → what it writes for it (a space is a plus)
+_ASCII_QUOTED = {code: "+" if code == 32 else f"%{code:02X}" for code in range(128)
+                 if _NEEDS_QUOTING.match(chr(code))}
+
+
+def _quote_plus(text: str) -> str:
+    """``urllib.parse.quote_plus(text)``: an ASCII text (a redirect URI, a scope list) by one C-level
+    ``str.translate`` instead of quote's loop over every byte, which was a fifth of a hosted sign-in's
+    redirect work."""
+    return text.translate(_ASCII_QUOTED) if text.isascii() else quote_plus(text)
 
 
 # --- errors -------------------------------------------------------------------------------------------

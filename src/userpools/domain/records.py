@@ -9,9 +9,44 @@ Datetimes are timezone-aware UTC.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+_R = TypeVar("_R")
+
+
+def replace(record: _R, /, **changes: Any) -> _R:
+    """``dataclasses.replace(record, **changes)`` for a record of this module (frozen, its fields all
+    ``__init__``'s, no ``__post_init__``, no slots, nothing cached on it): the same new record, made by
+    copying the old one's attributes, where dataclasses.replace walks the fields and calls the generated
+    ``__init__`` (about 600 Python steps for a UserRecord: 3% of a TOTP sign-in's). Any other dataclass, or
+    a name that is no field, goes to dataclasses.replace (and its TypeError)."""
+    cls = type(record)
+    names = _PLAIN_FIELDS.get(cls)
+    if names is None:
+        names = _PLAIN_FIELDS[cls] = _plain_fields(cls)
+    if not names or not names.issuperset(changes):
+        return dataclasses.replace(record, **changes)  # type: ignore[type-var]
+    new = object.__new__(cls)
+    object.__setattr__(new, "__dict__", {**record.__dict__, **changes})
+    return new
+
+
+#: record class → its field names, when ``replace`` may copy its instances (an empty set when it may not)
+_PLAIN_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _plain_fields(cls: type) -> frozenset[str]:
+    params = getattr(cls, "__dataclass_params__", None)
+    if (params is None or not params.frozen or hasattr(cls, "__post_init__") or hasattr(cls, "__slots__")
+            or cls.__module__ != __name__):
+        return frozenset()
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    if not all(f.init for f in fields) or set(vars(cls).get("__annotations__", {})) != {f.name for f in fields}:
+        return frozenset()  # a ClassVar or InitVar among the annotations: dataclasses.replace decides
+    return frozenset(f.name for f in fields)
 
 
 @dataclass(frozen=True)

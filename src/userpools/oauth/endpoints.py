@@ -162,10 +162,30 @@ _FORM = "application/x-www-form-urlencoded"
 
 def _form_text(text: str) -> str:
     """One name or value of a form as ``parse_qsl`` decodes it (``+`` a space, %XX as UTF-8 with
-    replacement), without its work for the many that need neither."""
+    replacement), without its work for the many that need neither. An ASCII text (every token request's,
+    and a sign-in form's unless it holds a raw non-ASCII byte) is percent-decoded here in one pass, as
+    ``urllib.parse.unquote`` decodes an ASCII run; ``unquote`` itself (a regular-expression split into runs,
+    then a function call, an encode and a lazily built table per run) cost ten times the Python steps of
+    this for a token request's one escaped scope."""
     if "+" in text:
         text = text.replace("+", " ")
-    return unquote(text) if "%" in text else text
+    if "%" not in text:
+        return text
+    if not text.isascii():
+        return unquote(text)
+    first, *escaped = text.encode("ascii").split(b"%")
+    out = [first]
+    for item in escaped:
+        byte = _HEX_BYTE.get(item[:2])
+        if byte is None:  # not two hex digits: the % stays, as unquote leaves it
+            out += (b"%", item)
+        else:
+            out += (byte, item[2:])
+    return b"".join(out).decode("utf-8", "replace")
+
+
+#: two hex digits (either case) → the byte they write: urllib.parse's table, made at import
+_HEX_BYTE = {(a + b).encode(): bytes.fromhex(a + b) for a in "0123456789ABCDEFabcdef" for b in "0123456789ABCDEFabcdef"}
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -26,7 +26,6 @@ whole request back. CUSTOM_AUTH lives in ``operations.custom_auth``; the steps b
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -36,7 +35,7 @@ from userpools.delivery.messages import Message
 from userpools.domain import clients as client_domain
 from userpools.domain import devices as device_domain
 from userpools.domain import mfa as mfa_domain
-from userpools.domain import password_policy, user_migration
+from userpools.domain import password_policy, records, user_migration
 from userpools.domain import tokens as token_domain
 from userpools.domain import users as user_domain
 from userpools.domain.records import AuthSessionRecord, ClientRecord, PoolRecord, UserRecord
@@ -281,7 +280,7 @@ async def _rotation(ctx: Context, tx: Transaction, client: ClientRecord, generat
         moved = await tx.auth_sessions.rotate(session.origin_jti, ctx.clock.now())
         if moved is None:  # revoked meanwhile
             raise NotAuthorizedException("Refresh Token has been revoked")
-        return dataclasses.replace(session, generation=moved, rotated_at=ctx.clock.now()), True
+        return records.replace(session, generation=moved, rotated_at=ctx.clock.now()), True
     grace = int((client.settings.get("RefreshTokenRotation") or {}).get("RetryGracePeriodSeconds") or 0)
     if (generation == session.generation - 1 and session.rotated_at is not None
             and ctx.clock.now() < session.rotated_at + timedelta(seconds=grace)):
@@ -462,7 +461,7 @@ async def _new_password_required(a: Attempt, session: str | None) -> dict[str, A
     await threats.refuse_breached(a.ctx, a.tx, a.pool, a.client.id, new_password, "PASSWORD_CHANGE",
                                   admin=a.admin)
     user = with_password(a.ctx, user, new_password, history_size=history_size(a.pool))
-    user = dataclasses.replace(user, status="CONFIRMED", attributes=attributes, updated_at=a.ctx.clock.now())
+    user = records.replace(user, status="CONFIRMED", attributes=attributes, updated_at=a.ctx.clock.now())
     await a.tx.users.update(user)
     await store_aliases(a.tx, a.pool, user)
     a.resume(opened.data)

@@ -23,7 +23,6 @@ challenge's code works. A code sent to an unverified phone or email verifies it 
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -36,6 +35,7 @@ from userpools.crypto import totp
 from userpools.crypto.codes import new_code
 from userpools.delivery.messages import Message, mask_destination, mfa_message
 from userpools.domain import mfa as mfa_domain
+from userpools.domain import records
 from userpools.domain import tokens as token_domain
 from userpools.domain import users as user_domain
 from userpools.domain.records import ClientRecord, CodeRecord, PoolRecord, UserRecord
@@ -280,13 +280,13 @@ async def _code_answer(a: Attempt, session: str | None, factor: str) -> dict[str
     attribute = _MEDIUM[factor][1]
     if user.attributes.get(f"{attribute}_verified") != "true":  # the code proves the channel [C: DG23]
         attributes = {**user.attributes, f"{attribute}_verified": "true"}
-        user = dataclasses.replace(user, attributes=attributes, updated_at=a.ctx.clock.now())
+        user = records.replace(user, attributes=attributes, updated_at=a.ctx.clock.now())
         await a.tx.users.update(user)
         await store_aliases(a.tx, a.pool, user)
     if opened.data.get("enable") == factor:  # set up inside this sign-in (MFA_SETUP with EMAIL)
         extra = mfa_domain.with_factors(user.extra, [*mfa_domain.enabled_factors(user.extra), factor],
                                         user.extra.get("PreferredMfaSetting"))
-        user = dataclasses.replace(user, extra=extra, updated_at=a.ctx.clock.now())
+        user = records.replace(user, extra=extra, updated_at=a.ctx.clock.now())
         await a.tx.users.update(user)
     return await _tokens(a, user, opened)
 
@@ -332,7 +332,7 @@ def check_totp(ctx: Context, pool: PoolRecord, user: UserRecord, code: str, *,
 def with_used_step(user: UserRecord, step: int) -> UserRecord:
     state = dict(user.extra.get(mfa_domain.TOKEN) or {})
     state["LastStep"] = step
-    return dataclasses.replace(user, extra={**user.extra, mfa_domain.TOKEN: state})
+    return records.replace(user, extra={**user.extra, mfa_domain.TOKEN: state})
 
 
 def _owner(pool: PoolRecord, user: UserRecord) -> str:
@@ -370,7 +370,7 @@ async def _mfa_setup(a: Attempt, session: str | None) -> dict[str, Any]:
             a.pool.settings, user.attributes, [{"Name": "email", "Value": address}], for_admin=True,
             write_attributes=None,
         )
-        user = dataclasses.replace(user, attributes=update["attributes"], updated_at=a.ctx.clock.now())
+        user = records.replace(user, attributes=update["attributes"], updated_at=a.ctx.clock.now())
         await a.tx.users.update(user)
         await store_aliases(a.tx, a.pool, user)
         await signin.spend_session(a.tx, opened)

@@ -20,6 +20,7 @@ from userpools import ids, metrics
 from userpools.crypto import srp
 from userpools.domain import clients as client_domain
 from userpools.domain import devices as device_domain
+from userpools.domain import records
 from userpools.domain import tokens as token_domain
 from userpools.domain import users as user_domain
 from userpools.domain.records import ClientRecord, PoolRecord, PoolResource, UserRecord
@@ -175,7 +176,7 @@ async def _region_counters(a: Attempt, user: UserRecord, region: str, *,
     found = await a.tx.resources.get(REPLICA_LOCKOUT, key, for_update=for_update)
     document = found.document if found is not None else {}
     locked = document.get("locked_until")
-    return dataclasses.replace(
+    return records.replace(
         user, failed_attempts=int(document.get("failed_attempts") or 0),
         locked_until=datetime.fromisoformat(locked) if locked else None,
     ), found
@@ -211,7 +212,7 @@ async def record_failure(a: Attempt, user: UserRecord) -> None:
     if count >= LOCKOUT_THRESHOLD:
         locked_until = now + min(timedelta(seconds=2 ** (count - LOCKOUT_THRESHOLD)), LOCKOUT_CAP)
     if region is None:
-        await _count(a.tx, dataclasses.replace(user, failed_attempts=count, locked_until=locked_until,
+        await _count(a.tx, records.replace(user, failed_attempts=count, locked_until=locked_until,
                                                updated_at=user.updated_at))
     else:
         document = {"failed_attempts": count, "locked_until": locked_until.isoformat() if locked_until else None}
@@ -220,7 +221,7 @@ async def record_failure(a: Attempt, user: UserRecord) -> None:
                 kind=REPLICA_LOCKOUT, key=replica_lockout_key(a.pool.id, region, user.username_key),
                 pool_id=a.pool.id, created_at=now, updated_at=now, document=document))
         else:
-            await a.tx.resources.update(dataclasses.replace(found, document=document, updated_at=now))
+            await a.tx.resources.update(records.replace(found, document=document, updated_at=now))
     if threats.mode(a.pool) is not None:
         await threats.sign_in_failed(a.ctx, a.tx, a.pool, a.client, user, a.seen())
     a.failure = NotAuthorizedException(INCORRECT)
@@ -286,7 +287,7 @@ async def password_accepted(a: Attempt, user: UserRecord) -> UserRecord:
             await a.tx.resources.delete(REPLICA_LOCKOUT, replica_lockout_key(a.pool.id, region, user.username_key))
         return user
     if user.failed_attempts or user.locked_until:
-        user = dataclasses.replace(user, failed_attempts=0, locked_until=None)
+        user = records.replace(user, failed_attempts=0, locked_until=None)
         await _count(a.tx, user)
     return user
 
