@@ -164,7 +164,9 @@ def _compact(signing_input: bytes, signature: bytes) -> str:
 def sign(claims: Mapping[str, Any], kid: str, private_key: RSAPrivateKey) -> str:
     """A compact RS256 JWS of ``claims`` (key order kept) with header ``{"kid","alg"}``."""
     signing_input = _signing_input(claims, kid)
-    return _compact(signing_input, _RS256.sign(signing_input, private_key))
+    # what PyJWT's RSAAlgorithm.sign does (PKCS#1 v1.5 with SHA-256), with this module's padding and hash
+    # objects instead of two made per signature
+    return _compact(signing_input, private_key.sign(signing_input, _PKCS1V15, _SHA256))
 
 
 #: The DeferredTokens made while one request is served (see ``collecting``), for a Signer to sign together.
