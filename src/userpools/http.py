@@ -63,6 +63,8 @@ def _check_block(block: bytes, count: int) -> None:
 
 
 _NAME = operator.itemgetter(0)
+_VALUE = operator.itemgetter(1)
+_TRIMMED = operator.methodcaller("rstrip", b" \t")
 _LINE = b"%b: %b\r\n".__mod__
 
 
@@ -233,13 +235,22 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, its requests served by ``Cycle``."""
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        name = name.lower()
-        value = value.rstrip(b" \t")  # the parser keeps a value's trailing whitespace (RFC 9110 §5.5 drops it)
-        if name == b"expect" and value.lower() == b"100-continue":
-            self.expect_100_continue = True
-        self.headers.append((name, value))
+        self.headers.append((name, value))  # made what uvicorn's on_header makes in on_headers_complete
+
+    def _settle_headers(self) -> None:
+        """uvicorn's on_header for all the headers at once, in place (the scope holds this list): names
+        lowercased, each value's trailing whitespace dropped (the parser keeps it; RFC 9110 §5.5 does not),
+        ``expect: 100-continue`` noted. By C-level maps: the per-header Python call did it a header at a time."""
+        raw = self.headers
+        names = list(map(bytes.lower, map(_NAME, raw)))
+        raw[:] = zip(names, map(_TRIMMED, map(_VALUE, raw)))
+        if b"expect" in names:
+            for name, value in raw:
+                if name == b"expect" and value.lower() == b"100-continue":
+                    self.expect_100_continue = True
 
     def on_headers_complete(self) -> None:
+        self._settle_headers()
         parser = self.parser
         scope = self.scope
         method = parser.get_method()

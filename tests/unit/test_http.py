@@ -303,3 +303,21 @@ def test_indexed_headers_answer_as_starlettes_own_headers() -> None:
 
 async def _no_receive() -> dict[str, Any]:
     raise AssertionError("not read")
+
+
+@pytest.mark.parametrize("protocol_class", [OneWriteHttpToolsProtocol, HttpToolsProtocol])
+def test_the_scope_s_headers_are_uvicorn_s(protocol_class: type[HttpToolsProtocol]) -> None:
+    """Names lowercased, trailing whitespace dropped, order and repeats kept, Expect: 100-Continue noted in any
+    case: OneWriteHttpToolsProtocol settles the headers at once, and must give what uvicorn's on_header gives."""
+    seen: list[tuple[list[tuple[bytes, bytes]], bool]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append((list(scope["headers"]), bool(getattr(send.__self__, "waiting_for_100_continue", False))))
+        await whole(b"ok")(scope, receive, send)
+
+    request = (b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: A.B \t\r\nCookie: a=1\r\ncookie: b=2\r\n"
+               b"EXPECT: 100-Continue\r\nX-Empty:\r\nX-Inner: a  b  \r\nContent-Length: 2\r\n\r\nok")
+    serve(app, request, protocol_class=protocol_class)
+    assert seen == [([(b"host", b"x"), (b"x-amz-target", b"A.B"), (b"cookie", b"a=1"), (b"cookie", b"b=2"),
+                      (b"expect", b"100-Continue"), (b"x-empty", b""), (b"x-inner", b"a  b"),
+                      (b"content-length", b"2")], True)]

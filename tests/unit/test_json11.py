@@ -109,3 +109,18 @@ def test_a_client_gone_before_its_body_is_a_disconnect() -> None:
 def test_a_declared_length_over_the_limit_is_refused_before_reading() -> None:
     with pytest.raises(RequestEntityTooLargeException):
         json11.read_body(_request([], json11.MAX_BODY_BYTES + 1), "ForgotPassword")
+
+
+def test_a_success_response_is_the_starlette_response_it_stands_for() -> None:
+    from starlette.responses import Response
+
+    output = {"Session": "s", "When": datetime(2026, 1, 1, tzinfo=UTC), "Codes": ["1", "2"]}
+    made = json11.success_response(output, "8d1c2a")
+    expected = Response(json11.dumps(output), status_code=200, media_type=json11.CONTENT_TYPE,
+                        headers={"x-amzn-RequestId": "8d1c2a"})
+    assert isinstance(made, Response) and type(made).__call__ is Response.__call__
+    for name in ("status_code", "body", "raw_headers", "media_type", "background", "charset"):
+        assert getattr(made, name) == getattr(expected, name), name
+    assert made.headers["x-amzn-requestid"] == "8d1c2a"
+    made.headers["x-extra"] = "1"  # a middleware's change lands in this response's own list
+    assert json11.success_response(output, "8d1c2a").raw_headers == expected.raw_headers

@@ -129,12 +129,28 @@ def dumps(value: Any) -> bytes:
 
 
 def success_response(output: dict[str, Any], request_id: str) -> Response:
-    return Response(
-        dumps(output),
-        status_code=200,
-        media_type=CONTENT_TYPE,
-        headers={"x-amzn-RequestId": request_id},
-    )
+    """``Response(dumps(output), 200, {"x-amzn-RequestId": request_id}, CONTENT_TYPE)``: the same response,
+    its header list made directly (``_Answer``)."""
+    body = dumps(output)
+    return _Answer(body, [(b"x-amzn-requestid", request_id.encode("latin-1")),
+                          (b"content-length", b"%d" % len(body)), _CONTENT_TYPE_HEADER])
+
+
+class _Answer(Response):
+    """A Starlette Response whose attributes are set as its ``__init__`` sets them, the raw headers given as
+    ``init_headers`` would make them (its listcomp, searches and encodings were a hundred Python steps of each
+    API answer); everything else (``headers``, ``__call__``, a middleware's changes) is Response's."""
+
+    media_type = CONTENT_TYPE
+
+    def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]], status_code: int = 200) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = raw_headers
+
+
+_CONTENT_TYPE_HEADER: Final = (b"content-type", CONTENT_TYPE.encode("latin-1"))
 
 
 _CONTROL = {c: "?" for c in (*range(0x20), 0x7F)}
