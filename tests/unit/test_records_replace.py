@@ -61,3 +61,22 @@ def test_the_store_s_records_take_the_copy() -> None:
     assert records._PLAIN_FIELDS[records.UserRecord] == {f.name for f in dataclasses.fields(records.UserRecord)}
     assert all(records._PLAIN_FIELDS[cls] for cls in RECORD_CLASSES), [
         cls.__name__ for cls in RECORD_CLASSES if not records._PLAIN_FIELDS[cls]]
+
+
+@pytest.mark.parametrize("cls", RECORD_CLASSES, ids=lambda cls: cls.__name__)
+def test_made_answers_as_the_constructor(cls: type) -> None:
+    fields = {f.name: f"v-{f.name}" for f in dataclasses.fields(cls)}
+    built = records.made(cls, dict(fields))
+    expected = cls(**fields)
+    assert type(built) is cls and built == expected and hash(built) == hash(expected) and repr(built) == repr(expected)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.__setattr__(next(iter(fields)), "x")
+
+
+def test_made_with_a_field_missing_or_unknown_goes_to_the_constructor() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    some = {"pool_id": "p", "username": "U", "username_key": "u", "sub": "s", "status": "CONFIRMED",
+            "enabled": True, "created_at": now, "updated_at": now}
+    assert records.made(records.UserRecord, dict(some)) == records.UserRecord(**some)  # defaults filled in
+    with pytest.raises(TypeError):
+        records.made(records.UserRecord, {**some, "not_a_field": 1})

@@ -34,7 +34,23 @@ def replace(record: _R, /, **changes: Any) -> _R:
     return new
 
 
-#: record class → its field names, when ``replace`` may copy its instances (an empty set when it may not)
+def made(cls: type[_R], fields: dict[str, Any]) -> _R:
+    """``cls(**fields)`` for a record class of this module and a value for each of its fields: the instance
+    made with ``fields`` as its attributes (the dict becomes its ``__dict__``), without the frozen
+    ``__init__``'s ``object.__setattr__`` for each field (the store makes a record of every row it reads).
+    A dict that is not exactly the fields, or another class, goes to ``cls(**fields)``."""
+    names = _PLAIN_FIELDS.get(cls)
+    if names is None:
+        names = _PLAIN_FIELDS[cls] = _plain_fields(cls)
+    if not names or names != fields.keys():
+        return cls(**fields)
+    new = object.__new__(cls)
+    object.__setattr__(new, "__dict__", fields)
+    return new
+
+
+#: record class → its field names, when ``replace`` and ``made`` may set its instances' attributes directly
+#: (an empty set when they may not)
 _PLAIN_FIELDS: dict[type, frozenset[str]] = {}
 
 

@@ -34,6 +34,7 @@ from userpools.domain.records import (
     CodeRecord,
     UserFilter,
     UserRecord,
+    made,
 )
 from userpools.storage.ports import Conflict, WritesHeld
 from userpools.storage.schema import (
@@ -362,23 +363,23 @@ class UserStatements:
 
 
 def _user(row: Row[Any]) -> UserRecord:
-    return UserRecord(
-        pool_id=row[0],
-        username=row[1],
-        username_key=row[2],
-        sub=row[3],
-        status=row[4],
-        enabled=bool(row[5]),
-        created_at=from_micros(row[6]),
-        updated_at=from_micros(row[7]),
-        attributes=row[8],
-        password_ciphertext=optional_bytes(row[9]),
-        password_changed_at=optional_datetime(row[10]),
-        password_history_ciphertext=optional_bytes(row[11]),
-        failed_attempts=row[12],
-        locked_until=optional_datetime(row[13]),
-        extra=row[14],
-    )
+    return made(UserRecord, {
+        "pool_id": row[0],
+        "username": row[1],
+        "username_key": row[2],
+        "sub": row[3],
+        "status": row[4],
+        "enabled": bool(row[5]),
+        "created_at": from_micros(row[6]),
+        "updated_at": from_micros(row[7]),
+        "attributes": row[8],
+        "password_ciphertext": optional_bytes(row[9]),
+        "password_changed_at": optional_datetime(row[10]),
+        "password_history_ciphertext": optional_bytes(row[11]),
+        "failed_attempts": row[12],
+        "locked_until": optional_datetime(row[13]),
+        "extra": row[14],
+    })
 
 
 def _mutable_values(user: UserRecord) -> dict[str, Any]:
