@@ -76,9 +76,18 @@ class Cycle(RequestResponseCycle):
     """One request and its response on a connection (uvicorn's ``RequestResponseCycle``, whose ``receive``,
     ``run_asgi`` and state the protocol keeps using), with its own ``send`` and ``respond``."""
 
+    # The attributes uvicorn's cycle has (its receive, run_asgi and the protocol read them): those every cycle
+    # starts with, unchanging until set on the cycle, here; the others set directly in __init__.
+    disconnected = False
+    more_body = True
+    response_started = False
+    response_complete = False
+    chunked_encoding: bool | None = None
+    expected_content_length = 0
+    _head = b""  # the status line and headers, until the first body write takes them along
+
     def __init__(self, protocol: OneWriteHttpToolsProtocol, scope: Any, keep_alive: bool,
                  expect_100_continue: bool) -> None:
-        # The attributes uvicorn's cycle has (its receive, run_asgi and the protocol read them), set directly.
         self.scope = scope
         self.transport = protocol.transport
         self.flow = protocol.flow
@@ -88,16 +97,9 @@ class Cycle(RequestResponseCycle):
         self.default_headers = protocol.server_state.default_headers
         self.message_event = asyncio.Event()
         self.on_response = protocol.on_response_complete
-        self.disconnected = False
         self.keep_alive = keep_alive
         self.waiting_for_100_continue = expect_100_continue
         self.body = bytearray()
-        self.more_body = True
-        self.response_started = False
-        self.response_complete = False
-        self.chunked_encoding: bool | None = None
-        self.expected_content_length = 0
-        self._head = b""  # the status line and headers, until the first body write takes them along
 
     async def send(self, message: Any) -> None:
         if self.flow.write_paused and not self.disconnected:
