@@ -63,8 +63,6 @@ def _check_block(block: bytes, count: int) -> None:
 
 
 _NAME = operator.itemgetter(0)
-_VALUE = operator.itemgetter(1)
-_TRIMMED = operator.methodcaller("rstrip", b" \t")
 _LINE = b"%b: %b\r\n".__mod__
 
 
@@ -76,18 +74,9 @@ class Cycle(RequestResponseCycle):
     """One request and its response on a connection (uvicorn's ``RequestResponseCycle``, whose ``receive``,
     ``run_asgi`` and state the protocol keeps using), with its own ``send`` and ``respond``."""
 
-    # The attributes uvicorn's cycle has (its receive, run_asgi and the protocol read them): those every cycle
-    # starts with, unchanging until set on the cycle, here; the others set directly in __init__.
-    disconnected = False
-    more_body = True
-    response_started = False
-    response_complete = False
-    chunked_encoding: bool | None = None
-    expected_content_length = 0
-    _head = b""  # the status line and headers, until the first body write takes them along
-
     def __init__(self, protocol: OneWriteHttpToolsProtocol, scope: Any, keep_alive: bool,
                  expect_100_continue: bool) -> None:
+        # The attributes uvicorn's cycle has (its receive, run_asgi and the protocol read them), set directly.
         self.scope = scope
         self.transport = protocol.transport
         self.flow = protocol.flow
@@ -97,9 +86,16 @@ class Cycle(RequestResponseCycle):
         self.default_headers = protocol.server_state.default_headers
         self.message_event = asyncio.Event()
         self.on_response = protocol.on_response_complete
+        self.disconnected = False
         self.keep_alive = keep_alive
         self.waiting_for_100_continue = expect_100_continue
         self.body = bytearray()
+        self.more_body = True
+        self.response_started = False
+        self.response_complete = False
+        self.chunked_encoding: bool | None = None
+        self.expected_content_length = 0
+        self._head = b""  # the status line and headers, until the first body write takes them along
 
     async def send(self, message: Any) -> None:
         if self.flow.write_paused and not self.disconnected:
@@ -237,22 +233,13 @@ class OneWriteHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, its requests served by ``Cycle``."""
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))  # made what uvicorn's on_header makes in on_headers_complete
-
-    def _settle_headers(self) -> None:
-        """uvicorn's on_header for all the headers at once, in place (the scope holds this list): names
-        lowercased, each value's trailing whitespace dropped (the parser keeps it; RFC 9110 §5.5 does not),
-        ``expect: 100-continue`` noted. By C-level maps: the per-header Python call did it a header at a time."""
-        raw = self.headers
-        names = list(map(bytes.lower, map(_NAME, raw)))
-        raw[:] = zip(names, map(_TRIMMED, map(_VALUE, raw)))
-        if b"expect" in names:
-            for name, value in raw:
-                if name == b"expect" and value.lower() == b"100-continue":
-                    self.expect_100_continue = True
+        name = name.lower()
+        value = value.rstrip(b" \t")  # the parser keeps a value's trailing whitespace (RFC 9110 §5.5 drops it)
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
-        self._settle_headers()
         parser = self.parser
         scope = self.scope
         method = parser.get_method()

@@ -108,26 +108,13 @@ _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def token_validity_seconds(settings: Mapping[str, Any]) -> dict[str, int]:
-    """The client's access, ID and refresh token lifetimes in seconds (the tokens module issues with these).
-
-    Every sign-in and refresh asks, and a pool's clients share a few settings: the answer is kept by the
-    values it is made of (a fresh dict each time, for callers that change theirs)."""
+    """The client's access, ID and refresh token lifetimes in seconds (the tokens module issues with these)."""
     units = settings.get("TokenValidityUnits") or {}
-    key = (settings.get("AccessTokenValidity"), settings.get("IdTokenValidity"), settings.get("RefreshTokenValidity"),
-           *units.items())
-    found = _VALIDITY_SECONDS.get(key)
-    if found is None:
-        found = {}
-        for value_key, unit_key, default_unit, default_value, _lo, _hi in _VALIDITIES:
-            value = settings.get(value_key) or default_value
-            found[unit_key] = value * _SECONDS[units.get(unit_key, default_unit)]
-        if len(_VALIDITY_SECONDS) < 1024:
-            _VALIDITY_SECONDS[key] = found
-    return dict(found)
-
-
-#: token_validity_seconds' answers by what they are made of
-_VALIDITY_SECONDS: dict[tuple[Any, ...], dict[str, int]] = {}
+    out = {}
+    for value_key, unit_key, default_unit, default_value, _lo, _hi in _VALIDITIES:
+        value = settings.get(value_key) or default_value
+        out[unit_key] = value * _SECONDS[units.get(unit_key, default_unit)]
+    return out
 
 
 def explicit_auth_flows(settings: Mapping[str, Any]) -> tuple[str, ...]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Awaitable, Callable, Iterator
-from itertools import chain
-from operator import itemgetter
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -176,12 +174,9 @@ def _form_text(text: str) -> str:
     if not text.isascii():
         return unquote(text)
     first, *escaped = text.encode("ascii").split(b"%")
-    heads = list(map(_HEX_BYTE.get, map(_FIRST_TWO, escaped)))
-    if None not in heads:  # every % followed by two hex digits: joined by C code, however many
-        return (first + b"".join(chain.from_iterable(zip(heads, map(_AFTER_TWO, escaped))))).decode(
-            "utf-8", "replace")
     out = [first]
-    for item, byte in zip(escaped, heads):
+    for item in escaped:
+        byte = _HEX_BYTE.get(item[:2])
         if byte is None:  # not two hex digits: the % stays, as unquote leaves it
             out += (b"%", item)
         else:
@@ -189,8 +184,6 @@ def _form_text(text: str) -> str:
     return b"".join(out).decode("utf-8", "replace")
 
 
-_FIRST_TWO = itemgetter(slice(0, 2))
-_AFTER_TWO = itemgetter(slice(2, None))
 #: two hex digits (either case) → the byte they write: urllib.parse's table, made at import
 _HEX_BYTE = {(a + b).encode(): bytes.fromhex(a + b) for a in "0123456789ABCDEFabcdef" for b in "0123456789ABCDEFabcdef"}
 
