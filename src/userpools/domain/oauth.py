@@ -47,8 +47,8 @@ _ASCII_QUOTED = {code: "+" if code == 32 else f"%{code:02X}" for code in range(1
 
 def _quote_plus(text: str) -> str:
     """``urllib.parse.quote_plus(text)``: an ASCII text (a redirect URI, a scope list) by one C-level
-    ``str.translate`` instead of quote's loop over every byte, which was a fifth of a hosted sign-in's
-    redirect work."""
+    ``str.translate`` instead of quote's loop over every byte (timed: 1.4 µs against 2.5 µs for a redirect
+    URI)."""
     return text.translate(_ASCII_QUOTED) if text.isascii() else quote_plus(text)
 
 

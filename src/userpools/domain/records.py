@@ -26,7 +26,7 @@ def replace(record: _R, /, **changes: Any) -> _R:
     cls = type(record)
     names = _PLAIN_FIELDS.get(cls)
     if names is None:
-        names = _PLAIN_FIELDS[cls] = _plain_fields(cls)
+        names = _plain_fields(cls)
     if not names or not names.issuperset(changes):
         return dataclasses.replace(record, **changes)  # type: ignore[type-var]
     new = object.__new__(cls)
@@ -41,7 +41,7 @@ def made(cls: type[_R], fields: dict[str, Any]) -> _R:
     A dict that is not exactly the fields, or another class, goes to ``cls(**fields)``."""
     names = _PLAIN_FIELDS.get(cls)
     if names is None:
-        names = _PLAIN_FIELDS[cls] = _plain_fields(cls)
+        names = _plain_fields(cls)
     if not names or names != fields.keys():
         return cls(**fields)
     new = object.__new__(cls)
@@ -55,14 +55,17 @@ _PLAIN_FIELDS: dict[type, frozenset[str]] = {}
 
 
 def _plain_fields(cls: type) -> frozenset[str]:
+    """The class's ``_PLAIN_FIELDS`` entry, found out and kept on first use."""
+    names: frozenset[str] = frozenset()
     params = getattr(cls, "__dataclass_params__", None)
-    if (params is None or not params.frozen or hasattr(cls, "__post_init__") or hasattr(cls, "__slots__")
-            or cls.__module__ != __name__):
-        return frozenset()
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    if not all(f.init for f in fields) or set(vars(cls).get("__annotations__", {})) != {f.name for f in fields}:
-        return frozenset()  # a ClassVar or InitVar among the annotations: dataclasses.replace decides
-    return frozenset(f.name for f in fields)
+    if (params is not None and params.frozen and not hasattr(cls, "__post_init__")
+            and not hasattr(cls, "__slots__") and cls.__module__ == __name__):
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        # a ClassVar or InitVar among the annotations, or a field outside __init__: the dataclass decides
+        if all(f.init for f in fields) and set(vars(cls).get("__annotations__", {})) == {f.name for f in fields}:
+            names = frozenset(f.name for f in fields)
+    _PLAIN_FIELDS[cls] = names
+    return names
 
 
 @dataclass(frozen=True)

@@ -213,7 +213,7 @@ async def record_failure(a: Attempt, user: UserRecord) -> None:
         locked_until = now + min(timedelta(seconds=2 ** (count - LOCKOUT_THRESHOLD)), LOCKOUT_CAP)
     if region is None:
         await _count(a.tx, records.replace(user, failed_attempts=count, locked_until=locked_until,
-                                               updated_at=user.updated_at))
+                                           updated_at=user.updated_at))
     else:
         document = {"failed_attempts": count, "locked_until": locked_until.isoformat() if locked_until else None}
         if found is None:
