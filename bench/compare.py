@@ -39,7 +39,10 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable from
 
 from bench import others
 from bench.others import ChildServer, CognitoLocalServer, MinistackServer, MotoServer, OidcProviderServer
-from bench.report import FLOOR_OF, render_markdown
+from bench.report import CPU_TARGETS, FLOOR_OF, render_markdown
+
+#: the scenarios whose userpools run is measured in slices (--floor-slices): those with a CPU target
+SLICED = frozenset(scenario for scenario, _ in CPU_TARGETS)
 from bench.server import LocalServer
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -152,6 +155,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "crypto_floor.py --seconds again right after each userpools run of a scenario that has a floor, which "
             "its CPU target is judged against (a VM's speed drifts between the start and that run); 0: only the "
             "floor measured at the start (default: %(default)s)"
+        ),
+    )
+    p.add_argument(
+        "--floor-slices",
+        type=int,
+        default=5,
+        help=(
+            "userpools' run of a scenario with a CPU target is measured in this many slices, the floor timed "
+            "(--adjacent-floor-seconds per primitive) in the pauses before, between and after them: each "
+            "slice's CPU is judged against the floors on either side of it, and the target by the median "
+            "slice; 1: one stretch (default: %(default)s)"
         ),
     )
     p.add_argument(
@@ -330,6 +344,11 @@ def loadgen_command(
     target = ["--target", "oidc-provider"] if name == "oidc-provider" else []
     if name == "ministack":  # with AUTH=true it knows one access key, its root's: "test"
         target = ["--credentials", "test:test"]
+    if name == "userpools" and args.floor_slices > 1 and args.adjacent_floor_seconds > 0 and scenario in SLICED:
+        floor = [sys.executable, str(BENCH_DIR / "crypto_floor.py"), "--seconds", f"{args.adjacent_floor_seconds:g}",
+                 "--flows", FLOOR_OF[scenario]]
+        target += ["--slices", str(args.floor_slices),
+                   "--between-slices", f"{shlex.join(floor)} --json {{json}}"]
     return [
         sys.executable,
         str(BENCH_DIR / "loadgen.py"),

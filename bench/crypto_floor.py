@@ -77,8 +77,8 @@ def rate(fn: Callable[[], object], seconds: float, repeats: int = 5) -> float:
     return best
 
 
-def primitives(seconds: float) -> dict[str, float]:
-    """Seconds per operation of each primitive, keyed by a stable name."""
+def primitives(seconds: float, only: frozenset[str] | None = None) -> dict[str, float]:
+    """Seconds per operation of each primitive, keyed by a stable name (of those in ``only``, if given)."""
     exponents = [secrets.randbits(256) | (1 << 255) for _ in range(64)]  # full 256-bit, as b, u and x are
     bases = [secrets.randbelow(N - 2) + 2 for _ in range(64)]  # a verifier, or A·v^u: any number mod N
     mpz_n, mpz_g = gmpy2.mpz(N), gmpy2.mpz(2)
@@ -98,25 +98,23 @@ def primitives(seconds: float) -> dict[str, float]:
     verifier_entry = aead.encrypt(nonce := os.urandom(12), secrets.token_bytes(400), b"password")
 
     totp, now = pyotp.TOTP(pyotp.random_base32(32)), int(time.time())
-    srp.g_pow(1)  # the tables are built once per process, before the clock starts
-    return {
-        "modexp_g_table": rate(lambda: srp.g_pow(exponents[nxt()]), seconds),
-        "modexp_g_gmpy2": rate(lambda: gmpy2.powmod(mpz_g, mpz_exponents[nxt()], mpz_n), seconds),
-        "modexp_g_pow": rate(lambda: pow(2, exponents[nxt()], N), seconds),
-        "modexp_any_gmpy2": rate(lambda: gmpy2.powmod(mpz_bases[nxt()], mpz_exponents[i[0]], mpz_n), seconds),
-        "modexp_any_pow": rate(lambda: pow(bases[nxt()], exponents[i[0]], N), seconds),
-        "modmul_gmpy2": rate(lambda: mpz_bases[nxt()] * mpz_bases[(i[0] + 1) & 63] % mpz_n, seconds),
-        "rs256_sign": rate(lambda: key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256()), seconds),
-        "rs256_verify": rate(
-            lambda: public.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256()), seconds
-        ),
-        "aesgcm_seal_200": rate(
-            lambda: aead.encrypt(os.urandom(12), refresh_body, b"refresh-token"), seconds
-        ),
-        "aesgcm_open_400": rate(lambda: aead.decrypt(nonce, verifier_entry, b"password"), seconds),
+    if only is None or "modexp_g_table" in only:
+        srp.g_pow(1)  # the tables are built once per process, before the clock starts
+    calls: dict[str, Callable[[], object]] = {
+        "modexp_g_table": lambda: srp.g_pow(exponents[nxt()]),
+        "modexp_g_gmpy2": lambda: gmpy2.powmod(mpz_g, mpz_exponents[nxt()], mpz_n),
+        "modexp_g_pow": lambda: pow(2, exponents[nxt()], N),
+        "modexp_any_gmpy2": lambda: gmpy2.powmod(mpz_bases[nxt()], mpz_exponents[i[0]], mpz_n),
+        "modexp_any_pow": lambda: pow(bases[nxt()], exponents[i[0]], N),
+        "modmul_gmpy2": lambda: mpz_bases[nxt()] * mpz_bases[(i[0] + 1) & 63] % mpz_n,
+        "rs256_sign": lambda: key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256()),
+        "rs256_verify": lambda: public.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256()),
+        "aesgcm_seal_200": lambda: aead.encrypt(os.urandom(12), refresh_body, b"refresh-token"),
+        "aesgcm_open_400": lambda: aead.decrypt(nonce, verifier_entry, b"password"),
         # a software-token code checked as a server must: the codes of the step before, now and after
-        "totp_check": rate(lambda: [totp.at(now + d * 30) == "000000" for d in (-1, 0, 1)], seconds),
+        "totp_check": lambda: [totp.at(now + d * 30) == "000000" for d in (-1, 0, 1)],
     }
+    return {name: rate(call, seconds) for name, call in calls.items() if only is None or name in only}
 
 
 LABELS = {
@@ -134,59 +132,78 @@ LABELS = {
 }
 
 
+#: the libraries a floor is given for (``floors``)
+LIBS = ("server", "gmpy2", "pow")
+
+
 def floors(p: dict[str, float]) -> dict[str, dict[str, Any]]:
     """Per flow: the operations it must do (name → count) and the seconds they add up to: ``server`` as the
     server computes them (g^e from tables, any other modexp with gmpy2), ``gmpy2`` with gmpy2.powmod for
-    every modexp (the issue's floor), ``pow`` with the built-in pow for comparison."""
-    recipes: dict[str, tuple[str, dict[str, int], dict[str, int]]] = {
-        "USER_PASSWORD_AUTH sign-in": (
-            "1 modexp (g^x) + 2 RS256 signatures",
-            {"modexp_g": 1, "rs256_sign": 2},
-            {"aesgcm_open_400": 1, "aesgcm_seal_200": 1},
-        ),
-        "USER_SRP_AUTH sign-in (both calls)": (
-            "3 modexps (g^b; v^u; (A·v^u)^b) + 2 RS256 signatures",
-            {"modexp_g": 1, "modexp_any": 2, "rs256_sign": 2},
-            {"aesgcm_open_400": 2, "aesgcm_seal_200": 2, "modmul_gmpy2": 2},
-        ),
-        "SOFTWARE_TOKEN_MFA sign-in (both calls)": (
-            "1 modexp (g^x: USER_PASSWORD_AUTH) + 1 TOTP check + 2 RS256 signatures",
-            {"modexp_g": 1, "totp_check": 1, "rs256_sign": 2},
-            {"aesgcm_open_400": 1, "aesgcm_seal_200": 1},
-        ),
-        "USER_AUTH EMAIL_OTP sign-in (both calls)": (
-            "2 RS256 signatures (the code is compared, not computed)",
-            {"rs256_sign": 2},
-            {"aesgcm_seal_200": 1},
-        ),
-        "REFRESH_TOKEN_AUTH": (
-            "2 RS256 signatures (access and ID token; no new refresh token)",
-            {"rs256_sign": 2},
-            {"aesgcm_open_400": 1},
-        ),
-        "GetUser": ("1 RS256 verification of the access token", {"rs256_verify": 1}, {}),
-        "client_credentials token": ("1 RS256 signature (the access token)", {"rs256_sign": 1}, {}),
-        "hosted sign-in (authorization code)": (
-            "1 modexp (g^x: the password checked on POST /login) + 2 RS256 signatures (the code's tokens)",
-            {"modexp_g": 1, "rs256_sign": 2},
-            {"aesgcm_open_400": 1, "aesgcm_seal_200": 1},
-        ),
-    }
+    every modexp (the issue's floor), ``pow`` with the built-in pow for comparison. With only some
+    primitives measured (``--flows``), only the flows and libraries they add up for."""
     out: dict[str, dict[str, Any]] = {}
-    for flow, (what, core, extra) in recipes.items():
-        extra_s = sum(p[name] * count for name, count in extra.items())
+    for flow, (what, core, extra) in RECIPES.items():
         per_lib = {}
-        for lib in ("server", "gmpy2", "pow"):
-            total = sum(p[_primitive(name, lib)] * count for name, count in core.items())
-            per_lib[lib] = {"ms": total * 1e3, "per_s_per_core": 1 / total}
+        for lib in LIBS:
+            names = [_primitive(name, lib) for name in core]
+            if all(name in p for name in names):
+                total = sum(p[_primitive(name, lib)] * count for name, count in core.items())
+                per_lib[lib] = {"ms": total * 1e3, "per_s_per_core": 1 / total}
+        if "gmpy2" not in per_lib:
+            continue
         out[flow] = {
             "counted": what,
             "ops": core,
             **per_lib,
-            "symmetric_extra_ms": extra_s * 1e3,
+            "symmetric_extra_ms": sum(p.get(name, 0.0) * count for name, count in extra.items()) * 1e3,
             "symmetric_extra": extra,
         }
     return out
+
+
+def needed(flows: list[str]) -> frozenset[str]:
+    """The primitives the floors of ``flows`` add up (for the libraries the server and the issue use)."""
+    unknown = [flow for flow in flows if flow not in RECIPES]
+    if unknown:
+        raise ValueError(f"no such flow: {', '.join(unknown)} (known: {', '.join(RECIPES)})")
+    return frozenset(_primitive(name, lib) for flow in flows for name in RECIPES[flow][1] for lib in ("server", "gmpy2"))
+
+
+#: flow → (what it counts, its primitives and how many of each, the symmetric extras it also does)
+RECIPES: dict[str, tuple[str, dict[str, int], dict[str, int]]] = {
+    "USER_PASSWORD_AUTH sign-in": (
+        "1 modexp (g^x) + 2 RS256 signatures",
+        {"modexp_g": 1, "rs256_sign": 2},
+        {"aesgcm_open_400": 1, "aesgcm_seal_200": 1},
+    ),
+    "USER_SRP_AUTH sign-in (both calls)": (
+        "3 modexps (g^b; v^u; (A·v^u)^b) + 2 RS256 signatures",
+        {"modexp_g": 1, "modexp_any": 2, "rs256_sign": 2},
+        {"aesgcm_open_400": 2, "aesgcm_seal_200": 2, "modmul_gmpy2": 2},
+    ),
+    "SOFTWARE_TOKEN_MFA sign-in (both calls)": (
+        "1 modexp (g^x: USER_PASSWORD_AUTH) + 1 TOTP check + 2 RS256 signatures",
+        {"modexp_g": 1, "totp_check": 1, "rs256_sign": 2},
+        {"aesgcm_open_400": 1, "aesgcm_seal_200": 1},
+    ),
+    "USER_AUTH EMAIL_OTP sign-in (both calls)": (
+        "2 RS256 signatures (the code is compared, not computed)",
+        {"rs256_sign": 2},
+        {"aesgcm_seal_200": 1},
+    ),
+    "REFRESH_TOKEN_AUTH": (
+        "2 RS256 signatures (access and ID token; no new refresh token)",
+        {"rs256_sign": 2},
+        {"aesgcm_open_400": 1},
+    ),
+    "GetUser": ("1 RS256 verification of the access token", {"rs256_verify": 1}, {}),
+    "client_credentials token": ("1 RS256 signature (the access token)", {"rs256_sign": 1}, {}),
+    "hosted sign-in (authorization code)": (
+        "1 modexp (g^x: the password checked on POST /login) + 2 RS256 signatures (the code's tokens)",
+        {"modexp_g": 1, "rs256_sign": 2},
+        {"aesgcm_open_400": 1, "aesgcm_seal_200": 1},
+    ),
+}
 
 
 def _primitive(name: str, lib: str) -> str:
@@ -195,6 +212,10 @@ def _primitive(name: str, lib: str) -> str:
     if lib == "server":
         return "modexp_g_table" if name == "modexp_g" else f"{name}_gmpy2"
     return f"{name}_{lib}"
+
+
+def _cell(figures: dict[str, float] | None, key: str, width: int, form: str, times: int = 1) -> str:
+    return f"{figures[key] * times:>{width}{form}}" if figures else f"{'–':>{width}}"
 
 
 def render(p: dict[str, float], f: dict[str, dict[str, Any]]) -> str:
@@ -219,11 +240,11 @@ def render(p: dict[str, float], f: dict[str, dict[str, Any]]) -> str:
     ]
     lines.append("-" * len(lines[-1]))
     for flow, row in f.items():
-        t, g, b = row["server"], row["gmpy2"], row["pow"]
+        t, g, b = row.get("server"), row["gmpy2"], row.get("pow")
         lines.append(
-            f"{flow:<36}{t['ms']:>10.3f}{t['per_s_per_core']:>10,.0f}{g['ms']:>10.3f}"
-            f"{g['per_s_per_core']:>10,.0f}{b['ms']:>9.3f}{b['per_s_per_core']:>9,.0f}"
-            f"{t['per_s_per_core'] * cpus:>16,.0f}"
+            f"{flow:<36}{_cell(t, 'ms', 10, '.3f')}{_cell(t, 'per_s_per_core', 10, ',.0f')}{g['ms']:>10.3f}"
+            f"{g['per_s_per_core']:>10,.0f}{_cell(b, 'ms', 9, '.3f')}{_cell(b, 'per_s_per_core', 9, ',.0f')}"
+            f"{_cell(t, 'per_s_per_core', 16, ',.0f', cpus)}"
         )
         lines.append(f"  = {row['counted']}; AES-GCM and multiplies add {row['symmetric_extra_ms']:.3f} ms")
     return "\n".join(lines)
@@ -233,8 +254,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="time spent measuring each primitive")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+    parser.add_argument(
+        "--flows",
+        metavar="FLOW,…",
+        help="only the primitives the floors of these flows need (comma-separated names as printed), with "
+        "gmpy2's and the server's g^e: what compare.py measures between the slices of a run",
+    )
     args = parser.parse_args(argv)
-    p = primitives(args.seconds)
+    try:
+        only = needed(args.flows.split(",")) if args.flows else None
+    except ValueError as exc:
+        parser.error(str(exc))
+    p = primitives(args.seconds, only)
     f = floors(p)
     print(render(p, f))
     if args.json:

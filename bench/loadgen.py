@@ -19,7 +19,9 @@ import json
 import os
 import platform
 import random
+import shlex
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +32,7 @@ from botocore.credentials import Credentials
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.measure import MachineCpu, ProcessWatch, Recorder, SelfCpu
+from bench.measure import MachineCpu, ProcessWatch, Recorder, SelfCpu, cpu_figures, sample
 from bench.mfa import enable_email_otp, enroll_totp
 from bench.oauth import create_oauth_fixtures, oidc_provider_fixtures
 from bench.scenarios import (
@@ -98,6 +100,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=1.0,
         help="seconds run but not counted, before each scenario (default: %(default)s)",
+    )
+    p.add_argument(
+        "--slices",
+        type=int,
+        default=1,
+        help="with --duration: measure it as this many equal slices, the load paused between them (and before "
+        "the first, after the last) while --between-slices runs; each slice's server CPU per iteration is "
+        "reported too (default: %(default)s)",
+    )
+    p.add_argument(
+        "--between-slices",
+        metavar="COMMAND",
+        help="a shell command run in each pause of --slices, '{json}' in it replaced by a file it writes; the "
+        "JSON files are kept in the report (compare.py: crypto_floor.py, so that each slice's CPU is judged "
+        "against a floor measured within seconds of it)",
     )
     p.add_argument("--users", type=int, default=100, help="fixture users (default: %(default)s)")
     p.add_argument(
@@ -234,20 +251,45 @@ async def measure(
             seed=seed + "/warmup",
         )
     run.recorder = recorder = Recorder()
-    with contextlib.ExitStack() as stack:
-        own = stack.enter_context(SelfCpu())
-        machine = stack.enter_context(MachineCpu())
-        watch = stack.enter_context(ProcessWatch(pid)) if pid else None
-        elapsed = await drive(
-            run,
-            scenario,
-            concurrency=args.concurrency,
-            duration=None if args.requests else args.duration,
-            requests=args.requests,
-            seed=seed,
-        )
+    count = 1 if args.requests else max(1, args.slices)
+    slices: list[dict[str, Any]] = []
+    between: list[Any] = []
+    own_s = machine_s = server_s = elapsed = 0.0
+    with ProcessWatch(pid) if pid else contextlib.nullcontext() as watch:  # RSS over the whole phase
+        for index in range(count):
+            if count > 1:
+                between.append(await _between_slices(args, scenario.name, index))
+            done = recorder.iterations.count
+            with SelfCpu() as own, MachineCpu() as machine:
+                server_before = sample(pid).cpu_s if pid else 0.0
+                part = await drive(
+                    run,
+                    scenario,
+                    concurrency=args.concurrency,
+                    duration=None if args.requests else args.duration / count,
+                    requests=args.requests,
+                    seed=seed if count == 1 else f"{seed}/{index}",
+                )
+                server_cpu = sample(pid).cpu_s - server_before if pid else 0.0
+            elapsed += part
+            own_s, machine_s, server_s = own_s + own.cpu_s, machine_s + machine.cpu_s, server_s + server_cpu
+            in_slice = recorder.iterations.count - done
+            slices.append(
+                {
+                    "elapsed_s": part,
+                    "iterations": in_slice,
+                    "server_cpu_s": server_cpu if pid else None,
+                    "server_cpu_ms_per_iteration": server_cpu * 1000 / in_slice if pid and in_slice else None,
+                }
+            )
+        if count > 1:
+            between.append(await _between_slices(args, scenario.name, count))
     iterations = recorder.iterations.count
     requests = sum(series.count for series in recorder.operations.values())
+    server = None
+    if pid:
+        # the slices' own CPU time (a pause's is neither the server's load nor the load generator's)
+        server = {**watch.result(elapsed, iterations, requests), **cpu_figures(server_s, elapsed, iterations, requests)}
     result.update(
         {
             "elapsed_s": elapsed,
@@ -256,12 +298,34 @@ async def measure(
                 name: series.summary(elapsed) for name, series in sorted(recorder.operations.items())
             },
             "http_requests": requests,
-            "server": watch.result(elapsed, iterations, requests) if watch else None,
-            "loadgen": own.result(elapsed, iterations, requests),
-            "machine": machine.result(elapsed, iterations, requests),
+            "server": server,
+            "loadgen": cpu_figures(own_s, elapsed, iterations, requests),
+            "machine": cpu_figures(machine_s, elapsed, iterations, requests),
         }
     )
+    if count > 1:
+        result["slices"] = slices
+        result["between_slices"] = between
     return result
+
+
+async def _between_slices(args: argparse.Namespace, scenario: str, index: int) -> Any:
+    """Runs --between-slices while no iteration is in flight; what it wrote to '{json}', or None."""
+    if not args.between_slices:
+        return None
+    with tempfile.TemporaryDirectory(prefix="loadgen-") as work:
+        out = Path(work) / f"{scenario}-{index}.json"
+        command = args.between_slices.replace("{json}", shlex.quote(str(out)))
+        proc = await asyncio.create_subprocess_shell(
+            command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
+        _, stderr = await proc.communicate()
+        if proc.returncode != 0 or not out.exists():
+            said = stderr.decode(errors="replace").strip().splitlines()
+            print(f"loadgen: --between-slices exited with {proc.returncode}: {said[-1] if said else ''}",
+                  file=sys.stderr, flush=True)
+            return None
+        return json.loads(out.read_text())
 
 
 async def bench(
@@ -381,6 +445,9 @@ def render(report: dict[str, Any]) -> str:
                 f"{_num(srv.get('peak_rss_mib')):>14}{_num(srv.get('vm_hwm_mib')):>11}"
                 f"{_num(gen['cores'], 2):>15}{_num(gen['cpu_ms_per_iteration'], 2):>15}"
             )
+            per_slice = [part["server_cpu_ms_per_iteration"] for part in r.get("slices", ())]
+            if any(value is not None for value in per_slice):
+                lines.append(f"{'':<16}server CPU ms/it by slice: {', '.join(_num(v, 2) for v in per_slice)}")
             used = (srv.get("cores") or 0) + gen["cores"]
             if meta["cpu_count"] and used > 0.9 * meta["cpu_count"]:
                 lines.append(

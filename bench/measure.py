@@ -204,7 +204,7 @@ class ProcessWatch:
             "peak_rss_mib": self.peak_rss_kib / 1024,
             "vm_hwm_mib": self.end_sample.hwm_kib / 1024,
             "rss_end_mib": self.end_sample.rss_kib / 1024,
-            **_cpu(cpu, elapsed_s, iterations, requests),
+            **cpu_figures(cpu, elapsed_s, iterations, requests),
         }
 
 
@@ -224,7 +224,7 @@ class SelfCpu:
         return usage.ru_utime + usage.ru_stime
 
     def result(self, elapsed_s: float, iterations: int, requests: int) -> dict[str, Any]:
-        return _cpu(self.cpu_s, elapsed_s, iterations, requests)
+        return cpu_figures(self.cpu_s, elapsed_s, iterations, requests)
 
 
 class MachineCpu(SelfCpu):
@@ -243,10 +243,10 @@ class MachineCpu(SelfCpu):
         return (sum(fields[:8]) - idle - steal) / _CLK_TCK
 
     def result(self, elapsed_s: float, iterations: int, requests: int) -> dict[str, Any]:
-        return {"cpus": os.cpu_count(), **_cpu(self.cpu_s, elapsed_s, iterations, requests)}
+        return {"cpus": os.cpu_count(), **cpu_figures(self.cpu_s, elapsed_s, iterations, requests)}
 
 
-def _cpu(cpu_s: float, elapsed_s: float, iterations: int, requests: int) -> dict[str, Any]:
+def cpu_figures(cpu_s: float, elapsed_s: float, iterations: int, requests: int) -> dict[str, Any]:
     return {
         "cpu_s": cpu_s,
         "cores": cpu_s / elapsed_s if elapsed_s else 0.0,

@@ -10,6 +10,7 @@ errors in 1% of its iterations or more (it then compares only the iterations tha
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 # scenario → the flow of crypto_floor.py whose floor it has
@@ -159,6 +160,23 @@ def _floor(results: dict[str, Any], scenario: str) -> dict[str, Any] | None:
 def _adjacent_floor(results: dict[str, Any], scenario: str) -> dict[str, Any] | None:
     run = _by_scenario(results).get(scenario, {}).get("userpools")
     return run.get("crypto_floor") if run else None
+
+
+def slice_ratios(result: dict[str, Any], flow: str) -> list[float]:
+    """Each slice's server CPU per iteration over the mean of the ``flow`` floors measured in the pauses on
+    either side of it (``loadgen.py --slices``), for the slices that have both; [] for a run in one stretch."""
+    slices, between = result.get("slices") or [], result.get("between_slices") or []
+    ratios = []
+    for index, part in enumerate(slices):
+        cpu = part.get("server_cpu_ms_per_iteration")
+        sides = [
+            measured["floors"][flow]["gmpy2"]["ms"]
+            for measured in between[index : index + 2]
+            if measured and flow in measured.get("floors", {})
+        ]
+        if cpu is not None and len(sides) == 2:
+            ratios.append(cpu / statistics.fmean(sides))
+    return ratios
 
 
 def _machine(results: dict[str, Any]) -> list[str]:
@@ -374,6 +392,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, str]]:
             continue
         times = cpu / floor["gmpy2"]["ms"]
         figure = f"{cpu:.2f} ms / {floor['gmpy2']['ms']:.3f} ms = {times:.2f}×"
+        sliced = slice_ratios(mine, FLOOR_OF[scenario])
+        if sliced:
+            times = statistics.median(sliced)
+            figure = (
+                f"median of {len(sliced)} slices {times:.2f}× ({min(sliced):.2f}–{max(sliced):.2f}×: each slice's CPU "
+                "against the mean of the floors timed right before and after it); the whole run: " + figure
+            )
         if _adjacent_floor(results, scenario):
             start = results.get("crypto_floor")
             at_start = start["floors"].get(FLOOR_OF[scenario]) if start else None
