@@ -230,7 +230,51 @@ async def respond_with(response: Response, scope: Scope, receive: Receive, send:
 
 
 class OneWriteHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, its requests served by ``Cycle``."""
+    """uvicorn's httptools protocol, its requests served by ``Cycle``.
+
+    Its keep-alive timeout with one timer per idle stretch instead of one per request: uvicorn arms a timer
+    (``call_later``) after each response and cancels it when the next request's bytes come, 1.9 µs a request
+    on uvloop. Here the bytes only mark the connection busy, the response marks the time it fell idle, and
+    the timer, when it fires, closes the connection if it has been idle for the whole timeout, else arms
+    itself again for the rest of it."""
+
+    #: loop time the connection's last response was completed, None while a request is being served
+    _idle_since: float | None = None
+
+    def _unset_keepalive_if_required(self) -> None:
+        self._idle_since = None
+
+    def on_response_complete(self) -> None:
+        # uvicorn's, with the timer armed only when none is
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self._idle_since = None
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        self._idle_since = self.loop.time()
+        if self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self._keep_alive_due)
+
+    def _keep_alive_due(self) -> None:
+        self.timeout_keep_alive_task = None
+        idle_since = self._idle_since
+        if idle_since is None:  # serving a request: its response arms the timer again
+            return
+        left = idle_since + self.timeout_keep_alive - self.loop.time()
+        if left > 0:
+            self.timeout_keep_alive_task = self.loop.call_later(left, self._keep_alive_due)
+        else:
+            self.timeout_keep_alive_handler()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
 
     def on_header(self, name: bytes, value: bytes) -> None:
         name = name.lower()

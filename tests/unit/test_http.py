@@ -321,3 +321,115 @@ def test_the_scope_s_headers_are_uvicorn_s(protocol_class: type[HttpToolsProtoco
     assert seen == [([(b"host", b"x"), (b"x-amz-target", b"A.B"), (b"cookie", b"a=1"), (b"cookie", b"b=2"),
                       (b"expect", b"100-Continue"), (b"x-empty", b""), (b"x-inner", b"a  b"),
                       (b"content-length", b"2")], True)]
+
+
+class _Timers:
+    """The loop's clock and timers, in the test's hands: ``call_later`` is recorded, never run by the loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.now = 1000.0
+        self.armed: list[tuple[float, Callable[[], None], asyncio.TimerHandle]] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        handle = asyncio.TimerHandle(self.now + delay, callback, (), self._loop)
+        self.armed.append((self.now + delay, callback, handle))
+        return handle
+
+    def fire_due(self) -> int:
+        """Runs the timers due by ``now`` that were not cancelled; how many ran."""
+        due = [(at, callback, handle) for at, callback, handle in self.armed if at <= self.now]
+        self.armed = [entry for entry in self.armed if entry not in due]
+        ran = 0
+        for _at, callback, handle in due:
+            if not handle.cancelled():
+                callback()
+                ran += 1
+        return ran
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loop, name)
+
+
+def _keep_alive_connection(timeout: float = 5.0) -> tuple[OneWriteHttpToolsProtocol, Recorder, _Timers]:
+    config = Config(whole(b"{}"), http=OneWriteHttpToolsProtocol, log_level="error", timeout_keep_alive=timeout)
+    config.load()
+    protocol = OneWriteHttpToolsProtocol(config=config, server_state=ServerState(), app_state={})
+    timers = _Timers(asyncio.get_running_loop())
+    protocol.loop = timers  # type: ignore[assignment]
+    sent = Recorder()
+    protocol.connection_made(sent)  # type: ignore[arg-type]
+    return protocol, sent, timers
+
+
+async def _answered(protocol: OneWriteHttpToolsProtocol, request: bytes = GET) -> None:
+    protocol.data_received(request)
+    for _ in range(50):
+        await asyncio.sleep(0)
+        if protocol.cycle is not None and protocol.cycle.response_complete:
+            return
+    raise AssertionError("no response")
+
+
+def test_an_idle_keep_alive_connection_closes_when_its_timeout_has_passed() -> None:
+    async def run() -> None:
+        protocol, sent, timers = _keep_alive_connection(5.0)
+        await _answered(protocol)
+        assert len(timers.armed) == 1 and not sent.closed
+        timers.now += 4.9
+        assert timers.fire_due() == 0 and not sent.closed
+        timers.now += 0.1
+        assert timers.fire_due() == 1 and sent.closed
+        protocol.connection_lost(None)
+
+    asyncio.run(run())
+
+
+def test_a_request_in_the_timeout_keeps_the_connection_for_a_whole_timeout_after_its_response() -> None:
+    """One timer per idle stretch: the second response does not arm another; when the first fires, the
+    connection has been idle 2 s of 5 and the timer is armed again for the 3 s left."""
+
+    async def run() -> None:
+        protocol, sent, timers = _keep_alive_connection(5.0)
+        await _answered(protocol)
+        timers.now += 3.0
+        await _answered(protocol)
+        assert len(timers.armed) == 1
+        timers.now += 2.0
+        assert timers.fire_due() == 1 and not sent.closed
+        assert [at for at, _callback, _handle in timers.armed] == [1000.0 + 3.0 + 5.0]
+        timers.now += 2.9
+        assert timers.fire_due() == 0 and not sent.closed
+        timers.now += 0.1
+        assert timers.fire_due() == 1 and sent.closed
+        protocol.connection_lost(None)
+
+    asyncio.run(run())
+
+
+def test_a_connection_busy_when_its_timer_fires_is_not_closed_and_its_response_arms_it_again() -> None:
+    async def run() -> None:
+        protocol, sent, timers = _keep_alive_connection(5.0)
+        await _answered(protocol)
+        protocol._unset_keepalive_if_required()  # what the next request's first bytes do
+        timers.now += 5.0
+        assert timers.fire_due() == 1 and not sent.closed and timers.armed == []
+        await _answered(protocol)
+        assert [at for at, _callback, _handle in timers.armed] == [1005.0 + 5.0]
+        protocol.connection_lost(None)
+
+    asyncio.run(run())
+
+
+def test_a_lost_connection_cancels_its_keep_alive_timer() -> None:
+    async def run() -> None:
+        protocol, _sent, timers = _keep_alive_connection(5.0)
+        await _answered(protocol)
+        protocol.connection_lost(ConnectionResetError())
+        timers.now += 5.0
+        assert timers.fire_due() == 0
+
+    asyncio.run(run())

@@ -23,7 +23,6 @@ import base64
 import binascii
 import functools
 import hashlib
-import json
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -464,8 +463,11 @@ def _b64(data: bytes) -> str:
     return ids.b64url(data).decode("ascii")
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def _unb64(text: str) -> bytes:
-    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+    if not _BASE64URL.fullmatch(text):
         raise ValueError("not base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
@@ -530,7 +532,7 @@ def open_refresh_token(token: str, cipher: DataKeyCipher, now: datetime) -> Refr
         if header != _JWE_HEADER.decode("ascii") or len(parts) != 4:
             return None
         version, nonce, body, tag = (_unb64(part) for part in parts)
-        data = json.loads(cipher.decrypt(version + nonce + body + tag, context=_REFRESH_CONTEXT))
+        data = orjson.loads(cipher.decrypt(version + nonce + body + tag, context=_REFRESH_CONTEXT))
         claims = RefreshClaims(
             pool_id=str(data["pool"]),
             client_id=str(data["client"]),
@@ -605,7 +607,7 @@ def open_session(session: str, *, cipher: DataKeyCipher, now: datetime) -> Sessi
     try:
         if not SESSION_MIN <= len(session) <= SESSION_MAX:
             return None
-        data = json.loads(cipher.decrypt(_unb64(session), context=_SESSION_CONTEXT))
+        data = orjson.loads(cipher.decrypt(_unb64(session), context=_SESSION_CONTEXT))
         extra = data["data"]
         if not isinstance(extra, dict):
             return None
