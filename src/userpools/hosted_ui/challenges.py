@@ -34,7 +34,7 @@ from userpools.errors import (
     UserNotFoundException,
 )
 from userpools.hosted_ui import csrf
-from userpools.hosted_ui.pages import Page, inline_script, render
+from userpools.hosted_ui.pages import Page, inline_script, render, state_value
 from userpools.oauth.endpoints import GetContext, set_session
 from userpools.oauth.responses import redirect
 from userpools.oauth.site import SESSION_COOKIE, Site
@@ -125,7 +125,7 @@ class ChallengePages:
         elif not answer:
             return await again(errors={"code": page.t["required"]})
         try:
-            offer = getattr(request.state, "passkey", False)
+            offer = state_value(request, "passkey", False)
             if name == "MFA_SETUP":
                 result = await hosted_mfa.verify_totp(ctx, pool, params, challenge.session, username, answer,
                                                       offer_passkey=offer)

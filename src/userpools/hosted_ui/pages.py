@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from userpools.hosted_ui.i18n import Texts, language
@@ -98,3 +99,12 @@ def render_text(page: Page, template: str, *, script: str | None = None, **value
     """``render``'s page and headers, for a view that keeps them (``views.HostedPages._first_login_form``)."""
     html = _env.get_template(template).render(page=page, t=page.t, style=page.style, script=script, **values)
     return html, _headers(page, script)
+
+
+def state_value(request: Request, name: str, default: Any) -> Any:
+    """``getattr(request.state, name, default)``, read from the dict behind Starlette's ``State`` (the
+    request's ``scope["state"]``). State keeps its values in ``__getattr__``, which the interpreter calls only
+    after its own lookup has failed: each such read made and caught an AttributeError with its message
+    (about a dozen per hosted sign-in)."""
+    state = request.scope.get("state")
+    return default if state is None else state.get(name, default)

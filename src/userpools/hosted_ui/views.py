@@ -29,7 +29,7 @@ from userpools.errors import (
 from userpools.hosted_ui import csrf
 from userpools.hosted_ui.accounts import NOTICES
 from userpools.hosted_ui.challenges import ChallengePages
-from userpools.hosted_ui.pages import Page, page_for, render, render_text
+from userpools.hosted_ui.pages import Page, page_for, render, render_text, state_value
 from userpools.oauth.endpoints import (
     GetContext,
     decode_form,
@@ -188,14 +188,16 @@ class HostedPages:
         page = page_for(params.get("lang"), site.base, request.headers.get("accept-language")).styled(style)
         # a button per provider the client supports, each the same request sent to that provider [C]
         carried = {k: v for k, v in params.items() if k not in ("identity_provider", "idp_identifier", "notice")}
-        request.state.idp_buttons = [
+        # request.state's values (``state_value`` reads them), set in the dict behind it
+        state = request.scope.setdefault("state", {})
+        state["idp_buttons"] = [
             (name, site.url("/oauth2/authorize?" + rules.form_encode(carried | {"identity_provider": name})))
             for name in checked.identity_providers
         ]
-        request.state.password_form = checked.cognito_sign_in
+        state["password_form"] = checked.cognito_sign_in
         # "Sign in with a passkey" on managed login (version 2) pages only [O: passkeys are managed login's], where
         # the pool allows WEB_AUTHN first and the client USER_AUTH: read from what is loaded already (no query)
-        request.state.passkey = page.style.version == 2 and checked.user_auth and web_authn_allowed(site.pool)
+        state["passkey"] = page.style.version == 2 and checked.user_auth and web_authn_allowed(site.pool)
         if request.method == "GET":
             return self._first_login_form(request, site, page, params, memo, key)
         form = await _posted_form(request)
@@ -209,10 +211,10 @@ class HostedPages:
                 request, site, page, params, form, action=self._action(request, site),
                 login_url=self._action(request, site), back=self._back(request, site, page),
                 outcome=lambda outcome, account: self._outcome(request, site, page, outcome, account))
-        if (form.get("passkey_add") or form.get("passkey_register")) and getattr(request.state, "passkey", False):
+        if (form.get("passkey_add") or form.get("passkey_register")) and state_value(request, "passkey", False):
             return await self._challenges.add(request, site, page, params, form, action=self._action(request, site),
                                               back=self._back(request, site, page))
-        if form.get("passkey") and getattr(request.state, "passkey", False):
+        if form.get("passkey") and state_value(request, "passkey", False):
             return await self._passkey(request, site, page, params, form.get("username", "").strip())
         username, password = form.get("username", "").strip(), form.get("password", "")
         if not username or not password:
@@ -221,7 +223,7 @@ class HostedPages:
             return self._login_form(request, site, page, errors=errors, username=username, status=400)
         try:
             outcome = await flows.sign_in(ctx, site.pool, params, username, password,
-                                          offer_passkey=getattr(request.state, "passkey", False),
+                                          offer_passkey=state_value(request, "passkey", False),
                                           checked=None if memo is None else flows.Checked(checked, memo))
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
@@ -311,9 +313,9 @@ class HostedPages:
                       notice: str | None = None, confirm_link: str | None = None) -> dict[str, Any]:
         return {"action": self._action(request, site), "csrf": csrf, "errors": errors or {}, "banner": banner,
                 "username": username, "notice": notice, "links": self._links(request, site),
-                "confirm_link": confirm_link, "idp_buttons": getattr(request.state, "idp_buttons", []),
-                "password_form": getattr(request.state, "password_form", True),
-                "passkey": getattr(request.state, "passkey", False)}
+                "confirm_link": confirm_link, "idp_buttons": state_value(request, "idp_buttons", []),
+                "password_form": state_value(request, "password_form", True),
+                "passkey": state_value(request, "passkey", False)}
 
     def _login_form(self, request: Request, site: Site, page: Page, *, errors: dict[str, str] | None = None,
                     banner: str | None = None, username: str | None = None, status: int = 200,
@@ -343,7 +345,7 @@ class HostedPages:
             action = self._action(request, site)
             return await self._challenges.show(request, site, page, outcome, action=action, login_url=action,
                                                back=self._back(request, site, page), account=account)
-        if outcome.offer_passkey and getattr(request.state, "passkey", False):
+        if outcome.offer_passkey and state_value(request, "passkey", False):
             return self._challenges.offer(request, site, page, outcome, action=self._action(request, site))
         response = redirect(outcome.location)
         if outcome.session_secret:
@@ -366,7 +368,7 @@ class HostedPages:
         try:
             outcome = await flows.new_password(self._context(), site.pool, params, challenge.session,
                                                challenge.username, password, attributes,
-                                               offer_passkey=getattr(request.state, "passkey", False))
+                                               offer_passkey=state_value(request, "passkey", False))
         except flows.AuthorizeRedirect as exc:
             return redirect(exc.location)
         except InvalidPasswordException as exc:
