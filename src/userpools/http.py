@@ -160,7 +160,9 @@ class Cycle(RequestResponseCycle):
             return None
         _check_block(block, len(headers))
         probe = b"\n" + block
-        if b"\ntransfer-encoding: " in probe or b"\nconnection: " in probe:
+        # find, not ``in``: bytes' ``in`` first tries its operand as an integer (``65 in b"A"``), making and
+        # clearing a TypeError with its message each time
+        if probe.find(b"\ntransfer-encoding: ") >= 0 or probe.find(b"\nconnection: ") >= 0:
             return None
         at = probe.find(b"\ncontent-length: ")
         if at >= 0 and self.chunked_encoding is None:  # the first one counts, as in ``_block``
