@@ -40,9 +40,10 @@ from userpools.operations import (
     user_import,
     users,
 )
-from userpools.operations.common import held_as_cognito
+from userpools.operations.common import held_error
 from userpools.operations.context import Context, Handler
 from userpools.operations.replica_guard import RUNNING
+from userpools.storage.ports import WritesHeld
 
 _HANDLERS: Mapping[str, Handler] = {
     # multi-Region replication
@@ -228,13 +229,14 @@ _HANDLERS: Mapping[str, Handler] = {
 def _naming(name: str, handler: Handler) -> Handler:
     """The handler with the running operation and the server's Region named in ``replica_guard.RUNNING``, which
     the pool loads check (a secondary Region serves a pool read and sign-in only), and the store's
-    ``WritesHeld`` answered as Cognito's error (``common.held_as_cognito``)."""
+    ``WritesHeld`` answered as Cognito's error (``common.held_error``)."""
 
     async def run(ctx: Context, req: dict[str, Any]) -> dict[str, Any]:
         token = RUNNING.set((name, ctx.settings.region))
         try:
-            with held_as_cognito():
-                return await handler(ctx, req)
+            return await handler(ctx, req)
+        except WritesHeld as held:
+            raise held_error(held) from None
         finally:
             RUNNING.reset(token)
 

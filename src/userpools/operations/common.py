@@ -152,7 +152,14 @@ def held_as_cognito() -> Iterator[None]:
     try:
         yield
     except WritesHeld as held:
-        raise ConcurrentModificationException(HELD.format(held.pool_id)) from None
+        raise held_error(held) from None
+
+
+def held_error(held: WritesHeld) -> ConcurrentModificationException:
+    """Cognito's error for the store's ``WritesHeld``: what ``held_as_cognito`` raises. The entry points run on
+    every request catch ``WritesHeld`` themselves and raise this (a generator-based context manager per request
+    cost its generator, its frame and the StopIteration that ends it)."""
+    return ConcurrentModificationException(HELD.format(held.pool_id))
 
 
 _P = ParamSpec("_P")
@@ -164,7 +171,9 @@ def answers_held(function: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitabl
 
     @wraps(function)
     async def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with held_as_cognito():
+        try:
             return await function(*args, **kwargs)
+        except WritesHeld as held:
+            raise held_error(held) from None
 
     return run
