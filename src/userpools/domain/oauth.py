@@ -40,9 +40,12 @@ def form_encode(params: Mapping[str, str]) -> str:
     )
 
 
-#: each ASCII character ``quote_plus`` escapes → what it writes for it (a space is a plus)
-_ASCII_QUOTED = {code: "+" if code == 32 else f"%{code:02X}" for code in range(128)
-                 if _NEEDS_QUOTING.match(chr(code))}
+#: each ASCII character → what ``quote_plus`` writes for it: its escape (a space is a plus), or itself. Every one
+#: is there: ``str.translate`` looks a character missing from the table up by raising and clearing a KeyError
+#: (once per character and call), which cost more than the rest of the translation (0.97 → 0.67 µs for a
+#: redirect URI)
+_ASCII_QUOTED = {code: ("+" if code == 32 else f"%{code:02X}") if _NEEDS_QUOTING.match(chr(code)) else chr(code)
+                 for code in range(128)}
 
 
 def _quote_plus(text: str) -> str:

@@ -18,6 +18,7 @@ body keeps the whole message), and a request body over ``MAX_BODY_BYTES`` is ref
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any, Final
@@ -154,13 +155,17 @@ _CONTENT_TYPE_HEADER: Final = (b"content-type", CONTENT_TYPE.encode("latin-1"))
 
 
 _CONTROL = {c: "?" for c in (*range(0x20), 0x7F)}
+#: a control character ``_CONTROL`` replaces (after ``split``: one that is not whitespace)
+_HAS_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def _header_safe(text: str) -> str:
     # Header values must be latin-1, single-line and free of control characters (a message may quote what
     # the client sent, "\x08" included), and short enough for every client to read; the body keeps the
     # exact message.
-    flat = " ".join(text[: MAX_ERROR_HEADER * 2].split()).translate(_CONTROL)
+    flat = " ".join(text[: MAX_ERROR_HEADER * 2].split())
+    if _HAS_CONTROL.search(flat):  # rare; str.translate raises and clears a KeyError per other character
+        flat = flat.translate(_CONTROL)
     if len(flat) > MAX_ERROR_HEADER or len(text) > MAX_ERROR_HEADER * 2:
         flat = flat[: MAX_ERROR_HEADER - 3] + "..."
     return flat.encode("latin-1", "replace").decode("latin-1")
