@@ -103,8 +103,8 @@ def render_text(page: Page, template: str, *, script: str | None = None, **value
 
 def state_value(request: Request, name: str, default: Any) -> Any:
     """``getattr(request.state, name, default)``, read from the dict behind Starlette's ``State`` (the
-    request's ``scope["state"]``). State keeps its values in ``__getattr__``, which the interpreter calls only
-    after its own lookup has failed: each such read made and caught an AttributeError with its message
-    (about a dozen per hosted sign-in)."""
+    request's ``scope["state"]``), without the property that makes the State, the lookup that fails before
+    State's ``__getattr__`` is called, and the AttributeErrors made on the way (callgrind: two formatted ones
+    per hosted sign-in before, none after)."""
     state = request.scope.get("state")
     return default if state is None else state.get(name, default)
