@@ -374,15 +374,20 @@ async def _answered(protocol: OneWriteHttpToolsProtocol, request: bytes = GET) -
     raise AssertionError("no response")
 
 
+def _closes_after(timers: _Timers, sent: Recorder, seconds: float) -> None:
+    """The connection is still open 0.1 s before ``seconds`` from now, and closed at it."""
+    timers.now += seconds - 0.1
+    assert timers.fire_due() == 0 and not sent.closed
+    timers.now += 0.1
+    assert timers.fire_due() == 1 and sent.closed
+
+
 def test_an_idle_keep_alive_connection_closes_when_its_timeout_has_passed() -> None:
     async def run() -> None:
         protocol, sent, timers = _keep_alive_connection(5.0)
         await _answered(protocol)
         assert len(timers.armed) == 1 and not sent.closed
-        timers.now += 4.9
-        assert timers.fire_due() == 0 and not sent.closed
-        timers.now += 0.1
-        assert timers.fire_due() == 1 and sent.closed
+        _closes_after(timers, sent, 5.0)
         protocol.connection_lost(None)
 
     asyncio.run(run())
@@ -401,10 +406,7 @@ def test_a_request_in_the_timeout_keeps_the_connection_for_a_whole_timeout_after
         timers.now += 2.0
         assert timers.fire_due() == 1 and not sent.closed
         assert [at for at, _callback, _handle in timers.armed] == [1000.0 + 3.0 + 5.0]
-        timers.now += 2.9
-        assert timers.fire_due() == 0 and not sent.closed
-        timers.now += 0.1
-        assert timers.fire_due() == 1 and sent.closed
+        _closes_after(timers, sent, 3.0)
         protocol.connection_lost(None)
 
     asyncio.run(run())
