@@ -32,6 +32,7 @@ from userpools.crypto.codes import CodeHasher
 from userpools.crypto.datakey import DataKeyCipher
 from userpools.crypto.jwt import Signer, collecting
 from userpools.crypto.keys import jwks_document
+from userpools.crypto.signing_process import ProcessSigner
 from userpools.delivery.outbox import Outbox
 from userpools.delivery.senders import Delivery
 from userpools.domain.resources import UI_CUSTOMIZATION, ui_customization_key
@@ -158,9 +159,10 @@ def load_cipher(settings: Settings) -> DataKeyCipher:
 
 
 def signing_after(signer: Signer) -> Around:
-    """--signing-threads: the tokens a request made (DeferredTokens) are signed on the signer's threads once
-    its operation, and so its transaction, is done; without it they are signed as the response is
-    serialised. Installed around the dispatcher only when the signer has threads."""
+    """--signing-process, --signing-threads: the tokens a request made (DeferredTokens) are signed by the
+    signer's helper process or threads once its operation, and so its transaction, is done; without either
+    they are signed as the response is serialised. Installed around the dispatcher only when the signer has
+    one."""
 
     async def sign_after(handle: Handle, request: Request) -> dict[str, Any]:
         with collecting() as tokens:
@@ -204,8 +206,10 @@ def operation_settings(settings: Settings) -> OperationSettings:
 
 
 def build_context(settings: Settings, store: Store, clock: Clock, cipher: DataKeyCipher, delivery: Delivery,
-                  invoker: TriggerInvoker, breached: BreachedPasswords, imports: ImportRunner) -> Context:
-    """The Context every operation receives (the server's, and pools as code's at start-up)."""
+                  invoker: TriggerInvoker, breached: BreachedPasswords, imports: ImportRunner,
+                  signer: Signer | None = None) -> Context:
+    """The Context every operation receives (the server's, and pools as code's at start-up: no signer, the
+    tokens signed as they are serialised)."""
     limits = RateLimits(
         store, clock, account_id=settings.account_id, region=settings.region,
         enforce=settings.effective_rate_limits,
@@ -216,7 +220,7 @@ def build_context(settings: Settings, store: Store, clock: Clock, cipher: DataKe
         outbox=Outbox(cipher, clock, echo=settings.development_mode), codes=CodeHasher(cipher),
         keyring=KeyRing(cipher), pacer=Pacer(), delivery=delivery, triggers=invoker,
         simulation_key=cipher.derive("simulated-answers"),
-        breached=breached, imports=imports, limits=limits,
+        breached=breached, imports=imports, limits=limits, signer=signer or Signer(),
     )
 
 
@@ -289,12 +293,14 @@ def create_app(
         if use_clock is not None:
             use_clock(clock)  # the users' change journal (point-in-time recovery) runs on the server's clock
         imports = ImportRunner(opened, clock, cipher)
-        context = build_context(settings, opened, clock, cipher, delivery, invoker, breached, imports)
+        signer = Signer(settings.signing_threads,
+                        process=ProcessSigner() if settings.signing_process else None)
+        await signer.start()
+        context = build_context(settings, opened, clock, cipher, delivery, invoker, breached, imports, signer)
         limits = context.limits
         log.info("delivery: %s", delivery.describe())
         state["store"] = opened
         state["context"] = context
-        signer = Signer(settings.signing_threads)
         state["dispatch"] = Dispatcher(
             limits.wrap(OPERATIONS) if limits.enforce else OPERATIONS,  # off: no work per request
             context, credentials=settings.admin_credentials, now=clock.now,

@@ -6,6 +6,7 @@ Every option can also be set through an environment variable ``USERPOOLS_<NAME>`
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,10 @@ def main() -> None:
               default=5.0, show_default=True, help="Seconds an idle keep-alive connection stays open.")
 @click.option("--signing-threads", envvar="USERPOOLS_SIGNING_THREADS", type=click.IntRange(min=0), default=0,
               show_default=True, help="Threads per process that sign tokens beside the event loop (0: on the loop); "
-                                      "they pay on a machine with CPUs to spare.")
+                                      "--signing-process is the better use of a spare CPU.")
+@click.option("--signing-process/--no-signing-process", envvar="USERPOOLS_SIGNING_PROCESS", default=None,
+              help="Sign tokens in a helper process beside the event loop, on a second CPU  [default: on with "
+                   "one server process on a machine with more than one CPU and no --signing-threads]")
 @click.option("--trusted-proxies", envvar="USERPOOLS_TRUSTED_PROXIES", default="",
               help="CIDR,... of reverse proxies whose X-Forwarded-For is believed (default: none).")
 @click.option("--breached-passwords", envvar="USERPOOLS_BREACHED_PASSWORDS",
@@ -182,6 +186,15 @@ def serve(**options: Any) -> None:
     sys.exit(serve_workers(settings, workers=workers, log_level=log_level, access_log=access_log))
 
 
+def _signing_process(options: dict[str, Any]) -> bool:
+    """--signing-process as given, else on where a CPU would otherwise idle: one server process, no signing
+    threads, more than one CPU this process may run on."""
+    chosen = options.get("signing_process")
+    if chosen is not None:
+        return bool(chosen)
+    return options["workers"] == 1 and not options["signing_threads"] and len(os.sched_getaffinity(0)) > 1
+
+
 def settings_from_options(options: dict[str, Any]) -> Settings:
     """``serve``'s options (click's parameter names) as Settings; also the pytest plugin's way from
     ``--userpools-arg`` to Settings (``serve.make_context``)."""
@@ -200,7 +213,8 @@ def settings_from_options(options: dict[str, Any]) -> Settings:
         rate_limits=None if options["rate_limits"] is None else options["rate_limits"] == "on",
         token_failures_per_minute=options["token_failures_per_minute"],
         login_failures_per_minute=options["login_failures_per_minute"],
-        keep_alive_seconds=options["keep_alive"], signing_threads=options["signing_threads"], tls_cert=options["tls_cert"], tls_key=options["tls_key"],
+        keep_alive_seconds=options["keep_alive"], signing_threads=options["signing_threads"],
+        signing_process=_signing_process(options), tls_cert=options["tls_cert"], tls_key=options["tls_key"],
         tls_self_signed=options["tls_self_signed"], tls_names=tuple(options["tls_names"]),
         request_log=options["request_log"], log_format=options["log_format"],
         shared_signing_key=options["shared_signing_key"],

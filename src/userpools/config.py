@@ -94,8 +94,15 @@ class Settings:
 
     signing_threads: int = 0
     """Threads per server process that compute the tokens' RS256 signatures beside the event loop
-    (``crypto.jwt.Signer``); 0 signs on the loop. With a CPU to spare they raise sign-in throughput, at some
-    CPU per sign-in (on the 2-CPU VM, one process with two threads: +35–38% sign-ins/s, +16–19% CPU ms each)."""
+    (``crypto.jwt.Signer``); 0 signs on the loop. Each thread takes the GIL back to hand a signature over,
+    which costs CPU and waits (on the 2-CPU VM two threads gave fewer sign-ins/s than none: 706 against 728,
+    at 1.77 ms of CPU each against 1.38); ``signing_process`` is the better use of a spare CPU."""
+
+    signing_process: bool = False
+    """Compute the tokens' RS256 signatures in a helper process (``crypto.signing_process``), which shares
+    no GIL with the event loop: one server process then uses a second CPU for them. ``serve`` turns it on
+    by default when it runs one process on a machine with more than one CPU (``--signing-process`` /
+    ``--no-signing-process`` decide); Settings' own default, for embedded servers and tests, is off."""
 
     aws_issuer: bool = False
     """Sign tokens with AWS's issuer (https://cognito-idp.<region>.amazonaws.com/<poolId>) instead of the

@@ -216,13 +216,13 @@ def test_a_signer_signs_the_tokens_made_in_its_block_on_its_own_thread(monkeypat
     from userpools.crypto import jwt as ours
 
     threads: list[str] = []
-    original = ours._rsa_signatures
+    original = ours.rsa_signatures
 
     def recording(work: tuple) -> list[bytes]:  # type: ignore[type-arg]
         threads.append(threading.current_thread().name)
         return original(work)
 
-    monkeypatch.setattr(ours, "_rsa_signatures", recording)
+    monkeypatch.setattr(ours, "rsa_signatures", recording)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
     async def body() -> tuple[list[ours.DeferredToken], ours.DeferredToken]:

@@ -12,6 +12,7 @@ from typing import Any
 from userpools.clock import Clock
 from userpools.crypto.codes import CodeHasher
 from userpools.crypto.datakey import DataKeyCipher
+from userpools.crypto.jwt import Signer
 from userpools.delivery.outbox import Outbox
 from userpools.delivery.senders import Delivery
 from userpools.operations.breached import BreachedPasswords
@@ -77,6 +78,10 @@ class Context:
     verifiers: StoredVerifiers = field(default_factory=StoredVerifiers)
     """The stored verifiers password sign-ins last found, for checking a password before the transaction
     (``userstate.StoredVerifiers``)."""
+    signer: Signer = field(default_factory=Signer)
+    """Signs the tokens a response carries beside the event loop when the server has a helper process or
+    threads for it (``--signing-process``, ``--signing-threads``); by default (none) they are signed as the
+    response is serialised."""
 
 
 @dataclass(frozen=True)

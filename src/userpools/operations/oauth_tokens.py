@@ -63,11 +63,12 @@ async def authenticate_client(ctx: Context, tx: Transaction, pool: PoolRecord,
 
 
 def _token_response(result: Mapping[str, Any]) -> dict[str, Any]:
-    """AuthenticationResult → the token endpoint's JSON, in Cognito's member order [O]."""
+    """AuthenticationResult → the token endpoint's JSON, in Cognito's member order [O]; its tokens signed by
+    ``token`` once the transaction is over."""
     out: dict[str, Any] = {}
     if "IdToken" in result:
-        out["id_token"] = str(result["IdToken"])
-    out["access_token"] = str(result["AccessToken"])
+        out["id_token"] = result["IdToken"]
+    out["access_token"] = result["AccessToken"]
     if "RefreshToken" in result:
         out["refresh_token"] = result["RefreshToken"]
     out["expires_in"] = result["ExpiresIn"]
@@ -334,6 +335,9 @@ async def token(ctx: Context, pool: PoolRecord | str, form: Mapping[str, str], a
         assert not isinstance(pool, str)  # the domain was found before any credential was checked
         await oauth_limits.count_token_failure(ctx, pool.id)
         raise
+    deferred = [value for value in out.values() if isinstance(value, DeferredToken)]
+    if deferred and ctx.signer.active:
+        await ctx.signer.sign(deferred)  # after the transaction, beside the loop
     return {name: str(value) if isinstance(value, DeferredToken) else value for name, value in out.items()}
 
 
@@ -357,7 +361,7 @@ async def remembered_machine_token(ctx: Context, request_key: Hashable) -> dict[
     if grant is None:
         return None
     answer = grant.answer(int(ctx.clock.now().timestamp()))
-    answer["access_token"] = str(answer["access_token"])
+    answer["access_token"] = str(answer["access_token"])  # one token: on the loop (crypto.jwt.Signer.sign)
     return answer
 
 
