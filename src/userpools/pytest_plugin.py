@@ -92,7 +92,9 @@ class UserPoolsServer:
         sock.bind(("127.0.0.1", 0))  # the port is ours from here on: no race for a "free" one
         self._socket = sock  # uvicorn serves on this very socket: closed once it has stopped
         port = sock.getsockname()[1]
-        args = ["--shared-signing-key", *self._args, "--host", "127.0.0.1", "--port", str(port),
+        # a test's requests come one at a time: a signing helper process would only be one more process (the
+        # fixture's --userpools-arg can still turn it on)
+        args = ["--shared-signing-key", "--no-signing-process", *self._args, "--host", "127.0.0.1", "--port", str(port),
                 "--data-dir", str(self.data_dir)]
         if self._database_url:
             args += ["--database-url", self._database_url]
