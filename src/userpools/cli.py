@@ -188,11 +188,14 @@ def serve(**options: Any) -> None:
 
 def _signing_process(options: dict[str, Any]) -> bool:
     """--signing-process as given, else on where a CPU would otherwise idle: one server process, no signing
-    threads, more than one CPU this process may run on."""
+    threads, more than one CPU this process may run on (not on Windows, which cannot pass the helper its
+    socket)."""
     chosen = options.get("signing_process")
     if chosen is not None:
         return bool(chosen)
-    return options["workers"] == 1 and not options["signing_threads"] and len(os.sched_getaffinity(0)) > 1
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere every CPU counts
+    cpus = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    return options["workers"] == 1 and not options["signing_threads"] and cpus > 1 and sys.platform != "win32"
 
 
 def settings_from_options(options: dict[str, Any]) -> Settings:

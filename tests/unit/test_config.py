@@ -42,3 +42,21 @@ def test_rate_limits_are_off_in_development_and_on_with_admin_credentials_unless
     assert Settings(admin_credentials=admin).effective_rate_limits is True
     assert Settings(rate_limits=True).effective_rate_limits is True
     assert Settings(admin_credentials=admin, rate_limits=False).effective_rate_limits is False
+
+
+def test_serve_signs_in_a_helper_process_with_one_process_and_cpus_to_spare(monkeypatch: pytest.MonkeyPatch) -> None:
+    from userpools.cli import serve, settings_from_options
+
+    def settings(*args: str) -> Settings:
+        with serve.make_context("serve", list(args)) as ctx:
+            return settings_from_options(ctx.params)
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
+    assert settings().signing_process is True
+    assert settings("--workers", "2").signing_process is False  # as many processes as CPUs: nothing to spare
+    assert settings("--signing-threads", "2").signing_process is False
+    assert settings("--no-signing-process").signing_process is False
+    assert settings("--workers", "2", "--signing-process").signing_process is True
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0})
+    assert settings().signing_process is False
+    assert Settings().signing_process is False  # embedded servers and tests: on the loop unless told

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 import contextlib
+import logging
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -37,6 +38,8 @@ from userpools.crypto.keys import private_key_context
 from userpools.crypto.signing_process import ProcessSigner
 from userpools.domain.records import SigningKeyRecord
 from userpools.ids import b64url
+
+_log = logging.getLogger("userpools.signing")
 
 ALGORITHM = "RS256"
 _RS256 = RSAAlgorithm(RSAAlgorithm.SHA256)
@@ -256,9 +259,15 @@ class Signer:
         return self._pool is not None or self._process is not None
 
     async def start(self) -> None:
-        """Starts the helper process, if it has one (on the running event loop, which it then belongs to)."""
+        """Starts the helper process, if it has one (on the running event loop, which it then belongs to);
+        one that cannot start leaves the tokens to the loop."""
         if self._process is not None:
-            await self._process.start()
+            try:
+                await self._process.start()
+            except OSError as exc:
+                _log.warning("no signing process (%s): tokens are signed on the event loop", exc)
+                self._process.close()
+                self._process = None
 
     async def sign(self, tokens: list[DeferredToken]) -> None:
         unsigned = [token for token in tokens if token._text is None and token._claims is not None]
