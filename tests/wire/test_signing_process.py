@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from accounts import make_client, make_user, sign_in, unique
+from test_auth import decode
 
 HELPER = "userpools.crypto.signing_process"
 
@@ -27,10 +27,7 @@ def helpers(pid: int) -> list[int]:
 
 
 def verified(srv: Any, pool_id: str, token: str) -> dict[str, Any]:
-    keys = httpx.get(f"{srv.url}/{pool_id}/.well-known/jwks.json").json()["keys"]
-    key = jwt.PyJWK(next(k for k in keys if k["kid"] == jwt.get_unverified_header(token)["kid"]))
-    return jwt.decode(token, key.key, algorithms=["RS256"], options={"verify_aud": False},
-                      issuer=f"{srv.url}/{pool_id}")
+    return decode(srv, pool_id, token, issuer=f"{srv.url}/{pool_id}")
 
 
 def sign_in_many(srv: Any, count: int = 12) -> tuple[str, str, list[tuple[str, dict[str, Any]]]]:
